@@ -1,0 +1,353 @@
+"""The receivables ledger: customers, invoices, payments, credit notes, write-offs,
+the allocations that tie cash and credits to invoices, and FX rates.
+
+An invoice's balance is `total_amount - applied_amount`; `applied_amount` is the sum of its
+allocations, kept in step by the services under row locks and bounded by CHECK constraints,
+so no code path can over-apply an invoice or a payment.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from tenancy.models import Language, Organization
+from tenancy.money import AMOUNT_DIGITS, AMOUNT_PLACES, CURRENCY_CHOICES
+
+
+def AmountField(verbose_name, **kwargs):  # noqa: N802 - reads like a field class
+    return models.DecimalField(verbose_name, max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, **kwargs)
+
+
+def CurrencyField(verbose_name=_("currency"), **kwargs):  # noqa: N802
+    return models.CharField(verbose_name, max_length=3, choices=CURRENCY_CHOICES, **kwargs)
+
+
+class Segment(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    STRATEGIC = "strategic", _("Strategic")
+    KEY_ACCOUNT = "key_account", _("Key account")
+    SMALL = "small", _("Small business")
+    GOVERNMENT = "government", _("Government")
+
+
+class CustomerStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+
+
+class Customer(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    legal_name = models.CharField(_("legal name"), max_length=300, blank=True)
+    registration_number = models.CharField(_("registration number"), max_length=64, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166 alpha-2"))
+    currency = CurrencyField()
+    payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.EN)
+    contact_emails = models.JSONField(_("contact emails"), default=list, blank=True)
+    segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices, default=Segment.STANDARD)
+    status = models.CharField(_("status"), max_length=20, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE)
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "external_id"], name="customer_external_id_unique"),
+            models.UniqueConstraint(fields=["organization", "id"], name="customer_org_id_unique"),
+            models.CheckConstraint(condition=Q(payment_terms_days__lte=3650), name="customer_terms_sane"),
+            models.CheckConstraint(condition=Q(segment__in=Segment.values), name="customer_segment_valid"),
+            models.CheckConstraint(condition=Q(status__in=CustomerStatus.values), name="customer_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "name"], name="customer_org_name_idx"),
+            models.Index(fields=["organization", "updated_at", "id"], name="customer_org_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InvoiceStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    PAID = "paid", _("Paid")
+    VOID = "void", _("Void")
+    WRITTEN_OFF = "written_off", _("Written off")
+
+
+class Invoice(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    number = models.CharField(_("number"), max_length=64)
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
+    issue_date = models.DateField(_("issue date"))
+    due_date = models.DateField(_("due date"))
+    currency = CurrencyField()
+    net_amount = AmountField(_("net amount"))
+    tax_amount = AmountField(_("tax amount"), default=0)
+    total_amount = AmountField(_("total amount"))
+    applied_amount = AmountField(_("applied amount"), default=0, editable=False)
+    written_off_amount = AmountField(_("written-off amount"), default=0, editable=False)
+    status = models.CharField(_("status"), max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.OPEN, editable=False)
+    voided_on = models.DateField(_("voided on"), null=True, blank=True, editable=False)
+    description = models.TextField(_("description"), blank=True)
+    po_reference = models.CharField(_("PO reference"), max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="invoice_number_unique"),
+            models.UniqueConstraint(fields=["organization", "external_id"], name="invoice_external_id_unique"),
+            # Target of the composite foreign keys from allocations (see migration 0002).
+            models.UniqueConstraint(fields=["id", "organization", "currency"], name="invoice_id_org_currency_unique"),
+            models.CheckConstraint(condition=Q(net_amount__gte=0) & Q(tax_amount__gte=0), name="invoice_parts_nonnegative"),
+            models.CheckConstraint(condition=Q(total_amount=F("net_amount") + F("tax_amount")), name="invoice_total_is_net_plus_tax"),
+            models.CheckConstraint(condition=Q(total_amount__gt=0), name="invoice_total_positive"),
+            models.CheckConstraint(
+                condition=Q(applied_amount__gte=0) & Q(applied_amount__lte=F("total_amount")),
+                name="invoice_never_over_applied",
+            ),
+            models.CheckConstraint(
+                condition=Q(written_off_amount__gte=0) & Q(written_off_amount__lte=F("applied_amount")),
+                name="invoice_write_off_within_applied",
+            ),
+            models.CheckConstraint(condition=Q(due_date__gte=F("issue_date")), name="invoice_due_after_issue"),
+            models.CheckConstraint(
+                condition=Q(voided_on__isnull=True) | (Q(status=InvoiceStatus.VOID) & Q(applied_amount=0)),
+                name="invoice_void_has_nothing_applied",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=InvoiceStatus.VOID, voided_on__isnull=False)
+                | Q(status=InvoiceStatus.OPEN, voided_on__isnull=True, applied_amount=0)
+                | Q(status=InvoiceStatus.PARTIALLY_PAID, voided_on__isnull=True, applied_amount__gt=0,
+                    applied_amount__lt=F("total_amount"))
+                | Q(status__in=[InvoiceStatus.PAID, InvoiceStatus.WRITTEN_OFF], voided_on__isnull=True,
+                    applied_amount=F("total_amount")),
+                name="invoice_status_matches_ledger",
+            ),
+        ]
+        indexes = [
+            # The open book, for aging "as of today" and every open-item list.
+            models.Index(
+                fields=["organization", "customer", "due_date"],
+                name="invoice_open_idx",
+                condition=Q(voided_on__isnull=True) & Q(applied_amount__lt=F("total_amount")),
+            ),
+            models.Index(fields=["organization", "customer", "issue_date"], name="invoice_org_customer_issue_idx"),
+            models.Index(fields=["organization", "issue_date"], name="invoice_org_issue_idx"),
+            models.Index(fields=["organization", "due_date"], name="invoice_org_due_idx"),
+            models.Index(fields=["organization", "status"], name="invoice_org_status_idx"),
+            models.Index(fields=["organization", "updated_at", "id"], name="invoice_org_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def balance(self):
+        return self.total_amount - self.applied_amount if self.voided_on is None else 0
+
+    @property
+    def paid_amount(self):
+        return self.applied_amount - self.written_off_amount
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    CHECK = "check", _("Cheque")
+    CARD = "card", _("Card")
+    CASH = "cash", _("Cash")
+    BANK_ACCEPTANCE = "bank_acceptance", _("Bank acceptance bill")
+    OTHER = "other", _("Other")
+
+
+class Payment(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments")
+    received_on = models.DateField(_("received on"))
+    amount = AmountField(_("amount"))
+    unapplied_amount = AmountField(_("unapplied amount"), editable=False)
+    currency = CurrencyField()
+    method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.BANK_TRANSFER)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "external_id"], name="payment_external_id_unique"),
+            models.UniqueConstraint(fields=["id", "organization", "currency"], name="payment_id_org_currency_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(unapplied_amount__gte=0) & Q(unapplied_amount__lte=F("amount")),
+                name="payment_never_over_applied",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "customer", "received_on"], name="payment_org_customer_idx"),
+            models.Index(fields=["organization", "updated_at", "id"], name="payment_org_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or f"#{self.pk}"
+
+
+class CreditNote(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="credit_notes")
+    number = models.CharField(_("number"), max_length=64)
+    issued_on = models.DateField(_("issued on"))
+    amount = AmountField(_("amount"))
+    unapplied_amount = AmountField(_("unapplied amount"), editable=False)
+    currency = CurrencyField()
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="credit_note_number_unique"),
+            models.UniqueConstraint(fields=["organization", "external_id"], name="credit_note_external_id_unique"),
+            models.UniqueConstraint(fields=["id", "organization", "currency"], name="credit_note_id_org_currency_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="credit_note_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(unapplied_amount__gte=0) & Q(unapplied_amount__lte=F("amount")),
+                name="credit_note_never_over_applied",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class WriteOff(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="write_offs")
+    written_off_on = models.DateField(_("written off on"))
+    amount = AmountField(_("amount"))
+    currency = CurrencyField()
+    reason = models.CharField(_("reason"), max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-written_off_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["id", "organization", "currency"], name="write_off_id_org_currency_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="write_off_amount_positive"),
+        ]
+
+
+class AllocationKind(models.TextChoices):
+    PAYMENT = "payment", _("Payment")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+    WRITE_OFF = "write_off", _("Write-off")
+
+
+class Allocation(models.Model):
+    """Part of an invoice settled, on a date, by a payment, a credit note or a write-off."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    kind = models.CharField(max_length=20, choices=AllocationKind.choices)
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
+    credit_note = models.ForeignKey(CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
+    write_off = models.ForeignKey(WriteOff, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
+    amount = AmountField(_("amount"))
+    currency = CurrencyField()
+    applied_on = models.DateField(_("applied on"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["applied_on", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(kind=AllocationKind.PAYMENT, payment__isnull=False, credit_note__isnull=True, write_off__isnull=True)
+                | Q(kind=AllocationKind.CREDIT_NOTE, payment__isnull=True, credit_note__isnull=False, write_off__isnull=True)
+                | Q(kind=AllocationKind.WRITE_OFF, payment__isnull=True, credit_note__isnull=True, write_off__isnull=False),
+                name="allocation_one_source",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "applied_on"], name="allocation_org_applied_idx"),
+            models.Index(fields=["organization", "invoice"], name="allocation_org_invoice_idx"),
+        ]
+
+
+class FxRate(models.Model):
+    """Units of the organization's base currency for one unit of `currency`, from `rate_date` on."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    currency = CurrencyField()
+    rate_date = models.DateField(_("date"))
+    rate = models.DecimalField(_("rate"), max_digits=20, decimal_places=10)
+
+    class Meta:
+        ordering = ["currency", "-rate_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "currency", "rate_date"], name="fx_rate_unique_per_day"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="fx_rate_positive"),
+        ]
+
+
+class ImportKind(models.TextChoices):
+    CUSTOMERS = "customers", _("Customers")
+    INVOICES = "invoices", _("Invoices")
+    PAYMENTS = "payments", _("Payments")
+
+
+class ImportMapping(models.Model):
+    """A saved column mapping for one kind of file from one ERP, reused on the next upload."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=ImportKind.choices)
+    columns = models.JSONField(_("columns"), default=dict)  # our field -> their column
+    date_format = models.CharField(_("date format"), max_length=32, default="%Y-%m-%d")
+    decimal_separator = models.CharField(_("decimal separator"), max_length=1, default=".")
+    default_currency = models.CharField(_("default currency"), max_length=3, blank=True)
+    defaults = models.JSONField(_("default values"), default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="import_mapping_name_unique")]
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """One file import: its progress while it runs and its outcome (counts or row errors)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    file_name = models.CharField(max_length=255)
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    mapping = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["organization", "-created_at"], name="import_job_org_created_idx")]

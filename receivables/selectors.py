@@ -1,0 +1,467 @@
+"""Reads of the receivables ledger: open items, aging, DSO, statements.
+
+Every selector takes the organization first. Reports take an as-of date and are
+reproducible for any past date: allocations dated after it are added back and invoices
+voided after it still count. Aggregates are computed by the database in a fixed number of
+queries, never by looping over invoices in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.translation import gettext as _
+
+from tenancy.dates import month_ends
+from tenancy.errors import DomainError, ErrorCode
+from tenancy.models import Organization
+from tenancy.money import ZERO, quantize
+
+from .models import Allocation, CreditNote, Customer, FxRate, Invoice, Payment
+
+# --- lists ---------------------------------------------------------------------------------
+
+def customer_list(organization: Organization, *, search: str = "") -> QuerySet[Customer]:
+    """Customers with `outstanding`: the open balance of their invoices in the customer's currency."""
+    open_balance = (
+        Invoice.objects.filter(organization=organization, customer=OuterRef("pk"), currency=OuterRef("currency"),
+                               voided_on__isnull=True)
+        .values("customer")
+        .annotate(s=Sum(F("total_amount") - F("applied_amount")))
+        .values("s")
+    )
+    qs = Customer.objects.filter(organization=organization).annotate(
+        outstanding=Coalesce(open_balance, Value(ZERO)),
+    )
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(legal_name__icontains=search)
+                       | Q(external_id__icontains=search) | Q(registration_number__icontains=search))
+    return qs
+
+
+def invoice_list(organization: Organization) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(organization=organization).select_related("customer")
+
+
+def open_invoices(organization: Organization) -> QuerySet[Invoice]:
+    return invoice_list(organization).filter(voided_on__isnull=True, applied_amount__lt=F("total_amount"))
+
+
+def overdue_filter(as_of: dt.date) -> Q:
+    return Q(due_date__lt=as_of, voided_on__isnull=True, applied_amount__lt=F("total_amount"))
+
+
+def payment_list(organization: Organization) -> QuerySet[Payment]:
+    return Payment.objects.filter(organization=organization).select_related("customer")
+
+
+def customer_unapplied(organization: Organization, customer: Customer) -> dict[str, Decimal]:
+    """Cash and credits received but not yet applied, by currency."""
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for model in (Payment, CreditNote):
+        rows = (model.objects.filter(organization=organization, customer=customer, unapplied_amount__gt=0)
+                .values("currency").annotate(s=Sum("unapplied_amount")))
+        for row in rows:
+            totals[row["currency"]] += row["s"]
+    return dict(totals)
+
+
+def invoice_ledger(organization: Organization, invoice: Invoice) -> QuerySet[Allocation]:
+    """What settled an invoice, in date order."""
+    return (Allocation.objects.filter(organization=organization, invoice=invoice)
+            .select_related("payment", "credit_note", "write_off").order_by("applied_on", "pk"))
+
+
+# --- FX ------------------------------------------------------------------------------------
+
+class FxTable:
+    """Rates to the base currency, each valid from its date until the next one."""
+
+    def __init__(self, base_currency: str, rates: dict[str, list[tuple[dt.date, Decimal]]]):
+        self.base_currency = base_currency
+        self._rates = {currency: sorted(points) for currency, points in rates.items()}
+
+    @classmethod
+    def load(cls, organization: Organization, currencies: set[str], until: dt.date) -> FxTable:
+        """Every rate up to `until` for the given currencies, in one query."""
+        needed = currencies - {organization.base_currency}
+        rates: dict[str, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+        if needed:
+            rows = FxRate.objects.filter(organization=organization, currency__in=needed, rate_date__lte=until)
+            for currency, rate_date, rate in rows.values_list("currency", "rate_date", "rate"):
+                rates[currency].append((rate_date, rate))
+        return cls(organization.base_currency, rates)
+
+    def rate(self, currency: str, on: dt.date) -> Decimal:
+        if currency == self.base_currency:
+            return Decimal(1)
+        best = None
+        for rate_date, rate in self._rates.get(currency, []):
+            if rate_date > on:
+                break
+            best = rate
+        if best is None:
+            raise DomainError(
+                _("No %(currency)s to %(base)s exchange rate on or before %(date)s; add one under FX rates.")
+                % {"currency": currency, "base": self.base_currency, "date": on.isoformat()},
+                code=ErrorCode.MISSING_FX_RATE,
+            )
+        return best
+
+    def convert(self, amount: Decimal, currency: str, on: dt.date) -> Decimal:
+        """Convert to base currency, rounded once to its minor unit."""
+        if currency == self.base_currency:
+            return quantize(amount, currency)
+        return quantize(amount * self.rate(currency, on), self.base_currency)
+
+
+# --- aging ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AgingBucket:
+    key: str
+    label: str
+    # due_date range (inclusive lower, exclusive upper); None = unbounded
+    due_from: dt.date | None
+    due_before: dt.date | None
+
+
+def aging_buckets(organization: Organization, as_of: dt.date) -> list[AgingBucket]:
+    """The organization's bucket boundaries turned into due-date ranges, once per report."""
+    bounds = organization.aging_buckets
+    buckets = [AgingBucket("current", _("Current"), as_of, None)]
+    lower = 0
+    for upper in bounds:
+        buckets.append(AgingBucket(f"d{lower + 1}_{upper}", f"{lower + 1}-{upper}",
+                                   as_of - dt.timedelta(days=upper), as_of - dt.timedelta(days=lower)))
+        lower = upper
+    buckets.append(AgingBucket(f"d{lower}_plus", f"{lower}+", None, as_of - dt.timedelta(days=lower)))
+    return buckets
+
+
+@dataclass
+class AgingRow:
+    customer_id: int
+    customer_name: str
+    amounts: list[Decimal]  # one per bucket, in base currency
+    invoice_count: int = 0
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.amounts, ZERO)
+
+    @property
+    def overdue(self) -> Decimal:
+        return sum(self.amounts[1:], ZERO)
+
+
+@dataclass
+class AgingReport:
+    as_of: dt.date
+    currency: str
+    buckets: list[AgingBucket]
+    rows: list[AgingRow] = field(default_factory=list)
+
+    @property
+    def totals(self) -> list[Decimal]:
+        return [sum((row.amounts[i] for row in self.rows), ZERO) for i in range(len(self.buckets))]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.totals, ZERO)
+
+    @property
+    def overdue(self) -> Decimal:
+        return sum(self.totals[1:], ZERO)
+
+    @property
+    def overdue_ratio(self) -> Decimal:
+        return (self.overdue / self.total * 100).quantize(Decimal("0.1")) if self.total else ZERO
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _open_items_sql() -> str:
+    """Open items as of %(as_of)s: (customer_id, currency, due_date, balance).
+
+    Three parts, so the common case (invoices open today) reads the partial open-item index:
+    invoices open now, plus what was applied to them after as_of; invoices settled now that
+    were still open on as_of; invoices voided after as_of."""
+    invoice, allocation = _table(Invoice), _table(Allocation)
+    return f"""
+        WITH later AS (
+            SELECT invoice_id, SUM(amount) AS amount FROM {allocation}
+            WHERE organization_id = %(org)s AND applied_on > %(as_of)s
+            GROUP BY invoice_id
+        ),
+        open_items AS (
+            SELECT i.id, i.customer_id, i.currency, i.due_date,
+                   i.total_amount - i.applied_amount + COALESCE(l.amount, 0) AS balance
+            FROM {invoice} i LEFT JOIN later l ON l.invoice_id = i.id
+            WHERE i.organization_id = %(org)s AND i.voided_on IS NULL
+              AND i.applied_amount < i.total_amount AND i.issue_date <= %(as_of)s
+            UNION ALL
+            SELECT i.id, i.customer_id, i.currency, i.due_date, l.amount
+            FROM later l JOIN {invoice} i ON i.id = l.invoice_id
+            WHERE i.organization_id = %(org)s AND i.voided_on IS NULL
+              AND i.applied_amount >= i.total_amount AND i.issue_date <= %(as_of)s
+            UNION ALL
+            SELECT i.id, i.customer_id, i.currency, i.due_date, i.total_amount
+            FROM {invoice} i
+            WHERE i.organization_id = %(org)s AND i.voided_on > %(as_of)s AND i.issue_date <= %(as_of)s
+        )
+    """
+
+
+def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int | None = None) -> AgingReport:
+    """Receivables outstanding on `as_of`, by customer and bucket, in base currency.
+
+    Three queries whatever the size of the ledger: the bucketed sums, the FX rates, and
+    nothing per invoice."""
+    buckets = aging_buckets(organization, as_of)
+    params: dict[str, object] = {"org": organization.pk, "as_of": as_of}
+    cases = []
+    for i, bucket in enumerate(buckets):
+        conds = []
+        if bucket.due_from is not None:
+            conds.append(f"o.due_date >= %(from_{i})s")
+            params[f"from_{i}"] = bucket.due_from
+        if bucket.due_before is not None:
+            conds.append(f"o.due_date < %(before_{i})s")
+            params[f"before_{i}"] = bucket.due_before
+        cases.append(f"SUM(CASE WHEN {' AND '.join(conds)} THEN o.balance ELSE 0 END) AS b{i}")
+    customer_filter = ""
+    if customer_id is not None:
+        customer_filter = "WHERE o.customer_id = %(customer)s"
+        params["customer"] = customer_id
+    sql = (
+        _open_items_sql()
+        + f"""
+        SELECT o.customer_id, c.name, o.currency, COUNT(*), {", ".join(cases)}
+        FROM open_items o JOIN {_table(Customer)} c ON c.id = o.customer_id
+        {customer_filter}
+        GROUP BY o.customer_id, c.name, o.currency
+        """
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    fx = FxTable.load(organization, {row[2] for row in rows}, as_of)
+    by_customer: dict[int, AgingRow] = {}
+    for customer_pk, name, currency, count, *sums in rows:
+        row = by_customer.setdefault(customer_pk, AgingRow(customer_pk, name, [ZERO] * len(buckets)))
+        row.invoice_count += count
+        for i, amount in enumerate(sums):
+            if amount:
+                row.amounts[i] += fx.convert(Decimal(amount), currency, as_of)
+    report_rows = sorted((r for r in by_customer.values() if r.total), key=lambda r: (-r.overdue, -r.total, r.customer_name))
+    return AgingReport(as_of=as_of, currency=organization.base_currency, buckets=buckets, rows=report_rows)
+
+
+def open_items_floor_sql() -> str:
+    """The bare scan the aging benchmark compares against (bench/aging.py)."""
+    return f"""
+        SELECT customer_id, SUM(total_amount - applied_amount) FROM {_table(Invoice)}
+        WHERE organization_id = %(org)s AND voided_on IS NULL AND applied_amount < total_amount
+        GROUP BY customer_id
+    """
+
+
+# --- DSO -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DsoPoint:
+    period_end: dt.date
+    receivables: Decimal
+    sales: Decimal  # credit sales in the month ending at period_end
+    standard: Decimal | None  # receivables / sales x days, over the trailing period
+    countback: Decimal | None
+
+
+@dataclass(frozen=True)
+class DsoReport:
+    as_of: dt.date
+    currency: str
+    period_days: int
+    standard: Decimal | None
+    countback: Decimal | None
+    receivables: Decimal
+    sales: Decimal
+    trend: list[DsoPoint]
+
+
+def _monthly_ledger(organization: Organization, until: dt.date) -> tuple[dict, dict, dict]:
+    """Per (currency, month) up to `until`: amounts invoiced, voided and applied. Three queries."""
+
+    def grouped(qs, date_field: str, amount_field: str) -> dict[tuple[str, dt.date], Decimal]:
+        rows = (qs.annotate(month=TruncMonth(date_field)).values("currency", "month")
+                .annotate(s=Sum(amount_field)).values_list("currency", "month", "s"))
+        return {(c, m.date() if isinstance(m, dt.datetime) else m): s for c, m, s in rows}
+
+    base = Invoice.objects.filter(organization=organization)
+    invoiced = grouped(base.filter(issue_date__lte=until), "issue_date", "total_amount")
+    voided = grouped(base.filter(voided_on__lte=until), "voided_on", "total_amount")
+    applied = grouped(Allocation.objects.filter(organization=organization, applied_on__lte=until),
+                      "applied_on", "amount")
+    return invoiced, voided, applied
+
+
+def dso_report(organization: Organization, as_of: dt.date, *, period_days: int = 90, months: int = 12) -> DsoReport:
+    """DSO on `as_of` (standard over the trailing `period_days`, and countback), with a
+    monthly trend. A fixed number of queries: the ledger grouped by month, sales in the
+    period, and the FX rates."""
+    invoiced, voided, applied = _monthly_ledger(organization, as_of)
+    currencies = {c for c, _m in invoiced}
+    points = month_ends(as_of, months)
+    # Exact trailing-period sales for the headline figure and each trend point.
+    period_start = as_of - dt.timedelta(days=period_days - 1)
+    period_sales_rows = (
+        Invoice.objects.filter(organization=organization, issue_date__gte=period_start, issue_date__lte=as_of)
+        .filter(Q(voided_on__isnull=True) | Q(voided_on__gt=as_of))
+        .values("currency").annotate(s=Sum("total_amount")).values_list("currency", "s")
+    )
+    fx = FxTable.load(organization, currencies | {c for c, _s in period_sales_rows}, as_of)
+
+    all_months = sorted({m for _c, m in invoiced} | {m for _c, m in voided} | {m for _c, m in applied}
+                        | {p.replace(day=1) for p in points})
+
+    def in_base(table: dict, month: dt.date, on: dt.date) -> Decimal:
+        return sum((fx.convert(v, c, on) for (c, m), v in table.items() if m == month), ZERO)
+
+    # Month-by-month AR at each month end (base currency at that date's rate).
+    balance_by_currency: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    ar_at: dict[dt.date, Decimal] = {}
+    sales_in: dict[dt.date, Decimal] = {}
+    point_by_month = {p.replace(day=1): p for p in points}
+    for month in all_months:
+        for (c, m), v in invoiced.items():
+            if m == month:
+                balance_by_currency[c] += v
+        for (c, m), v in voided.items():
+            if m == month:
+                balance_by_currency[c] -= v
+        for (c, m), v in applied.items():
+            if m == month:
+                balance_by_currency[c] -= v
+        end = point_by_month.get(month)
+        if end is not None:
+            ar_at[end] = sum((fx.convert(v, c, end) for c, v in balance_by_currency.items() if v), ZERO)
+        sales_in[month] = in_base(invoiced, month, point_by_month.get(month, month))
+
+    def countback(ar: Decimal, end: dt.date) -> Decimal | None:
+        if ar <= 0:
+            return Decimal(0)
+        days = Decimal(0)
+        month = end.replace(day=1)
+        remaining = ar
+        cursor_end = end
+        for _i in range(36):
+            sales = sales_in.get(month, ZERO)
+            span = Decimal((cursor_end - month).days + 1)
+            if sales >= remaining and sales > 0:
+                return (days + remaining / sales * span).quantize(Decimal("0.1"))
+            days += span
+            remaining -= sales
+            cursor_end = month - dt.timedelta(days=1)
+            month = cursor_end.replace(day=1)
+        return None  # receivables older than three years of sales: not meaningful
+
+    def standard(ar: Decimal, sales: Decimal, days: int) -> Decimal | None:
+        return (ar / sales * days).quantize(Decimal("0.1")) if sales > 0 else None
+
+    trend = []
+    for end in points:
+        month = end.replace(day=1)
+        sales = sales_in.get(month, ZERO)
+        days_in_period = (end - month).days + 1
+        trend.append(DsoPoint(end, ar_at[end], sales, standard(ar_at[end], sales, days_in_period),
+                              countback(ar_at[end], end)))
+    period_sales = sum((fx.convert(s, c, as_of) for c, s in period_sales_rows), ZERO)
+    receivables = ar_at[as_of]
+    return DsoReport(
+        as_of=as_of, currency=organization.base_currency, period_days=period_days,
+        standard=standard(receivables, period_sales, period_days), countback=countback(receivables, as_of),
+        receivables=receivables, sales=period_sales, trend=trend,
+    )
+
+
+# --- statement -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StatementLine:
+    invoice_id: int
+    number: str
+    issue_date: dt.date
+    due_date: dt.date
+    currency: str
+    total: Decimal
+    balance: Decimal
+    running_balance: Decimal
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    customer: Customer
+    as_of: dt.date
+    lines_by_currency: dict[str, list[StatementLine]]
+    unapplied_by_currency: dict[str, Decimal]
+
+    def balance(self, currency: str) -> Decimal:
+        lines = self.lines_by_currency.get(currency) or []
+        return lines[-1].running_balance if lines else ZERO
+
+
+def customer_statement(organization: Organization, customer: Customer, as_of: dt.date) -> Statement:
+    """A customer's open items on `as_of`, oldest due first, with a running balance per currency."""
+    if customer.organization_id != organization.pk:
+        raise DomainError(_("Not found."), code=ErrorCode.NOT_FOUND)
+    sql = _open_items_sql() + f"""
+        SELECT o.id, i.number, i.issue_date, o.due_date, o.currency, i.total_amount, SUM(o.balance)
+        FROM open_items o JOIN {_table(Invoice)} i ON i.id = o.id
+        WHERE o.customer_id = %(customer)s
+        GROUP BY o.id, i.number, i.issue_date, o.due_date, o.currency, i.total_amount
+        ORDER BY o.due_date, i.issue_date, o.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"org": organization.pk, "as_of": as_of, "customer": customer.pk})
+        rows = cursor.fetchall()
+    lines: dict[str, list[StatementLine]] = defaultdict(list)
+    running: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for pk, number, issue_date, due_date, currency, total, balance in rows:
+        balance = Decimal(balance)
+        if balance <= 0:
+            continue
+        issue_date, due_date = _as_date(issue_date), _as_date(due_date)
+        running[currency] += balance
+        lines[currency].append(StatementLine(pk, number, issue_date, due_date, currency, Decimal(total), balance,
+                                             running[currency], max(0, (as_of - due_date).days)))
+    unapplied = _unapplied_as_of(organization, customer, as_of)
+    return Statement(customer, as_of, dict(lines), unapplied)
+
+
+def _as_date(value) -> dt.date:
+    # SQLite hands raw SQL dates back as strings.
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _unapplied_as_of(organization: Organization, customer: Customer, as_of: dt.date) -> dict[str, Decimal]:
+    """Cash and credits received by `as_of` and not applied by then, by currency."""
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for model, date_field, fk in ((Payment, "received_on", "payment"), (CreditNote, "issued_on", "credit_note")):
+        applied_by_then = Allocation.objects.filter(**{fk: OuterRef("pk")}, applied_on__lte=as_of) \
+            .values(fk).annotate(s=Sum("amount")).values("s")
+        rows = (model.objects.filter(organization=organization, customer=customer, **{f"{date_field}__lte": as_of})
+                .annotate(left=F("amount") - Coalesce(applied_by_then, Value(ZERO)))
+                .filter(left__gt=0).values("currency").annotate(s=Sum("left")))
+        for row in rows:
+            totals[row["currency"]] += row["s"]
+    return dict(totals)

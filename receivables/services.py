@@ -1,0 +1,495 @@
+"""Every write to the receivables ledger.
+
+Services are keyword-only and atomic, check the actor's role, lock rows in a fixed order
+(payment or credit note first, then invoices by primary key), keep `applied_amount` /
+`unapplied_amount` in step with the allocations, and append to the audit chain in the same
+transaction. The database's CHECK constraints are the last line: if a bug got past the
+locks, the write would fail rather than over-apply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Model
+from django.utils.translation import gettext as _
+
+from tenancy.dates import local_today
+from tenancy.errors import CurrencyMismatch, DomainError, ErrorCode
+from tenancy.models import Organization, Role
+from tenancy.money import ZERO, parse_amount, validate_currency
+from tenancy.services import Actor, audit_record, role_require
+
+from .models import (
+    Allocation,
+    AllocationKind,
+    CreditNote,
+    Customer,
+    FxRate,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    WriteOff,
+)
+
+CUSTOMER_FIELDS = (
+    "name", "legal_name", "registration_number", "country", "currency", "payment_terms_days",
+    "language", "contact_emails", "segment", "status", "external_id",
+)
+INVOICE_EDITABLE_FIELDS = ("due_date", "description", "po_reference", "external_id", "net_amount", "tax_amount", "issue_date")
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def _snapshot(obj: Model, fields: Iterable[str]) -> dict[str, Any]:
+    return {field: getattr(obj, field) for field in fields}
+
+
+def _full_clean(obj: Model, *, exclude: Sequence[str] = ()) -> None:
+    """Model validation as a DomainError naming the first bad field."""
+    try:
+        obj.full_clean(exclude=list(exclude), validate_constraints=False)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(f"{field}: {' '.join(messages)}", field=field) from None
+
+
+def _save_unique(obj: Model, *, what: str, **kwargs) -> None:
+    """Save, turning a unique-constraint violation into a clear domain error."""
+    try:
+        with transaction.atomic():
+            obj.save(**kwargs)
+    except IntegrityError as exc:
+        text = str(exc)
+        if "external_id" in text:
+            raise DomainError(_("A %(what)s with this external id already exists.") % {"what": what},
+                              code=ErrorCode.DUPLICATE, field="external_id") from None
+        if "number" in text:
+            raise DomainError(_("A %(what)s with this number already exists.") % {"what": what},
+                              code=ErrorCode.DUPLICATE, field="number") from None
+        raise
+
+
+def _ensure_same_organization(organization: Organization, *objects: Model) -> None:
+    for obj in objects:
+        if obj.organization_id != organization.pk:
+            # Never confirm that another organization's row exists.
+            raise DomainError(_("Not found."), code=ErrorCode.NOT_FOUND)
+
+
+def _invoice_status(invoice: Invoice) -> str:
+    """The one place an invoice's status is derived from its ledger figures."""
+    if invoice.voided_on is not None:
+        return InvoiceStatus.VOID
+    if invoice.applied_amount == 0:
+        return InvoiceStatus.OPEN
+    if invoice.applied_amount < invoice.total_amount:
+        return InvoiceStatus.PARTIALLY_PAID
+    return InvoiceStatus.WRITTEN_OFF if invoice.written_off_amount > 0 else InvoiceStatus.PAID
+
+
+def _lock_invoices(organization: Organization, invoice_ids: Iterable[int]) -> dict[int, Invoice]:
+    rows = (
+        Invoice.objects.select_for_update(of=("self",))
+        .filter(organization=organization, pk__in=set(invoice_ids))
+        .order_by("pk")
+    )
+    return {invoice.pk: invoice for invoice in rows}
+
+
+def _apply_to_invoice(invoice: Invoice, amount: Decimal, *, written_off: bool = False) -> None:
+    if invoice.voided_on is not None:
+        raise DomainError(_("Invoice %(number)s is void.") % {"number": invoice.number}, code=ErrorCode.INVOICE_NOT_OPEN)
+    balance = invoice.total_amount - invoice.applied_amount
+    if amount > balance:
+        raise DomainError(
+            _("Invoice %(number)s has %(balance)s %(currency)s outstanding; %(amount)s cannot be applied.")
+            % {"number": invoice.number, "balance": balance, "currency": invoice.currency, "amount": amount},
+            code=ErrorCode.OVER_APPLICATION,
+            field="amount",
+        )
+    invoice.applied_amount += amount
+    if written_off:
+        invoice.written_off_amount += amount
+    invoice.status = _invoice_status(invoice)
+    invoice.save(update_fields=["applied_amount", "written_off_amount", "status", "updated_at"])
+
+
+# --- customers -----------------------------------------------------------------------------
+
+@transaction.atomic
+def customer_create(*, organization: Organization, actor: Actor, **fields: Any) -> Customer:
+    """Create a customer."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    unknown = set(fields) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown customer fields: {', '.join(sorted(unknown))}")
+    fields.setdefault("currency", organization.base_currency)
+    fields["currency"] = validate_currency(fields["currency"])
+    fields.setdefault("payment_terms_days", organization.default_payment_terms_days)
+    fields.setdefault("language", organization.default_language)
+    customer = Customer(organization=organization, **fields)
+    _full_clean(customer, exclude=["organization"])
+    _save_unique(customer, what=_("customer"))
+    audit_record(organization=organization, actor=actor, action="customer.created", obj=customer,
+                 after=_snapshot(customer, CUSTOMER_FIELDS))
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, organization: Organization, customer: Customer, actor: Actor, **changes: Any) -> Customer:
+    """Change a customer's details."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    _ensure_same_organization(organization, customer)
+    unknown = set(changes) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown customer fields: {', '.join(sorted(unknown))}")
+    if "currency" in changes:
+        changes["currency"] = validate_currency(changes["currency"])
+    changed = {k: v for k, v in changes.items() if getattr(customer, k) != v}
+    if not changed:
+        return customer
+    before = _snapshot(customer, changed)
+    for field, value in changed.items():
+        setattr(customer, field, value)
+    _full_clean(customer, exclude=["organization"])
+    _save_unique(customer, what=_("customer"))
+    audit_record(organization=organization, actor=actor, action="customer.updated", obj=customer,
+                 before=before, after=changed)
+    return customer
+
+
+# --- invoices ------------------------------------------------------------------------------
+
+@transaction.atomic
+def invoice_create(
+    *,
+    organization: Organization,
+    actor: Actor,
+    customer: Customer,
+    number: str,
+    issue_date: dt.date,
+    net_amount: Decimal,
+    tax_amount: Decimal = ZERO,
+    due_date: dt.date | None = None,
+    currency: str | None = None,
+    description: str = "",
+    po_reference: str = "",
+    external_id: str | None = None,
+) -> Invoice:
+    """Issue an invoice to a customer; due date defaults to issue date + the customer's terms."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    _ensure_same_organization(organization, customer)
+    net = parse_amount(net_amount, field="net_amount")
+    tax = parse_amount(tax_amount, field="tax_amount", allow_zero=True)
+    currency = validate_currency(currency or customer.currency)
+    due_date = due_date or issue_date + dt.timedelta(days=customer.payment_terms_days)
+    if due_date < issue_date:
+        raise DomainError(_("The due date cannot be before the issue date."), field="due_date")
+    invoice = Invoice(
+        organization=organization, customer=customer, number=number.strip(), external_id=external_id or None,
+        issue_date=issue_date, due_date=due_date, currency=currency, net_amount=net, tax_amount=tax,
+        total_amount=net + tax, description=description, po_reference=po_reference,
+    )
+    if not invoice.number:
+        raise DomainError(_("An invoice needs a number."), field="number")
+    _full_clean(invoice, exclude=["organization", "customer"])
+    _save_unique(invoice, what=_("invoice"))
+    audit_record(organization=organization, actor=actor, action="invoice.created", obj=invoice,
+                 after=_snapshot(invoice, ("number", "customer_id", "issue_date", "due_date", "currency",
+                                           "net_amount", "tax_amount", "total_amount", "external_id")))
+    return invoice
+
+
+@transaction.atomic
+def invoice_update(*, organization: Organization, invoice: Invoice, actor: Actor, **changes: Any) -> Invoice:
+    """Correct an invoice's dates, amounts or references; amounts never below what is applied."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    _ensure_same_organization(organization, invoice)
+    unknown = set(changes) - set(INVOICE_EDITABLE_FIELDS)
+    if unknown:
+        raise DomainError(f"These invoice fields cannot be changed: {', '.join(sorted(unknown))}")
+    invoice = _lock_invoices(organization, [invoice.pk])[invoice.pk]
+    if invoice.voided_on is not None:
+        raise DomainError(_("A void invoice cannot be changed."), code=ErrorCode.INVOICE_NOT_OPEN)
+    if "net_amount" in changes:
+        changes["net_amount"] = parse_amount(changes["net_amount"], field="net_amount")
+    if "tax_amount" in changes:
+        changes["tax_amount"] = parse_amount(changes["tax_amount"], field="tax_amount", allow_zero=True)
+    changed = {k: v for k, v in changes.items() if getattr(invoice, k) != v}
+    if not changed:
+        return invoice
+    before = _snapshot(invoice, changed)
+    for field, value in changed.items():
+        setattr(invoice, field, value)
+    invoice.total_amount = invoice.net_amount + invoice.tax_amount
+    if invoice.total_amount < invoice.applied_amount:
+        raise DomainError(
+            _("The new total %(total)s is less than the %(applied)s already applied to this invoice.")
+            % {"total": invoice.total_amount, "applied": invoice.applied_amount},
+            code=ErrorCode.OVER_APPLICATION, field="net_amount",
+        )
+    if invoice.due_date < invoice.issue_date:
+        raise DomainError(_("The due date cannot be before the issue date."), field="due_date")
+    invoice.status = _invoice_status(invoice)
+    _full_clean(invoice, exclude=["organization", "customer"])
+    _save_unique(invoice, what=_("invoice"))
+    audit_record(organization=organization, actor=actor, action="invoice.updated", obj=invoice,
+                 before=before, after=changed)
+    return invoice
+
+
+@transaction.atomic
+def invoice_void(*, organization: Organization, invoice: Invoice, actor: Actor, voided_on: dt.date | None = None,
+                 reason: str = "") -> Invoice:
+    """Void an invoice; only possible while nothing has been applied to it."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    _ensure_same_organization(organization, invoice)
+    invoice = _lock_invoices(organization, [invoice.pk])[invoice.pk]
+    if invoice.voided_on is not None:
+        raise DomainError(_("Invoice %(number)s is already void.") % {"number": invoice.number},
+                          code=ErrorCode.INVOICE_NOT_OPEN)
+    if invoice.applied_amount > 0:
+        raise DomainError(
+            _("Invoice %(number)s has payments, credits or write-offs applied; reverse them before voiding.")
+            % {"number": invoice.number},
+            code=ErrorCode.INVOICE_HAS_APPLICATIONS,
+        )
+    invoice.voided_on = max(voided_on or local_today(organization.timezone), invoice.issue_date)
+    invoice.status = _invoice_status(invoice)
+    invoice.save(update_fields=["voided_on", "status", "updated_at"])
+    audit_record(organization=organization, actor=actor, action="invoice.voided", obj=invoice,
+                 before={"status": InvoiceStatus.OPEN}, after={"status": invoice.status, "voided_on": invoice.voided_on,
+                                                              "reason": reason})
+    return invoice
+
+
+# --- payments and allocation ---------------------------------------------------------------
+
+@transaction.atomic
+def payment_record(
+    *,
+    organization: Organization,
+    actor: Actor,
+    customer: Customer,
+    received_on: dt.date,
+    amount: Decimal,
+    currency: str | None = None,
+    method: str = "bank_transfer",
+    reference: str = "",
+    external_id: str | None = None,
+    auto_allocate: bool = True,
+) -> Payment:
+    """Record cash received from a customer; by default apply it oldest-due-first."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    _ensure_same_organization(organization, customer)
+    amount = parse_amount(amount)
+    payment = Payment(
+        organization=organization, customer=customer, received_on=received_on, amount=amount,
+        unapplied_amount=amount, currency=validate_currency(currency or customer.currency), method=method,
+        reference=reference, external_id=external_id or None,
+    )
+    _full_clean(payment, exclude=["organization", "customer"])
+    _save_unique(payment, what=_("payment"))
+    audit_record(organization=organization, actor=actor, action="payment.recorded", obj=payment,
+                 after=_snapshot(payment, ("customer_id", "received_on", "amount", "currency", "method", "reference")))
+    if auto_allocate:
+        payment_allocate(organization=organization, actor=actor, payment=payment)
+        payment.refresh_from_db()
+    return payment
+
+
+def _allocate(
+    *,
+    organization: Organization,
+    actor: Actor,
+    source: Payment | CreditNote,
+    kind: AllocationKind,
+    source_date: dt.date,
+    allocations: Sequence[tuple[Invoice, Decimal]] | None,
+) -> list[Allocation]:
+    """Apply a payment's or credit note's unapplied amount to invoices (locks held by caller)."""
+    if allocations is None:
+        # Oldest due first, then oldest issued; only invoices in the source's currency.
+        open_ids = list(
+            Invoice.objects.filter(
+                organization=organization, customer_id=source.customer_id, currency=source.currency,
+                voided_on__isnull=True, applied_amount__lt=F("total_amount"),
+            ).order_by("due_date", "issue_date", "pk").values_list("pk", flat=True)
+        )
+        invoices = _lock_invoices(organization, open_ids)
+        remaining = source.unapplied_amount
+        plan: list[tuple[Invoice, Decimal]] = []
+        for invoice_id in open_ids:
+            if remaining <= 0:
+                break
+            invoice = invoices[invoice_id]
+            take = min(remaining, invoice.total_amount - invoice.applied_amount)
+            if take > 0:
+                plan.append((invoice, take))
+                remaining -= take
+    else:
+        requested = [(invoice, parse_amount(amount)) for invoice, amount in allocations]
+        for invoice, _amount in requested:
+            _ensure_same_organization(organization, invoice)
+        locked = _lock_invoices(organization, [invoice.pk for invoice, _amount in requested])
+        plan = [(locked[invoice.pk], amount) for invoice, amount in requested]
+        total = sum((amount for _invoice, amount in plan), ZERO)
+        if total > source.unapplied_amount:
+            raise DomainError(
+                _("Only %(left)s %(currency)s of this %(what)s is unapplied; %(total)s was requested.")
+                % {"left": source.unapplied_amount, "currency": source.currency, "total": total,
+                   "what": kind.label.lower()},
+                code=ErrorCode.INSUFFICIENT_FUNDS, field="amount",
+            )
+    created = []
+    for invoice, amount in plan:
+        if invoice.customer_id != source.customer_id:
+            raise DomainError(_("Invoice %(number)s belongs to another customer.") % {"number": invoice.number},
+                              code=ErrorCode.CUSTOMER_MISMATCH, field="invoice")
+        if invoice.currency != source.currency:
+            raise CurrencyMismatch(
+                _("Invoice %(number)s is in %(inv)s; a %(src)s %(what)s cannot settle it.")
+                % {"number": invoice.number, "inv": invoice.currency, "src": source.currency, "what": kind.label.lower()},
+                field="invoice",
+            )
+        _apply_to_invoice(invoice, amount)
+        allocation = Allocation.objects.create(
+            organization=organization, invoice=invoice, kind=kind, amount=amount, currency=invoice.currency,
+            applied_on=max(source_date, invoice.issue_date),
+            **{"payment" if kind == AllocationKind.PAYMENT else "credit_note": source},
+        )
+        created.append(allocation)
+        audit_record(organization=organization, actor=actor, action=f"{kind}.allocated", obj=allocation,
+                     after={"invoice": invoice.number, "amount": amount, "currency": invoice.currency,
+                            "source_id": source.pk, "invoice_balance": invoice.total_amount - invoice.applied_amount})
+    applied = sum((a.amount for a in created), ZERO)
+    if applied:
+        source.unapplied_amount -= applied
+        source.save(update_fields=["unapplied_amount"] + (["updated_at"] if kind == AllocationKind.PAYMENT else []))
+    return created
+
+
+@transaction.atomic
+def payment_allocate(
+    *,
+    organization: Organization,
+    actor: Actor,
+    payment: Payment,
+    allocations: Sequence[tuple[Invoice, Decimal]] | None = None,
+) -> list[Allocation]:
+    """Apply a payment to invoices: the given (invoice, amount) pairs, or oldest-due-first."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    _ensure_same_organization(organization, payment)
+    payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk, organization=organization)
+    return _allocate(organization=organization, actor=actor, source=payment, kind=AllocationKind.PAYMENT,
+                     source_date=payment.received_on, allocations=allocations)
+
+
+# --- credit notes and write-offs -----------------------------------------------------------
+
+@transaction.atomic
+def credit_note_create(
+    *,
+    organization: Organization,
+    actor: Actor,
+    customer: Customer,
+    number: str,
+    issued_on: dt.date,
+    amount: Decimal,
+    currency: str | None = None,
+    reason: str = "",
+    invoice: Invoice | None = None,
+    external_id: str | None = None,
+) -> CreditNote:
+    """Issue a credit note; with `invoice`, apply it to that invoice at once."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    _ensure_same_organization(organization, customer)
+    amount = parse_amount(amount)
+    note = CreditNote(
+        organization=organization, customer=customer, number=number.strip(), issued_on=issued_on, amount=amount,
+        unapplied_amount=amount, currency=validate_currency(currency or customer.currency), reason=reason,
+        external_id=external_id or None,
+    )
+    _full_clean(note, exclude=["organization", "customer"])
+    _save_unique(note, what=_("credit note"))
+    audit_record(organization=organization, actor=actor, action="credit_note.created", obj=note,
+                 after=_snapshot(note, ("number", "customer_id", "issued_on", "amount", "currency", "reason")))
+    if invoice is not None:
+        _allocate(organization=organization, actor=actor, source=note, kind=AllocationKind.CREDIT_NOTE,
+                  source_date=issued_on, allocations=[(invoice, amount)])
+    return note
+
+
+@transaction.atomic
+def credit_note_apply(
+    *, organization: Organization, actor: Actor, credit_note: CreditNote,
+    allocations: Sequence[tuple[Invoice, Decimal]] | None = None,
+) -> list[Allocation]:
+    """Apply a credit note's unapplied amount to invoices (or oldest-due-first)."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    _ensure_same_organization(organization, credit_note)
+    note = CreditNote.objects.select_for_update(of=("self",)).get(pk=credit_note.pk, organization=organization)
+    return _allocate(organization=organization, actor=actor, source=note, kind=AllocationKind.CREDIT_NOTE,
+                     source_date=note.issued_on, allocations=allocations)
+
+
+@transaction.atomic
+def invoice_write_off(
+    *,
+    organization: Organization,
+    actor: Actor,
+    invoice: Invoice,
+    reason: str,
+    amount: Decimal | None = None,
+    written_off_on: dt.date | None = None,
+) -> WriteOff:
+    """Write off part or all (the default) of an invoice's balance as bad debt."""
+    role_require(organization=organization, actor=actor, role=Role.CREDIT_MANAGER)
+    _ensure_same_organization(organization, invoice)
+    if not reason.strip():
+        raise DomainError(_("A write-off needs a reason."), field="reason")
+    invoice = _lock_invoices(organization, [invoice.pk])[invoice.pk]
+    balance = invoice.total_amount - invoice.applied_amount
+    amount = balance if amount is None else parse_amount(amount)
+    if balance <= 0:
+        raise DomainError(_("Invoice %(number)s has nothing outstanding.") % {"number": invoice.number},
+                          code=ErrorCode.INVOICE_NOT_OPEN)
+    on = max(written_off_on or local_today(organization.timezone), invoice.issue_date)
+    _apply_to_invoice(invoice, amount, written_off=True)
+    write_off = WriteOff.objects.create(organization=organization, invoice=invoice, written_off_on=on,
+                                        amount=amount, currency=invoice.currency, reason=reason.strip())
+    Allocation.objects.create(organization=organization, invoice=invoice, kind=AllocationKind.WRITE_OFF,
+                              write_off=write_off, amount=amount, currency=invoice.currency, applied_on=on)
+    audit_record(organization=organization, actor=actor, action="invoice.written_off", obj=invoice,
+                 before={"balance": balance}, after={"written_off": amount, "reason": reason, "status": invoice.status})
+    return write_off
+
+
+# --- FX ------------------------------------------------------------------------------------
+
+@transaction.atomic
+def fx_rate_set(*, organization: Organization, actor: Actor, currency: str, rate_date: dt.date, rate: Decimal) -> FxRate:
+    """Record how many base-currency units one unit of `currency` was worth from `rate_date`."""
+    role_require(organization=organization, actor=actor, role=Role.CREDIT_MANAGER)
+    currency = validate_currency(currency)
+    if currency == organization.base_currency:
+        raise DomainError(_("The base currency needs no rate."), field="currency")
+    rate = Decimal(str(rate))
+    if not rate.is_finite() or rate <= 0:
+        raise DomainError(_("A rate must be a positive number."), field="rate")
+    fx, created = FxRate.objects.select_for_update().get_or_create(
+        organization=organization, currency=currency, rate_date=rate_date, defaults={"rate": rate}
+    )
+    before = None if created else {"rate": fx.rate}
+    if not created:
+        fx.rate = rate
+        fx.save(update_fields=["rate"])
+    audit_record(organization=organization, actor=actor, action="fx_rate.set", obj=fx, before=before,
+                 after={"currency": currency, "rate_date": rate_date, "rate": rate})
+    return fx

@@ -1,0 +1,43 @@
+"""Domain errors raised by services; views and the API turn them into messages."""
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    PERMISSION_DENIED = "permission_denied"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"
+    CURRENCY_MISMATCH = "currency_mismatch"
+    UNKNOWN_CURRENCY = "unknown_currency"
+    MISSING_FX_RATE = "missing_fx_rate"
+    OVER_APPLICATION = "over_application"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    INVOICE_NOT_OPEN = "invoice_not_open"
+    INVOICE_HAS_APPLICATIONS = "invoice_has_applications"
+    DUPLICATE = "duplicate"
+    CUSTOMER_MISMATCH = "customer_mismatch"
+    IMPORT_INVALID = "import_invalid"
+
+
+class DomainError(Exception):
+    """A business rule refused the operation; nothing was written."""
+
+    code: ErrorCode = ErrorCode.INVALID
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class PermissionDenied(DomainError):
+    code = ErrorCode.PERMISSION_DENIED
+
+
+class CurrencyMismatch(DomainError):
+    code = ErrorCode.CURRENCY_MISMATCH

@@ -1,0 +1,95 @@
+"""Money: Decimal amounts with an ISO 4217 currency, rounded once at the edge.
+
+Amounts are stored as numeric(20, 4) beside a 3-letter currency. Arithmetic across two
+currencies raises; converting goes through stored FX rates (receivables.selectors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from .errors import CurrencyMismatch, DomainError, ErrorCode
+
+# ISO 4217 minor units for the currencies Inflow accepts; 2 unless listed otherwise.
+MINOR_UNITS: dict[str, int] = {
+    "AED": 2, "AUD": 2, "BRL": 2, "CAD": 2, "CHF": 2, "CNY": 2, "CZK": 2, "DKK": 2,
+    "EUR": 2, "GBP": 2, "HKD": 2, "HUF": 2, "IDR": 2, "INR": 2, "JPY": 0, "KRW": 0,
+    "MXN": 2, "MYR": 2, "NOK": 2, "NZD": 2, "PHP": 2, "PLN": 2, "RUB": 2, "SAR": 2,
+    "SEK": 2, "SGD": 2, "THB": 2, "TRY": 2, "TWD": 2, "USD": 2, "VND": 0, "ZAR": 2,
+    "BHD": 3, "KWD": 3, "OMR": 3,
+}
+CURRENCY_CHOICES = [(code, code) for code in sorted(MINOR_UNITS)]
+
+AMOUNT_DIGITS = 20
+AMOUNT_PLACES = 4
+ZERO = Decimal("0")
+
+
+def validate_currency(code: str) -> str:
+    """Return the upper-cased code, or raise if Inflow does not know it."""
+    normalized = (code or "").strip().upper()
+    if normalized not in MINOR_UNITS:
+        raise DomainError(
+            f"Unknown currency {code!r}: use a 3-letter ISO 4217 code such as CNY, USD or EUR.",
+            code=ErrorCode.UNKNOWN_CURRENCY,
+            field="currency",
+        )
+    return normalized
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """Round to the currency's minor unit, half up (the one rounding rule of Inflow)."""
+    exponent = Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2))
+    return amount.quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+def parse_amount(raw: object, *, field: str = "amount", allow_zero: bool = False) -> Decimal:
+    """Strictly parse a user-supplied amount: finite, non-negative, at most 4 decimals."""
+    if isinstance(raw, float):
+        raise DomainError(f"{field}: amounts must be given as strings or decimals, not floats.", field=field)
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise DomainError(f"{field}: {raw!r} is not a number.", field=field) from None
+    if not value.is_finite():
+        raise DomainError(f"{field}: {raw!r} is not a finite number.", field=field)
+    if value < 0 or (value == 0 and not allow_zero):
+        raise DomainError(f"{field}: must be {'zero or more' if allow_zero else 'more than zero'}.", field=field)
+    if value.as_tuple().exponent < -AMOUNT_PLACES:  # type: ignore[operator]
+        raise DomainError(f"{field}: at most {AMOUNT_PLACES} decimal places.", field=field)
+    if value.adjusted() >= AMOUNT_DIGITS - AMOUNT_PLACES:
+        raise DomainError(f"{field}: {raw!r} is too large.", field=field)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            raise TypeError("Money.amount must be a Decimal")
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(ZERO, currency)
+
+    def _check(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise CurrencyMismatch(f"Cannot combine {self.currency} with {other.currency}.")
+
+    def __add__(self, other: Money) -> Money:
+        self._check(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._check(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def quantized(self) -> Money:
+        return Money(quantize(self.amount, self.currency), self.currency)
+
+    def __str__(self) -> str:
+        return f"{quantize(self.amount, self.currency):,} {self.currency}"

@@ -1,0 +1,50 @@
+"""Reads for tenancy: memberships and the audit chain's integrity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from .models import AuditEntry, Membership, Organization
+
+
+def organizations_for_user(user: AbstractBaseUser) -> QuerySet[Organization]:
+    return Organization.objects.filter(memberships__user_id=user.pk).order_by("name")
+
+
+def membership_get(*, organization: Organization, user: AbstractBaseUser) -> Membership | None:
+    return Membership.objects.filter(organization=organization, user_id=user.pk).first()
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    checked: int
+    broken_at: int | None  # sequence number of the first bad entry
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+def audit_verify(organization: Organization) -> AuditVerification:
+    """Walk the organization's chain in order; report the first entry that does not link."""
+    from .services import audit_entry_hash
+
+    previous_hash = "0" * 64
+    expected_sequence = 1
+    checked = 0
+    entries = AuditEntry.objects.filter(organization=organization).order_by("sequence").iterator(chunk_size=2000)
+    for entry in entries:
+        if entry.sequence != expected_sequence:
+            return AuditVerification(checked, expected_sequence, f"entry {expected_sequence} is missing")
+        if entry.previous_hash != previous_hash:
+            return AuditVerification(checked, entry.sequence, "previous_hash does not match the entry before it")
+        if audit_entry_hash(entry) != entry.entry_hash:
+            return AuditVerification(checked, entry.sequence, "content does not match its hash (edited)")
+        previous_hash = entry.entry_hash
+        expected_sequence += 1
+        checked += 1
+    return AuditVerification(checked, None)

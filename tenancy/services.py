@@ -1,0 +1,150 @@
+"""Writes for tenancy: role checks, the audit chain, organizations and memberships."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .errors import PermissionDenied
+from .models import ROLE_RANK, AuditChainHead, AuditEntry, Membership, Organization, Role, UserProfile
+
+Actor = AbstractBaseUser | None  # None is the system itself (scheduled work, migrations)
+
+
+def role_require(*, organization: Organization, actor: Actor, role: Role) -> None:
+    """Raise PermissionDenied unless `actor` holds `role` (or a higher one) in `organization`.
+
+    The system actor (None) is trusted: it only runs work that a permitted user scheduled."""
+    if actor is None:
+        return
+    held = (
+        Membership.objects.filter(organization=organization, user_id=actor.pk)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if held is None or ROLE_RANK[Role(held)] < ROLE_RANK[role]:
+        raise PermissionDenied(
+            _("This needs the %(role)s role in %(org)s.") % {"role": role.label, "org": organization.name}
+        )
+
+
+def _canonical(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def audit_entry_hash(entry: AuditEntry) -> str:
+    """The hash of an entry: its content and the previous link."""
+    payload = {
+        "organization": entry.organization_id,
+        "sequence": entry.sequence,
+        "created_at": entry.created_at.isoformat(),
+        "actor": entry.actor_label,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "before": entry.before,
+        "after": entry.after,
+        "previous_hash": entry.previous_hash,
+    }
+    return hashlib.sha256(_canonical(payload)).hexdigest()
+
+
+def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    # Round-trip through the encoder so Decimals and dates are stored as the strings we hash.
+    return None if value is None else json.loads(_canonical(value))
+
+
+def audit_record(
+    *,
+    organization: Organization,
+    actor: Actor,
+    action: str,
+    obj: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> AuditEntry:
+    """Append an entry to the organization's audit chain, inside the caller's transaction."""
+    with transaction.atomic():
+        AuditChainHead.objects.get_or_create(organization=organization)
+        head = AuditChainHead.objects.select_for_update().get(organization=organization)
+        entry = AuditEntry(
+            organization=organization,
+            sequence=head.sequence + 1,
+            created_at=timezone.now(),
+            actor=actor,
+            actor_label=actor_label or (actor.get_username() if actor is not None else "system"),
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            before=_jsonable(before),
+            after=_jsonable(after),
+            previous_hash=head.entry_hash,
+        )
+        entry.entry_hash = audit_entry_hash(entry)
+        entry.save()
+        head.sequence = entry.sequence
+        head.entry_hash = entry.entry_hash
+        head.save(update_fields=["sequence", "entry_hash"])
+    return entry
+
+
+@transaction.atomic
+def organization_create(*, name: str, slug: str, actor: Actor = None, **fields: Any) -> Organization:
+    """Create an organization; the creating user (if any) becomes its admin."""
+    organization = Organization(name=name, slug=slug, **fields)
+    organization.full_clean()
+    organization.save()
+    if actor is not None:
+        Membership.objects.create(organization=organization, user=actor, role=Role.ADMIN)
+    audit_record(organization=organization, actor=actor, action="organization.created", obj=organization,
+                 after={"name": name, "slug": slug, **fields})
+    return organization
+
+
+SETTINGS_FIELDS = ("name", "base_currency", "timezone", "default_payment_terms_days", "aging_buckets", "default_language")
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, actor: Actor, **changes: Any) -> Organization:
+    """Change an organization's settings (admins only)."""
+    role_require(organization=organization, actor=actor, role=Role.ADMIN)
+    unknown = set(changes) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise ValueError(f"Not organization settings: {sorted(unknown)}")
+    before = {f: getattr(organization, f) for f in changes}
+    for field, value in changes.items():
+        setattr(organization, field, value)
+    organization.full_clean()
+    organization.save(update_fields=list(changes))
+    audit_record(organization=organization, actor=actor, action="organization.updated", obj=organization,
+                 before=before, after=changes)
+    return organization
+
+
+@transaction.atomic
+def membership_set(*, organization: Organization, actor: Actor, user: AbstractBaseUser, role: Role) -> Membership:
+    """Add a user to an organization or change their role (admins only)."""
+    role_require(organization=organization, actor=actor, role=Role.ADMIN)
+    membership, created = Membership.objects.select_for_update().get_or_create(
+        organization=organization, user=user, defaults={"role": role}
+    )
+    before = None if created else {"role": membership.role}
+    if not created and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    audit_record(organization=organization, actor=actor, action="membership.set", obj=membership,
+                 before=before, after={"user": user.get_username(), "role": role})
+    return membership
+
+
+def user_language_set(*, user: AbstractBaseUser, language: str) -> None:
+    """Remember a user's UI language (a preference, not organization data: no audit)."""
+    UserProfile.objects.update_or_create(user=user, defaults={"language": language})
