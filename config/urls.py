@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("tenancy.urls")),
     path("", include("receivables.urls")),
     path("import/", include("receivables.importing.urls")),
+    path("reports/", include("receivables.reporting.urls")),
 ]
 
 if settings.DEBUG:
