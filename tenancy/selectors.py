@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from .models import AuditEntry, Membership, Organization
+from .models import AuditChainHead, AuditEntry, Membership, Organization
 
 
 def organizations_for_user(user: AbstractBaseUser) -> QuerySet[Organization]:
@@ -47,4 +47,8 @@ def audit_verify(organization: Organization) -> AuditVerification:
         previous_hash = entry.entry_hash
         expected_sequence += 1
         checked += 1
+    head = AuditChainHead.objects.filter(organization=organization).first()
+    if head is not None and (head.sequence, head.entry_hash) != (checked, previous_hash):
+        # Entries were removed from the end of the chain.
+        return AuditVerification(checked, checked + 1, f"entries after {checked} are missing")
     return AuditVerification(checked, None)

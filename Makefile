@@ -1,0 +1,63 @@
+# Inflow: `make run` (demo on the embedded default) and `make test` (the suite on PostgreSQL + Redis).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The test suite's services (override to point elsewhere).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inflow
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inflow_bench
+
+.PHONY: run test lint bench messages venv deps dev-deps migrate seed clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.deps: requirements.txt | $(VENV)/bin/activate
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/activate
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.deps
+
+venv: $(VENV)/bin/activate
+deps: $(VENV)/.deps
+dev-deps: $(VENV)/.dev-deps
+
+migrate: deps
+	$(PY) manage.py migrate --no-input
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+## The app with realistic demo data on the embedded default: SQLite, in-process tasks, mail outbox.
+run: seed
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## The full test suite on PostgreSQL and Redis (both must be running; .ci/run starts them).
+test: dev-deps
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=true \
+		$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: dev-deps
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+## Benchmarks on PostgreSQL (see bench/README.md); SIZES=10000,1000000 for the full run.
+SIZES ?= 10000,100000
+bench: deps
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.aging --sizes $(SIZES)
+
+## Refresh translations after changing UI strings.
+messages: dev-deps
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=bench
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf var db.sqlite3* .pytest_cache .ruff_cache

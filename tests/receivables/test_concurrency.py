@@ -1,0 +1,96 @@
+"""Two real PostgreSQL connections racing for one invoice: the row locks serialize them,
+and the second sees what the first applied."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connections, transaction
+
+from receivables import services
+from receivables.models import Allocation, Invoice, Payment
+from tenancy.errors import DomainError, ErrorCode
+from tests.factories import CustomerFactory, OrganizationFactory, make_invoice, make_payment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _in_thread(fn):
+    """Run fn on its own thread, hence its own database connection; collect its outcome."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = fn()
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+@pytest.fixture
+def race():
+    organization = OrganizationFactory()
+    customer = CustomerFactory(organization=organization, currency="CNY")
+    invoice = make_invoice(organization, customer, amount="100.00")
+    first = make_payment(organization, customer, amount="80.00", auto_allocate=False)
+    second = make_payment(organization, customer, amount="80.00", auto_allocate=False)
+    return organization, invoice, first, second
+
+
+def test_two_explicit_allocations_cannot_together_over_apply_an_invoice(race):
+    organization, invoice, first, second = race
+    first_has_lock, let_first_commit = threading.Event(), threading.Event()
+
+    def allocate_first_and_hold():
+        with transaction.atomic():
+            services.payment_allocate(organization=organization, actor=None, payment=first,
+                                      allocations=[(invoice, Decimal("80.00"))])
+            first_has_lock.set()
+            let_first_commit.wait(timeout=10)
+
+    def allocate_second():
+        first_has_lock.wait(timeout=10)
+        return services.payment_allocate(organization=organization, actor=None, payment=second,
+                                         allocations=[(invoice, Decimal("80.00"))])
+
+    t1, _ = _in_thread(allocate_first_and_hold)
+    t2, second_outcome = _in_thread(allocate_second)
+    first_has_lock.wait(timeout=10)
+    t2.join(timeout=0.5)
+    assert t2.is_alive(), "the second allocation must wait for the first one's row lock"
+    let_first_commit.set()
+    t1.join(timeout=10), t2.join(timeout=10)
+
+    assert isinstance(second_outcome.get("error"), DomainError)
+    assert second_outcome["error"].code == ErrorCode.OVER_APPLICATION
+    assert "has 20.0000 CNY outstanding" in str(second_outcome["error"])
+    invoice.refresh_from_db()
+    assert invoice.applied_amount == Decimal("80.00")
+    assert Allocation.objects.count() == 1
+    assert Payment.objects.get(pk=second.pk).unapplied_amount == Decimal("80.00")
+
+
+def test_two_automatic_allocations_share_the_invoice_exactly(race):
+    organization, invoice, first, second = race
+    start = threading.Barrier(2)
+
+    def auto(payment):
+        def run():
+            start.wait(timeout=10)
+            return services.payment_allocate(organization=organization, actor=None, payment=payment)
+        return run
+
+    threads = [_in_thread(auto(first)), _in_thread(auto(second))]
+    for thread, _outcome in threads:
+        thread.join(timeout=20)
+
+    assert all("error" not in outcome for _thread, outcome in threads)
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    assert invoice.applied_amount == invoice.total_amount == Decimal("100.00")
+    unapplied = sorted(Payment.objects.values_list("unapplied_amount", flat=True))
+    assert unapplied == [Decimal("0.00"), Decimal("60.00")]

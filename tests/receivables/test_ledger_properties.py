@@ -1,0 +1,152 @@
+"""Invariants of the ledger under random sequences of writes (hypothesis, stateful).
+
+The machine drives the real services with random invoices, payments (automatic and
+explicit), credit notes, write-offs and voids, on a clock that only moves forward. After
+every step: the aging buckets sum to the total outstanding, which equals invoiced minus
+applied; nothing is negative; and the aging as of every earlier day is what it was then.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.db.models import F, Sum
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+
+from receivables import selectors, services
+from receivables.models import Allocation, CreditNote, Invoice, Payment
+from tenancy.errors import DomainError
+from tests.factories import CustomerFactory, OrganizationFactory
+
+START = dt.date(2026, 1, 1)
+amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("5000"), places=2)
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        self.today = START
+        self.snapshots: dict[dt.date, tuple] = {}
+        self.numbers = 0
+
+    def teardown(self):
+        transaction.set_rollback(True)
+        self._atomic.__exit__(None, None, None)
+
+    @initialize()
+    def setup(self):
+        self.organization = OrganizationFactory(aging_buckets=[30, 60, 90])
+        self.customers = [CustomerFactory(organization=self.organization, currency="CNY") for _ in range(3)]
+
+    def _invoices(self):
+        return Invoice.objects.filter(organization=self.organization)
+
+    def _open_invoices(self):
+        return list(selectors.open_invoices(self.organization).order_by("pk"))
+
+    @rule(days=st.integers(min_value=0, max_value=45))
+    def advance_clock(self, days):
+        self.today += dt.timedelta(days=days)
+
+    @rule(customer=st.integers(0, 2), amount=amounts, terms=st.integers(0, 90))
+    def issue_invoice(self, customer, amount, terms):
+        self.numbers += 1
+        services.invoice_create(
+            organization=self.organization, actor=None, customer=self.customers[customer],
+            number=f"INV-{self.numbers}", issue_date=self.today,
+            due_date=self.today + dt.timedelta(days=terms), net_amount=amount,
+        )
+
+    @rule(customer=st.integers(0, 2), amount=amounts)
+    def receive_payment_auto(self, customer, amount):
+        services.payment_record(organization=self.organization, actor=None, customer=self.customers[customer],
+                                received_on=self.today, amount=amount)
+
+    @precondition(lambda self: selectors.open_invoices(self.organization).exists())
+    @rule(data=st.data(), extra=amounts)
+    def receive_payment_explicit(self, data, extra):
+        invoice = data.draw(st.sampled_from(self._open_invoices()))
+        want = data.draw(st.decimals(min_value=Decimal("0.01"), max_value=invoice.balance + 10, places=2))
+        payment = services.payment_record(organization=self.organization, actor=None, customer=invoice.customer,
+                                          received_on=self.today, amount=want + extra, auto_allocate=False)
+        try:
+            services.payment_allocate(organization=self.organization, actor=None, payment=payment,
+                                      allocations=[(invoice, want)])
+        except DomainError:
+            assert want > invoice.balance  # refused only when it would over-apply
+
+    @precondition(lambda self: selectors.open_invoices(self.organization).exists())
+    @rule(data=st.data())
+    def credit_note(self, data):
+        invoice = data.draw(st.sampled_from(self._open_invoices()))
+        amount = data.draw(st.decimals(min_value=Decimal("0.01"), max_value=invoice.balance, places=2))
+        self.numbers += 1
+        services.credit_note_create(organization=self.organization, actor=None, customer=invoice.customer,
+                                    number=f"CN-{self.numbers}", issued_on=self.today, amount=amount, invoice=invoice)
+
+    @precondition(lambda self: selectors.open_invoices(self.organization).exists())
+    @rule(data=st.data())
+    def write_off(self, data):
+        invoice = data.draw(st.sampled_from(self._open_invoices()))
+        services.invoice_write_off(organization=self.organization, actor=None, invoice=invoice,
+                                   reason="uncollectable", written_off_on=self.today)
+
+    @precondition(lambda self: selectors.open_invoices(self.organization).filter(applied_amount=0).exists())
+    @rule(data=st.data())
+    def void(self, data):
+        candidates = list(selectors.open_invoices(self.organization).filter(applied_amount=0).order_by("pk"))
+        invoice = data.draw(st.sampled_from(candidates))
+        services.invoice_void(organization=self.organization, actor=None, invoice=invoice, voided_on=self.today)
+
+    @invariant()
+    def buckets_sum_to_outstanding_which_is_invoiced_minus_applied(self):
+        if not hasattr(self, "organization"):
+            return
+        report = selectors.aging_report(self.organization, self.today)
+        live = self._invoices().filter(voided_on__isnull=True)
+        invoiced = live.aggregate(s=Sum("total_amount"))["s"] or Decimal(0)
+        applied = Allocation.objects.filter(organization=self.organization).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+        assert sum(report.totals) == report.total == invoiced - applied
+        assert sum(row.total for row in report.rows) == report.total
+        assert all(amount >= 0 for row in report.rows for amount in row.amounts)
+        per_invoice = live.aggregate(s=Sum(F("total_amount") - F("applied_amount")))["s"] or Decimal(0)
+        assert per_invoice == report.total
+
+    @invariant()
+    def stored_figures_match_the_allocations(self):
+        if not hasattr(self, "organization"):
+            return
+        for invoice in self._invoices():
+            allocated = sum((a.amount for a in invoice.allocations.all()), Decimal(0))
+            assert invoice.applied_amount == allocated <= invoice.total_amount
+        for model in (Payment, CreditNote):
+            for source in model.objects.filter(organization=self.organization):
+                used = sum((a.amount for a in source.allocations.all()), Decimal(0))
+                assert 0 <= source.unapplied_amount == source.amount - used
+
+    @invariant()
+    def aging_of_past_days_does_not_change(self):
+        if not hasattr(self, "organization"):
+            return
+        for day, snapshot in self.snapshots.items():
+            if day < self.today:
+                assert self._snapshot(day) == snapshot, f"aging as of {day} changed"
+        self.snapshots[self.today] = self._snapshot(self.today)
+
+    def _snapshot(self, day):
+        report = selectors.aging_report(self.organization, day)
+        return tuple((row.customer_id, tuple(row.amounts)) for row in report.rows)
+
+
+@pytest.mark.django_db
+def test_ledger_invariants_hold_under_random_operations():
+    run_state_machine_as_test(
+        LedgerMachine,
+        settings=settings(max_examples=25, stateful_step_count=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]),
+    )

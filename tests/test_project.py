@@ -1,0 +1,85 @@
+"""The project's shape: compose file, settings in each environment, deploy checks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_runs_postgres_redis_web_worker_and_beat():
+    services = _compose()["services"]
+
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert "gunicorn config.wsgi:application" in " ".join(services["web"]["command"])
+    assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
+
+
+def test_compose_app_services_share_one_configuration():
+    services = _compose()["services"]
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
+        assert env["REDIS_URL"] == "redis://redis:6379/0"
+        assert env["DEBUG"] == "0"
+        assert set(services[name]["depends_on"]) == {"postgres", "redis"}
+
+
+def test_dockerfile_builds_from_requirements_and_serves_with_gunicorn():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "FROM python:3.11" in dockerfile
+    assert "pip install -r requirements.txt" in dockerfile
+    assert "fonts-noto-cjk" in dockerfile
+    assert 'CMD ["gunicorn", "config.wsgi:application"' in dockerfile
+
+
+def _manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items()
+             if k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DEBUG", "SECRET_KEY", "CELERY_TASK_ALWAYS_EAGER"}}
+    clean.update(env)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_with_no_environment_the_app_uses_the_embedded_default():
+    code = ("from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], "
+            "s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND, s.CACHES['default']['BACKEND'])")
+    result = _manage("shell", "--no-imports", "-c", code)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "tenancy.mail.OutboxEmailBackend",
+                                     "django.core.cache.backends.locmem.LocMemCache"]
+
+
+def test_production_environment_selects_postgres_redis_and_smtp():
+    code = ("from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], "
+            "s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL, s.EMAIL_BACKEND, s.EMAIL_HOST)")
+    result = _manage("shell", "--no-imports", "-c", code, DEBUG="0", SECRET_KEY="x" * 50,
+                     DATABASE_URL="postgres://u:p@db:5432/inflow", REDIS_URL="redis://cache:6379/0",
+                     EMAIL_URL="smtp://mailer:25")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "False", "redis://cache:6379/0",
+                                     "django.core.mail.backends.smtp.EmailBackend", "mailer"]
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _manage("check", DEBUG="0")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_deploy_check_is_clean_with_production_variables():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="0",
+                     SECRET_KEY="k3y-" + "q9Zx!vR2#mLp7$wT" * 4, ALLOWED_HOSTS="inflow.example.com")
+
+    assert result.returncode == 0, result.stdout + result.stderr
