@@ -1,0 +1,3 @@
+"""/api/ routes: v1 resources, the OpenAPI schema and docs."""
+
+urlpatterns = []
