@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from tenancy.dates import local_today
 from tenancy.errors import CurrencyMismatch, DomainError, ErrorCode
 from tenancy.models import Organization, Role
-from tenancy.money import ZERO, parse_amount, validate_currency
+from tenancy.money import ZERO, Money, parse_amount, validate_currency
 from tenancy.services import Actor, audit_record, role_require
 
 from .models import (
@@ -108,8 +108,9 @@ def _apply_to_invoice(invoice: Invoice, amount: Decimal, *, written_off: bool = 
     balance = invoice.total_amount - invoice.applied_amount
     if amount > balance:
         raise DomainError(
-            _("Invoice %(number)s has %(balance)s %(currency)s outstanding; %(amount)s cannot be applied.")
-            % {"number": invoice.number, "balance": balance, "currency": invoice.currency, "amount": amount},
+            _("Invoice %(number)s has %(balance)s outstanding; %(amount)s cannot be applied.")
+            % {"number": invoice.number, "balance": Money(balance, invoice.currency),
+               "amount": Money(amount, invoice.currency)},
             code=ErrorCode.OVER_APPLICATION,
             field="amount",
         )
@@ -231,7 +232,8 @@ def invoice_update(*, organization: Organization, invoice: Invoice, actor: Actor
     if invoice.total_amount < invoice.applied_amount:
         raise DomainError(
             _("The new total %(total)s is less than the %(applied)s already applied to this invoice.")
-            % {"total": invoice.total_amount, "applied": invoice.applied_amount},
+            % {"total": Money(invoice.total_amount, invoice.currency),
+               "applied": Money(invoice.applied_amount, invoice.currency)},
             code=ErrorCode.OVER_APPLICATION, field="net_amount",
         )
     if invoice.due_date < invoice.issue_date:
@@ -342,8 +344,8 @@ def _allocate(
         total = sum((amount for _invoice, amount in plan), ZERO)
         if total > source.unapplied_amount:
             raise DomainError(
-                _("Only %(left)s %(currency)s of this %(what)s is unapplied; %(total)s was requested.")
-                % {"left": source.unapplied_amount, "currency": source.currency, "total": total,
+                _("Only %(left)s of this %(what)s is unapplied; %(total)s was requested.")
+                % {"left": Money(source.unapplied_amount, source.currency), "total": Money(total, source.currency),
                    "what": kind.label.lower()},
                 code=ErrorCode.INSUFFICIENT_FUNDS, field="amount",
             )

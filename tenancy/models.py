@@ -94,6 +94,9 @@ class UserProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
 
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language})"
+
 
 class AuditEntry(models.Model):
     """One state change. Append-only and hash-chained per organization: each entry's hash
@@ -120,6 +123,9 @@ class AuditEntry(models.Model):
         ]
         indexes = [models.Index(fields=["organization", "object_type", "object_id"], name="audit_object_idx")]
 
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise RuntimeError("Audit entries are append-only.")
@@ -135,6 +141,9 @@ class AuditChainHead(models.Model):
     organization = models.OneToOneField(Organization, on_delete=models.PROTECT, primary_key=True, related_name="+")
     sequence = models.PositiveBigIntegerField(default=0)
     entry_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}@{self.sequence}"
 
 
 class OutboxMessage(models.Model):
@@ -153,3 +162,6 @@ class OutboxMessage(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["organization", "-created_at"], name="outbox_org_created_idx")]
+
+    def __str__(self) -> str:
+        return self.subject

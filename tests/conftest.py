@@ -10,10 +10,10 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 os.environ.setdefault("DEBUG", "true")
 
-import pytest  # noqa: E402
+import pytest
 
-from tenancy.models import Role  # noqa: E402
-from tests.factories import CustomerFactory, MembershipFactory, OrganizationFactory, UserFactory  # noqa: E402
+from tenancy.models import Role
+from tests.factories import CustomerFactory, MembershipFactory, OrganizationFactory, UserFactory
 
 
 @pytest.fixture

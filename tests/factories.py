@@ -24,9 +24,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
+    def _save(self, create, extracted, **kwargs):
         if create:
-            obj.save()
+            self.save()
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):

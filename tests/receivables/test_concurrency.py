@@ -22,7 +22,7 @@ def _in_thread(fn):
     def run():
         try:
             outcome["value"] = fn()
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
+        except Exception as exc:
             outcome["error"] = exc
         finally:
             connections.close_all()
@@ -68,7 +68,7 @@ def test_two_explicit_allocations_cannot_together_over_apply_an_invoice(race):
 
     assert isinstance(second_outcome.get("error"), DomainError)
     assert second_outcome["error"].code == ErrorCode.OVER_APPLICATION
-    assert "has 20.0000 CNY outstanding" in str(second_outcome["error"])
+    assert "has 20.00 CNY outstanding" in str(second_outcome["error"])
     invoice.refresh_from_db()
     assert invoice.applied_amount == Decimal("80.00")
     assert Allocation.objects.count() == 1

@@ -94,7 +94,7 @@ def test_invoice_total_cannot_drop_below_what_is_applied(organization, customer)
     invoice = make_invoice(organization, customer, amount="100.00")
     make_payment(organization, customer, amount="60.00")
 
-    with pytest.raises(DomainError, match="less than the 60.0000 already applied"):
+    with pytest.raises(DomainError, match="The new total 50.00 CNY is less than the 60.00 CNY already applied"):
         services.invoice_update(organization=organization, invoice=invoice, actor=None, net_amount="50.00")
     invoice.refresh_from_db()
     assert invoice.total_amount == D("100.00")
@@ -144,7 +144,7 @@ def test_explicit_allocation_beyond_the_invoice_balance_is_refused(organization,
     invoice = make_invoice(organization, customer, amount="100.00", number="INV-9")
     payment = make_payment(organization, customer, amount="500.00", auto_allocate=False)
 
-    with pytest.raises(DomainError, match="INV-9 has 100.0000 CNY outstanding; 120.00 cannot be applied") as exc:
+    with pytest.raises(DomainError, match="INV-9 has 100.00 CNY outstanding; 120.00 CNY cannot be applied") as exc:
         services.payment_allocate(organization=organization, actor=None, payment=payment,
                                   allocations=[(invoice, D("120.00"))])
 
@@ -157,7 +157,7 @@ def test_allocation_beyond_the_payment_is_refused(organization, customer):
     second = make_invoice(organization, customer, amount="100.00")
     payment = make_payment(organization, customer, amount="150.00", auto_allocate=False)
 
-    with pytest.raises(DomainError, match="Only 150.0000 CNY of this payment is unapplied; 200.00 was requested"):
+    with pytest.raises(DomainError, match="Only 150.00 CNY of this payment is unapplied; 200.00 CNY was requested"):
         services.payment_allocate(organization=organization, actor=None, payment=payment,
                                   allocations=[(first, D("100.00")), (second, D("100.00"))])
 
