@@ -13,3 +13,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("inflow")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Task modules in sub-packages of apps, which autodiscovery of <app>.tasks does not reach.
+app.autodiscover_tasks(["receivables.reporting", "receivables.importing"])

@@ -38,13 +38,16 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tenancy",
     "receivables",
+    "dunning",
+    "credit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -54,6 +57,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenancy.middleware.OrganizationMiddleware",
 ]
+
+if not DEBUG:
+    # Production serves collected static files itself; in development runserver does.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 
@@ -79,6 +86,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Reports are short OLTP queries: JIT compilation costs more than it saves (bench/aging.py).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the dev server and an in-process import share the file.
     DATABASES["default"]["OPTIONS"] = {
@@ -144,7 +154,17 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Beat fires the weekly-report dispatcher every few minutes; it enqueues each organization
+# whose slot (weekday + local time in its time zone) has come. Without Redis, config/scheduler.py
+# runs this same schedule in-process.
+CELERY_BEAT_SCHEDULE: dict = {
+    "weekly-report-dispatch": {
+        "task": "receivables.reporting.tasks.weekly_report_dispatch_task",
+        "schedule": env.float("WEEKLY_REPORT_DISPATCH_SECONDS", default=300.0),
+    },
+}
+# A worker child that grew past this (KiB) after a task, e.g. a 10,000-customer PDF, is replaced.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=600_000)
 
 # --- Mail ------------------------------------------------------------------------------
 # EMAIL_URL picks the transport: smtp://user:pass@host:port, smtp+tls://..., or the default
@@ -158,11 +178,90 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Inflow <noreply@infl
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- REST framework --------------------------------------------------------------------
+# /api/v1/: API keys (Authorization: Bearer) or the browser session; JSON only; every error as
+# {"error": {"code", "message", "fields"}} (tenancy.api.errors). Throttling is per API key.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tenancy.api.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "tenancy.api.schema.InflowAutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["tenancy.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": env.str("API_KEY_THROTTLE_RATE", default="1200/min"),
+        "api_session": env.str("API_SESSION_THROTTLE_RATE", default="600/min"),
+    },
+    "EXCEPTION_HANDLER": "tenancy.api.errors.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    "DATE_FORMAT": "iso-8601",
+    "DATETIME_FORMAT": "iso-8601",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Inflow API",
+    "DESCRIPTION": (
+        "Receivables for ERP integration: push customers, invoices and payments (one by one or in bulk, "
+        "keyed on external_id), retry safely with Idempotency-Key, sync changes with updated_since and "
+        "cursors, pull aging, DSO and statements, and receive signed webhooks. Authenticate with "
+        "`Authorization: Bearer <API key>`. Amounts are decimal strings, dates ISO 8601."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "InvoiceStatusEnum": "receivables.models.InvoiceStatus",
+        "CurrencyEnum": "tenancy.money.CURRENCY_CHOICES",
+        "LanguageEnum": "tenancy.models.Language",
+        "CustomerStatusEnum": "receivables.models.CustomerStatus",
+        "PaymentMethodEnum": "receivables.models.PaymentMethod",
+        "AllocationKindEnum": "receivables.models.AllocationKind",
+        "SignalKindEnum": "credit.models.SignalKind",
+        "AlertKindEnum": "credit.models.AlertKind",
+        "RoleEnum": "tenancy.models.Role",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Idempotency-Key records are replayed for this long, and a claim left "in progress" by a
+# crashed worker (its work rolled back with it) may be taken over after API_IDEMPOTENCY_LOCK_SECONDS.
+API_IDEMPOTENCY_TTL_HOURS = env.int("API_IDEMPOTENCY_TTL_HOURS", default=24)
+API_IDEMPOTENCY_LOCK_SECONDS = env.int("API_IDEMPOTENCY_LOCK_SECONDS", default=300)
+API_PAGE_SIZE = env.int("API_PAGE_SIZE", default=100)
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=1000)
+API_BULK_MAX_ROWS = env.int("API_BULK_MAX_ROWS", default=10_000)
+# Webhooks: attempts per delivery (exponential back-off from WEBHOOK_RETRY_BASE_SECONDS) and the
+# HTTP timeout of one attempt.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+CELERY_BEAT_SCHEDULE["invoice-overdue-events"] = {
+    "task": "tenancy.tasks.invoice_overdue_events_task",
+    "schedule": env.float("INVOICE_OVERDUE_SCAN_SECONDS", default=3600.0),
+}
+# Dunning: every few minutes, queue the daily run of each organization whose local time has
+# passed DUNNING_RUN_HOUR and that has not run today (dunning.tasks).
+CELERY_BEAT_SCHEDULE["dunning-dispatch"] = {
+    "task": "dunning.tasks.dunning_dispatch_task",
+    "schedule": env.float("DUNNING_DISPATCH_SECONDS", default=600.0),
+}
+CELERY_BEAT_SCHEDULE["idempotency-records-purge"] = {
+    "task": "tenancy.tasks.idempotency_purge_task",
+    "schedule": 3600.0,
+}
+# Credit: quarterly reviews come due on each file's next_review_on; the dispatcher opens the due
+# ones (idempotent), and the alert scan + digest mail runs daily.
+CELERY_BEAT_SCHEDULE["credit-reviews-dispatch"] = {
+    "task": "credit.tasks.credit_reviews_dispatch_task",
+    "schedule": env.float("CREDIT_REVIEW_DISPATCH_SECONDS", default=6 * 3600.0),
+}
+CELERY_BEAT_SCHEDULE["credit-alerts-dispatch"] = {
+    "task": "credit.tasks.credit_alerts_dispatch_task",
+    "schedule": env.float("CREDIT_ALERT_DIGEST_SECONDS", default=24 * 3600.0),
 }
 
 # --- Security (production values; `manage.py check --deploy` is clean with DEBUG=0) ------
@@ -178,8 +277,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # --- Inflow ----------------------------------------------------------------------------
+# Absolute base URL for links in mail (customer portal links, report links).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Imports with more rows than this run as a background task with a progress bar.
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=2000)
+# Dunning: the daily run starts once the organization's local time passes this hour.
+DUNNING_RUN_HOUR = env.int("DUNNING_RUN_HOUR", default=8)
+DUNNING_PORTAL_LINK_DAYS = env.int("DUNNING_PORTAL_LINK_DAYS", default=30)
+DUNNING_PORTAL_RATE_PER_MINUTE = env.int("DUNNING_PORTAL_RATE_PER_MINUTE", default=60)
 
 LOGGING = {
     "version": 1,

@@ -6,10 +6,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("settings/integrations/", include("tenancy.integrations_urls")),
     path("", include("tenancy.urls")),
     path("", include("receivables.urls")),
     path("import/", include("receivables.importing.urls")),
     path("reports/", include("receivables.reporting.urls")),
+    path("dunning/", include("dunning.urls")),
+    path("portal/", include("dunning.portal_urls")),
+    path("credit/", include("credit.urls")),
 ]
 
 if settings.DEBUG:

@@ -19,8 +19,8 @@ def AmountField(verbose_name, **kwargs):  # noqa: N802 - reads like a field clas
     return models.DecimalField(verbose_name, max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, **kwargs)
 
 
-def CurrencyField(verbose_name=_("currency"), **kwargs):  # noqa: N802
-    return models.CharField(verbose_name, max_length=3, choices=CURRENCY_CHOICES, **kwargs)
+def CurrencyField(verbose_name=None, **kwargs):  # noqa: N802
+    return models.CharField(verbose_name or _("currency"), max_length=3, choices=CURRENCY_CHOICES, **kwargs)
 
 
 class Segment(models.TextChoices):
@@ -91,7 +91,8 @@ class Invoice(models.Model):
     total_amount = AmountField(_("total amount"))
     applied_amount = AmountField(_("applied amount"), default=0, editable=False)
     written_off_amount = AmountField(_("written-off amount"), default=0, editable=False)
-    status = models.CharField(_("status"), max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.OPEN, editable=False)
+    status = models.CharField(_("status"), max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.OPEN,
+                              editable=False)
     voided_on = models.DateField(_("voided on"), null=True, blank=True, editable=False)
     description = models.TextField(_("description"), blank=True)
     po_reference = models.CharField(_("PO reference"), max_length=100, blank=True)
@@ -106,7 +107,8 @@ class Invoice(models.Model):
             # Target of the composite foreign keys from allocations (see migration 0002).
             models.UniqueConstraint(fields=["id", "organization", "currency"], name="invoice_id_org_currency_unique"),
             models.CheckConstraint(condition=Q(net_amount__gte=0) & Q(tax_amount__gte=0), name="invoice_parts_nonnegative"),
-            models.CheckConstraint(condition=Q(total_amount=F("net_amount") + F("tax_amount")), name="invoice_total_is_net_plus_tax"),
+            models.CheckConstraint(condition=Q(total_amount=F("net_amount") + F("tax_amount")),
+                                   name="invoice_total_is_net_plus_tax"),
             models.CheckConstraint(condition=Q(total_amount__gt=0), name="invoice_total_positive"),
             models.CheckConstraint(
                 condition=Q(applied_amount__gte=0) & Q(applied_amount__lte=F("total_amount")),
@@ -143,6 +145,9 @@ class Invoice(models.Model):
             models.Index(fields=["organization", "due_date"], name="invoice_org_due_idx"),
             models.Index(fields=["organization", "status"], name="invoice_org_status_idx"),
             models.Index(fields=["organization", "updated_at", "id"], name="invoice_org_updated_idx"),
+            # Aging as of a past date still counts invoices voided after it.
+            models.Index(fields=["organization", "voided_on"], name="invoice_org_voided_idx",
+                         condition=Q(voided_on__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -244,6 +249,10 @@ class WriteOff(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="write_off_amount_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} written off {self.written_off_on}"
+
+
 
 class AllocationKind(models.TextChoices):
     PAYMENT = "payment", _("Payment")
@@ -281,6 +290,10 @@ class Allocation(models.Model):
             models.Index(fields=["organization", "invoice"], name="allocation_org_invoice_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency} -> invoice {self.invoice_id}"
+
+
 
 class FxRate(models.Model):
     """Units of the organization's base currency for one unit of `currency`, from `rate_date` on."""
@@ -296,6 +309,10 @@ class FxRate(models.Model):
             models.UniqueConstraint(fields=["organization", "currency", "rate_date"], name="fx_rate_unique_per_day"),
             models.CheckConstraint(condition=Q(rate__gt=0), name="fx_rate_positive"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.rate} from {self.rate_date}"
+
 
 
 class ImportKind(models.TextChoices):
@@ -320,6 +337,10 @@ class ImportMapping(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["organization", "name"], name="import_mapping_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
 
 
 class ImportStatus(models.TextChoices):
@@ -351,3 +372,122 @@ class ImportJob(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["organization", "-created_at"], name="import_job_org_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} import {self.file_name} ({self.status})"
+
+
+# --- weekly aging report (receivables.reporting) ---------------------------------------------
+
+import datetime as _dt  # noqa: E402
+
+from tenancy.models import validate_timezone  # noqa: E402
+
+
+def report_storage():
+    """Where report files go: STORAGES["reports"] when configured, else a private folder.
+
+    The default sits beside MEDIA_ROOT, not inside it, so no static URL ever serves a report;
+    members download them through the archive view, which checks the organization."""
+    from django.core.files.storage import storages
+
+    if "reports" in settings.STORAGES:
+        return storages["reports"]
+    from receivables.reporting.storage import PrivateReportStorage
+
+    return PrivateReportStorage()
+
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+def default_send_time() -> _dt.time:
+    return _dt.time(8, 0)
+
+
+class WeeklyReportSchedule(models.Model):
+    """When and to whom an organization's weekly aging report goes (one per organization)."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="weekly_report_schedule")
+    enabled = models.BooleanField(_("enabled"), default=False)
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices, default=Weekday.MONDAY)
+    send_time = models.TimeField(_("local time"), default=default_send_time)
+    timezone = models.CharField(_("time zone"), max_length=64, validators=[validate_timezone])
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.EN)
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+",
+                                        verbose_name=_("member recipients"))
+    external_recipients = models.JSONField(_("external recipients"), default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="weekly_schedule_weekday_valid"),
+            models.CheckConstraint(condition=Q(language__in=Language.values), name="weekly_schedule_language_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.get_weekday_display()} {self.send_time} {self.timezone}"
+
+
+class WeeklyReportKind(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    MANUAL = "manual", _("Sent now")
+
+
+class WeeklyReportStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RENDERING = "rendering", _("Rendering")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class WeeklyReport(models.Model):
+    """One produced aging report: its as-of date, files and delivery status.
+
+    A scheduled report is unique per (organization, week_start): inserting that row is how a
+    worker claims the week, so beat firing twice or two workers never produce it twice.
+    Manual ("send now") reports are extra rows outside that rule, at most one in flight."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=WeeklyReportKind.choices, default=WeeklyReportKind.SCHEDULED)
+    week_start = models.DateField(_("week of"))
+    as_of = models.DateField(_("as of"))
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.EN)
+    status = models.CharField(_("status"), max_length=20, choices=WeeklyReportStatus.choices,
+                              default=WeeklyReportStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("last error"), blank=True)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    pdf = models.FileField(_("PDF"), storage=report_storage, upload_to="weekly/%Y/", blank=True)
+    xlsx = models.FileField(_("XLSX"), storage=report_storage, upload_to="weekly/%Y/", blank=True)
+    page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "week_start"], condition=Q(kind="scheduled"),
+                                    name="weekly_report_once_per_week"),
+            models.UniqueConstraint(fields=["organization"], condition=Q(kind="manual", status__in=["pending", "rendering"]),
+                                    name="weekly_report_one_manual_in_flight"),
+            models.CheckConstraint(condition=Q(kind__in=WeeklyReportKind.values), name="weekly_report_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=WeeklyReportStatus.values), name="weekly_report_status_valid"),
+            models.CheckConstraint(condition=Q(status="sent", sent_at__isnull=False) | ~Q(status="sent"),
+                                   name="weekly_report_sent_has_time"),
+        ]
+        indexes = [models.Index(fields=["organization", "-created_at"], name="weekly_report_org_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.kind} {self.as_of}"

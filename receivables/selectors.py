@@ -224,8 +224,9 @@ def _open_items_sql() -> str:
 def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int | None = None) -> AgingReport:
     """Receivables outstanding on `as_of`, by customer and bucket, in base currency.
 
-    Three queries whatever the size of the ledger: the bucketed sums, the FX rates, and
-    nothing per invoice."""
+    Two queries whatever the size of the ledger: the bucketed sums (aggregated per customer
+    and currency before joining customer names, so the join sees one row per customer) and
+    the FX rates."""
     buckets = aging_buckets(organization, as_of)
     params: dict[str, object] = {"org": organization.pk, "as_of": as_of}
     cases = []
@@ -245,10 +246,13 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
     sql = (
         _open_items_sql()
         + f"""
-        SELECT o.customer_id, c.name, o.currency, COUNT(*), {", ".join(cases)}
-        FROM open_items o JOIN {_table(Customer)} c ON c.id = o.customer_id
-        {customer_filter}
-        GROUP BY o.customer_id, c.name, o.currency
+        SELECT a.customer_id, c.name, a.currency, a.n, {", ".join(f"a.b{i}" for i in range(len(buckets)))}
+        FROM (
+            SELECT o.customer_id, o.currency, COUNT(*) AS n, {", ".join(cases)}
+            FROM open_items o
+            {customer_filter}
+            GROUP BY o.customer_id, o.currency
+        ) a JOIN {_table(Customer)} c ON c.id = a.customer_id AND c.organization_id = %(org)s
         """
     )
     with connection.cursor() as cursor:
@@ -454,13 +458,19 @@ def _as_date(value) -> dt.date:
 
 
 def _unapplied_as_of(organization: Organization, customer: Customer, as_of: dt.date) -> dict[str, Decimal]:
-    """Cash and credits received by `as_of` and not applied by then, by currency."""
+    """Cash and credits received by `as_of` and not applied by then, by currency.
+
+    Unapplied then = unapplied now + what was applied after `as_of`, so only sources with
+    something unapplied today or a later allocation are read."""
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for model, date_field, fk in ((Payment, "received_on", "payment"), (CreditNote, "issued_on", "credit_note")):
-        applied_by_then = Allocation.objects.filter(**{fk: OuterRef("pk")}, applied_on__lte=as_of) \
-            .values(fk).annotate(s=Sum("amount")).values("s")
+        applied_later = (Allocation.objects.filter(organization=organization, **{fk: OuterRef("pk")}, applied_on__gt=as_of)
+                         .values(fk).annotate(s=Sum("amount")).values("s"))
+        later_sources = Allocation.objects.filter(organization=organization, applied_on__gt=as_of,
+                                                  **{f"{fk}__customer": customer}).values(fk)
         rows = (model.objects.filter(organization=organization, customer=customer, **{f"{date_field}__lte": as_of})
-                .annotate(left=F("amount") - Coalesce(applied_by_then, Value(ZERO)))
+                .filter(Q(unapplied_amount__gt=0) | Q(pk__in=later_sources))
+                .annotate(left=F("unapplied_amount") + Coalesce(applied_later, Value(ZERO)))
                 .filter(left__gt=0).values("currency").annotate(s=Sum("left")))
         for row in rows:
             totals[row["currency"]] += row["s"]

@@ -25,6 +25,7 @@ from tenancy.models import Organization, Role
 from tenancy.money import ZERO, Money, parse_amount, validate_currency
 from tenancy.services import Actor, audit_record, role_require
 
+from . import events
 from .models import (
     Allocation,
     AllocationKind,
@@ -61,9 +62,9 @@ def _full_clean(obj: Model, *, exclude: Sequence[str] = ()) -> None:
 
 def _save_unique(obj: Model, *, what: str, **kwargs) -> None:
     """Save, turning a unique-constraint violation into a clear domain error."""
+    # No savepoint of its own: the service's atomic block rolls back on the DomainError raised here.
     try:
-        with transaction.atomic():
-            obj.save(**kwargs)
+        obj.save(**kwargs)
     except IntegrityError as exc:
         text = str(exc)
         if "external_id" in text:
@@ -119,6 +120,7 @@ def _apply_to_invoice(invoice: Invoice, amount: Decimal, *, written_off: bool = 
         invoice.written_off_amount += amount
     invoice.status = _invoice_status(invoice)
     invoice.save(update_fields=["applied_amount", "written_off_amount", "status", "updated_at"])
+    events.invoice_settled(invoice.organization, invoice)
 
 
 # --- customers -----------------------------------------------------------------------------
@@ -162,6 +164,7 @@ def customer_update(*, organization: Organization, customer: Customer, actor: Ac
     _save_unique(customer, what=_("customer"))
     audit_record(organization=organization, actor=actor, action="customer.updated", obj=customer,
                  before=before, after=changed)
+    events.customer_updated(organization, customer)
     return customer
 
 
@@ -189,6 +192,8 @@ def invoice_create(
     net = parse_amount(net_amount, field="net_amount")
     tax = parse_amount(tax_amount, field="tax_amount", allow_zero=True)
     currency = validate_currency(currency or customer.currency)
+    from credit.services import credit_hold_check  # lazily: credit depends on receivables, not the reverse
+    credit_warning = credit_hold_check(organization=organization, customer=customer, amount=net + tax, currency=currency)
     due_date = due_date or issue_date + dt.timedelta(days=customer.payment_terms_days)
     if due_date < issue_date:
         raise DomainError(_("The due date cannot be before the issue date."), field="due_date")
@@ -204,6 +209,8 @@ def invoice_create(
     audit_record(organization=organization, actor=actor, action="invoice.created", obj=invoice,
                  after=_snapshot(invoice, ("number", "customer_id", "issue_date", "due_date", "currency",
                                            "net_amount", "tax_amount", "total_amount", "external_id")))
+    events.invoice_event(organization, invoice, "invoice.created")
+    invoice.credit_warning = credit_warning  # shown by the UI / API when the organization warns instead of refusing
     return invoice
 
 
@@ -243,6 +250,7 @@ def invoice_update(*, organization: Organization, invoice: Invoice, actor: Actor
     _save_unique(invoice, what=_("invoice"))
     audit_record(organization=organization, actor=actor, action="invoice.updated", obj=invoice,
                  before=before, after=changed)
+    events.invoice_event(organization, invoice, "invoice.updated")
     return invoice
 
 
@@ -268,6 +276,7 @@ def invoice_void(*, organization: Organization, invoice: Invoice, actor: Actor, 
     audit_record(organization=organization, actor=actor, action="invoice.voided", obj=invoice,
                  before={"status": InvoiceStatus.OPEN}, after={"status": invoice.status, "voided_on": invoice.voided_on,
                                                               "reason": reason})
+    events.invoice_event(organization, invoice, "invoice.updated")
     return invoice
 
 
@@ -303,6 +312,7 @@ def payment_record(
     if auto_allocate:
         payment_allocate(organization=organization, actor=actor, payment=payment)
         payment.refresh_from_db()
+    events.payment_received(organization, payment)
     return payment
 
 

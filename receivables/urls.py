@@ -1,1 +1,22 @@
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("customers/", views.customer_list, name="customer_list"),
+    path("customers/new/", views.customer_create, name="customer_create"),
+    path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
+    path("customers/<int:pk>/edit/", views.customer_update, name="customer_update"),
+    path("invoices/", views.invoice_list, name="invoice_list"),
+    path("invoices/new/", views.invoice_create, name="invoice_create"),
+    path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>/void/", views.invoice_void, name="invoice_void"),
+    path("invoices/<int:pk>/write-off/", views.invoice_write_off, name="invoice_write_off"),
+    path("invoices/<int:pk>/credit/", views.invoice_credit_note, name="invoice_credit_note"),
+    path("payments/", views.payment_list, name="payment_list"),
+    path("payments/new/", views.payment_record, name="payment_record"),
+    path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
+    path("payments/<int:pk>/allocate/", views.payment_allocate, name="payment_allocate"),
+    path("fx-rates/", views.fx_rate_list, name="fx_rate_list"),
+]

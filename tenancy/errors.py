@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     DUPLICATE = "duplicate"
     CUSTOMER_MISMATCH = "customer_mismatch"
     IMPORT_INVALID = "import_invalid"
+    CREDIT_HOLD = "credit_hold"
 
 
 class DomainError(Exception):

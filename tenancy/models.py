@@ -136,14 +136,12 @@ class AuditEntry(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The last link of an organization's chain; locked to append the next entry."""
+    """One row per organization, locked (never updated) to append the next audit entry."""
 
     organization = models.OneToOneField(Organization, on_delete=models.PROTECT, primary_key=True, related_name="+")
-    sequence = models.PositiveBigIntegerField(default=0)
-    entry_hash = models.CharField(max_length=64, default="0" * 64)
 
     def __str__(self) -> str:
-        return f"{self.organization_id}@{self.sequence}"
+        return f"audit chain of organization {self.organization_id}"
 
 
 class OutboxMessage(models.Model):
@@ -165,3 +163,160 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+# --- REST API: keys, idempotency, webhooks (tenancy.api, tenancy.webhooks) --------------------
+
+class ApiScope(models.TextChoices):
+    READ = "read", _("Read")
+    WRITE = "write", _("Write")
+
+
+def validate_api_scopes(value: object) -> None:
+    if not (isinstance(value, list) and value and set(value) <= set(ApiScope.values)):
+        raise ValidationError(_("Scopes must be a non-empty list of: read, write."))
+
+
+class ApiKey(models.Model):
+    """A per-organization API key. Only the sha256 of the token is stored; the token itself is
+    shown once at creation. The prefix (the token's first characters) identifies it in lists."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(_("scopes"), default=list, validators=[validate_api_scopes])
+    # Requests per minute for this key; empty uses API_KEY_THROTTLE_RATE.
+    rate_limit_per_minute = models.PositiveIntegerField(_("requests per minute"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["organization", "-created_at"], name="api_key_org_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+class IdempotencyState(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST with an Idempotency-Key, replayed to retries for 24 hours.
+
+    Claiming a key is inserting this row: the unique constraint, not a cache, decides which of
+    two concurrent requests runs."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # sha256 of method, path and canonical body
+    state = models.CharField(max_length=20, choices=IdempotencyState.choices, default=IdempotencyState.IN_PROGRESS)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="idempotency_key_unique"),
+            models.CheckConstraint(condition=models.Q(state__in=IdempotencyState.values),
+                                   name="idempotency_state_valid"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"
+
+
+class WebhookEndpoint(models.Model):
+    """Where an organization wants its events POSTed, signed with the endpoint's secret."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    url = models.URLField(_("URL"), max_length=500)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    secret = models.CharField(max_length=100)
+    event_types = models.JSONField(_("events"), default=list, blank=True)  # empty: every event
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["organization", "is_active"], name="webhook_endpoint_org_idx")]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
+class WebhookEvent(models.Model):
+    """Something that happened, as sent to webhooks and listed at /api/v1/events/.
+
+    `event_id` is what receivers deduplicate on. `dedupe_key` makes "once per transition" events
+    (invoice.overdue) idempotent: a second insert with the same key is refused by the database."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    event_id = models.UUIDField(unique=True)
+    type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "dedupe_key"], name="webhook_event_dedupe_unique"),
+        ]
+        indexes = [models.Index(fields=["organization", "id"], name="webhook_event_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    """One event to one endpoint: its attempts, last response code and latency."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=20, choices=WebhookDeliveryStatus.choices,
+                              default=WebhookDeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    attempt_log = models.JSONField(default=list, blank=True)  # [{at, response_code, latency_ms, error}]
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=WebhookDeliveryStatus.values),
+                                   name="webhook_delivery_status_valid"),
+        ]
+        indexes = [models.Index(fields=["organization", "endpoint", "-created_at"], name="webhook_delivery_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} -> {self.endpoint_id} ({self.status})"

@@ -1,14 +1,4 @@
-"""Test-wide setup: the suite runs on PostgreSQL and Redis for real (see the Makefile).
-
-DATABASE_URL and REDIS_URL default to the local services so a bare `pytest` does the same
-as `make test`. Celery runs eagerly unless a test starts real workers itself."""
-
-import os
-
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/inflow")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
-os.environ.setdefault("DEBUG", "true")
+"""Test-wide fixtures. The environment (PostgreSQL, Redis) is set in tests/environment.py."""
 
 import pytest
 
@@ -58,3 +48,11 @@ def customer(organization):
 @pytest.fixture
 def user_factory(db):
     return UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The default PBKDF2 work factor is for production; tests only need a real check.
+    # PBKDF2 stays listed so hashes made outside the fixture (module-scoped data) still verify.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                                 "django.contrib.auth.hashers.PBKDF2PasswordHasher"]

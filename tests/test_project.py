@@ -43,7 +43,8 @@ def test_dockerfile_builds_from_requirements_and_serves_with_gunicorn():
 
 def _manage(*args, **env):
     clean = {k: v for k, v in os.environ.items()
-             if k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DEBUG", "SECRET_KEY", "CELERY_TASK_ALWAYS_EAGER"}}
+             if k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DEBUG", "SECRET_KEY", "CELERY_TASK_ALWAYS_EAGER",
+                          "DJANGO_ALLOW_ASYNC_UNSAFE"}}  # set by the browser tests for their own process only
     clean.update(env)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True,
                           text=True, timeout=120, check=False)

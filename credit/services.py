@@ -1,0 +1,643 @@
+"""Every write of credit management: policy, credit files, financials, signals, scoring,
+limit requests and their approvals, blacklist, the credit-hold check, reviews and alerts.
+
+Keyword-only and atomic; roles are checked here (collectors maintain the file and propose
+limits, credit managers decide, admins decide above the organization's threshold and set
+policy); every change is audited. Scoring many customers is a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from receivables.models import Customer
+from receivables.selectors import FxTable
+from tenancy.dates import local_today
+from tenancy.errors import DomainError, ErrorCode, PermissionDenied
+from tenancy.models import ROLE_RANK, Organization, Role
+from tenancy.money import Money, parse_amount, validate_currency
+from tenancy.services import Actor, audit_record, role_require
+
+from . import selectors
+from .models import (
+    AlertKind,
+    CreditAlert,
+    CreditDocument,
+    CreditPolicy,
+    CreditProfile,
+    CreditReview,
+    CreditScore,
+    ExternalSignal,
+    FinancialStatement,
+    HoldMode,
+    LimitApprovalStep,
+    LimitRequest,
+    LimitRequestStatus,
+    Severity,
+    SignalKind,
+    StepDecision,
+)
+from .scoring import MODEL_VERSION, bands_problem, scorecard, weights_problem
+from .uscc import uscc_normalize, uscc_problem
+
+CREDIT_HOLD = ErrorCode.CREDIT_HOLD
+SCORE_BATCH = 2000  # rows per INSERT: large enough to amortise, small enough to keep statements sane
+GOOD_GRADES = ("A", "B")
+PROFILE_FIELDS = ("uscc", "registry_id", "founding_year", "industry", "country", "ownership", "is_manufacturer")
+FIGURES = ("revenue", "ebit", "net_income", "current_assets", "current_liabilities", "total_assets",
+           "total_liabilities", "retained_earnings", "equity")
+POLICY_FIELDS = ("weights", "bands", "grade_policy", "provisional_missing_weight", "min_paid_invoices", "hold_mode",
+                 "hold_overdue_days", "manager_approval_limit", "review_interval_months", "concentration_percent")
+
+
+def _same_org(organization: Organization, *objects) -> None:
+    for obj in objects:
+        if obj.organization_id != organization.pk:
+            raise DomainError(_("Not found."), code=ErrorCode.NOT_FOUND)
+
+
+def _full_clean(obj, exclude=("organization",)) -> None:
+    try:
+        obj.full_clean(exclude=list(exclude), validate_constraints=False)
+    except ValidationError as exc:
+        name, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(f"{name}: {' '.join(messages)}", field=name) from None
+
+
+def _event(organization: Organization, type_: str, payload: dict[str, Any]) -> None:
+    from tenancy import webhooks
+
+    if type_ in webhooks.EVENT_TYPES:
+        webhooks.event_emit(organization=organization, type=type_, payload=payload)
+
+
+def _events(organization: Organization, type_: str, payloads: list[dict[str, Any]]) -> None:
+    """Many events of one type in a fixed number of statements (alerts of a whole portfolio)."""
+    from tenancy import webhooks
+
+    if payloads:
+        webhooks.events_emit(organization=organization, type=type_, payloads=payloads)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for candidate in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+# --- policy --------------------------------------------------------------------------------
+
+def policy_ensure(organization: Organization) -> CreditPolicy:
+    policy, _created = CreditPolicy.objects.get_or_create(organization=organization)
+    return policy
+
+
+@transaction.atomic
+def policy_update(*, organization: Organization, actor: Actor, **changes: Any) -> CreditPolicy:
+    """Change the organization's scoring weights, bands, grade policy, hold and approval rules (admins)."""
+    role_require(organization=organization, actor=actor, role=Role.ADMIN)
+    unknown = set(changes) - set(POLICY_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown credit policy fields: {', '.join(sorted(unknown))}")
+    if "weights" in changes and (problem := weights_problem(changes["weights"])):
+        raise DomainError(_("Weights: %(problem)s.") % {"problem": problem}, field="weights")
+    if "bands" in changes and (problem := bands_problem(changes["bands"])):
+        raise DomainError(_("Grade bands: %(problem)s.") % {"problem": problem}, field="bands")
+    policy = CreditPolicy.objects.select_for_update().get(pk=policy_ensure(organization).pk)
+    before = {name: getattr(policy, name) for name in changes}
+    for name, value in changes.items():
+        setattr(policy, name, value)
+    _full_clean(policy)
+    policy.save()
+    audit_record(organization=organization, actor=actor, action="credit.policy_updated", obj=policy,
+                 before=before, after=changes)
+    return policy
+
+
+# --- credit file ---------------------------------------------------------------------------
+
+def profile_ensure(*, organization: Organization, customer: Customer) -> CreditProfile:
+    """The customer's credit file, created empty the first time it is needed."""
+    _same_org(organization, customer)
+    profile, _created = CreditProfile.objects.get_or_create(
+        customer=customer, defaults={"organization": organization, "country": customer.country})
+    return profile
+
+
+@transaction.atomic
+def profile_update(*, organization: Organization, actor: Actor, customer: Customer, **changes: Any) -> CreditProfile:
+    """Change a customer's registry data (founding year, industry, ownership, USCC...)."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown credit file fields: {', '.join(sorted(unknown))}")
+    profile = profile_ensure(organization=organization, customer=customer)
+    if changes.get("uscc"):
+        changes["uscc"] = uscc_normalize(changes["uscc"])
+        if problem := uscc_problem(changes["uscc"]):
+            raise DomainError(_("Unified social credit code %(code)s: %(problem)s.")
+                              % {"code": changes["uscc"], "problem": problem}, field="uscc")
+    if changes.get("founding_year") and not 1800 <= int(changes["founding_year"]) <= local_today(
+            organization.timezone).year:
+        raise DomainError(_("The founding year must be between 1800 and this year."), field="founding_year")
+    before = {name: getattr(profile, name) for name in changes}
+    for name, value in changes.items():
+        setattr(profile, name, value)
+    _full_clean(profile, exclude=("organization", "customer", "latest_score"))
+    profile.save()
+    audit_record(organization=organization, actor=actor, action="credit.profile_updated", obj=profile,
+                 before=before, after=changes)
+    return profile
+
+
+@transaction.atomic
+def financial_statement_set(*, organization: Organization, actor: Actor, customer: Customer, year: int,
+                            market_value_equity: Any = None, working_capital: Any = None,
+                            **figures: Any) -> FinancialStatement:
+    """Record (or correct) one year's financial statement; working capital defaults to CA - CL."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    if set(figures) != set(FIGURES):
+        missing, unknown = set(FIGURES) - set(figures), set(figures) - set(FIGURES)
+        raise DomainError(_("Financial statement: missing %(missing)s; unknown %(unknown)s.")
+                          % {"missing": ", ".join(sorted(missing)) or "-", "unknown": ", ".join(sorted(unknown)) or "-"})
+    signed = {"ebit", "net_income", "retained_earnings", "equity"}
+    values = {}
+    for name, raw in figures.items():
+        value = Decimal(str(raw)) if name in signed else parse_amount(raw, field=name, allow_zero=True)
+        values[name] = value
+    if values["total_assets"] <= 0:
+        raise DomainError(_("Total assets must be more than zero."), field="total_assets")
+    values["working_capital"] = (Decimal(str(working_capital)) if working_capital not in (None, "")
+                                 else values["current_assets"] - values["current_liabilities"])
+    values["market_value_equity"] = (None if market_value_equity in (None, "")
+                                     else parse_amount(market_value_equity, field="market_value_equity", allow_zero=True))
+    profile = profile_ensure(organization=organization, customer=customer)
+    statement, created = FinancialStatement.objects.update_or_create(
+        profile=profile, year=int(year), defaults={"organization": organization, **values})
+    audit_record(organization=organization, actor=actor, action="credit.financials_set", obj=statement,
+                 after={"year": year, "created": created, **values})
+    return statement
+
+
+DOCUMENT_EXTENSIONS = ("pdf", "png", "jpg", "jpeg", "xlsx", "xls", "docx", "doc", "csv", "txt")
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+@transaction.atomic
+def document_attach(*, organization: Organization, actor: Actor, customer: Customer, title: str,
+                    file: Any) -> CreditDocument:
+    """Attach a document (accounts, registry extract, insurer report...) to a customer's credit file."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    title = title.strip()
+    if not title:
+        raise DomainError(_("Give the document a title."), field="title")
+    extension = file.name.rsplit(".", 1)[-1].lower() if "." in file.name else ""
+    if extension not in DOCUMENT_EXTENSIONS:
+        raise DomainError(_("%(name)s: only %(types)s files can be attached.")
+                          % {"name": file.name, "types": ", ".join(DOCUMENT_EXTENSIONS)}, field="file")
+    if file.size > DOCUMENT_MAX_BYTES:
+        raise DomainError(_("%(name)s is larger than 10 MB.") % {"name": file.name}, field="file")
+    profile = profile_ensure(organization=organization, customer=customer)
+    document = CreditDocument(organization=organization, profile=profile, title=title[:200], file=file,
+                              uploaded_by=actor if getattr(actor, "pk", None) else None)
+    document.save()
+    audit_record(organization=organization, actor=actor, action="credit.document_attached", obj=document,
+                 after={"title": document.title, "file": document.file.name, "size": file.size})
+    return document
+
+
+@transaction.atomic
+def signal_record(*, organization: Organization, actor: Actor, customer: Customer, kind: str, description: str,
+                  observed_on: dt.date, severity: str = Severity.MEDIUM, source: str = "manual") -> ExternalSignal:
+    """Record an external signal (litigation, registry change, news, insurer grade) and raise an alert."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    if kind not in SignalKind.values:
+        raise DomainError(_("Unknown signal kind %(kind)s.") % {"kind": kind}, field="kind")
+    if severity not in Severity.values:
+        raise DomainError(_("Unknown severity %(severity)s.") % {"severity": severity}, field="severity")
+    if not description.strip():
+        raise DomainError(_("Describe the signal."), field="description")
+    profile = profile_ensure(organization=organization, customer=customer)
+    signal = ExternalSignal.objects.create(organization=organization, profile=profile, kind=kind, severity=severity,
+                                           observed_on=observed_on, description=description.strip()[:500],
+                                           source=source)
+    audit_record(organization=organization, actor=actor, action="credit.signal_recorded", obj=signal,
+                 after={"kind": kind, "severity": severity, "observed_on": observed_on, "description": description})
+    alerts_create(organization=organization, alerts=[(
+        customer, AlertKind.NEW_SIGNAL, f"signal:{signal.pk}",
+        _("New %(severity)s external signal for %(customer)s: %(kind)s, %(description)s")
+        % {"severity": signal.get_severity_display().lower(), "customer": customer.name,
+           "kind": signal.get_kind_display().lower(), "description": signal.description},
+        {"signal_id": signal.pk, "kind": kind, "severity": severity})])
+    return signal
+
+
+# --- scoring -------------------------------------------------------------------------------
+
+def _recommendation(policy: CreditPolicy, grade: str, provisional: bool) -> tuple[Decimal, int, str]:
+    row = policy.grade_policy.get(grade) or {"limit": "0", "terms_days": 0, "conditions": ""}
+    limit = Decimal(str(row["limit"]))
+    conditions = row.get("conditions", "")
+    if provisional:
+        # Too little data for the full amount: half the grade's limit until the file is complete.
+        limit = (limit / 2).quantize(Decimal("0.01"))
+        conditions = (conditions + " " + _("Provisional score: limit halved until the credit file is complete.")).strip()
+    return limit, int(row["terms_days"]), conditions[:300]
+
+
+@transaction.atomic
+def scores_run(*, organization: Organization, as_of: dt.date | None = None, customer_ids: list[int] | None = None,
+               actor: Actor = None) -> list[CreditScore]:
+    """Score the given customers (default: all) as of a date; a fixed number of queries for any number.
+
+    Stores each score with its inputs, updates the files' latest score and raises grade-drop alerts."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    as_of = as_of or local_today(organization.timezone)
+    policy = policy_ensure(organization)
+    customers = Customer.objects.filter(organization=organization)
+    if customer_ids is not None:
+        customers = customers.filter(pk__in=customer_ids)
+    # Files for customers that have none yet, in one insert.
+    CreditProfile.objects.bulk_create(
+        [CreditProfile(organization=organization, customer_id=cid, country=country)
+         for cid, country in customers.filter(credit_profile__isnull=True).values_list("pk", "country")],
+        ignore_conflicts=True, batch_size=5000)
+    profiles = list(selectors.profiles_for_scoring(organization, customer_ids))
+    profile_ids = None if customer_ids is None else [p.pk for p in profiles]
+    behaviour = selectors.payment_behaviour(organization, as_of, customer_ids=customer_ids)
+    exposure = selectors.exposures(organization, as_of, customer_ids=customer_ids)
+    statements = selectors.latest_financials(organization, profile_ids)
+    signals = selectors.recent_signals(organization, as_of, profile_ids)
+    now = timezone.now()
+    scores, drops = [], []
+    for profile in profiles:
+        inputs = selectors.score_inputs(
+            profile=profile, as_of=as_of, behaviour=behaviour.get(profile.customer_id),
+            exposure=exposure.get(profile.customer_id), statement=statements.get(profile.pk),
+            signals=signals.get(profile.pk, []), min_paid_invoices=policy.min_paid_invoices)
+        card = scorecard(inputs, weights=policy.weights, bands=policy.bands,
+                         provisional_missing_weight=policy.provisional_missing_weight)
+        limit, terms, conditions = _recommendation(policy, card.grade, card.provisional)
+        scores.append(CreditScore(
+            organization=organization, customer_id=profile.customer_id, as_of=as_of, created_at=now,
+            score=card.score, score_low=card.low, score_high=card.high, grade=card.grade,
+            provisional=card.provisional, factors=card.factors_json(), inputs=inputs, weights=policy.weights,
+            bands=policy.bands, provisional_missing_weight=policy.provisional_missing_weight,
+            model_version=MODEL_VERSION, recommended_limit=limit, recommended_terms_days=terms,
+            recommended_conditions=conditions))
+        previous = profile.previous_grade
+        if previous is not None and card.grade > previous and not card.provisional:
+            drops.append((profile, previous, card.grade))
+    CreditScore.objects.bulk_create(scores, batch_size=SCORE_BATCH)
+    _latest_scores_set(organization, created_at=now, customer_ids=customer_ids)
+    if drops:
+        alerts_create(organization=organization, alerts=[(
+            Customer(pk=profile.customer_id, organization=organization, name=profile.customer_name),
+            AlertKind.GRADE_DROPPED, f"grade:{profile.customer_id}:{as_of}:{old}>{new}",
+            _("%(customer)s dropped from grade %(old)s to %(new)s.")
+            % {"customer": profile.customer_name, "old": old, "new": new},
+            {"from": old, "to": new}) for profile, old, new in drops])
+    audit_record(organization=organization, actor=actor, action="credit.scored", obj=policy,
+                 after={"as_of": as_of, "customers": len(scores), "grade_drops": len(drops)})
+    return scores
+
+
+def _latest_scores_set(organization: Organization, *, created_at: dt.datetime, customer_ids: list[int] | None) -> None:
+    """Point each file scored in this run at its new score: one set-based UPDATE, whatever the count."""
+    fresh = CreditScore.objects.filter(organization=organization, created_at=created_at)
+    if customer_ids is not None:
+        fresh = fresh.filter(customer_id__in=customer_ids)
+    newest = fresh.filter(customer_id=OuterRef("customer_id")).order_by("-pk").values("pk")[:1]
+    CreditProfile.objects.filter(organization=organization, customer_id__in=fresh.values("customer_id")).update(
+        latest_score=Subquery(newest))
+
+
+def customer_score(*, organization: Organization, customer: Customer, actor: Actor = None,
+                   as_of: dt.date | None = None) -> CreditScore:
+    """Score one customer now."""
+    _same_org(organization, customer)
+    return scores_run(organization=organization, as_of=as_of, customer_ids=[customer.pk], actor=actor)[0]
+
+
+def score_reproduce(score: CreditScore):
+    """Recompute a stored score from its stored inputs, weights and bands (must match exactly)."""
+    return scorecard(score.inputs, weights=score.weights, bands=score.bands,
+                     provisional_missing_weight=score.provisional_missing_weight)
+
+
+# --- limits and approvals ------------------------------------------------------------------
+
+def _levels_for(policy: CreditPolicy, amount: Decimal) -> list[str]:
+    if amount <= policy.manager_approval_limit:
+        return [Role.CREDIT_MANAGER.value]
+    return [Role.CREDIT_MANAGER.value, Role.ADMIN.value]
+
+
+@transaction.atomic
+def limit_request_create(*, organization: Organization, actor: Actor, customer: Customer, requested_limit: Any,
+                         requested_terms_days: int, reason: str) -> LimitRequest:
+    """Propose a new limit and terms (collectors and up); the amount decides the approval levels."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    _same_org(organization, customer)
+    amount = parse_amount(requested_limit, field="requested_limit", allow_zero=True)
+    if not reason.strip():
+        raise DomainError(_("Say why the limit should change."), field="reason")
+    if not 0 <= int(requested_terms_days) <= 365:
+        raise DomainError(_("Payment terms must be 0 to 365 days."), field="requested_terms_days")
+    if LimitRequest.objects.filter(customer=customer, status=LimitRequestStatus.PENDING).exists():
+        raise DomainError(_("%(customer)s already has a limit request waiting for approval.")
+                          % {"customer": customer.name}, code=ErrorCode.DUPLICATE)
+    policy = policy_ensure(organization)
+    profile = profile_ensure(organization=organization, customer=customer)
+    score = profile.latest_score or customer_score(organization=organization, customer=customer)
+    request = LimitRequest.objects.create(
+        organization=organization, customer=customer, requested_limit=amount,
+        requested_terms_days=int(requested_terms_days), previous_limit=profile.credit_limit, reason=reason.strip(),
+        levels_required=_levels_for(policy, amount), requested_by=actor, score=score, created_at=timezone.now())
+    audit_record(organization=organization, actor=actor, action="credit.limit_requested", obj=request,
+                 after={"customer_id": customer.pk, "requested_limit": amount,
+                        "requested_terms_days": request.requested_terms_days, "levels": request.levels_required,
+                        "score": score.snapshot()})
+    return request
+
+
+def _locked_pending(organization: Organization, request: LimitRequest) -> LimitRequest:
+    _same_org(organization, request)
+    request = LimitRequest.objects.select_for_update().get(pk=request.pk, organization=organization)
+    if request.status != LimitRequestStatus.PENDING:
+        raise DomainError(_("This limit request is already %(status)s.") % {"status": request.get_status_display().lower()},
+                          code=ErrorCode.INVALID)
+    return request
+
+
+def _next_level(request: LimitRequest) -> str:
+    approved = request.steps.filter(decision=StepDecision.APPROVED).count()
+    return request.levels_required[approved]
+
+
+def _decider_check(organization: Organization, request: LimitRequest, actor: Actor, level: str) -> None:
+    if actor is None:
+        raise PermissionDenied(_("A limit decision needs a person, not the system."))
+    role_require(organization=organization, actor=actor, role=Role(level))
+    if request.requested_by_id == actor.pk:
+        raise PermissionDenied(_("You proposed this limit; someone else must decide on it."))
+    if request.steps.filter(actor_id=actor.pk).exists():
+        raise PermissionDenied(_("You already approved an earlier level of this request; another person must "
+                                 "approve this level."))
+
+
+def _step(organization: Organization, request: LimitRequest, actor: Actor, level: str, decision: str,
+          comment: str) -> LimitApprovalStep:
+    profile = profile_ensure(organization=organization, customer=request.customer)
+    score = profile.latest_score
+    return LimitApprovalStep.objects.create(
+        organization=organization, request=request, level=level, decision=decision, actor=actor,
+        comment=comment[:500], score_snapshot=score.snapshot() if score else None, created_at=timezone.now())
+
+
+@transaction.atomic
+def limit_request_approve(*, organization: Organization, actor: Actor, request: LimitRequest,
+                          comment: str = "") -> LimitRequest:
+    """Approve the request's next level; the last level applies the new limit and terms."""
+    request = _locked_pending(organization, request)
+    level = _next_level(request)
+    _decider_check(organization, request, actor, level)
+    step = _step(organization, request, actor, level, StepDecision.APPROVED, comment)
+    audit_record(organization=organization, actor=actor, action="credit.limit_step_approved", obj=request,
+                 after={"level": level, "comment": comment, "score": step.score_snapshot})
+    if level == request.levels_required[-1]:
+        request.status, request.decided_at = LimitRequestStatus.APPROVED, timezone.now()
+        request.save(update_fields=["status", "decided_at"])
+        credit_limit_apply(organization=organization, actor=actor, customer=request.customer,
+                           limit=request.requested_limit, terms_days=request.requested_terms_days,
+                           source=f"limit request #{request.pk}")
+    return request
+
+
+@transaction.atomic
+def limit_request_reject(*, organization: Organization, actor: Actor, request: LimitRequest,
+                         reason: str) -> LimitRequest:
+    """Reject the request at its current level, with a reason."""
+    request = _locked_pending(organization, request)
+    level = _next_level(request)
+    _decider_check(organization, request, actor, level)
+    if not reason.strip():
+        raise DomainError(_("Give a reason for the rejection."), field="reason")
+    step = _step(organization, request, actor, level, StepDecision.REJECTED, reason.strip())
+    request.status, request.decided_at = LimitRequestStatus.REJECTED, timezone.now()
+    request.rejection_reason = reason.strip()[:500]
+    request.save(update_fields=["status", "decided_at", "rejection_reason"])
+    audit_record(organization=organization, actor=actor, action="credit.limit_rejected", obj=request,
+                 after={"level": level, "reason": request.rejection_reason, "score": step.score_snapshot})
+    return request
+
+
+def credit_limit_apply(*, organization: Organization, actor: Actor, customer: Customer, limit: Decimal,
+                       terms_days: int, source: str) -> CreditProfile:
+    """Set the limit and terms (called by an approved request only) and tell webhooks."""
+    from receivables.services import customer_update
+
+    profile = CreditProfile.objects.select_for_update().get(pk=profile_ensure(organization=organization,
+                                                                                customer=customer).pk)
+    before = {"credit_limit": profile.credit_limit, "payment_terms_days": profile.payment_terms_days}
+    profile.credit_limit, profile.payment_terms_days = limit, terms_days
+    profile.save(update_fields=["credit_limit", "payment_terms_days", "updated_at"])
+    if customer.payment_terms_days != terms_days:
+        customer_update(organization=organization, customer=customer, actor=actor, payment_terms_days=terms_days)
+    after = {"credit_limit": limit, "payment_terms_days": terms_days, "source": source}
+    audit_record(organization=organization, actor=actor, action="credit.limit_changed", obj=profile,
+                 before=before, after=after)
+    _event(organization, "credit.limit_changed", {
+        "customer_id": customer.pk, "customer_external_id": customer.external_id,
+        "previous_limit": before["credit_limit"], "credit_limit": limit, "currency": organization.base_currency,
+        "payment_terms_days": terms_days})
+    return profile
+
+
+@transaction.atomic
+def blacklist_set(*, organization: Organization, actor: Actor, customer: Customer, blacklisted: bool,
+                  reason: str = "", on: dt.date | None = None) -> CreditProfile:
+    """Put a customer on the blacklist (with a reason) or take it off (credit managers and admins)."""
+    role_require(organization=organization, actor=actor, role=Role.CREDIT_MANAGER)
+    profile = profile_ensure(organization=organization, customer=customer)
+    if blacklisted and not reason.strip():
+        raise DomainError(_("Give the reason for blacklisting %(customer)s.") % {"customer": customer.name},
+                          field="reason")
+    before = {"blacklisted": profile.blacklisted, "reason": profile.blacklist_reason}
+    profile.blacklisted = blacklisted
+    profile.blacklist_reason = reason.strip()[:300] if blacklisted else ""
+    profile.blacklisted_on = (on or local_today(organization.timezone)) if blacklisted else None
+    profile.save(update_fields=["blacklisted", "blacklist_reason", "blacklisted_on", "updated_at"])
+    audit_record(organization=organization, actor=actor, action="credit.blacklist_set", obj=profile, before=before,
+                 after={"blacklisted": blacklisted, "reason": profile.blacklist_reason, "on": profile.blacklisted_on})
+    return profile
+
+
+# --- credit hold (called by receivables.services.invoice_create) ----------------------------
+
+def credit_hold_check(*, organization: Organization, customer: Customer, amount: Decimal,
+                      currency: str | None = None) -> str | None:
+    """Refuse (DomainError) or warn (returns the message) when invoicing a customer on credit hold.
+
+    On hold: blacklisted, over its limit counting this invoice, or overdue past the threshold."""
+    policy = selectors.policy_of(organization)
+    if policy.hold_mode == HoldMode.OFF:
+        return None
+    if not CreditProfile.objects.filter(organization=organization, customer=customer).exists():
+        return None  # no credit file: no limit, not blacklisted, nothing to hold on yet
+    today = local_today(organization.timezone)
+    currency = validate_currency(currency or customer.currency)
+    try:
+        base_amount = FxTable.load(organization, {currency}, today).convert(amount, currency, today)
+    except DomainError:
+        base_amount = amount  # no rate: face value, rather than letting the invoice dodge the check
+    reasons = selectors.hold_reasons(organization, customer, today, extra_amount=base_amount, policy=policy)
+    if not reasons:
+        return None
+    message = _("%(customer)s is on credit hold: %(reasons)s") % {"customer": customer.name, "reasons": " ".join(reasons)}
+    if policy.hold_mode == HoldMode.REFUSE:
+        raise DomainError(message + " " + _("A credit manager can raise the limit or lift the hold."),
+                          code=CREDIT_HOLD, field="customer")
+    alerts_create(organization=organization, alerts=[(
+        customer, AlertKind.HOLD_WARNING, f"hold:{customer.pk}:{today}", message,
+        {"amount": str(Money(base_amount, organization.base_currency).quantized().amount)})])
+    return message
+
+
+# --- alerts --------------------------------------------------------------------------------
+
+AlertSpec = tuple[Customer, str, str, str, dict]  # customer, kind, dedupe key, message, data
+
+
+def alerts_create(*, organization: Organization, alerts: list[AlertSpec]) -> list[CreditAlert]:
+    """Record the alerts not raised before (by dedupe key) and emit credit.alert for each new one."""
+    keys = [spec[2] for spec in alerts]
+    existing = set(CreditAlert.objects.filter(organization=organization, dedupe_key__in=keys)
+                   .values_list("dedupe_key", flat=True))
+    now = timezone.now()
+    new, seen = [], set(existing)
+    for customer, kind, key, message, data in alerts:
+        if key in seen:
+            continue
+        seen.add(key)
+        new.append(CreditAlert(organization=organization, customer=customer, kind=kind, message=message[:500],
+                               data=data, dedupe_key=key, created_at=now))
+    # ignore_conflicts: a concurrent run that raised the same alert first wins, silently.
+    CreditAlert.objects.bulk_create(new, ignore_conflicts=True, batch_size=SCORE_BATCH)
+    _events(organization, "credit.alert", [
+        {"kind": alert.kind, "customer_id": alert.customer_id, "message": alert.message, "data": alert.data}
+        for alert in new])
+    return new
+
+
+@transaction.atomic
+def alerts_scan(*, organization: Organization, as_of: dt.date | None = None) -> list[CreditAlert]:
+    """Raise today's portfolio alerts: over limit, first overdue of a good customer, concentration."""
+    as_of = as_of or local_today(organization.timezone)
+    policy = policy_ensure(organization)
+    exposure = selectors.exposures(organization, as_of)
+    total = sum((e.outstanding for e in exposure.values()), Decimal(0))
+    profiles = {p.customer_id: p for p in CreditProfile.objects.filter(organization=organization, customer_id__in=list(
+        exposure)).select_related("customer", "latest_score")}
+    customers = {c.pk: c for c in Customer.objects.filter(organization=organization, pk__in=list(exposure))}
+    base = organization.base_currency
+    specs: list[AlertSpec] = []
+    for cid, e in exposure.items():
+        customer, profile = customers[cid], profiles.get(cid)
+        if profile and profile.credit_limit is not None and e.outstanding > profile.credit_limit:
+            specs.append((customer, AlertKind.OVER_LIMIT, f"over:{cid}:{profile.credit_limit}:{as_of:%Y-%m}",
+                          _("%(customer)s exposure %(exposure)s is over its credit limit of %(limit)s.")
+                          % {"customer": customer.name, "exposure": Money(e.outstanding, base),
+                             "limit": Money(profile.credit_limit, base)},
+                          {"exposure": str(e.outstanding), "limit": str(profile.credit_limit)}))
+        if (e.overdue > 0 and profile and profile.latest_score and profile.latest_score.grade in GOOD_GRADES):
+            specs.append((customer, AlertKind.FIRST_OVERDUE, f"first_overdue:{cid}:{profile.latest_score_id}",
+                          _("%(customer)s (grade %(grade)s) has an overdue invoice: %(amount)s, %(days)s days.")
+                          % {"customer": customer.name, "grade": profile.latest_score.grade,
+                             "amount": Money(e.overdue, base), "days": e.max_days_overdue},
+                          {"overdue": str(e.overdue), "days": e.max_days_overdue}))
+        if total > 0 and e.outstanding * 100 > total * policy.concentration_percent:
+            share = (e.outstanding * 100 / total).quantize(Decimal("0.1"))
+            specs.append((customer, AlertKind.CONCENTRATION, f"concentration:{cid}:{as_of:%Y-%m}",
+                          _("%(customer)s is %(share)s%% of all receivables (alert above %(limit)s%%).")
+                          % {"customer": customer.name, "share": share, "limit": policy.concentration_percent},
+                          {"share": str(share)}))
+    return alerts_create(organization=organization, alerts=specs)
+
+
+def alerts_digest_send(*, organization: Organization) -> int:
+    """Mail the credit managers every alert not yet in a digest; returns how many were sent (0: no mail)."""
+    from .mail import alert_digest_send
+
+    with transaction.atomic():
+        alerts = list(CreditAlert.objects.select_for_update(skip_locked=True)
+                      .filter(organization=organization, digested_at__isnull=True)
+                      .select_related("customer").order_by("created_at", "pk"))
+        if not alerts:
+            return 0
+        recipients = selectors.credit_manager_emails(organization)
+        if recipients:
+            alert_digest_send(organization=organization, alerts=alerts, recipients=recipients)
+        CreditAlert.objects.filter(pk__in=[a.pk for a in alerts]).update(digested_at=timezone.now())
+    return len(alerts)
+
+
+# --- reviews -------------------------------------------------------------------------------
+
+@transaction.atomic
+def reviews_run(*, organization: Organization, as_of: dt.date | None = None) -> list[CreditReview]:
+    """Re-score every file whose review is due, propose a limit and terms, open a review task.
+
+    Idempotent: a review is unique per customer and due date, and the next date moves on."""
+    as_of = as_of or local_today(organization.timezone)
+    policy = policy_ensure(organization)
+    due = list(CreditProfile.objects.select_for_update(skip_locked=True).filter(
+        organization=organization, next_review_on__lte=as_of).order_by("pk"))
+    if not due:
+        return []
+    scores = {s.customer_id: s for s in scores_run(organization=organization, as_of=as_of,
+                                                   customer_ids=[p.customer_id for p in due])}
+    now = timezone.now()
+    reviews = [CreditReview(organization=organization, customer_id=p.customer_id, due_on=p.next_review_on,
+                            score=scores[p.customer_id], proposed_limit=scores[p.customer_id].recommended_limit,
+                            proposed_terms_days=scores[p.customer_id].recommended_terms_days, created_at=now)
+               for p in due]
+    CreditReview.objects.bulk_create(reviews, ignore_conflicts=True, batch_size=2000)
+    for profile in due:
+        next_on = profile.next_review_on
+        while next_on <= as_of:
+            next_on = add_months(next_on, policy.review_interval_months)
+        profile.next_review_on = next_on
+    CreditProfile.objects.bulk_update(due, ["next_review_on"], batch_size=2000)
+    audit_record(organization=organization, actor=None, action="credit.reviews_opened", obj=policy,
+                 after={"as_of": as_of, "reviews": len(reviews)})
+    return reviews
+
+
+@transaction.atomic
+def review_schedule(*, organization: Organization, actor: Actor, customer: Customer, on: dt.date) -> CreditProfile:
+    """Set a customer's next review date (credit managers)."""
+    role_require(organization=organization, actor=actor, role=Role.CREDIT_MANAGER)
+    profile = profile_ensure(organization=organization, customer=customer)
+    before = {"next_review_on": profile.next_review_on}
+    profile.next_review_on = on
+    profile.save(update_fields=["next_review_on", "updated_at"])
+    audit_record(organization=organization, actor=actor, action="credit.review_scheduled", obj=profile,
+                 before=before, after={"next_review_on": on})
+    return profile
+
+
+def role_rank(role: str) -> int:
+    return ROLE_RANK[Role(role)]

@@ -1,0 +1,61 @@
+"""The evidence bundle of a customer, for legal action or an insurance claim: a ZIP of its
+invoices, every notice sent (exact content and hash), the demand letters, the timeline, the
+audit entries about them, and a manifest with the sha256 of every file."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+
+from receivables.models import Customer, Invoice
+from tenancy.models import AuditEntry, Organization
+
+from .models import CustomerEvent, DunningMessage
+
+
+def _csv(rows: list[list]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def evidence_bundle(organization: Organization, customer: Customer) -> bytes:
+    """The ZIP bytes of one customer's evidence bundle."""
+    files: dict[str, bytes] = {}
+    invoices = Invoice.objects.filter(organization=organization, customer=customer).order_by("issue_date", "pk")
+    files["invoices.csv"] = _csv([["number", "issue_date", "due_date", "currency", "total", "applied", "status"]] + [
+        [i.number, i.issue_date, i.due_date, i.currency, i.total_amount, i.applied_amount, i.status]
+        for i in invoices])
+    messages = DunningMessage.objects.filter(organization=organization, customer=customer).order_by("created_at", "pk")
+    for message in messages:
+        stem = f"notices/{message.created_at:%Y-%m-%d}-{message.pk}"
+        files[f"{stem}.txt"] = (f"Subject: {message.subject}\nTo: {', '.join(message.to)}\nStatus: {message.status}\n"
+                                f"Sent at: {message.sent_at}\nContent sha256: {message.content_hash}\n\n"
+                                f"{message.body_text}").encode()
+        files[f"{stem}.html"] = message.body_html.encode()
+        if message.letter_pdf:
+            files[f"letters/{message.created_at:%Y-%m-%d}-{message.pk}.pdf"] = bytes(message.letter_pdf)
+    events = CustomerEvent.objects.filter(organization=organization, customer=customer).order_by("occurred_at", "pk")
+    files["timeline.csv"] = _csv([["occurred_at", "kind", "summary", "actor", "content_sha256"]] + [
+        [e.occurred_at.isoformat(), e.kind, e.summary, e.actor_label, e.content_hash] for e in events])
+    object_ids = {("dunning.dunningmessage", str(m.pk)) for m in messages}
+    entries = [e for e in AuditEntry.objects.filter(organization=organization, action="dunning.sent")
+               if (e.object_type, e.object_id) in object_ids]
+    files["audit.json"] = json.dumps([{"sequence": e.sequence, "created_at": e.created_at, "action": e.action,
+                                       "object": f"{e.object_type}:{e.object_id}", "after": e.after,
+                                       "previous_hash": e.previous_hash, "entry_hash": e.entry_hash}
+                                      for e in entries], cls=DjangoJSONEncoder, ensure_ascii=False, indent=1).encode()
+    manifest = {"organization": organization.name, "customer": customer.name, "generated_at": timezone.now(),
+                "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}}
+    files["manifest.json"] = json.dumps(manifest, cls=DjangoJSONEncoder, ensure_ascii=False, indent=1).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()

@@ -1,0 +1,160 @@
+"""What a dunning message says: subject, text and HTML in the customer's language (one
+template set per language under templates/emails/dunning/<language>/), and the bilingual
+formal demand letter PDF of the +90 step."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from receivables.models import Customer
+from tenancy.models import Language, Organization
+from tenancy.money import ZERO, quantize
+
+from .models import StepTemplate
+from .selectors import Candidate, late_interest
+
+# Severity order of step templates: the message's headline is its most severe item.
+SEVERITY = [StepTemplate.COURTESY, StepTemplate.REMINDER, StepTemplate.SECOND, StepTemplate.FINAL_NOTICE,
+            StepTemplate.FINAL_DEMAND]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One invoice line of a message, amounts already rounded for print."""
+
+    candidate: Candidate
+    fee: Decimal
+    interest: Decimal
+
+    @property
+    def number(self) -> str:
+        return self.candidate.number
+
+    @property
+    def due_date(self) -> dt.date:
+        return self.candidate.due_date
+
+    @property
+    def days_overdue(self) -> int:
+        return self.candidate.days_overdue
+
+    @property
+    def currency(self) -> str:
+        return self.candidate.currency
+
+    @property
+    def template(self) -> str:
+        return self.candidate.step.template
+
+    @property
+    def amount_due(self) -> str:
+        return f"{quantize(self.candidate.amount_due, self.currency):,}"
+
+    @property
+    def disputed(self) -> str:
+        return f"{quantize(self.candidate.disputed, self.currency):,}" if self.candidate.disputed else ""
+
+    @property
+    def fee_text(self) -> str:
+        return f"{self.fee:,}" if self.fee else ""
+
+    @property
+    def interest_text(self) -> str:
+        return f"{self.interest:,}" if self.interest else ""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    language: str
+    headline: str
+    has_letter: bool
+    items: list[Item]
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.subject, self.text, self.html)
+
+
+def content_hash(subject: str, text: str, html: str) -> str:
+    return hashlib.sha256("\x1e".join((subject, text, html)).encode()).hexdigest()
+
+
+def customer_language(customer: Customer) -> str:
+    return customer.language if customer.language in Language.values else Language.EN
+
+
+def site_url() -> str:
+    return settings.SITE_URL.rstrip("/")
+
+
+@functools.cache
+def _portal_pattern() -> str:
+    # Reversed once: resolving the URLconf per message would cost more than rendering it.
+    return reverse("portal:home", args=["TOKEN"])
+
+
+def portal_url(organization: Organization, customer: Customer) -> str:
+    from .portal import portal_token
+
+    return site_url() + _portal_pattern().replace("TOKEN", portal_token(organization, customer))
+
+
+def items_for(candidates: list[Candidate], annual_rate: Decimal) -> list[Item]:
+    return [Item(c, quantize(c.step.fee_amount, c.currency),
+                 late_interest(c.amount_due, c.currency, annual_rate, c.days_overdue)) for c in candidates]
+
+
+def _totals(items: list[Item], open_totals: dict[str, tuple[Decimal, Decimal]]) -> list[dict]:
+    rows = []
+    for currency in sorted({i.currency for i in items} | set(open_totals)):
+        open_amount, overdue = open_totals.get(currency, (ZERO, ZERO))
+        fees = sum((i.fee + i.interest for i in items if i.currency == currency), ZERO)
+        rows.append({"currency": currency, "open": f"{quantize(open_amount, currency):,}",
+                     "overdue": f"{quantize(overdue, currency):,}", "charges": f"{fees:,}" if fees else ""})
+    return rows
+
+
+def message_render(*, organization: Organization, customer: Customer, items: list[Item], tone: str,
+                   open_totals: dict[str, tuple[Decimal, Decimal]], today: dt.date, portal_link: str) -> Rendered:
+    """Render one customer's message for today, in the customer's language."""
+    language = customer_language(customer)
+    headline = max((i.template for i in items), key=SEVERITY.index)
+    context = {"organization": organization, "customer": customer, "items": items, "tone": tone,
+               "headline": headline, "totals": _totals(items, open_totals), "today": today,
+               "portal_url": portal_link, "has_letter": headline == StepTemplate.FINAL_DEMAND}
+    folder = f"emails/dunning/{language}"
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"{folder}/notice_subject.txt", context).split())
+        text = render_to_string(f"{folder}/notice_body.txt", context)
+        html = render_to_string(f"{folder}/notice_body.html", context)
+    return Rendered(subject, text, html, language, headline, context["has_letter"], items)
+
+
+def letter_pdf(*, organization: Organization, customer: Customer, notices, today: dt.date) -> bytes:
+    """The formal demand letter (English and Chinese on one document) as PDF bytes."""
+    from weasyprint import HTML
+
+    lines = [{"number": n.invoice.number, "due_date": n.invoice.due_date, "days": n.days_overdue,
+              "currency": n.currency, "amount": f"{quantize(n.amount_due, n.currency):,}",
+              "charges": f"{quantize(n.fee_amount + n.interest_amount, n.currency):,}"} for n in notices]
+    totals: dict[str, Decimal] = {}
+    for n in notices:
+        totals[n.currency] = totals.get(n.currency, ZERO) + n.amount_due + n.fee_amount + n.interest_amount
+    html = render_to_string("dunning/letter_pdf.html", {
+        "organization": organization, "customer": customer, "lines": lines, "today": today,
+        "totals": [{"currency": c, "amount": f"{quantize(a, c):,}"} for c, a in sorted(totals.items())],
+        "deadline": today + dt.timedelta(days=10),
+    })
+    return HTML(string=html).write_pdf()

@@ -1,0 +1,213 @@
+"""API representations of disputes, promises, payment plans and what dunning sent, and the
+input each write endpoint accepts.
+
+Thin by rule: shapes only; the rules (amounts, dates, sums) stay in dunning.services. Every
+field that points at another row is scoped to the request's organization, so an id from
+another organization is "does not exist" (400), never a leak."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from receivables.models import Customer, Invoice
+from receivables.serializers import AmountField, ScopedPrimaryKeyRelatedField, currency_field
+
+from .models import (
+    Channel,
+    Dispute,
+    DisputeReason,
+    DisputeResolution,
+    DisputeStatus,
+    DunningMessage,
+    DunningNotice,
+    Installment,
+    MessageStatus,
+    PaymentPlan,
+    PlanStatus,
+    PromiseStatus,
+    PromiseToPay,
+    Source,
+)
+
+MAX_INVOICES = 200
+MAX_INSTALLMENTS = 120
+
+
+def status_field(choices, **kwargs) -> serializers.ChoiceField:
+    """A status as an inline enum: several resources have a `status` with different values, and
+    a shared component name would collide in the schema."""
+    field_class = extend_schema_field({"type": "string", "enum": [value for value, _label in choices]})(
+        type("StatusField", (serializers.ChoiceField,), {}))
+    return field_class(choices=choices, **kwargs)
+
+
+class RateField(serializers.DecimalField):
+    """An annual rate in percent: a decimal string such as "6.5"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=7, decimal_places=4, min_value=Decimal(0), max_value=Decimal(100),
+                         coerce_to_string=True, **kwargs)
+
+
+# --- disputes --------------------------------------------------------------------------------
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+    customer = serializers.IntegerField(source="customer_id", read_only=True)
+    amount = AmountField(read_only=True)
+    currency = currency_field(read_only=True)
+    reason = serializers.ChoiceField(choices=DisputeReason.choices, read_only=True)
+    status = status_field(DisputeStatus.choices, read_only=True)
+    resolution = serializers.ChoiceField(choices=[("", ""), *DisputeResolution.choices], read_only=True)
+    source = serializers.ChoiceField(choices=Source.choices, read_only=True)
+    owner = serializers.IntegerField(source="owner_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Dispute
+        fields = ("id", "invoice", "invoice_number", "customer", "amount", "currency", "reason", "description",
+                  "status", "resolution", "resolution_notes", "owner", "opened_on", "due_on", "resolved_on",
+                  "source", "created_at", "updated_at")
+        read_only_fields = fields
+
+
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Part of an invoice disputed", request_only=True,
+    value={"invoice": 42, "reason": "quantity", "amount": "300.00", "description": "Two pallets short.",
+           "due_on": "2026-03-31"})])
+class DisputeOpenSerializer(serializers.Serializer):
+    invoice = ScopedPrimaryKeyRelatedField(Invoice)
+    reason = serializers.ChoiceField(choices=DisputeReason.choices)
+    amount = AmountField(required=False, allow_null=True, help_text="Default: all of the undisputed balance.")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    due_on = serializers.DateField(required=False, allow_null=True,
+                                   help_text="Resolve-by date; default: 14 days from today.")
+
+
+class DisputeResolveSerializer(serializers.Serializer):
+    resolution = serializers.ChoiceField(choices=DisputeResolution.choices)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    credit_note_number = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=64,
+                                               help_text="Required when the resolution is credit_note.")
+    credit_amount = AmountField(required=False, allow_null=True,
+                                help_text="Credit note amount; default: the disputed amount.")
+
+
+# --- promises --------------------------------------------------------------------------------
+
+
+class PromiseSerializer(serializers.ModelSerializer):
+    customer = serializers.IntegerField(source="customer_id", read_only=True)
+    invoices = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    amount = AmountField(read_only=True)
+    paid_amount = AmountField(read_only=True, help_text="Received between the promise and its deadline.")
+    currency = currency_field(read_only=True)
+    status = status_field(PromiseStatus.choices, read_only=True,
+                                     help_text="open until decided from payments: kept or broken.")
+    source = serializers.ChoiceField(choices=Source.choices, read_only=True)
+
+    class Meta:
+        model = PromiseToPay
+        fields = ("id", "customer", "invoices", "amount", "currency", "promised_date", "grace_days", "pause_until",
+                  "made_on", "status", "settled_on", "paid_amount", "notes", "source", "created_at")
+        read_only_fields = fields
+
+
+class PromiseCreateSerializer(serializers.Serializer):
+    customer = ScopedPrimaryKeyRelatedField(Customer)
+    invoices = serializers.ListField(child=ScopedPrimaryKeyRelatedField(Invoice), allow_empty=False,
+                                     max_length=MAX_INVOICES, help_text="Ids of the customer's open invoices.")
+    amount = AmountField()
+    promised_date = serializers.DateField()
+    grace_days = serializers.IntegerField(min_value=0, max_value=60, required=False, default=3)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+# --- payment plans ---------------------------------------------------------------------------
+
+
+class InstallmentSerializer(serializers.ModelSerializer):
+    amount = AmountField(read_only=True)
+
+    class Meta:
+        model = Installment
+        fields = ("sequence", "due_date", "amount")
+        read_only_fields = fields
+
+
+class PaymentPlanSerializer(serializers.ModelSerializer):
+    customer = serializers.IntegerField(source="customer_id", read_only=True)
+    invoices = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    currency = currency_field(read_only=True)
+    covered_amount = AmountField(read_only=True)
+    interest_rate = RateField(read_only=True)
+    interest_amount = AmountField(read_only=True)
+    total_amount = AmountField(read_only=True)
+    status = status_field(PlanStatus.choices, read_only=True)
+    installments = InstallmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PaymentPlan
+        fields = ("id", "customer", "invoices", "currency", "covered_amount", "interest_rate", "interest_amount",
+                  "total_amount", "start_date", "grace_days", "status", "ended_on", "notes", "installments",
+                  "created_at")
+        read_only_fields = fields
+
+
+class InstallmentInputSerializer(serializers.Serializer):
+    due_date = serializers.DateField()
+    amount = AmountField(min_value=Decimal("0.0001"))
+
+
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Three monthly installments", request_only=True,
+    value={"customer": 7, "invoices": [42, 43], "interest_rate": "0",
+           "installments": [{"due_date": "2026-04-15", "amount": "1000.00"},
+                            {"due_date": "2026-05-15", "amount": "1000.00"},
+                            {"due_date": "2026-06-15", "amount": "500.00"}]})])
+class PaymentPlanCreateSerializer(serializers.Serializer):
+    customer = ScopedPrimaryKeyRelatedField(Customer)
+    invoices = serializers.ListField(child=ScopedPrimaryKeyRelatedField(Invoice), allow_empty=False,
+                                     max_length=MAX_INVOICES, help_text="Ids of the customer's open invoices.")
+    installments = InstallmentInputSerializer(
+        many=True, allow_empty=False, max_length=MAX_INSTALLMENTS,
+        help_text="They must add up to the covered balance plus interest (checked).")
+    interest_rate = RateField(required=False, default=Decimal(0), help_text="Annual, in percent.")
+    grace_days = serializers.IntegerField(min_value=0, max_value=60, required=False, default=3)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+# --- what was sent (evidence, read-only) -----------------------------------------------------
+
+
+class NoticeSerializer(serializers.ModelSerializer):
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
+    amount_due = AmountField(read_only=True)
+    fee_amount = AmountField(read_only=True)
+    interest_amount = AmountField(read_only=True)
+    currency = currency_field(read_only=True)
+
+    class Meta:
+        model = DunningNotice
+        fields = ("id", "invoice", "invoice_number", "step_days", "channel", "days_overdue", "amount_due",
+                  "fee_amount", "interest_amount", "currency", "created_at")
+        read_only_fields = fields
+
+
+class DunningMessageSerializer(serializers.ModelSerializer):
+    customer = serializers.IntegerField(source="customer_id", read_only=True)
+    run_date = serializers.DateField(source="run.run_date", read_only=True)
+    to = serializers.ListField(child=serializers.CharField(), read_only=True)
+    status = status_field(MessageStatus.choices, read_only=True)
+    content_hash = serializers.CharField(read_only=True, help_text="SHA-256 of subject, text and HTML.")
+    notices = NoticeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = DunningMessage
+        fields = ("id", "customer", "run_date", "language", "to", "subject", "body_text", "content_hash",
+                  "has_letter", "letter_hash", "status", "attempts", "created_at", "sent_at", "notices")
+        read_only_fields = fields

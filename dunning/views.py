@@ -1,0 +1,315 @@
+"""Browser pages of dunning: thin views over the services and selectors."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import F
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from receivables.models import Customer, Invoice
+from tenancy.dates import local_today
+from tenancy.errors import DomainError
+
+from . import evidence, selectors, services
+from .forms import (
+    CustomerDunningForm,
+    DisputeOpenForm,
+    DisputeResolveForm,
+    InstallmentFormSet,
+    PlanForm,
+    PolicyForm,
+    PromiseForm,
+    StepFormSet,
+    TaskLogForm,
+    formset_rows,
+)
+from .models import CollectionTask, CustomerDunning, Dispute, DunningPolicy, DunningRun
+
+
+def member_view(view):
+    """Signed in and a member of an organization; others get a 404, as if nothing existed."""
+
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if request.organization is None:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    return wrapper
+
+
+def _today(request):
+    return local_today(request.organization.timezone)
+
+
+@member_view
+def preview(request):
+    organization = request.organization
+    customer = None
+    if request.GET.get("customer"):
+        customer = get_object_or_404(Customer, organization=organization, pk=request.GET["customer"])
+    preview = services.dunning_preview_page(organization, customer=customer)
+    return render(request, "dunning/preview.html", {"rows": preview.rows, "preview": preview, "today": preview.today,
+                                                    "customer": customer})
+
+
+@member_view
+@require_POST
+def run_now(request):
+    try:
+        run = services.dunning_run(organization=request.organization, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("dunning:preview")
+    messages.success(request, _("Dunning ran: %(messages)s messages, %(notices)s notices, %(tasks)s call tasks.")
+                     % {"messages": run.messages_count, "notices": run.notices_count, "tasks": run.tasks_count})
+    return redirect("dunning:run_detail", pk=run.pk)
+
+
+@member_view
+def run_list(request):
+    return render(request, "dunning/run_list.html", {"runs": selectors.run_list(request.organization)[:100]})
+
+
+@member_view
+def run_detail(request, pk: int):
+    run = get_object_or_404(DunningRun, organization=request.organization, pk=pk)
+    return render(request, "dunning/run_detail.html", {"run": run, "messages_sent": run.messages.select_related(
+        "customer").order_by("customer__name")})
+
+
+@member_view
+def policy_list(request):
+    services.dunning_policy_default(organization=request.organization)
+    return render(request, "dunning/policy_list.html", {"policies": selectors.policy_list(request.organization)})
+
+
+@member_view
+def worklist(request):
+    mine = request.GET.get("mine") == "1"
+    rows = selectors.worklist(request.organization, _today(request), assigned_to=request.user if mine else None)
+    return render(request, "dunning/worklist.html", {"rows": rows, "mine": mine, "form": TaskLogForm()})
+
+
+@member_view
+@require_POST
+def task_log(request, pk: int):
+    task = get_object_or_404(CollectionTask, organization=request.organization, pk=pk)
+    form = TaskLogForm(request.POST)
+    if form.is_valid():
+        try:
+            services.collection_task_log(organization=request.organization, actor=request.user, task=task,
+                                         outcome=form.cleaned_data["outcome"], notes=form.cleaned_data["notes"],
+                                         close=not form.cleaned_data["keep_open"])
+            messages.success(request, _("Outcome logged."))
+        except DomainError as error:
+            messages.error(request, error.message)
+    else:
+        messages.error(request, _("Choose an outcome."))
+    return redirect("dunning:worklist")
+
+
+@member_view
+@require_POST
+def task_take(request, pk: int):
+    task = get_object_or_404(CollectionTask, organization=request.organization, pk=pk)
+    try:
+        services.collection_task_assign(organization=request.organization, actor=request.user, task=task,
+                                        user=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("dunning:worklist")
+
+
+@member_view
+def dispute_list(request):
+    status = request.GET.get("status") or None
+    return render(request, "dunning/dispute_list.html", {
+        "rows": selectors.dispute_list(request.organization, _today(request), status=status), "status": status,
+        "resolve_form": DisputeResolveForm()})
+
+
+@member_view
+def dispute_open(request, invoice_pk: int):
+    invoice = get_object_or_404(Invoice, organization=request.organization, pk=invoice_pk)
+    form = DisputeOpenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.dispute_open(organization=request.organization, actor=request.user, invoice=invoice,
+                                  reason=form.cleaned_data["reason"], amount=form.cleaned_data["amount"],
+                                  description=form.cleaned_data["description"], due_on=form.cleaned_data["due_on"],
+                                  owner=request.user)
+            messages.success(request, _("Dispute opened; dunning pauses on the disputed amount."))
+            return redirect("dunning:dispute_list")
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+    return render(request, "dunning/form.html", {"form": form, "title": _("Dispute invoice %(number)s")
+                                                 % {"number": invoice.number}}, status=400 if form.errors else 200)
+
+
+@member_view
+@require_POST
+def dispute_resolve(request, pk: int):
+    dispute = get_object_or_404(Dispute, organization=request.organization, pk=pk)
+    form = DisputeResolveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.dispute_resolve(organization=request.organization, actor=request.user, dispute=dispute,
+                                     **form.cleaned_data)
+            messages.success(request, _("Dispute resolved."))
+        except DomainError as error:
+            messages.error(request, error.message)
+    else:
+        messages.error(request, _("Choose a resolution."))
+    return redirect("dunning:dispute_list")
+
+
+@member_view
+def promise_list(request):
+    return render(request, "dunning/promise_list.html", {"promises": selectors.promise_list(request.organization)})
+
+
+@member_view
+def promise_create(request, invoice_pk: int):
+    invoice = get_object_or_404(Invoice, organization=request.organization, pk=invoice_pk)
+    form = PromiseForm(request.POST or None, initial={"amount": invoice.balance})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.promise_create(organization=request.organization, actor=request.user, customer=invoice.customer,
+                                    invoices=[invoice], **form.cleaned_data)
+            messages.success(request, _("Promise recorded; dunning pauses until its date."))
+            return redirect("dunning:promise_list")
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+    return render(request, "dunning/form.html", {"form": form, "title": _("Promise to pay %(number)s")
+                                                 % {"number": invoice.number}}, status=400 if form.errors else 200)
+
+
+@member_view
+def plan_list(request):
+    return render(request, "dunning/plan_list.html", {"plans": selectors.plan_list(request.organization)})
+
+
+@member_view
+def customer_timeline(request, customer_pk: int):
+    customer = get_object_or_404(Customer, organization=request.organization, pk=customer_pk)
+    return render(request, "dunning/timeline.html", {
+        "customer": customer, "events": selectors.customer_timeline(request.organization, customer)[:500]})
+
+
+@member_view
+def customer_evidence(request, customer_pk: int):
+    customer = get_object_or_404(Customer, organization=request.organization, pk=customer_pk)
+    data = evidence.evidence_bundle(request.organization, customer)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="evidence-customer-{customer.pk}.zip"'
+    return response
+
+
+# --- policies (admins), per-customer settings, payment plans ----------------------------------
+
+def _form_error(form, error: DomainError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _policy_page(request, form, steps, policy=None, status=200):
+    title = _("Edit policy %(name)s") % {"name": policy.name} if policy else _("New dunning policy")
+    return render(request, "dunning/policy_form.html", {"form": form, "steps": steps, "policy": policy,
+                                                        "title": title}, status=status)
+
+
+def _steps_initial(policy) -> list[dict]:
+    return [{"days_from_due": s.days_from_due, "channel": s.channel, "template": s.template,
+             "fee_amount": s.fee_amount, "call_task": s.call_task} for s in policy.steps.all()]
+
+
+@member_view
+def policy_create(request):
+    form = PolicyForm(request.POST or None)
+    # Initial rows only on GET: a posted row equal to its initial would count as "unchanged" and drop out.
+    steps = StepFormSet(request.POST, prefix="steps") if request.method == "POST" else StepFormSet(
+        prefix="steps", initial=services.DEFAULT_STEPS)
+    if request.method == "POST" and form.is_valid() and steps.is_valid():
+        fields = dict(form.cleaned_data)
+        try:
+            services.dunning_policy_create(organization=request.organization, actor=request.user,
+                                           name=fields.pop("name"), steps=formset_rows(steps), **fields)
+            messages.success(request, _("Policy created."))
+            return redirect("dunning:policy_list")
+        except DomainError as error:
+            _form_error(form, error)
+    return _policy_page(request, form, steps, status=400 if request.method == "POST" else 200)
+
+
+@member_view
+def policy_edit(request, pk: int):
+    policy = get_object_or_404(DunningPolicy, organization=request.organization, pk=pk)
+    form = PolicyForm(request.POST or None, instance=policy)
+    steps = StepFormSet(request.POST, prefix="steps") if request.method == "POST" else StepFormSet(
+        prefix="steps", initial=_steps_initial(policy))
+    if request.method == "POST" and form.is_valid() and steps.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            with transaction.atomic():
+                policy = DunningPolicy.objects.get(pk=pk)  # the form changed the instance in memory
+                services.dunning_policy_update(organization=request.organization, actor=request.user,
+                                               policy=policy, **changes)
+                services.dunning_policy_steps_set(organization=request.organization, actor=request.user,
+                                                  policy=policy, steps=formset_rows(steps))
+            messages.success(request, _("Policy saved."))
+            return redirect("dunning:policy_list")
+        except DomainError as error:
+            _form_error(form, error)
+    return _policy_page(request, form, steps, policy, status=400 if request.method == "POST" else 200)
+
+
+@member_view
+def customer_settings(request, customer_pk: int):
+    customer = get_object_or_404(Customer, organization=request.organization, pk=customer_pk)
+    setting = CustomerDunning.objects.filter(organization=request.organization, customer=customer).first()
+    initial = {"policy": setting.policy_id, "excluded": setting.excluded,
+               "collector": setting.collector_id} if setting else {}
+    form = CustomerDunningForm(request.POST or None, organization=request.organization, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_dunning_set(organization=request.organization, actor=request.user, customer=customer,
+                                          **form.cleaned_data)
+            messages.success(request, _("Dunning settings of %(customer)s saved.") % {"customer": customer.name})
+            return redirect("dunning:timeline", customer_pk=customer.pk)
+        except DomainError as error:
+            _form_error(form, error)
+    return render(request, "dunning/form.html", {
+        "form": form, "title": _("Dunning settings: %(customer)s") % {"customer": customer.name},
+        "intro": _("Policy now: %(policy)s") % {"policy": services.policy_for_customer(request.organization,
+                                                                                       customer).name},
+    }, status=400 if form.errors else 200)
+
+
+@member_view
+def plan_create(request, customer_pk: int):
+    customer = get_object_or_404(Customer, organization=request.organization, pk=customer_pk)
+    open_invoices = (Invoice.objects.filter(organization=request.organization, customer=customer,
+                                            voided_on__isnull=True, applied_amount__lt=F("total_amount"))
+                     .order_by("due_date", "pk"))
+    form = PlanForm(request.POST or None, invoices=open_invoices, prefix="plan")
+    installments = InstallmentFormSet(request.POST or None, prefix="installments")
+    if request.method == "POST" and form.is_valid() and installments.is_valid():
+        rows = [(row["due_date"], row["amount"]) for row in formset_rows(installments)]
+        try:
+            services.payment_plan_create(organization=request.organization, actor=request.user, customer=customer,
+                                         invoices=list(form.cleaned_data["invoices"]), installments=rows,
+                                         interest_rate=form.cleaned_data["interest_rate"],
+                                         grace_days=form.cleaned_data["grace_days"], notes=form.cleaned_data["notes"])
+            messages.success(request, _("Payment plan agreed; dunning pauses on its invoices."))
+            return redirect("dunning:plan_list")
+        except DomainError as error:
+            _form_error(form, error)
+    return render(request, "dunning/plan_form.html", {"form": form, "installments": installments,
+                                                      "customer": customer},
+                  status=400 if request.method == "POST" else 200)

@@ -1,0 +1,67 @@
+"""The receivables events sent to webhooks: their payloads (the API's representation) and the
+daily overdue scan. The services call these at the end of each write."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from tenancy.dates import local_today
+from tenancy.models import Organization, WebhookEvent
+from tenancy.webhooks import event_emit
+
+from .models import Customer, Invoice, InvoiceStatus, Payment
+from .selectors import overdue_filter
+
+CHUNK = 1000
+
+
+def invoice_event(organization: Organization, invoice: Invoice, type: str) -> None:
+    from .serializers import InvoiceSerializer
+
+    event_emit(organization=organization, type=type, payload=InvoiceSerializer(invoice).data)
+
+
+def invoice_settled(organization: Organization, invoice: Invoice) -> None:
+    """After cash, a credit or a write-off was applied: invoice.paid when that paid it in full."""
+    invoice_event(organization, invoice, "invoice.paid" if invoice.status == InvoiceStatus.PAID else "invoice.updated")
+
+
+def customer_updated(organization: Organization, customer: Customer) -> None:
+    from .serializers import CustomerSerializer
+
+    event_emit(organization=organization, type="customer.updated", payload=CustomerSerializer(customer).data)
+
+
+def payment_received(organization: Organization, payment: Payment) -> None:
+    from .serializers import PaymentSerializer
+
+    event_emit(organization=organization, type="payment.received", payload=PaymentSerializer(payment).data)
+
+
+def _overdue_key(invoice_id: int, due_date) -> str:
+    return f"invoice.overdue:{invoice_id}:{due_date.isoformat()}"
+
+
+def invoice_overdue_events_emit(organization: Organization) -> int:
+    """invoice.overdue for each invoice past due today (organization's zone) not yet announced
+    for its current due date. A moved due date is a new transition; a rerun emits nothing."""
+    from .serializers import InvoiceSerializer
+
+    today = local_today(organization.timezone)
+    overdue = (Invoice.objects.filter(organization=organization).filter(overdue_filter(today))
+               .select_related("customer", "organization").order_by("pk"))
+    emitted = 0
+    last_pk = 0
+    while True:
+        chunk = list(overdue.filter(pk__gt=last_pk)[:CHUNK])
+        if not chunk:
+            return emitted
+        last_pk = chunk[-1].pk
+        keys = {_overdue_key(i.pk, i.due_date): i for i in chunk}
+        done = set(WebhookEvent.objects.filter(organization=organization, dedupe_key__in=keys)
+                   .values_list("dedupe_key", flat=True))
+        with transaction.atomic():
+            for key, invoice in keys.items():
+                if key not in done and event_emit(organization=organization, type="invoice.overdue",
+                                                  payload=InvoiceSerializer(invoice).data, dedupe_key=key):
+                    emitted += 1

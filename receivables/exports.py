@@ -1,0 +1,108 @@
+"""The aging report and customer statements as JSON-ready dicts, CSV and XLSX (for the API).
+
+Amounts stay Decimal until the edge: strings in JSON and CSV, numbers in the spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from rest_framework.renderers import BaseRenderer
+
+from .selectors import AgingReport, Statement
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class FileRenderer(BaseRenderer):
+    """Passes through the bytes a view built (CSV or XLSX); the view picks by `?format=`."""
+
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class CsvRenderer(FileRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+
+class XlsxRenderer(FileRenderer):
+    media_type = XLSX_MEDIA_TYPE
+    format = "xlsx"
+
+
+# --- aging -------------------------------------------------------------------------------------
+
+def aging_data(report: AgingReport) -> dict[str, Any]:
+    keys = [bucket.key for bucket in report.buckets]
+    return {
+        "as_of": report.as_of,
+        "currency": report.currency,
+        "buckets": [{"key": b.key, "label": b.label} for b in report.buckets],
+        "rows": [{"customer_id": row.customer_id, "customer_name": row.customer_name,
+                  "invoice_count": row.invoice_count, "amounts": dict(zip(keys, row.amounts, strict=True)),
+                  "total": row.total, "overdue": row.overdue} for row in report.rows],
+        "totals": dict(zip(keys, report.totals, strict=True)),
+        "total": report.total,
+        "overdue": report.overdue,
+    }
+
+
+def aging_table(report: AgingReport) -> tuple[list[str], list[list[Any]]]:
+    header = ["customer_id", "customer", "invoices", *[b.label for b in report.buckets], "total"]
+    rows = [[row.customer_id, row.customer_name, row.invoice_count, *row.amounts, row.total] for row in report.rows]
+    rows.append(["", "TOTAL", sum(r.invoice_count for r in report.rows), *report.totals, report.total])
+    return header, rows
+
+
+# --- statement ---------------------------------------------------------------------------------
+
+def statement_data(statement: Statement) -> dict[str, Any]:
+    currencies = sorted(set(statement.lines_by_currency) | set(statement.unapplied_by_currency))
+    return {
+        "customer": statement.customer.pk,
+        "customer_name": statement.customer.name,
+        "as_of": statement.as_of,
+        "currencies": [{
+            "currency": currency,
+            "balance": statement.balance(currency),
+            "unapplied": statement.unapplied_by_currency.get(currency, 0),
+            "lines": [line.__dict__ for line in statement.lines_by_currency.get(currency, [])],
+        } for currency in currencies],
+    }
+
+
+def statement_table(statement: Statement) -> tuple[list[str], list[list[Any]]]:
+    header = ["currency", "invoice", "issue_date", "due_date", "total", "balance", "running_balance", "days_overdue"]
+    rows = [[line.currency, line.number, line.issue_date.isoformat(), line.due_date.isoformat(), line.total,
+             line.balance, line.running_balance, line.days_overdue]
+            for currency in sorted(statement.lines_by_currency) for line in statement.lines_by_currency[currency]]
+    return header, rows
+
+
+# --- files -------------------------------------------------------------------------------------
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

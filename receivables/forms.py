@@ -1,0 +1,213 @@
+"""Browser forms for the receivables pages. They only parse input; services apply every rule."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+
+from tenancy.forms import DateInput
+from tenancy.models import Language
+from tenancy.money import AMOUNT_PLACES, CURRENCY_CHOICES
+
+from .models import CreditNote, Customer, CustomerStatus, InvoiceStatus, PaymentMethod, Segment
+
+OPTIONAL_CURRENCY = [("", _("Customer's currency")), *CURRENCY_CHOICES]
+
+
+def AmountField(label, **kwargs):  # noqa: N802 - reads like a field class
+    return forms.DecimalField(label=label, max_digits=20, decimal_places=AMOUNT_PLACES, **kwargs)
+
+
+class OrganizationCustomerField(forms.ModelChoiceField):
+    """A customer choice limited to one organization (never an unscoped queryset)."""
+
+    def __init__(self, organization, **kwargs):
+        super().__init__(queryset=Customer.objects.filter(organization=organization).order_by("name"), **kwargs)
+
+
+class CustomerForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    legal_name = forms.CharField(label=_("Legal name"), max_length=300, required=False)
+    registration_number = forms.CharField(label=_("Registration number"), max_length=64, required=False,
+                                          help_text=_("e.g. the unified social credit code"))
+    country = forms.CharField(label=_("Country"), max_length=2, required=False, help_text=_("ISO 3166 alpha-2"))
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
+    payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"), min_value=0, max_value=3650)
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    contact_emails = forms.CharField(label=_("Contact emails"), required=False,
+                                     help_text=_("Comma separated."))
+    segment = forms.ChoiceField(label=_("Segment"), choices=Segment.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=CustomerStatus.choices)
+    external_id = forms.CharField(label=_("External id"), max_length=100, required=False)
+
+    @classmethod
+    def for_customer(cls, customer: Customer, data=None):
+        initial = {name: getattr(customer, name) for name in cls.base_fields}
+        initial["contact_emails"] = ", ".join(customer.contact_emails or [])
+        initial["external_id"] = customer.external_id or ""
+        return cls(data=data, initial=initial)
+
+    @classmethod
+    def for_organization(cls, organization, data=None):
+        return cls(data=data, initial={
+            "currency": organization.base_currency,
+            "payment_terms_days": organization.default_payment_terms_days,
+            "language": organization.default_language,
+        })
+
+    def clean_contact_emails(self) -> list[str]:
+        raw = self.cleaned_data["contact_emails"].replace(";", ",")
+        emails = [e.strip() for e in raw.split(",") if e.strip()]
+        for email in emails:
+            validate_email(email)
+        return emails
+
+    def clean_country(self) -> str:
+        return self.cleaned_data["country"].strip().upper()
+
+    def clean_external_id(self) -> str | None:
+        return self.cleaned_data["external_id"].strip() or None
+
+
+class InvoiceFilterForm(forms.Form):
+    SORTS = {
+        "due_date": ("due_date", "pk"), "-due_date": ("-due_date", "-pk"),
+        "issue_date": ("issue_date", "pk"), "-issue_date": ("-issue_date", "-pk"),
+        "number": ("number",), "-number": ("-number",),
+        "total": ("total_amount", "pk"), "-total": ("-total_amount", "-pk"),
+        "balance": ("balance_due", "pk"), "-balance": ("-balance_due", "-pk"),
+        "customer": ("customer__name", "due_date", "pk"), "-customer": ("-customer__name", "due_date", "pk"),
+    }
+    q = forms.CharField(label=_("Number"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               choices=[("", _("Any status")), *InvoiceStatus.choices])
+    customer = forms.ModelChoiceField(label=_("Customer"), required=False, queryset=Customer.objects.none(),
+                                      empty_label=_("Any customer"))
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    due_from = forms.DateField(label=_("Due from"), required=False, widget=DateInput())
+    due_to = forms.DateField(label=_("Due to"), required=False, widget=DateInput())
+    currency = forms.ChoiceField(label=_("Currency"), required=False,
+                                 choices=[("", _("Any currency")), *CURRENCY_CHOICES])
+    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
+
+    def __init__(self, organization, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.filter(organization=organization).order_by("name")
+
+
+class InvoiceCreateForm(forms.Form):
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
+    number = forms.CharField(label=_("Invoice number"), max_length=64)
+    issue_date = forms.DateField(label=_("Issue date"), widget=DateInput())
+    due_date = forms.DateField(label=_("Due date"), required=False, widget=DateInput(),
+                               help_text=_("Leave empty for the issue date plus the customer's terms."))
+    currency = forms.ChoiceField(label=_("Currency"), required=False, choices=OPTIONAL_CURRENCY)
+    net_amount = AmountField(_("Net amount"))
+    tax_amount = AmountField(_("Tax amount"), initial=Decimal("0"))
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    po_reference = forms.CharField(label=_("PO reference"), max_length=100, required=False)
+    external_id = forms.CharField(label=_("External id"), max_length=100, required=False)
+
+    def __init__(self, organization, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"] = OrganizationCustomerField(organization, label=_("Customer"))
+
+
+class InvoiceVoidForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class InvoiceWriteOffForm(forms.Form):
+    amount = AmountField(_("Amount"), required=False, help_text=_("Leave empty to write off the whole balance."))
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+    written_off_on = forms.DateField(label=_("Date"), required=False, widget=DateInput())
+
+
+class CreditNoteApplyForm(forms.Form):
+    """Apply an existing credit note of the customer, or issue a new one, to an invoice."""
+
+    credit_note = forms.ModelChoiceField(label=_("Existing credit note"), required=False, queryset=None,
+                                         empty_label=_("— issue a new credit note —"))
+    number = forms.CharField(label=_("New credit note number"), max_length=64, required=False)
+    issued_on = forms.DateField(label=_("Issued on"), required=False, widget=DateInput())
+    amount = AmountField(_("Amount"))
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+    def __init__(self, invoice, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["credit_note"].queryset = CreditNote.objects.filter(
+            organization_id=invoice.organization_id, customer_id=invoice.customer_id, currency=invoice.currency,
+            unapplied_amount__gt=0,
+        )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("credit_note"):
+            if not data.get("number"):
+                self.add_error("number", _("Give the new credit note a number, or pick an existing one."))
+            if not data.get("issued_on"):
+                self.add_error("issued_on", _("A new credit note needs its issue date."))
+        return data
+
+
+class PaymentRecordForm(forms.Form):
+    ALLOCATE_AUTO = "auto"
+    ALLOCATE_NONE = "none"
+
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
+    received_on = forms.DateField(label=_("Received on"), widget=DateInput())
+    amount = AmountField(_("Amount"))
+    currency = forms.ChoiceField(label=_("Currency"), required=False, choices=OPTIONAL_CURRENCY)
+    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+    external_id = forms.CharField(label=_("External id"), max_length=100, required=False)
+    allocation = forms.ChoiceField(
+        label=_("Allocation"), widget=forms.RadioSelect, initial=ALLOCATE_AUTO,
+        choices=[(ALLOCATE_AUTO, _("Apply to open invoices, oldest due first")),
+                 (ALLOCATE_NONE, _("Leave unapplied for now"))],
+    )
+
+    def __init__(self, organization, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"] = OrganizationCustomerField(organization, label=_("Customer"))
+
+
+class PaymentAllocateForm(forms.Form):
+    """One amount field per open invoice of the payment's customer (`invoice_<pk>`)."""
+
+    def __init__(self, invoices, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invoices = list(invoices)
+        for invoice in self.invoices:
+            self.fields[self.field_name(invoice)] = AmountField(invoice.number, required=False, min_value=Decimal("0"))
+
+    @staticmethod
+    def field_name(invoice) -> str:
+        return f"invoice_{invoice.pk}"
+
+    def rows(self):
+        return [(invoice, self[self.field_name(invoice)]) for invoice in self.invoices]
+
+    def allocations(self):
+        pairs = []
+        for invoice in self.invoices:
+            value = self.cleaned_data.get(self.field_name(invoice))
+            if value:
+                pairs.append((invoice, value))
+        return pairs
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not self.allocations():
+            raise forms.ValidationError(_("Enter an amount for at least one invoice, or use automatic allocation."))
+        return data
+
+
+class FxRateForm(forms.Form):
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
+    rate_date = forms.DateField(label=_("From date"), widget=DateInput())
+    rate = forms.DecimalField(label=_("Rate"), max_digits=20, decimal_places=10, min_value=Decimal("0"),
+                              help_text=_("Units of the base currency for one unit of this currency."))

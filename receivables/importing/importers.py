@@ -1,0 +1,320 @@
+"""One importer per kind: database-aware checks over the whole file, then one upsert per row.
+
+`check` runs before anything is written and reports every problem it can see (unknown
+customers, numbers taken by another invoice, payments that would over-apply...). `write`
+upserts one row by external id through the ledger's services, so each row gets the same
+rules and audit entries as a change made in the UI or the API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
+
+from receivables import services
+from receivables.models import Customer, ImportKind, Invoice, Payment
+from tenancy.models import Organization
+from tenancy.money import ZERO, quantize
+from tenancy.services import Actor
+
+from .errors import RowError
+from .mapping import Mapping
+from .parsing import ParsedRow
+
+CHUNK = 1000  # keys per IN (...) lookup
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+def _lookup(queryset: QuerySet, field: str, keys: Iterable[str]) -> dict[str, Model]:
+    keys = sorted(set(keys))
+    found: dict[str, Model] = {}
+    for start in range(0, len(keys), CHUNK):
+        for obj in queryset.filter(**{f"{field}__in": keys[start:start + CHUNK]}):
+            found[getattr(obj, field)] = obj
+    return found
+
+
+class Importer:
+    kind: str
+
+    def __init__(self, *, organization: Organization, actor: Actor, mapping: Mapping):
+        self.organization = organization
+        self.actor = actor
+        self.mapping = mapping
+        self.repeats: set[int] = set()  # rows that repeat an earlier row of the file exactly
+
+    def error(self, row: ParsedRow, field: str, message: str) -> RowError:
+        return RowError(row.number, self.mapping.column_of(field), message)
+
+    def _repeats_check(self, rows: list[ParsedRow]) -> list[RowError]:
+        """The same external id twice is fine only when both rows say the same thing."""
+        first: dict[str, ParsedRow] = {}
+        errors = []
+        for row in rows:
+            key = row.values["external_id"]
+            earlier = first.setdefault(key, row)
+            if earlier is row:
+                continue
+            if earlier.values == row.values:
+                self.repeats.add(row.number)
+            else:
+                errors.append(self.error(row, "external_id", _("External id %(id)s is also on row %(row)s with "
+                                                               "different values.")
+                                         % {"id": key, "row": earlier.number}))
+        return errors
+
+    def check(self, rows: list[ParsedRow]) -> list[RowError]:
+        raise NotImplementedError
+
+    def write(self, row: ParsedRow) -> Outcome:
+        raise NotImplementedError
+
+    def _customers(self, keys: Iterable[str]) -> dict[str, Customer]:
+        return _lookup(Customer.objects.filter(organization=self.organization), "external_id", keys)
+
+
+def _changes(obj: Model, values: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    return {name: values[name] for name in fields if name in values and getattr(obj, name) != values[name]}
+
+
+# --- customers -----------------------------------------------------------------------------
+
+CUSTOMER_IMPORT_FIELDS = ("name", "legal_name", "registration_number", "country", "currency", "payment_terms_days",
+                          "language", "contact_emails", "segment")
+
+
+class CustomerImporter(Importer):
+    kind = ImportKind.CUSTOMERS
+
+    def check(self, rows: list[ParsedRow]) -> list[RowError]:
+        self.existing = self._customers(row.values["external_id"] for row in rows)
+        return self._repeats_check(rows)
+
+    def write(self, row: ParsedRow) -> Outcome:
+        if row.number in self.repeats:
+            return Outcome.UNCHANGED
+        customer = self.existing.get(row.values["external_id"])
+        if customer is None:
+            self.existing[row.values["external_id"]] = services.customer_create(
+                organization=self.organization, actor=self.actor, **row.values)
+            return Outcome.CREATED
+        changes = _changes(customer, row.values, CUSTOMER_IMPORT_FIELDS)
+        if not changes:
+            return Outcome.UNCHANGED
+        services.customer_update(organization=self.organization, customer=customer, actor=self.actor, **changes)
+        return Outcome.UPDATED
+
+
+# --- invoices ------------------------------------------------------------------------------
+
+INVOICE_UPDATE_FIELDS = ("issue_date", "due_date", "net_amount", "tax_amount", "description", "po_reference")
+
+
+class InvoiceImporter(Importer):
+    kind = ImportKind.INVOICES
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.customers_created = 0
+
+    def _amounts_resolve(self, row: ParsedRow) -> list[RowError]:
+        """net + tax = total, whichever two (or one) of them the file gives."""
+        values = row.values
+        net, tax, total = values.get("net_amount"), values.get("tax_amount"), values.pop("total_amount", None)
+        if net is None and total is None:
+            return [self.error(row, "net_amount" if "net_amount" in self.mapping.columns else "total_amount",
+                               _("A value is required (net or total amount)."))]
+        if total is not None and net is None:
+            net = total - (tax or ZERO)
+            if net <= 0:
+                return [self.error(row, "total_amount", _("The total %(total)s is not more than the tax %(tax)s.")
+                                   % {"total": total, "tax": tax})]
+        elif total is not None:
+            if tax is not None and net + tax != total:
+                return [self.error(row, "total_amount", _("The total %(total)s is not net %(net)s + tax %(tax)s.")
+                                   % {"total": total, "net": net, "tax": tax})]
+            tax = total - net
+            if tax < 0:
+                return [self.error(row, "total_amount", _("The total %(total)s is less than the net amount %(net)s.")
+                                   % {"total": total, "net": net})]
+        values["net_amount"] = net
+        if tax is not None:
+            values["tax_amount"] = tax
+        return []
+
+    def _row_check(self, row: ParsedRow, numbers_taken: dict[str, str | None]) -> list[RowError]:
+        values = row.values
+        errors = self._amounts_resolve(row)
+        due, issue = values.get("due_date"), values["issue_date"]
+        if due is not None and due < issue:
+            errors.append(self.error(row, "due_date", _("The due date %(due)s is before the issue date %(issue)s.")
+                                     % {"due": due.isoformat(), "issue": issue.isoformat()}))
+        invoice = self.existing.get(values["external_id"])
+        customer = self.customers.get(values["customer_external_id"])
+        if invoice is not None:
+            errors += self._existing_check(row, invoice)
+        elif customer is None and not values.get("customer_name"):
+            message = _("No customer has external id %(id)s; import customers first, or map a customer name column "
+                        "to create missing customers.") % {"id": values["customer_external_id"]}
+            errors.append(self.error(row, "customer_external_id", message))
+        owner = numbers_taken.setdefault(values["number"], values["external_id"])
+        if owner != values["external_id"]:
+            errors.append(self.error(row, "number", _("Invoice number %(number)s already belongs to another invoice "
+                                                      "(external id %(id)s).")
+                                     % {"number": values["number"], "id": owner or _("none")}))
+        return errors
+
+    def _existing_check(self, row: ParsedRow, invoice: Invoice) -> list[RowError]:
+        values, errors = row.values, []
+        if invoice.number != values["number"]:
+            errors.append(self.error(row, "number", _("This invoice was imported as number %(old)s; the number cannot "
+                                                      "change.") % {"old": invoice.number}))
+        if invoice.customer.external_id != values["customer_external_id"]:
+            errors.append(self.error(row, "customer_external_id",
+                                     _("This invoice belongs to customer %(old)s; the customer cannot change.")
+                                     % {"old": invoice.customer.external_id or invoice.customer.name}))
+        if values.get("currency", invoice.currency) != invoice.currency:
+            errors.append(self.error(row, "currency", _("This invoice is in %(old)s; the currency cannot change.")
+                                     % {"old": invoice.currency}))
+        return errors
+
+    def check(self, rows: list[ParsedRow]) -> list[RowError]:
+        invoices = Invoice.objects.filter(organization=self.organization).select_related("customer")
+        self.existing = _lookup(invoices, "external_id", (row.values["external_id"] for row in rows))
+        self.customers = self._customers(row.values["customer_external_id"] for row in rows)
+        numbers_taken: dict[str, str | None] = {
+            number: invoice.external_id
+            for number, invoice in _lookup(invoices, "number", (row.values["number"] for row in rows)).items()
+        }
+        errors = self._repeats_check(rows)
+        for row in rows:
+            if row.number not in self.repeats:
+                errors += self._row_check(row, numbers_taken)
+        return errors
+
+    def _customer(self, values: dict[str, Any]) -> Customer:
+        key = values["customer_external_id"]
+        if key not in self.customers:
+            # customer_name is mapped (check() made sure): create the missing customer once.
+            self.customers[key] = services.customer_create(
+                organization=self.organization, actor=self.actor, external_id=key, name=values["customer_name"],
+                currency=values.get("currency") or self.organization.base_currency)
+            self.customers_created += 1
+        return self.customers[key]
+
+    def write(self, row: ParsedRow) -> Outcome:
+        if row.number in self.repeats:
+            return Outcome.UNCHANGED
+        values = row.values
+        invoice = self.existing.get(values["external_id"])
+        if invoice is None:
+            fields = {k: v for k, v in values.items() if k not in ("customer_external_id", "customer_name")}
+            self.existing[values["external_id"]] = services.invoice_create(
+                organization=self.organization, actor=self.actor, customer=self._customer(values), **fields)
+            return Outcome.CREATED
+        changes = _changes(invoice, values, INVOICE_UPDATE_FIELDS)
+        if not changes:
+            return Outcome.UNCHANGED
+        services.invoice_update(organization=self.organization, invoice=invoice, actor=self.actor, **changes)
+        return Outcome.UPDATED
+
+
+# --- payments ------------------------------------------------------------------------------
+
+class PaymentImporter(Importer):
+    kind = ImportKind.PAYMENTS
+
+    def _existing_check(self, row: ParsedRow, payment: Payment, customer: Customer | None) -> list[RowError]:
+        values = row.values
+        wanted = {
+            "customer_id": customer.pk if customer else None,
+            "received_on": values["received_on"],
+            "amount": values["amount"],
+            "currency": values.get("currency") or payment.currency,
+            "method": values.get("method", payment.method),
+            "reference": values.get("reference", payment.reference),
+        }
+        differing = sorted(name for name, value in wanted.items() if getattr(payment, name) != value)
+        if not differing:
+            return []
+        return [self.error(row, "external_id", _("Payment %(id)s was already imported with other values "
+                                                 "(%(fields)s); a recorded payment cannot be changed by an import.")
+                           % {"id": values["external_id"], "fields": ", ".join(differing)})]
+
+    def _allocation_check(self, row: ParsedRow, customer: Customer, left: dict[int, Decimal]) -> list[RowError]:
+        values = row.values
+        invoice = self.invoices.get(values["invoice_number"])
+        if invoice is None:
+            return [self.error(row, "invoice_number", _("No invoice has number %(number)s.")
+                               % {"number": values["invoice_number"]})]
+        if invoice.customer_id != customer.pk:
+            return [self.error(row, "invoice_number", _("Invoice %(number)s belongs to another customer.")
+                               % {"number": invoice.number})]
+        currency = values.get("currency") or customer.currency
+        if invoice.currency != currency:
+            message = _("Invoice %(number)s is in %(inv)s; a %(pay)s payment cannot settle it.")
+            return [self.error(row, "currency", message % {"number": invoice.number, "inv": invoice.currency,
+                                                           "pay": currency})]
+        left.setdefault(invoice.pk, invoice.balance)
+        if values["amount"] > left[invoice.pk]:
+            return [self.error(row, "amount", _("Invoice %(number)s has %(balance)s %(currency)s outstanding; "
+                                                "%(amount)s cannot be applied.")
+                               % {"number": invoice.number, "balance": quantize(left[invoice.pk], invoice.currency),
+                                  "currency": invoice.currency,
+                                  "amount": values["amount"]})]
+        left[invoice.pk] -= values["amount"]
+        return []
+
+    def check(self, rows: list[ParsedRow]) -> list[RowError]:
+        self.existing = _lookup(Payment.objects.filter(organization=self.organization), "external_id",
+                                (row.values["external_id"] for row in rows))
+        self.customers = self._customers(row.values["customer_external_id"] for row in rows)
+        self.invoices = _lookup(Invoice.objects.filter(organization=self.organization), "number",
+                                (row.values["invoice_number"] for row in rows if row.values.get("invoice_number")))
+        errors = self._repeats_check(rows)
+        left: dict[int, Decimal] = {}  # invoice id -> balance not yet claimed by an earlier row
+        for row in rows:
+            if row.number in self.repeats:
+                continue
+            customer = self.customers.get(row.values["customer_external_id"])
+            payment = self.existing.get(row.values["external_id"])
+            if payment is not None:
+                errors += self._existing_check(row, payment, customer)
+            elif customer is None:
+                errors.append(self.error(row, "customer_external_id",
+                                         _("No customer has external id %(id)s; import customers first.")
+                                         % {"id": row.values["customer_external_id"]}))
+            elif row.values.get("invoice_number"):
+                errors += self._allocation_check(row, customer, left)
+        return errors
+
+    def write(self, row: ParsedRow) -> Outcome:
+        values = row.values
+        if row.number in self.repeats or values["external_id"] in self.existing:
+            return Outcome.UNCHANGED
+        invoice = self.invoices.get(values.get("invoice_number") or "")
+        fields = {k: v for k, v in values.items() if k not in ("customer_external_id", "invoice_number")}
+        payment = services.payment_record(
+            organization=self.organization, actor=self.actor, customer=self.customers[values["customer_external_id"]],
+            auto_allocate=invoice is None, **fields)
+        if invoice is not None:
+            services.payment_allocate(organization=self.organization, actor=self.actor, payment=payment,
+                                      allocations=[(invoice, payment.amount)])
+        self.existing[values["external_id"]] = payment
+        return Outcome.CREATED
+
+
+IMPORTERS: dict[str, type[Importer]] = {
+    ImportKind.CUSTOMERS: CustomerImporter,
+    ImportKind.INVOICES: InvoiceImporter,
+    ImportKind.PAYMENTS: PaymentImporter,
+}

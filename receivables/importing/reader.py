@@ -1,0 +1,100 @@
+"""Read a CSV or XLSX file into a Table of text cells, with pandas.
+
+Everything is read as text (`dtype=str`, `keep_default_na=False`): pandas never turns an
+amount into a float, an invoice number like 0000611365 into 611365, or "NA" into a null.
+Typing is the parser's job, under the mapping's rules."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import BinaryIO
+
+import pandas as pd
+from django.utils.translation import gettext as _
+
+from .errors import HEADER_ROW, ImportInvalidError, RowError
+
+DELIMITERS = (",", ";", "\t", "|")
+ENCODINGS = ("utf-8-sig", "gb18030")  # UTF-8 (with or without BOM), then Chinese Excel's default
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[tuple[int, list[str]]]  # (row number as the user sees it, cells)
+    excel: bool = False
+
+    def column_index(self, name: str) -> int | None:
+        try:
+            return self.header.index(name)
+        except ValueError:
+            return None
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportInvalidError([RowError(HEADER_ROW, "", _("The file is neither UTF-8 nor GB18030 text."))])
+
+
+def _delimiter(text: str) -> str:
+    first_line = text.split("\n", 1)[0]
+    return max(DELIMITERS, key=first_line.count) if any(d in first_line for d in DELIMITERS) else ","
+
+
+def _frame_to_table(frame: pd.DataFrame, *, excel: bool) -> Table:
+    values = frame.to_numpy().tolist()
+    if not values:
+        raise ImportInvalidError([RowError(HEADER_ROW, "", _("The file is empty."))])
+    header = [str(cell).strip() for cell in values[0]]
+    rows = []
+    for index, cells in enumerate(values[1:], start=HEADER_ROW + 1):
+        cells = ["" if cell is None else str(cell) for cell in cells]
+        if any(cell.strip() for cell in cells):  # blank lines keep their number but are not rows
+            rows.append((index, cells))
+    return Table(header=header, rows=rows, excel=excel)
+
+
+def csv_read(data: bytes) -> Table:
+    text = _decode(data)
+    try:
+        # header=None: pandas then refuses a line with more fields than the first one, instead
+        # of silently turning the first column into an index or dropping the extra cells.
+        frame = pd.read_csv(io.StringIO(text), sep=_delimiter(text), header=None, dtype=str,
+                            keep_default_na=False, skip_blank_lines=False, index_col=False)
+    except pd.errors.EmptyDataError:
+        raise ImportInvalidError([RowError(HEADER_ROW, "", _("The file is empty."))]) from None
+    except pd.errors.ParserError as exc:
+        raise ImportInvalidError([RowError(HEADER_ROW, "", _("The CSV file cannot be read: %(error)s")
+                                      % {"error": exc})]) from None
+    return _frame_to_table(frame, excel=False)
+
+
+def xlsx_read(data: bytes) -> Table:
+    try:
+        frame = pd.read_excel(io.BytesIO(data), header=None, dtype=str, keep_default_na=False, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
+        raise ImportInvalidError([RowError(HEADER_ROW, "", _("The Excel file cannot be read: %(error)s")
+                                      % {"error": exc})]) from None
+    return _frame_to_table(frame, excel=True)
+
+
+def table_read(file: BinaryIO, file_name: str) -> Table:
+    """Read an uploaded .csv or .xlsx file (first sheet) into text cells."""
+    suffix = PurePath(file_name).suffix.lower()
+    data = file.read()
+    if suffix in (".csv", ".txt"):
+        return csv_read(data)
+    if suffix == ".xlsx":
+        return xlsx_read(data)
+    raise ImportInvalidError([RowError(HEADER_ROW, "", _("Upload a .csv or .xlsx file (this one is %(name)s).")
+                                  % {"name": file_name})])

@@ -1,0 +1,215 @@
+"""Writes of the importer: the all-or-nothing import run, import jobs and saved mappings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from receivables.models import ImportJob, ImportKind, ImportMapping, ImportStatus
+from tenancy.errors import DomainError, ErrorCode
+from tenancy.models import Organization, Role
+from tenancy.services import Actor, audit_record, role_require
+
+from .errors import ImportInvalidError, RowError
+from .importers import IMPORTERS, Importer, Outcome
+from .mapping import Mapping, mapping_check, mapping_from_dict
+from .parsing import ParsedRow, rows_parse
+from .progress import ProgressReporter
+from .reader import Table, table_read
+
+logger = logging.getLogger(__name__)
+
+# A service's DomainError names its own field; these are the import fields behind them.
+SERVICE_FIELDS = {"invoice": "invoice_number"}
+JOB_ROW = 0  # errors about the job as a whole (permissions, an unreadable stored file)
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    customers_created: int = 0  # invoices only: missing customers created from customer_name
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+def import_validate(*, organization: Organization, actor: Actor, kind: str, table: Table,
+                    mapping: Mapping) -> tuple[Importer, list[ParsedRow]]:
+    """Parse and check the whole table; raise ImportInvalidError listing every problem."""
+    if mapping.kind != kind:
+        raise DomainError(_("This mapping is for %(theirs)s, not %(ours)s.") % {"theirs": mapping.kind, "ours": kind})
+    errors = mapping_check(mapping, table.header)
+    if errors:
+        raise ImportInvalidError(errors)
+    rows = rows_parse(table, mapping)
+    importer = IMPORTERS[kind](organization=organization, actor=actor, mapping=mapping)
+    errors = [error for row in rows for error in row.errors]
+    errors += importer.check([row for row in rows if row.ok])
+    if not rows:
+        errors.append(RowError(2, "", _("The file has a header but no rows.")))
+    if errors:
+        raise ImportInvalidError(errors)
+    return importer, rows
+
+
+def _row_write(importer: Importer, row: ParsedRow) -> Outcome:
+    try:
+        return importer.write(row)
+    except DomainError as exc:
+        field = SERVICE_FIELDS.get(exc.field or "", exc.field)
+        raise ImportInvalidError([RowError(row.number, importer.mapping.column_of(field), exc.message)]) from exc
+
+
+@transaction.atomic
+def import_run(*, organization: Organization, actor: Actor, kind: str, table: Table, mapping: Mapping,
+               job: ImportJob | None = None) -> ImportResult:
+    """Import a whole table: validate every row first, then upsert all of them or none."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    importer, rows = import_validate(organization=organization, actor=actor, kind=kind, table=table, mapping=mapping)
+    progress = ProgressReporter(job.pk if job else None, len(rows), phase="writing")
+    result = ImportResult()
+    for done, row in enumerate(rows, start=1):
+        outcome = _row_write(importer, row)
+        setattr(result, outcome.value, getattr(result, outcome.value) + 1)
+        progress.step(done)
+    result.customers_created = getattr(importer, "customers_created", 0)
+    return result
+
+
+# --- saved mappings ------------------------------------------------------------------------
+
+@transaction.atomic
+def import_mapping_save(*, organization: Organization, actor: Actor, name: str, mapping: Mapping) -> ImportMapping:
+    """Save a mapping under a name (unique per organization), replacing one of the same name."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    name = name.strip()
+    if not name:
+        raise DomainError(_("A saved mapping needs a name."), field="name")
+    data = mapping.as_dict()
+    saved, created = ImportMapping.objects.select_for_update().get_or_create(
+        organization=organization, name=name, defaults={"kind": mapping.kind})
+    before = None if created else {"kind": saved.kind, "columns": saved.columns}
+    saved.kind = mapping.kind
+    for field in ("columns", "date_format", "decimal_separator", "default_currency", "defaults"):
+        setattr(saved, field, data[field])
+    saved.save()
+    audit_record(organization=organization, actor=actor, action="import_mapping.saved", obj=saved,
+                 before=before, after={"name": name, "kind": mapping.kind, "columns": data["columns"]})
+    return saved
+
+
+def import_mapping_load(saved: ImportMapping) -> Mapping:
+    return mapping_from_dict({"kind": saved.kind, "columns": saved.columns, "date_format": saved.date_format,
+                              "decimal_separator": saved.decimal_separator,
+                              "default_currency": saved.default_currency, "defaults": saved.defaults})
+
+
+# --- jobs ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def import_job_create(*, organization: Organization, actor: Actor, kind: str, file: BinaryIO,
+                      file_name: str) -> ImportJob:
+    """Keep an uploaded file for the mapping, preview and confirm steps; refuse unreadable files."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    if kind not in ImportKind.values:
+        raise DomainError(_("Choose customers, invoices or payments."), field="kind")
+    data = file.read()
+    table = table_read(ContentFile(data), file_name)
+    job = ImportJob(organization=organization, kind=kind, file_name=file_name[:255], total_rows=table.row_count,
+                    created_by=actor)
+    job.file.save(file_name, ContentFile(data), save=False)
+    job.save()
+    return job
+
+
+def import_job_table(job: ImportJob) -> Table:
+    with job.file.open("rb") as stored:
+        return table_read(stored, job.file_name)
+
+
+@transaction.atomic
+def import_job_configure(*, organization: Organization, actor: Actor, job: ImportJob, mapping: Mapping,
+                         save_as: str = "") -> ImportJob:
+    """Attach the chosen mapping to a pending job, and save it for next time under `save_as`."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    _job_pending(organization, job)
+    if save_as.strip():
+        import_mapping_save(organization=organization, actor=actor, name=save_as, mapping=mapping)
+    job.mapping = mapping.as_dict()
+    job.save(update_fields=["mapping"])
+    return job
+
+
+def _job_pending(organization: Organization, job: ImportJob) -> None:
+    if job.organization_id != organization.pk:
+        raise DomainError(_("Not found."), code=ErrorCode.NOT_FOUND)
+    if job.status != ImportStatus.PENDING:
+        raise DomainError(_("This import has already run."), code=ErrorCode.INVALID)
+
+
+def import_job_start(*, organization: Organization, actor: Actor, job: ImportJob) -> ImportJob:
+    """Run a configured job now, or queue it when it has more than IMPORT_BACKGROUND_ROWS rows."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    _job_pending(organization, job)
+    if not job.mapping:
+        raise DomainError(_("Choose the column mapping first."), field="mapping")
+    if job.total_rows > settings.IMPORT_BACKGROUND_ROWS:
+        from .tasks import import_run_task
+
+        # on_commit: a caller's rolled-back transaction queues nothing.
+        transaction.on_commit(lambda: import_run_task.delay(job.pk))
+        return job
+    return import_job_run(job_id=job.pk)
+
+
+def _job_claim(job_id: int) -> bool:
+    """Move a job from pending to running; False when it is not pending (already run or running)."""
+    return ImportJob.objects.filter(pk=job_id, status=ImportStatus.PENDING).update(status=ImportStatus.RUNNING) == 1
+
+
+def _job_finish(job: ImportJob, *, status: str, errors: list[RowError] = (), result: ImportResult | None = None):
+    job.status = status
+    job.errors = [error.as_dict() for error in errors]
+    if result is not None:
+        job.created_count, job.updated_count, job.unchanged_count = result.created, result.updated, result.unchanged
+        job.processed_rows = result.total
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "errors", "created_count", "updated_count", "unchanged_count",
+                            "processed_rows", "finished_at"])
+
+
+def import_job_run(*, job_id: int) -> ImportJob:
+    """Run a pending job once (safe to call twice: a job that is not pending is left alone)."""
+    if not _job_claim(job_id):
+        return ImportJob.objects.get(pk=job_id)
+    job = ImportJob.objects.select_related("organization", "created_by").get(pk=job_id)
+    organization = job.organization
+    try:
+        table = import_job_table(job)
+        mapping = mapping_from_dict(job.mapping, kind=job.kind)
+        result = import_run(organization=organization, actor=job.created_by, kind=job.kind, table=table,
+                            mapping=mapping, job=job)
+    except ImportInvalidError as exc:
+        _job_finish(job, status=ImportStatus.FAILED, errors=exc.errors)
+    except DomainError as exc:
+        _job_finish(job, status=ImportStatus.FAILED, errors=[RowError(JOB_ROW, "", exc.message)])
+    except Exception:
+        logger.exception("import job %s failed", job_id)
+        _job_finish(job, status=ImportStatus.FAILED,
+                    errors=[RowError(JOB_ROW, "", _("The import failed unexpectedly; nothing was imported."))])
+    else:
+        _job_finish(job, status=ImportStatus.SUCCEEDED, result=result)
+        audit_record(organization=organization, actor=job.created_by, action="import.completed", obj=job,
+                     after={"kind": job.kind, "file": job.file_name, "created": result.created,
+                            "updated": result.updated, "unchanged": result.unchanged})
+    return job

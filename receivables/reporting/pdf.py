@@ -1,0 +1,417 @@
+"""The weekly aging report as a PDF (WeasyPrint), in English or Simplified Chinese.
+
+Layout: a summary page (header, KPIs, aging chart, top overdue invoices, changes since last
+week), then the aging by customer on pages of a fixed row count. WeasyPrint lays out those
+pages' frames (caption, column headings, margins, page numbers) from the template, but their
+rows are drawn straight into each page after layout (`aging_rows_draw`): through HTML every
+cell costs about 2 ms of cascade, table and line layout and drawing, which held the report
+near 2 pages/s. The drawn rows keep the table's look: the column grid is read from the laid-out
+headings, text is shaped by Pango and embedded by WeasyPrint like any other text (one font
+subset, copyable text in reading order). Amounts are formatted here, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import formats, translation
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from receivables.selectors import AgingReport, AgingRow
+from tenancy.money import ZERO, quantize
+
+from .selectors import WeeklyReportData
+
+# Rows of the aging-by-customer table per page (fits A4 landscape at the template's row height).
+ROWS_PER_PAGE = 25
+BUCKET_COLORS = ["#2e7d5b", "#e3b341", "#e08a2e", "#d0582c", "#a8322d", "#7a1f1f", "#5a1414", "#3d0d0d", "#2a0808"]
+
+
+def amount(value: Decimal, currency: str) -> str:
+    return f"{quantize(value, currency):,}"
+
+
+def signed_amount(value: Decimal, currency: str) -> str:
+    text = amount(value, currency)
+    return text if value < 0 else f"+{text}"
+
+
+def long_date(day: dt.date) -> str:
+    return formats.date_format(day, "DATE_FORMAT")
+
+
+def page_counter_css() -> SafeString:
+    """CSS `content` for the page number, from one translatable sentence, e.g.
+    "Page %(page)s of %(pages)s" -> "Page " counter(page) " of " counter(pages)."""
+    sentence = _("Page %(page)s of %(pages)s")
+    parts = []
+    rest = sentence
+    for name in ("page", "pages"):
+        before, _sep, rest = rest.partition(f"%({name})s")
+        parts.append(_css_string(before))
+        parts.append(f"counter({name})")
+    parts.append(_css_string(rest))
+    return mark_safe(" ".join(p for p in parts if p))  # noqa: S308 - strings escaped by _css_string
+
+
+def _css_string(text: str) -> str:
+    if not text:
+        return ""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+@dataclass(frozen=True)
+class Line:
+    kind: str  # "row", "subtotal", "total"
+    label: str
+    cells: list[str]
+    total: str
+    rank: int | None = None
+
+
+NAME_CHARS = 34  # what fits the name column; cut here rather than by CSS overflow (slow in WeasyPrint)
+
+
+def _shorten(name: str) -> str:
+    # CJK glyphs are about twice as wide as Latin ones.
+    width, cut = 0, 0
+    for cut, char in enumerate(name, start=1):
+        width += 2 if ord(char) > 0x2E80 else 1
+        if width > NAME_CHARS * 1.15:
+            return name[:cut - 1] + "…"
+    return name
+
+
+def _sum_rows(rows: list[AgingRow], width: int) -> list[Decimal]:
+    return [sum((row.amounts[i] for row in rows), ZERO) for i in range(width)]
+
+
+def aging_lines(aging: AgingReport) -> list[Line]:
+    """Customers sorted by overdue (as the selector returns them), a subtotal after the
+    customers with overdue balances and after those only current, then the grand total."""
+    width, currency = len(aging.buckets), aging.currency
+    overdue = [row for row in aging.rows if row.overdue > 0]
+    current = [row for row in aging.rows if row.overdue <= 0]
+    lines: list[Line] = []
+
+    def group(rows: list[AgingRow], label: str, start: int) -> None:
+        for offset, row in enumerate(rows):
+            lines.append(Line("row", _shorten(row.customer_name), [amount(a, currency) if a else "–" for a in row.amounts],
+                              amount(row.total, currency), start + offset))
+        if rows:
+            sums = _sum_rows(rows, width)
+            lines.append(Line("subtotal", label % {"count": len(rows)}, [amount(a, currency) for a in sums],
+                              amount(sum(sums, ZERO), currency)))
+
+    group(overdue, _("Subtotal: %(count)s customers with overdue balances"), 1)
+    group(current, _("Subtotal: %(count)s customers with current balances only"), len(overdue) + 1)
+    lines.append(Line("total", _("Total receivables"), [amount(a, currency) for a in aging.totals],
+                      amount(aging.total, currency)))
+    return lines
+
+
+def bucket_labels(aging: AgingReport) -> list[str]:
+    """Bucket headings in the active language ("Current" is translated when the aging report
+    is computed, which may have been under another language)."""
+    return [_("Current") if i == 0 else str(bucket.label) for i, bucket in enumerate(aging.buckets)]
+
+
+def pages_of(lines: list[Line], size: int = ROWS_PER_PAGE) -> list[list[Line]]:
+    return [lines[i:i + size] for i in range(0, len(lines), size)] or [[]]
+
+
+# Geometry of the drawn aging rows, in pt, as the HTML table cells had it (border-collapse):
+# 2pt padding around an 11pt line, a 0.4pt rule under each row, 0.75pt above a subtotal and the
+# headings' 1pt rule above the first row.
+PX_PER_PT = 4 / 3  # WeasyPrint lays out in CSS px
+ROW_PADDING = 2.0
+ROW_LINE = 11.0
+CELL_PADDING_X = 4.0
+RULE = 0.4
+SUBTOTAL_RULE = 0.75
+HEADING_RULE = 1.0
+ROW_COLORS = {"text": "#1d2b3a", "rank": "#7b8794", "overdue": "#a8322d", "zebra": "#f7f9fb",
+              "subtotal": "#eef2f7", "total": "#1f3a5f", "total_text": "#ffffff", "rule": "#e4e7eb",
+              "subtotal_rule": "#9aa5b1"}
+
+
+def aging_rules(lines: list[Line]) -> list[float]:
+    """Widths (pt) of the horizontal rules: above the first row, between rows, under the last."""
+    return [HEADING_RULE] + [SUBTOTAL_RULE if line.kind == "subtotal" else RULE for line in lines[1:]] + [RULE]
+
+
+@dataclass(frozen=True)
+class AgingPage:
+    lines: list[Line]
+
+    @property
+    def height(self) -> str:
+        """Room (pt) the rows take below the headings, reserved in the HTML for the drawing."""
+        rules = aging_rules(self.lines)
+        return f"{len(self.lines) * (ROW_LINE + 2 * ROW_PADDING) + sum(rules) - rules[0] / 2:.2f}"
+
+
+def aging_chart_svg(aging: AgingReport) -> SafeString:
+    """A bar per bucket with its amount and share of the total, as inline SVG."""
+    width, height, top, bottom, left = 640, 210, 28, 40, 8
+    count = len(aging.buckets)
+    slot = (width - 2 * left) / count
+    bar = slot * 0.62
+    totals = aging.totals
+    peak = max(totals, default=ZERO) or Decimal(1)
+    plot = height - top - bottom
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+             f'role="img" aria-label="{escape(_("Aging by bucket"))}">',
+             f'<line x1="{left}" y1="{height - bottom}" x2="{width - left}" y2="{height - bottom}" '
+             'stroke="#9aa5b1" stroke-width="1"/>']
+    for i, (label, value) in enumerate(zip(bucket_labels(aging), totals, strict=True)):
+        h = float(value / peak) * plot if value > 0 else 0.0
+        x = left + i * slot + (slot - bar) / 2
+        y = height - bottom - h
+        color = BUCKET_COLORS[min(i, len(BUCKET_COLORS) - 1)]
+        share = (value / aging.total * 100).quantize(Decimal("0.1")) if aging.total else ZERO
+        cx = x + bar / 2
+        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{max(h, 0.5):.1f}" rx="2" fill="{color}"/>')
+        parts.append(f'<text x="{cx:.1f}" y="{y - 13:.1f}" text-anchor="middle" font-size="11" font-weight="bold" '
+                     f'fill="#1d2b3a">{escape(amount(value, aging.currency))}</text>')
+        parts.append(f'<text x="{cx:.1f}" y="{y - 2:.1f}" text-anchor="middle" font-size="9.5" fill="#52606d">'
+                     f'{share}%</text>')
+        parts.append(f'<text x="{cx:.1f}" y="{height - bottom + 16:.1f}" text-anchor="middle" font-size="11" '
+                     f'fill="#1d2b3a">{escape(label)}</text>')
+        days = _("days") if i else ""
+        if days:
+            parts.append(f'<text x="{cx:.1f}" y="{height - bottom + 30:.1f}" text-anchor="middle" font-size="9" '
+                         f'fill="#7b8794">{escape(days)}</text>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above
+
+
+def kpis(data: WeeklyReportData) -> list[dict[str, str]]:
+    """The headline figures; "customers over limit" only when the credit app knows it."""
+    currency = data.currency
+    dso_value = f"{data.dso.standard}" if data.dso.standard is not None else "—"
+    dso_change = data.dso_change
+    items = [
+        {"label": _("Total receivables"), "value": amount(data.aging.total, currency), "unit": currency,
+         "note": _("%(change)s vs last week") % {"change": signed_amount(data.total_change, currency)}},
+        {"label": _("Overdue"), "value": amount(data.aging.overdue, currency), "unit": currency,
+         "note": _("%(ratio)s%% of receivables") % {"ratio": data.aging.overdue_ratio}, "alert": "1"},
+        {"label": _("DSO"), "value": dso_value, "unit": _("days"),
+         "note": (_("%(change)s days vs last week") % {"change": f"{dso_change:+}"}) if dso_change is not None
+         else _("no comparison for last week")},
+        {"label": _("Collected this week"), "value": amount(data.changes.collected.amount, currency), "unit": currency,
+         "note": _("%(count)s payments") % {"count": data.changes.collected.count}},
+    ]
+    if data.customers_over_limit is not None:
+        items.append({"label": _("Customers over limit"), "value": str(data.customers_over_limit), "unit": "",
+                      "note": _("exposure above credit limit")})
+    return items
+
+
+def weekly_report_context(data: WeeklyReportData, *, generated_at: dt.datetime | None = None) -> dict:
+    """Template context, in the active language."""
+    currency = data.currency
+    changes = data.changes
+    lines = aging_lines(data.aging)
+    return {
+        "organization": data.organization,
+        "page_counter": page_counter_css(),
+        "as_of": data.as_of,
+        "as_of_long": long_date(data.as_of),
+        "since_long": long_date(changes.since),
+        "currency": currency,
+        "generated_at": generated_at,
+        "kpis": kpis(data),
+        "chart": aging_chart_svg(data.aging),
+        "bucket_labels": bucket_labels(data.aging),
+        "customer_count": len(data.aging.rows),
+        "aging_pages": [AgingPage(page) for page in pages_of(lines)],
+        "top_overdue": [
+            {"number": item.number, "customer": item.customer_name, "due_date": item.due_date.isoformat(),
+             "days": item.days_overdue, "balance": amount(item.balance, item.currency), "currency": item.currency,
+             "balance_base": amount(item.balance_base, currency)}
+            for item in data.top_overdue
+        ],
+        "changes": [
+            {"label": _("Newly overdue (still open)"), "count": changes.new_overdue.count,
+             "amount": amount(changes.new_overdue.amount, currency)},
+            {"label": _("Collected"), "count": changes.collected.count,
+             "amount": amount(changes.collected.amount, currency)},
+            {"label": _("Invoiced"), "count": changes.invoiced.count,
+             "amount": amount(changes.invoiced.amount, currency)},
+        ],
+        "total_change": signed_amount(data.total_change, currency),
+        "overdue_change": signed_amount(data.overdue_change, currency),
+    }
+
+
+@dataclass(frozen=True)
+class AgingFrame:
+    """Where a page's aging rows go, read from its laid-out boxes (CSS px)."""
+    lines: list[Line]
+    top: float  # centre of the headings' rule
+    left: float
+    width: float
+    columns: list[tuple[float, float]]  # content left and right of each column
+    style: Any  # computed style of the rows' block: font, size, language, numeric variants
+    heading: tuple[Any, Any]  # (table box, its page box): the caption and column headings
+    borrowed: bool = False  # the headings are another page's, to be drawn here too
+
+
+def _aging_frame(page_box: Any, pages: list[AgingPage], previous: AgingFrame | None) -> AgingFrame | None:
+    """The page's frame; a page without headings of its own borrows the previous page's."""
+    holder, table, heading_row = None, None, None
+    for box in page_box.descendants():
+        tag = getattr(box, "element_tag", None)
+        if tag == "div" and box.element.get("class") == "rows":
+            holder = box
+        elif tag == "table" and table is None:
+            table = box
+        elif tag == "thead" and heading_row is None:
+            heading_row = box.children[0]
+    if holder is None:
+        return None
+    lines = pages[int(holder.element.get("data-page"))].lines
+    if heading_row is None:
+        return replace(previous, lines=lines, borrowed=True)
+    columns = [(cell.content_box_x(), cell.content_box_x() + cell.width) for cell in heading_row.children]
+    return AgingFrame(lines=lines, top=heading_row.position_y + heading_row.height, left=heading_row.position_x,
+                      width=heading_row.width, columns=columns, style=holder.style, heading=(table, page_box))
+
+
+class AgingRowPainter:
+    """Draws aging rows with two reused Pango layouts (regular, bold): setting a layout up is
+    most of what a text box costs, setting its text is cheap."""
+
+    def __init__(self, style: Any):
+        from tinycss2.color5 import parse_color
+        from weasyprint.draw import draw_stacking_context
+        from weasyprint.draw.text import draw_first_line
+        from weasyprint.matrix import Matrix
+        from weasyprint.stacking import StackingContext
+        from weasyprint.svg.text import TextBox  # the minimal text box draw_first_line needs
+        from weasyprint.text.ffi import FROM_UNITS, pango
+        from weasyprint.text.line_break import Layout, line_size
+
+        bold = style.copy()
+        bold["font_weight"] = 700
+        self.layouts = {"regular": Layout(style), "bold": Layout(bold)}
+        self.colors = {name: parse_color(value) for name, value in ROW_COLORS.items()}
+        self._line_size, self._draw_first_line, self._matrix, self._text_box = line_size, draw_first_line, Matrix, TextBox
+        self._draw_box = lambda stream, box, page: draw_stacking_context(stream, StackingContext.from_box(box, page))
+        layout = self.layouts["regular"]
+        layout.set_text("0")
+        line, _ = layout.get_first_line()
+        _width, height = line_size(line, style)
+        # Baseline below the line box's top, as WeasyPrint places it (half-leading + ascent).
+        self.baseline = (ROW_LINE * PX_PER_PT - height) / 2 + pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
+
+    def page_draw(self, stream: Any, frame: AgingFrame) -> None:
+        """Backgrounds, then rules over them, then text, as WeasyPrint paints a table."""
+        if frame.borrowed:
+            self._draw_box(stream, *frame.heading)
+        rules = [width * PX_PER_PT for width in aging_rules(frame.lines)]
+        row = (ROW_LINE + 2 * ROW_PADDING) * PX_PER_PT
+        centres = [frame.top]  # centre of each rule, from the headings' one down
+        for index in range(len(frame.lines)):
+            centres.append(centres[-1] + rules[index] / 2 + row + rules[index + 1] / 2)
+        for index, line in enumerate(frame.lines):
+            self._background_draw(stream, frame, line, index, centres[index], centres[index + 1])
+        kinds = [line.kind for line in frame.lines[1:]] + [None]
+        for index, next_kind in enumerate(kinds):
+            self._rule_draw(stream, frame, centres[index + 1], rules[index + 1], next_kind)
+        for index, line in enumerate(frame.lines):
+            top = centres[index] + rules[index] / 2 + ROW_PADDING * PX_PER_PT
+            self._cells_draw(stream, frame, line, top + self.baseline)
+
+    def _background_draw(self, stream: Any, frame: AgingFrame, line: Line, index: int, top: float,
+                         bottom: float) -> None:
+        # Zebra counts every line of the page, as the template's loop counter did.
+        color = {"subtotal": "subtotal", "total": "total"}.get(line.kind, "zebra" if index % 2 else None)
+        if color:
+            self._rectangle_fill(stream, self.colors[color], frame.left, top, frame.width, bottom - top)
+
+    def _rule_draw(self, stream: Any, frame: AgingFrame, centre: float, width: float, next_kind: str | None) -> None:
+        color = self.colors["subtotal_rule" if next_kind == "subtotal" else "rule"]
+        self._rectangle_fill(stream, color, frame.left, centre - width / 2, frame.width, width)
+
+    def _rectangle_fill(self, stream: Any, color: Any, x: float, y: float, width: float, height: float) -> None:
+        stream.set_color(color)
+        stream.rectangle(x, y, width, height)
+        stream.fill()
+
+    def _cells_draw(self, stream: Any, frame: AgingFrame, line: Line, baseline: float) -> None:
+        columns = frame.columns
+        amounts = [*line.cells, line.total]
+        if line.kind == "row":
+            weight, text_color = "regular", self.colors["text"]
+            self._text_draw(stream, str(line.rank), "regular", self.colors["rank"], columns[0][1], baseline, right=True)
+            self._text_draw(stream, line.label, "regular", text_color, columns[1][0], baseline)
+        else:
+            weight = "bold"
+            text_color = self.colors["total_text" if line.kind == "total" else "text"]
+            self._text_draw(stream, line.label, weight, text_color, columns[0][0], baseline)
+        for position, (cell, (_left, right)) in enumerate(zip(amounts, columns[2:], strict=True)):
+            overdue = line.kind == "row" and 0 < position < len(line.cells) and cell != "–"
+            self._text_draw(stream, cell, weight, self.colors["overdue"] if overdue else text_color, right, baseline,
+                            right=True)
+
+    def _text_draw(self, stream: Any, text: str, weight: str, color: Any, x: float, baseline: float, *,
+                   right: bool = False) -> None:
+        layout = self.layouts[weight]
+        layout.set_text(text)
+        if right:
+            line, _ = layout.get_first_line()
+            x -= self._line_size(line, layout.style)[0]
+        stream.set_color(color)
+        stream.begin_text()
+        self._draw_first_line(stream, self._text_box(layout, layout.style), "none", "none",
+                              self._matrix(d=-1, e=x, f=baseline))
+        stream.end_text()
+
+
+def aging_rows_draw(document: Any, pages: list[AgingPage]) -> None:
+    """Have each aging page of the rendered `document` draw its rows after its laid-out content."""
+    painter, frame = None, None
+    for page in document.pages:
+        frame = _aging_frame(page._page_box, pages, frame)  # the laid-out boxes: no public API for them
+        if frame is None:
+            continue
+        painter = painter or AgingRowPainter(frame.style)
+        page.paint = _paint_with_rows(page.paint, painter, frame)
+
+
+def _paint_with_rows(paint: Any, painter: AgingRowPainter, frame: AgingFrame) -> Any:
+    def paint_page(stream: Any, scale: float = 1) -> None:
+        paint(stream, scale)
+        with stream.stacked():
+            stream.transform(a=scale, d=scale)
+            painter.page_draw(stream, frame)
+    return paint_page
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    content: bytes
+    pages: int
+
+
+def weekly_report_pdf(data: WeeklyReportData, language: str, *, generated_at: dt.datetime | None = None) -> RenderedPdf:
+    """Render the report to PDF bytes in `language` ("en" or "zh-hans")."""
+    from weasyprint import HTML  # heavy import: only where a PDF is made
+
+    with translation.override(language):
+        context = weekly_report_context(data, generated_at=generated_at)
+        context["language"] = language
+        html = render_to_string("receivables/reporting/weekly_report_pdf.html", context)
+    document = HTML(string=html, base_url=None).render()
+    aging_rows_draw(document, context["aging_pages"])
+    pages = len(document.pages)
+    content = document.write_pdf()
+    return RenderedPdf(content, pages)

@@ -1,0 +1,50 @@
+"""Celery tasks of the weekly report: thin, take ids, safe to run twice or on two workers.
+
+beat -> weekly_report_dispatch_task (every few minutes)
+     -> weekly_report_claim_task(organization_id, week_start) for each organization due
+     -> weekly_report_deliver_task(report_id), queued on commit by the claim that inserted the row
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.utils import timezone
+
+from tenancy.models import Organization
+
+from . import selectors, services
+
+# Exponential back-off: 1, 2, 4, 8, 16 minutes (capped at an hour), with jitter.
+DELIVERY_RETRY = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": 60,
+    "retry_backoff_max": 3600,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+@shared_task
+def weekly_report_dispatch_task() -> list[list]:
+    """Queue a claim for every organization whose weekly slot has come (fired by beat)."""
+    due = selectors.weekly_reports_due(timezone.now())
+    for organization_id, week_start in due:
+        weekly_report_claim_task.delay(organization_id, week_start.isoformat())
+    return [[org_id, week.isoformat()] for org_id, week in due]
+
+
+@shared_task
+def weekly_report_claim_task(organization_id: int, week_start: str) -> int | None:
+    """Insert the week's report row (first caller only); its delivery is queued on commit."""
+    organization = Organization.objects.get(pk=organization_id)
+    report = services.weekly_report_claim(organization=organization, week_start=dt.date.fromisoformat(week_start))
+    return report.pk if report is not None else None
+
+
+@shared_task(**DELIVERY_RETRY)
+def weekly_report_deliver_task(report_id: int) -> int | None:
+    """Render and mail one report; a failure is recorded on the row, then retried with back-off."""
+    report = services.weekly_report_deliver(report_id=report_id)
+    return report.pk if report is not None else None

@@ -1,0 +1,452 @@
+"""API representations of the ledger, and the input each write endpoint accepts.
+
+Thin by rule: fields, types and shapes here; every business rule stays in the services. A
+field that points at another row is scoped to the request's organization, so an id from
+another organization is "does not exist" (400), never a leak."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from rest_framework import serializers
+
+from tenancy.models import Language, WebhookEvent
+from tenancy.money import AMOUNT_DIGITS, AMOUNT_PLACES, CURRENCY_CHOICES
+
+from .models import (
+    Allocation,
+    AllocationKind,
+    CreditNote,
+    Customer,
+    CustomerStatus,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    Segment,
+    WriteOff,
+)
+
+# --- fields ----------------------------------------------------------------------------------
+
+
+class AmountField(serializers.DecimalField):
+    """A money amount: a decimal string such as "1250.00" (integers accepted, floats refused)."""
+
+    default_error_messages = {"float": _("Give amounts as decimal strings such as \"1250.00\", not JSON floats.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", Decimal(0))
+        super().__init__(max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, coerce_to_string=True, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, float):
+            self.fail("float")
+        return super().to_internal_value(data)
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related row by id, looked up only inside the request's organization (fails closed)."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        super().__init__(queryset=model.objects.none(), **kwargs)
+
+    def get_queryset(self):
+        organization = self.context.get("organization")
+        if organization is None:
+            raise RuntimeError("Serializer context has no organization: refusing to look up rows.")
+        return self.model.objects.filter(organization=organization)
+
+
+class ScopedSlugRelatedField(serializers.SlugRelatedField):
+    """A related row by external id, inside the request's organization."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        super().__init__(slug_field="external_id", queryset=model.objects.none(), **kwargs)
+
+    def get_queryset(self):
+        organization = self.context.get("organization")
+        if organization is None:
+            raise RuntimeError("Serializer context has no organization: refusing to look up rows.")
+        return self.model.objects.filter(organization=organization)
+
+
+def currency_field(**kwargs) -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=CURRENCY_CHOICES, **kwargs)
+
+
+def _customer_resolve(attrs: dict) -> dict:
+    """Exactly one of customer / customer_external_id; keeps only `customer`."""
+    by_ref = attrs.pop("customer_external_id", None)
+    if ("customer" in attrs) == (by_ref is not None):
+        raise serializers.ValidationError({"customer": [_("Give either customer (id) or customer_external_id.")]})
+    if by_ref is not None:
+        attrs["customer"] = by_ref
+    return attrs
+
+
+# --- customers -------------------------------------------------------------------------------
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    currency = currency_field()
+    language = serializers.ChoiceField(choices=Language.choices)
+    segment = serializers.ChoiceField(choices=Segment.choices)
+    status = serializers.ChoiceField(choices=CustomerStatus.choices)
+    contact_emails = serializers.ListField(child=serializers.EmailField(), max_length=20)
+
+    class Meta:
+        model = Customer
+        fields = ("id", "external_id", "name", "legal_name", "registration_number", "country", "currency",
+                  "payment_terms_days", "language", "contact_emails", "segment", "status", "created_at", "updated_at")
+        read_only_fields = ("id", "created_at", "updated_at")
+
+
+class CustomerWriteSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
+    name = serializers.CharField(max_length=200)
+    legal_name = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    registration_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    country = serializers.RegexField(r"^[A-Z]{2}$", required=False, allow_blank=True,
+                                     help_text="ISO 3166 alpha-2, upper case.")
+    currency = currency_field(required=False)
+    payment_terms_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    contact_emails = serializers.ListField(child=serializers.EmailField(), max_length=20, required=False)
+    segment = serializers.ChoiceField(choices=Segment.choices, required=False)
+    status = serializers.ChoiceField(choices=CustomerStatus.choices, required=False)
+
+
+# --- invoices --------------------------------------------------------------------------------
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    customer = serializers.IntegerField(source="customer_id", read_only=True)
+    customer_external_id = serializers.CharField(source="customer.external_id", read_only=True, allow_null=True)
+    currency = currency_field(read_only=True)
+    status = serializers.ChoiceField(choices=InvoiceStatus.choices, read_only=True)
+    net_amount = AmountField(read_only=True)
+    tax_amount = AmountField(read_only=True)
+    total_amount = AmountField(read_only=True)
+    applied_amount = AmountField(read_only=True)
+    written_off_amount = AmountField(read_only=True)
+    balance = AmountField(read_only=True, help_text="total_amount - applied_amount; 0 when void.")
+
+    class Meta:
+        model = Invoice
+        fields = ("id", "external_id", "number", "customer", "customer_external_id", "issue_date", "due_date",
+                  "currency", "net_amount", "tax_amount", "total_amount", "applied_amount", "written_off_amount",
+                  "balance", "status", "voided_on", "description", "po_reference", "created_at", "updated_at")
+        read_only_fields = fields
+
+
+class InvoiceCreatedSerializer(InvoiceSerializer):
+    warnings = serializers.ListField(
+        child=serializers.CharField(), read_only=True,
+        help_text="Why the customer is on credit hold when the organization warns instead of refusing; else empty.")
+
+    class Meta(InvoiceSerializer.Meta):
+        fields = (*InvoiceSerializer.Meta.fields, "warnings")
+        read_only_fields = fields
+
+
+@extend_schema_serializer(examples=[OpenApiExample(
+    "New invoice", request_only=True,
+    value={"customer_external_id": "C-1001", "number": "INV-2026-0042", "external_id": "SAP-90000042",
+           "issue_date": "2026-03-01", "due_date": "2026-03-31", "net_amount": "1000.00", "tax_amount": "130.00",
+           "currency": "CNY", "po_reference": "PO-7781"})])
+class InvoiceCreateSerializer(serializers.Serializer):
+    customer = ScopedPrimaryKeyRelatedField(Customer, required=False)
+    customer_external_id = ScopedSlugRelatedField(Customer, required=False)
+    number = serializers.CharField(max_length=64)
+    external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
+    issue_date = serializers.DateField()
+    due_date = serializers.DateField(required=False, allow_null=True,
+                                     help_text="Default: issue date + the customer's payment terms.")
+    currency = currency_field(required=False, help_text="Default: the customer's currency.")
+    net_amount = AmountField()
+    tax_amount = AmountField(required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    po_reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+    def validate(self, attrs):
+        return _customer_resolve(attrs)
+
+
+class InvoiceUpdateSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
+    issue_date = serializers.DateField(required=False)
+    due_date = serializers.DateField(required=False)
+    net_amount = AmountField(required=False)
+    tax_amount = AmountField(required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    po_reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class InvoiceVoidSerializer(serializers.Serializer):
+    voided_on = serializers.DateField(required=False, allow_null=True, help_text="Default: today.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class InvoiceWriteOffSerializer(serializers.Serializer):
+    amount = AmountField(required=False, allow_null=True, help_text="Default: the whole balance.")
+    reason = serializers.CharField(max_length=300)
+    written_off_on = serializers.DateField(required=False, allow_null=True, help_text="Default: today.")
+
+
+class AllocationSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=AllocationKind.choices, read_only=True)
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+    amount = AmountField(read_only=True)
+    currency = currency_field(read_only=True)
+
+    class Meta:
+        model = Allocation
+        fields = ("id", "kind", "invoice", "invoice_number", "payment", "credit_note", "write_off", "amount",
+                  "currency", "applied_on")
+        read_only_fields = fields
+
+
+class AllocationInputSerializer(serializers.Serializer):
+    invoice = ScopedPrimaryKeyRelatedField(Invoice)
+    amount = AmountField()
+
+
+class AllocateSerializer(serializers.Serializer):
+    allocations = AllocationInputSerializer(
+        many=True, required=False, allow_null=True, max_length=1000,
+        help_text="Invoices and amounts; omit to apply oldest due first.")
+
+
+# --- payments --------------------------------------------------------------------------------
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    customer = serializers.IntegerField(source="customer_id", read_only=True)
+    customer_external_id = serializers.CharField(source="customer.external_id", read_only=True, allow_null=True)
+    amount = AmountField(read_only=True)
+    unapplied_amount = AmountField(read_only=True)
+    currency = currency_field(read_only=True)
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, read_only=True)
+    allocations = AllocationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = ("id", "external_id", "customer", "customer_external_id", "received_on", "amount",
+                  "unapplied_amount", "currency", "method", "reference", "allocations", "created_at", "updated_at")
+        read_only_fields = fields
+
+
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Payment for one invoice", request_only=True,
+    value={"customer_external_id": "C-1001", "external_id": "BANK-2026-03-15-001", "received_on": "2026-03-15",
+           "amount": "1130.00", "method": "bank_transfer", "reference": "HSBC 0042",
+           "allocations": [{"invoice": 42, "amount": "1130.00"}]})])
+class PaymentCreateSerializer(serializers.Serializer):
+    customer = ScopedPrimaryKeyRelatedField(Customer, required=False)
+    customer_external_id = ScopedSlugRelatedField(Customer, required=False)
+    external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
+    received_on = serializers.DateField()
+    amount = AmountField()
+    currency = currency_field(required=False)
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    allocations = AllocationInputSerializer(
+        many=True, required=False, max_length=1000,
+        help_text="Apply to these invoices; omit to apply oldest due first (or set auto_allocate false).")
+    auto_allocate = serializers.BooleanField(required=False, default=True)
+
+    def validate(self, attrs):
+        return _customer_resolve(attrs)
+
+
+# --- credit notes and write-offs -------------------------------------------------------------
+
+
+class CreditNoteSerializer(serializers.ModelSerializer):
+    customer = serializers.IntegerField(source="customer_id", read_only=True)
+    amount = AmountField(read_only=True)
+    unapplied_amount = AmountField(read_only=True)
+    currency = currency_field(read_only=True)
+
+    class Meta:
+        model = CreditNote
+        fields = ("id", "external_id", "number", "customer", "issued_on", "amount", "unapplied_amount", "currency",
+                  "reason", "created_at")
+        read_only_fields = fields
+
+
+class CreditNoteCreateSerializer(serializers.Serializer):
+    customer = ScopedPrimaryKeyRelatedField(Customer, required=False)
+    customer_external_id = ScopedSlugRelatedField(Customer, required=False)
+    number = serializers.CharField(max_length=64)
+    external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
+    issued_on = serializers.DateField()
+    amount = AmountField()
+    currency = currency_field(required=False)
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    invoice = ScopedPrimaryKeyRelatedField(Invoice, required=False, allow_null=True,
+                                           help_text="Apply the whole credit to this invoice at once.")
+
+    def validate(self, attrs):
+        return _customer_resolve(attrs)
+
+
+class WriteOffSerializer(serializers.ModelSerializer):
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+    amount = AmountField(read_only=True)
+    currency = currency_field(read_only=True)
+
+    class Meta:
+        model = WriteOff
+        fields = ("id", "invoice", "invoice_number", "written_off_on", "amount", "currency", "reason", "created_at")
+        read_only_fields = fields
+
+
+class WriteOffCreateSerializer(InvoiceWriteOffSerializer):
+    invoice = ScopedPrimaryKeyRelatedField(Invoice)
+
+
+# --- bulk upsert -----------------------------------------------------------------------------
+
+
+class CustomerBulkRowSerializer(CustomerWriteSerializer):
+    external_id = serializers.CharField(max_length=100)
+    status = None  # the importer's rule: a bulk upsert never (de)activates customers
+
+
+class InvoiceBulkRowSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    number = serializers.CharField(max_length=64)
+    customer_external_id = serializers.CharField(max_length=100)
+    customer_name = serializers.CharField(max_length=200, required=False,
+                                          help_text="Creates the customer when no customer has that external id.")
+    issue_date = serializers.DateField()
+    due_date = serializers.DateField(required=False)
+    currency = currency_field(required=False)
+    net_amount = AmountField(required=False)
+    tax_amount = AmountField(required=False)
+    total_amount = AmountField(required=False, help_text="Give net_amount, total_amount, or both with tax_amount.")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    po_reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class PaymentBulkRowSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    customer_external_id = serializers.CharField(max_length=100)
+    received_on = serializers.DateField()
+    amount = AmountField()
+    currency = currency_field(required=False)
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    invoice_number = serializers.CharField(max_length=64, required=False,
+                                           help_text="Apply the whole payment to this invoice; else oldest due first.")
+
+
+def bulk_request_serializer(row_serializer: type[serializers.Serializer], name: str) -> serializers.Serializer:
+    """The documented shape of a bulk request: {"rows": [...]} (rows are validated one by one)."""
+    return type(name, (serializers.Serializer,), {
+        "rows": row_serializer(many=True, max_length=settings.API_BULK_MAX_ROWS, allow_empty=False),
+    })
+
+
+class BulkRowResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    external_id = serializers.CharField()
+    id = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=["created", "updated", "unchanged"])
+
+
+class BulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rows = BulkRowResultSerializer(many=True)
+
+
+# --- read models -----------------------------------------------------------------------------
+
+
+class AgingBucketSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+
+
+class AgingRowSerializer(serializers.Serializer):
+    customer_id = serializers.IntegerField()
+    customer_name = serializers.CharField()
+    invoice_count = serializers.IntegerField()
+    amounts = serializers.DictField(child=AmountField(), help_text="Bucket key -> amount in base currency.")
+    total = AmountField()
+    overdue = AmountField()
+
+
+class AgingReportSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    currency = currency_field()
+    buckets = AgingBucketSerializer(many=True)
+    rows = AgingRowSerializer(many=True)
+    totals = serializers.DictField(child=AmountField())
+    total = AmountField()
+    overdue = AmountField()
+
+
+class DsoPointSerializer(serializers.Serializer):
+    period_end = serializers.DateField()
+    receivables = AmountField()
+    sales = AmountField()
+    standard = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
+    countback = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
+
+
+class DsoReportSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    currency = currency_field()
+    period_days = serializers.IntegerField()
+    standard = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True,
+                                        help_text="AR / credit sales of the period x days.")
+    countback = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
+    receivables = AmountField()
+    sales = AmountField()
+    trend = DsoPointSerializer(many=True)
+
+
+class StatementLineSerializer(serializers.Serializer):
+    invoice_id = serializers.IntegerField()
+    number = serializers.CharField()
+    issue_date = serializers.DateField()
+    due_date = serializers.DateField()
+    currency = currency_field()
+    total = AmountField()
+    balance = AmountField()
+    running_balance = AmountField()
+    days_overdue = serializers.IntegerField()
+
+
+class StatementCurrencySerializer(serializers.Serializer):
+    currency = currency_field()
+    balance = AmountField()
+    unapplied = AmountField()
+    lines = StatementLineSerializer(many=True)
+
+
+class StatementSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    customer_name = serializers.CharField()
+    as_of = serializers.DateField()
+    currencies = StatementCurrencySerializer(many=True)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="event_id", read_only=True, help_text="Deduplicate on this.")
+    data = serializers.JSONField(source="payload", read_only=True)
+
+    class Meta:
+        model = WebhookEvent
+        fields = ("id", "type", "created_at", "data")
+        read_only_fields = fields

@@ -1,0 +1,20 @@
+"""Browser pages of the receivables ledger: thin views over the services and selectors."""
+
+from .customers import customer_create, customer_detail, customer_list, customer_update
+from .dashboard import dashboard
+from .fx import fx_rate_list
+from .invoices import (
+    invoice_create,
+    invoice_credit_note,
+    invoice_detail,
+    invoice_list,
+    invoice_void,
+    invoice_write_off,
+)
+from .payments import payment_allocate, payment_detail, payment_list, payment_record
+
+__all__ = [
+    "customer_create", "customer_detail", "customer_list", "customer_update", "dashboard", "fx_rate_list",
+    "invoice_create", "invoice_credit_note", "invoice_detail", "invoice_list", "invoice_void",
+    "invoice_write_off", "payment_allocate", "payment_detail", "payment_list", "payment_record",
+]

@@ -1,0 +1,92 @@
+"""Customer pages: list with search and sort, detail with statement and aging, create and edit."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from tenancy.errors import DomainError
+from tenancy.forms import form_error_from_domain
+from tenancy.models import Role
+from tenancy.views import organization_required, paginate, role_at_least
+
+from .. import selectors, services
+from ..forms import CustomerForm
+from ..models import Customer
+from .common import as_of_from
+
+CUSTOMER_SORTS = {
+    "name": ("name", "pk"), "-name": ("-name", "-pk"),
+    "outstanding": ("outstanding", "name", "pk"), "-outstanding": ("-outstanding", "name", "pk"),
+}
+
+
+@organization_required
+def customer_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    sort = request.GET.get("sort", "name")
+    if sort not in CUSTOMER_SORTS:
+        sort = "name"
+    customers = selectors.customer_list(request.organization, search=search).order_by(*CUSTOMER_SORTS[sort])
+    return render(request, "receivables/customer_list.html", {
+        "page": paginate(request, customers), "q": search, "sort": sort,
+        "can_edit": role_at_least(request, Role.COLLECTOR),
+    })
+
+
+@organization_required
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    organization = request.organization
+    customer = get_object_or_404(Customer, organization=organization, pk=pk)
+    as_of, as_of_form = as_of_from(request)
+    context = {
+        "customer": customer, "as_of": as_of, "as_of_form": as_of_form,
+        "open_invoices": selectors.open_invoices(organization).filter(customer=customer)
+        .order_by("due_date", "pk")[:100],
+        "payments": selectors.payment_list(organization).filter(customer=customer)[:20],
+        "unapplied": sorted(selectors.customer_unapplied(organization, customer).items()),
+        "statement": selectors.customer_statement(organization, customer, as_of),
+        "can_edit": role_at_least(request, Role.COLLECTOR),
+    }
+    try:
+        aging = selectors.aging_report(organization, as_of, customer_id=customer.pk)
+    except DomainError as exc:
+        context["aging_error"] = exc.message
+    else:
+        context["aging"] = aging
+        context["aging_cells"] = list(zip(aging.buckets, aging.totals, strict=True))
+    return render(request, "receivables/customer_detail.html", context)
+
+
+@organization_required
+def customer_create(request: HttpRequest) -> HttpResponse:
+    form = CustomerForm.for_organization(request.organization, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(organization=request.organization, actor=request.user,
+                                                **form.cleaned_data)
+        except DomainError as exc:
+            form_error_from_domain(form, exc)
+        else:
+            messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+            return redirect("customer_detail", pk=customer.pk)
+    return render(request, "receivables/customer_form.html", {"form": form, "customer": None})
+
+
+@organization_required
+def customer_update(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(Customer, organization=request.organization, pk=pk)
+    form = CustomerForm.for_customer(customer, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_update(organization=request.organization, customer=customer, actor=request.user,
+                                     **form.cleaned_data)
+        except DomainError as exc:
+            customer.refresh_from_db()  # the service may have changed the instance before refusing
+            form_error_from_domain(form, exc)
+        else:
+            messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
+            return redirect("customer_detail", pk=customer.pk)
+    return render(request, "receivables/customer_form.html", {"form": form, "customer": customer})

@@ -1,0 +1,38 @@
+"""FX rates: the list and the form to add one (fx_rate_set)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from tenancy.dates import local_today
+from tenancy.errors import DomainError
+from tenancy.forms import form_error_from_domain
+from tenancy.models import Role
+from tenancy.views import organization_required, paginate, role_at_least
+
+from .. import services
+from ..forms import FxRateForm
+from ..models import FxRate
+
+
+@organization_required
+def fx_rate_list(request: HttpRequest) -> HttpResponse:
+    organization = request.organization
+    form = FxRateForm(request.POST or None, initial={"rate_date": local_today(organization.timezone)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            fx = services.fx_rate_set(organization=organization, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form_error_from_domain(form, exc)
+        else:
+            messages.success(request, _("Rate for %(currency)s from %(date)s saved.") % {
+                "currency": fx.currency, "date": fx.rate_date.isoformat()})
+            return redirect("fx_rate_list")
+    rates = FxRate.objects.filter(organization=organization).order_by("currency", "-rate_date")
+    return render(request, "receivables/fx_rate_list.html", {
+        "form": form, "page": paginate(request, rates, per_page=50),
+        "can_edit": role_at_least(request, Role.CREDIT_MANAGER),
+    })

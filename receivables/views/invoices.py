@@ -1,0 +1,158 @@
+"""Invoice pages: filtered list, detail with its ledger and actions, create."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tenancy.dates import local_today
+from tenancy.errors import DomainError
+from tenancy.forms import form_error_from_domain
+from tenancy.models import Role
+from tenancy.views import organization_required, paginate, role_at_least
+
+from .. import selectors, services
+from ..forms import CreditNoteApplyForm, InvoiceCreateForm, InvoiceFilterForm, InvoiceVoidForm, InvoiceWriteOffForm
+from ..models import Invoice
+
+
+def _filtered_invoices(request: HttpRequest, form: InvoiceFilterForm):
+    organization = request.organization
+    invoices = selectors.invoice_list(organization).annotate(balance_due=F("total_amount") - F("applied_amount"))
+    data = form.cleaned_data if form.is_valid() else {}
+    if data.get("q"):
+        invoices = invoices.filter(number__icontains=data["q"])
+    if data.get("status"):
+        invoices = invoices.filter(status=data["status"])
+    if data.get("customer"):
+        invoices = invoices.filter(customer=data["customer"])
+    if data.get("overdue"):
+        invoices = invoices.filter(selectors.overdue_filter(local_today(organization.timezone)))
+    if data.get("due_from"):
+        invoices = invoices.filter(due_date__gte=data["due_from"])
+    if data.get("due_to"):
+        invoices = invoices.filter(due_date__lte=data["due_to"])
+    if data.get("currency"):
+        invoices = invoices.filter(currency=data["currency"])
+    sort = data.get("sort") or "due_date"
+    return invoices.order_by(*InvoiceFilterForm.SORTS[sort]), sort
+
+
+@organization_required
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    form = InvoiceFilterForm(request.organization, request.GET)
+    invoices, sort = _filtered_invoices(request, form)
+    return render(request, "receivables/invoice_list.html", {
+        "filter_form": form, "page": paginate(request, invoices), "sort": sort,
+        "today": local_today(request.organization.timezone), "can_edit": role_at_least(request, Role.COLLECTOR),
+    })
+
+
+def _detail(request: HttpRequest, invoice: Invoice, **forms) -> HttpResponse:
+    void_form = forms.get("void_form") or InvoiceVoidForm()
+    write_off_form = forms.get("write_off_form") or InvoiceWriteOffForm()
+    credit_form = forms.get("credit_form") or CreditNoteApplyForm(invoice)
+    open_balance = invoice.voided_on is None and invoice.balance > 0
+    # A form that was posted is always shown again, so its error (e.g. a role refusal) is visible.
+    context = {
+        "invoice": invoice,
+        "ledger": selectors.invoice_ledger(request.organization, invoice),
+        "today": local_today(request.organization.timezone),
+        "void_form": void_form, "write_off_form": write_off_form, "credit_form": credit_form,
+        "show_credit": credit_form.is_bound or (open_balance and role_at_least(request, Role.COLLECTOR)),
+        "show_write_off": write_off_form.is_bound or (open_balance and role_at_least(request, Role.CREDIT_MANAGER)),
+        "show_void": void_form.is_bound or (invoice.voided_on is None and role_at_least(request, Role.COLLECTOR)),
+    }
+    return render(request, "receivables/invoice_detail.html", context)
+
+
+def _invoice(request: HttpRequest, pk: int) -> Invoice:
+    return get_object_or_404(Invoice.objects.select_related("customer"), organization=request.organization, pk=pk)
+
+
+@organization_required
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _invoice(request, pk))
+
+
+@organization_required
+@require_POST
+def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice(request, pk)
+    form = InvoiceVoidForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invoice_void(organization=request.organization, invoice=invoice, actor=request.user,
+                                  reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            form_error_from_domain(form, exc)
+        else:
+            messages.success(request, _("Invoice %(number)s is void.") % {"number": invoice.number})
+            return redirect("invoice_detail", pk=invoice.pk)
+    return _detail(request, invoice, void_form=form)
+
+
+@organization_required
+@require_POST
+def invoice_write_off(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice(request, pk)
+    form = InvoiceWriteOffForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invoice_write_off(organization=request.organization, invoice=invoice, actor=request.user,
+                                       **form.cleaned_data)
+        except DomainError as exc:
+            form_error_from_domain(form, exc)
+        else:
+            messages.success(request, _("Invoice %(number)s written off.") % {"number": invoice.number})
+            return redirect("invoice_detail", pk=invoice.pk)
+    return _detail(request, invoice, write_off_form=form)
+
+
+@organization_required
+@require_POST
+def invoice_credit_note(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice(request, pk)
+    form = CreditNoteApplyForm(invoice, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["credit_note"]:
+                services.credit_note_apply(organization=request.organization, actor=request.user,
+                                           credit_note=data["credit_note"], allocations=[(invoice, data["amount"])])
+            else:
+                services.credit_note_create(
+                    organization=request.organization, actor=request.user, customer=invoice.customer,
+                    number=data["number"], issued_on=data["issued_on"], amount=data["amount"],
+                    currency=invoice.currency, reason=data["reason"], invoice=invoice,
+                )
+        except DomainError as exc:
+            form_error_from_domain(form, exc)
+        else:
+            messages.success(request, _("Credit applied to invoice %(number)s.") % {"number": invoice.number})
+            return redirect("invoice_detail", pk=invoice.pk)
+    return _detail(request, invoice, credit_form=form)
+
+
+@organization_required
+def invoice_create(request: HttpRequest) -> HttpResponse:
+    initial = {"issue_date": local_today(request.organization.timezone)}
+    if request.GET.get("customer", "").isdigit():
+        initial["customer"] = request.GET["customer"]
+    form = InvoiceCreateForm(request.organization, request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invoice = services.invoice_create(organization=request.organization, actor=request.user,
+                                              **form.cleaned_data)
+        except DomainError as exc:
+            form_error_from_domain(form, exc)
+        else:
+            messages.success(request, _("Invoice %(number)s created.") % {"number": invoice.number})
+            if getattr(invoice, "credit_warning", None):
+                messages.warning(request, invoice.credit_warning)
+            return redirect("invoice_detail", pk=invoice.pk)
+    return render(request, "receivables/invoice_form.html", {"form": form})

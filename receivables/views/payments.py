@@ -1,0 +1,107 @@
+"""Payment pages: list, record (auto-allocate or leave unapplied), detail with allocation."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tenancy.dates import local_today
+from tenancy.errors import DomainError
+from tenancy.forms import form_error_from_domain
+from tenancy.models import Role
+from tenancy.views import organization_required, paginate, role_at_least
+
+from .. import selectors, services
+from ..forms import PaymentAllocateForm, PaymentRecordForm
+from ..models import Allocation, Customer, Payment
+
+
+@organization_required
+def payment_list(request: HttpRequest) -> HttpResponse:
+    payments = selectors.payment_list(request.organization)
+    customer_id = request.GET.get("customer", "")
+    customer = None
+    if customer_id.isdigit():
+        customer = Customer.objects.filter(organization=request.organization, pk=customer_id).first()
+        payments = payments.filter(customer=customer)
+    if request.GET.get("unapplied"):
+        payments = payments.filter(unapplied_amount__gt=0)
+    return render(request, "receivables/payment_list.html", {
+        "page": paginate(request, payments.order_by("-received_on", "-pk")), "customer": customer,
+        "unapplied_only": bool(request.GET.get("unapplied")), "can_record": role_at_least(request, Role.COLLECTOR),
+    })
+
+
+@organization_required
+def payment_record(request: HttpRequest) -> HttpResponse:
+    organization = request.organization
+    initial = {"received_on": local_today(organization.timezone)}
+    if request.GET.get("customer", "").isdigit():
+        initial["customer"] = request.GET["customer"]
+    form = PaymentRecordForm(organization, request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        auto = data.pop("allocation") == PaymentRecordForm.ALLOCATE_AUTO
+        try:
+            payment = services.payment_record(organization=organization, actor=request.user, auto_allocate=auto,
+                                              **data)
+        except DomainError as exc:
+            form_error_from_domain(form, exc)
+        else:
+            messages.success(request, _("Payment of %(amount)s %(currency)s recorded.") % {
+                "amount": payment.amount, "currency": payment.currency})
+            return redirect("payment_detail", pk=payment.pk)
+    return render(request, "receivables/payment_form.html", {"form": form})
+
+
+def _payment(request: HttpRequest, pk: int) -> Payment:
+    return get_object_or_404(Payment.objects.select_related("customer"), organization=request.organization, pk=pk)
+
+
+def _open_invoices_for(request: HttpRequest, payment: Payment):
+    return (selectors.open_invoices(request.organization)
+            .filter(customer_id=payment.customer_id, currency=payment.currency)
+            .annotate(balance_due=F("total_amount") - F("applied_amount"))
+            .order_by("due_date", "issue_date", "pk")[:200])
+
+
+def _detail(request: HttpRequest, payment: Payment, form: PaymentAllocateForm | None = None) -> HttpResponse:
+    return render(request, "receivables/payment_detail.html", {
+        "payment": payment,
+        "allocations": Allocation.objects.filter(organization=request.organization, payment=payment)
+        .select_related("invoice").order_by("applied_on", "pk"),
+        "allocate_form": form or PaymentAllocateForm(_open_invoices_for(request, payment)),
+        "can_allocate": role_at_least(request, Role.COLLECTOR) and payment.unapplied_amount > 0,
+    })
+
+
+@organization_required
+def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _payment(request, pk))
+
+
+@organization_required
+@require_POST
+def payment_allocate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Apply the payment: explicit amounts per open invoice, or oldest-due-first (`auto`)."""
+    payment = _payment(request, pk)
+    form = PaymentAllocateForm(_open_invoices_for(request, payment), request.POST)
+    auto = "auto" in request.POST
+    if auto or form.is_valid():
+        try:
+            allocations = services.payment_allocate(organization=request.organization, actor=request.user,
+                                                    payment=payment, allocations=None if auto else form.allocations())
+        except DomainError as exc:
+            if not auto:
+                form_error_from_domain(form, exc)
+            else:
+                form = PaymentAllocateForm(_open_invoices_for(request, payment))
+                form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("%(count)s allocation(s) made.") % {"count": len(allocations)})
+            return redirect("payment_detail", pk=payment.pk)
+    return _detail(request, payment, form)

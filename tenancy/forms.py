@@ -1,0 +1,90 @@
+"""Browser forms for tenancy pages, and the helper that shows a service's DomainError on a form."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from .errors import DomainError
+from .models import Language, Role
+from .money import CURRENCY_CHOICES
+
+
+def form_error_from_domain(form: forms.Form, error: DomainError) -> None:
+    """Attach a service's DomainError to the form: on its field when the form has one, else on top."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class AsOfForm(forms.Form):
+    """The as-of date of a report page (GET)."""
+
+    as_of = forms.DateField(label=_("As of"), required=False, widget=DateInput())
+
+
+def _timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"]
+
+
+class OrganizationSettingsForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    base_currency = forms.ChoiceField(label=_("Base currency"), choices=CURRENCY_CHOICES)
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=_timezone_choices)
+    default_payment_terms_days = forms.IntegerField(label=_("Default payment terms (days)"), min_value=0,
+                                                    max_value=3650)
+    aging_buckets = forms.CharField(
+        label=_("Aging buckets (days)"), max_length=100,
+        help_text=_("Upper bounds of the overdue buckets, comma separated, e.g. 30,60,90."),
+    )
+    default_language = forms.ChoiceField(label=_("Default language"), choices=Language.choices)
+
+    @classmethod
+    def for_organization(cls, organization, data=None):
+        initial = {
+            "name": organization.name,
+            "base_currency": organization.base_currency,
+            "timezone": organization.timezone,
+            "default_payment_terms_days": organization.default_payment_terms_days,
+            "aging_buckets": ",".join(str(b) for b in organization.aging_buckets),
+            "default_language": organization.default_language,
+        }
+        return cls(data=data, initial=initial)
+
+    def clean_aging_buckets(self) -> list[int]:
+        raw = self.cleaned_data["aging_buckets"]
+        parts = [p.strip() for p in raw.replace("，", ",").split(",") if p.strip()]
+        try:
+            return [int(p) for p in parts]
+        except ValueError:
+            raise forms.ValidationError(
+                _("Write whole numbers of days separated by commas, e.g. 30,60,90.")
+            ) from None
+
+
+class MembershipForm(forms.Form):
+    username = forms.CharField(label=_("Username or email"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+    def clean_username(self):
+        value = self.cleaned_data["username"].strip()
+        users = get_user_model().objects.filter(is_active=True)
+        user = users.filter(username=value).first() or users.filter(email__iexact=value).first()
+        if user is None:
+            raise forms.ValidationError(_("No active user has this username or email."))
+        self.cleaned_data["user"] = user
+        return value
+
+
+class OrganizationSwitchForm(forms.Form):
+    organization = forms.IntegerField()
+    next = forms.CharField(required=False)

@@ -1,0 +1,167 @@
+"""The customer portal (signed links, actions that pause dunning, refusals, rate limit), the
+collector's pages, tenancy, and the evidence bundle."""
+
+import datetime as dt
+import io
+import json
+import zipfile
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.cache import cache
+from django.urls import reverse
+
+from dunning import services
+from dunning.models import CollectionTask, Dispute, DunningNotice, EventKind, PromiseToPay, Source
+from dunning.portal import portal_token
+from tests.dunning.conftest import at_local, travel
+from tests.factories import PASSWORD, CustomerFactory, make_invoice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def setup(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+
+
+@pytest.fixture
+def invoices(organization, english):
+    return [make_invoice(organization, english, amount="1000.00", issue_date=dt.date(2026, 1, 1),
+                         due_date=dt.date(2026, 3, 1), number="INV-A"),
+            make_invoice(organization, english, amount="250.00", issue_date=dt.date(2026, 1, 1),
+                         due_date=dt.date(2026, 3, 20), number="INV-B")]
+
+
+def portal(organization, customer):
+    return reverse("portal:home", args=[portal_token(organization, customer)])
+
+
+def test_portal_shows_only_this_customers_open_invoices(client, organization, english, invoices):
+    other = CustomerFactory(organization=organization, name="Someone Else")
+    make_invoice(organization, other, amount="9.99", issue_date=dt.date(2026, 1, 1), due_date=dt.date(2026, 3, 1),
+                 number="INV-OTHER")
+    with travel(dt.date(2026, 3, 4)):
+        response = client.get(portal(organization, english))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "INV-A" in body and "INV-B" in body and "INV-OTHER" not in body
+    assert "1,250.00 CNY" in body
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_portal_cannot_act_on_another_customers_invoice(client, organization, english, invoices):
+    other = CustomerFactory(organization=organization)
+    foreign = make_invoice(organization, other, issue_date=dt.date(2026, 1, 1), due_date=dt.date(2026, 3, 1))
+    url = reverse("portal:dispute", args=[portal_token(organization, english), foreign.pk])
+    with travel(dt.date(2026, 3, 4)):
+        response = client.post(url, {f"d{foreign.pk}-reason": "price", f"d{foreign.pk}-description": "x"})
+    assert response.status_code == 404
+    assert not Dispute.objects.exists()
+
+
+def test_tampered_and_expired_links_are_refused_cleanly(client, organization, english, invoices, settings):
+    url = portal(organization, english)
+    tampered = url[:-3] + ("x" if url[-3] != "x" else "y") + url[-2:]
+    response = client.get(tampered)
+    assert response.status_code == 403
+    assert "This link is not valid." in response.content.decode()
+
+    settings.DUNNING_PORTAL_LINK_DAYS = 30
+    with time_machine.travel(at_local(dt.date(2026, 3, 1)), tick=False):
+        url = portal(organization, english)
+    with time_machine.travel(at_local(dt.date(2026, 4, 1)), tick=False):
+        response = client.get(url)
+    assert response.status_code == 410
+    assert "This link has expired. Ask your supplier for a new one." in response.content.decode()
+
+
+def test_portal_is_rate_limited(client, organization, english, invoices, settings):
+    settings.DUNNING_PORTAL_RATE_PER_MINUTE = 3
+    url = portal(organization, english)
+    with travel(dt.date(2026, 3, 4)):
+        codes = [client.get(url).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_portal_dispute_pauses_dunning_and_notifies_the_collector(
+        client, organization, english, invoices, collector, django_capture_on_commit_callbacks):
+    services.customer_dunning_set(organization=organization, actor=None, customer=english, collector=collector)
+    invoice = invoices[0]
+    url = reverse("portal:dispute", args=[portal_token(organization, english), invoice.pk])
+    with travel(dt.date(2026, 3, 1)), django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {f"d{invoice.pk}-reason": "quantity",
+                                     f"d{invoice.pk}-description": "Only 80 of 100 delivered"})
+    assert response.status_code == 302 and response["Location"].endswith("/?done=dispute")
+
+    dispute = Dispute.objects.get()
+    assert (dispute.source, dispute.amount, dispute.reason) == (Source.PORTAL, invoice.total_amount, "quantity")
+    task = CollectionTask.objects.get(customer=english)
+    assert task.assigned_to == collector
+    assert task.title == "Northwind Traders disputes invoice INV-A"
+    assert mail.outbox[0].to == [collector.email] and "Only 80 of 100 delivered" in mail.outbox[0].body
+
+    with travel(dt.date(2026, 3, 4)), django_capture_on_commit_callbacks(execute=True):
+        services.dunning_run(organization=organization)
+    assert not DunningNotice.objects.filter(invoice=invoice).exists()
+
+
+def test_portal_promise_in_the_past_shows_the_error(client, organization, english, invoices):
+    invoice = invoices[0]
+    url = reverse("portal:promise", args=[portal_token(organization, english), invoice.pk])
+    with travel(dt.date(2026, 3, 4)):
+        response = client.post(url, {f"p{invoice.pk}-promised_date": "2026-03-01", f"p{invoice.pk}-amount": "100"})
+    assert response.status_code == 400
+    assert "The promised date cannot be in the past." in response.content.decode()
+    assert not PromiseToPay.objects.exists()
+
+
+def test_portal_statement_pdf(client, organization, english, invoices):
+    with travel(dt.date(2026, 3, 4)):
+        response = client.get(reverse("portal:statement_pdf", args=[portal_token(organization, english)]))
+    assert response.status_code == 200 and response.content[:5] == b"%PDF-"
+
+
+def test_pages_render_and_another_organizations_customer_is_404(
+        client, organization, other_organization, english, invoices, collector, django_capture_on_commit_callbacks):
+    collector.set_password(PASSWORD)
+    collector.save()
+    client.login(username=collector.username, password=PASSWORD)
+    with travel(dt.date(2026, 3, 4)):
+        preview = client.get(reverse("dunning:preview"))
+        assert "INV-A" in preview.content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            ran = client.post(reverse("dunning:run_now"))
+        assert ran.status_code == 302
+        for name in ("run_list", "policy_list", "worklist", "dispute_list", "promise_list", "plan_list"):
+            assert client.get(reverse(f"dunning:{name}")).status_code == 200, name
+        timeline = client.get(reverse("dunning:timeline", args=[english.pk]))
+    assert "Acme Trading: payment reminder" in timeline.content.decode()
+    stranger = CustomerFactory(organization=other_organization)
+    assert client.get(reverse("dunning:timeline", args=[stranger.pk])).status_code == 404
+    assert client.get(reverse("dunning:evidence", args=[stranger.pk])).status_code == 404
+
+
+def test_evidence_bundle_holds_notices_timeline_and_a_manifest(
+        client, organization, english, invoices, admin_user, django_capture_on_commit_callbacks):
+    with travel(dt.date(2026, 3, 4)), django_capture_on_commit_callbacks(execute=True):
+        services.dunning_run(organization=organization)
+    admin_user.set_password(PASSWORD)
+    admin_user.save()
+    client.login(username=admin_user.username, password=PASSWORD)
+
+    response = client.get(reverse("dunning:evidence", args=[english.pk]))
+
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    names = set(archive.namelist())
+    assert {"invoices.csv", "timeline.csv", "audit.json", "manifest.json"} <= names
+    notice = next(n for n in names if n.startswith("notices/") and n.endswith(".txt"))
+    assert "INV-A" in archive.read(notice).decode()
+    manifest = json.loads(archive.read("manifest.json"))
+    import hashlib
+
+    assert manifest["files"][notice] == hashlib.sha256(archive.read(notice)).hexdigest()
+    assert EventKind.NOTICE_SENT in archive.read("timeline.csv").decode()
