@@ -54,7 +54,7 @@ class CreditPolicy(models.Model):
     # Limits up to this amount are approved by a credit manager; above it an admin approves too.
     manager_approval_limit = AmountField(_("credit manager approves limits up to"), default=1_000_000)
     review_interval_months = models.PositiveSmallIntegerField(_("review every (months)"), default=3)
-    concentration_percent = models.PositiveSmallIntegerField(_("concentration alert above (% of AR)"), default=20)
+    concentration_percent = models.PositiveSmallIntegerField(_("concentration alert above (percent of AR)"), default=20)
 
     class Meta:
         constraints = [

@@ -340,3 +340,13 @@ def credit_manager_emails(organization: Organization) -> list[str]:
             return emails
     return []
 
+
+
+def customers_over_limit_count(organization: Organization, as_of: dt.date) -> int:
+    """How many customers' exposure exceeds their credit limit (the weekly report's KPI)."""
+    limits = dict(CreditProfile.objects.filter(organization=organization, credit_limit__isnull=False)
+                  .values_list("customer_id", "credit_limit"))
+    if not limits:
+        return 0
+    exposure = exposures(organization, as_of, customer_ids=list(limits))
+    return sum(1 for customer_id, e in exposure.items() if e.outstanding > limits[customer_id])

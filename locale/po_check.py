@@ -32,7 +32,8 @@ def problems(path: Path = PO) -> list[str]:
         elif not all(translations):
             found.append(f"untranslated: {entry.msgid!r}")
             continue
-        wanted = sorted(PLACEHOLDER.findall(entry.msgid))
+        # zh has one plural form: msgstr[0] serves every count, so it follows msgid_plural (as msgfmt checks).
+        wanted = sorted(PLACEHOLDER.findall(entry.msgid_plural or entry.msgid))
         for text in translations:
             if sorted(PLACEHOLDER.findall(text)) != wanted:
                 found.append(f"placeholders differ: {entry.msgid!r} -> {text!r}")

@@ -3,6 +3,8 @@ daily overdue scan. The services call these at the end of each write."""
 
 from __future__ import annotations
 
+import functools
+
 from django.db import transaction
 
 from tenancy.dates import local_today
@@ -15,10 +17,17 @@ from .selectors import overdue_filter
 CHUNK = 1000
 
 
-def invoice_event(organization: Organization, invoice: Invoice, type: str) -> None:
-    from .serializers import InvoiceSerializer
+@functools.cache
+def _representer(name: str):
+    """One serializer per resource, reused: building a DRF serializer's fields costs more than
+    rendering an invoice, and every ledger write renders one for its event."""
+    from . import serializers
 
-    event_emit(organization=organization, type=type, payload=InvoiceSerializer(invoice).data)
+    return getattr(serializers, name)()
+
+
+def invoice_event(organization: Organization, invoice: Invoice, type: str) -> None:
+    event_emit(organization=organization, type=type, payload=_representer("InvoiceSerializer").to_representation(invoice))
 
 
 def invoice_settled(organization: Organization, invoice: Invoice) -> None:
@@ -27,15 +36,13 @@ def invoice_settled(organization: Organization, invoice: Invoice) -> None:
 
 
 def customer_updated(organization: Organization, customer: Customer) -> None:
-    from .serializers import CustomerSerializer
-
-    event_emit(organization=organization, type="customer.updated", payload=CustomerSerializer(customer).data)
+    event_emit(organization=organization, type="customer.updated",
+               payload=_representer("CustomerSerializer").to_representation(customer))
 
 
 def payment_received(organization: Organization, payment: Payment) -> None:
-    from .serializers import PaymentSerializer
-
-    event_emit(organization=organization, type="payment.received", payload=PaymentSerializer(payment).data)
+    event_emit(organization=organization, type="payment.received",
+               payload=_representer("PaymentSerializer").to_representation(payment))
 
 
 def _overdue_key(invoice_id: int, due_date) -> str:

@@ -132,7 +132,6 @@ def pages_of(lines: list[Line], size: int = ROWS_PER_PAGE) -> list[list[Line]]:
 PX_PER_PT = 4 / 3  # WeasyPrint lays out in CSS px
 ROW_PADDING = 2.0
 ROW_LINE = 11.0
-CELL_PADDING_X = 4.0
 RULE = 0.4
 SUBTOTAL_RULE = 0.75
 HEADING_RULE = 1.0
