@@ -342,11 +342,12 @@ def credit_manager_emails(organization: Organization) -> list[str]:
 
 
 
-def customers_over_limit_count(organization: Organization, as_of: dt.date) -> int:
-    """How many customers' exposure exceeds their credit limit (the weekly report's KPI)."""
+def customers_over_limit_count(organization: Organization, as_of: dt.date) -> int | None:
+    """How many customers' exposure exceeds their credit limit (the weekly report's KPI);
+    None while the organization has set no limits, so the report leaves the figure out."""
     limits = dict(CreditProfile.objects.filter(organization=organization, credit_limit__isnull=False)
                   .values_list("customer_id", "credit_limit"))
     if not limits:
-        return 0
+        return None
     exposure = exposures(organization, as_of, customer_ids=list(limits))
     return sum(1 for customer_id, e in exposure.items() if e.outstanding > limits[customer_id])

@@ -4,8 +4,10 @@ import datetime as dt
 from decimal import Decimal
 
 from credit import services as credit_services
-from receivables.reporting.selectors import customers_over_limit
+from receivables.reporting.pdf import weekly_report_pdf
+from receivables.reporting.selectors import customers_over_limit, weekly_report_data
 from tests.factories import CustomerFactory, make_invoice
+from tests.receivables.reporting.test_pdf import pdf_text
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -21,8 +23,12 @@ def test_customers_over_limit_counts_exposure_above_the_limit(organization, cust
                                            limit=Decimal("1000.00"), terms_days=30, source="test")
 
     assert customers_over_limit(organization, AS_OF) == 1
+    data = weekly_report_data(organization, AS_OF)
+    assert data.customers_over_limit == 1
+    text = " ".join(pdf_text(weekly_report_pdf(data, "en").content).lower().split())
+    assert "customers over limit 1 exposure above credit limit" in text, text[:400]
 
 
-def test_no_limits_means_zero_over_limit(organization, customer):
+def test_without_any_limit_the_figure_is_unknown_not_zero(organization, customer):
     make_invoice(organization, customer, amount="1500.00", issue_date=dt.date(2026, 5, 1))
-    assert customers_over_limit(organization, AS_OF) == 0
+    assert customers_over_limit(organization, AS_OF) is None
