@@ -1,11 +1,12 @@
 """The weekly report's data as a spreadsheet (pandas + openpyxl), one sheet per section.
 
-Amounts are written as numbers (floats are what a spreadsheet cell holds), converted from the
-already-rounded Decimals at this last edge only."""
+Amounts are written as Decimals rounded to the currency's minor unit; openpyxl stores them as
+number cells."""
 
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pandas as pd
 from django.utils import translation
@@ -17,8 +18,9 @@ from .pdf import bucket_labels
 from .selectors import WeeklyReportData
 
 
-def _number(value, currency: str) -> float:
-    return float(quantize(value, currency))
+def _number(value, currency: str) -> Decimal:
+    # Decimal all the way: openpyxl writes it as a number cell, rounded once to the minor unit.
+    return quantize(value, currency)
 
 
 def _sheets(data: WeeklyReportData) -> dict[str, pd.DataFrame]:
@@ -35,9 +37,9 @@ def _sheets(data: WeeklyReportData) -> dict[str, pd.DataFrame]:
         (_("Currency"), currency),
         (_("Total receivables"), _number(data.aging.total, currency)),
         (_("Overdue"), _number(data.aging.overdue, currency)),
-        (_("Overdue %"), float(data.aging.overdue_ratio)),
-        (_("DSO"), float(data.dso.standard) if data.dso.standard is not None else None),
-        (_("DSO last week"), float(data.previous_dso.standard) if data.previous_dso.standard is not None else None),
+        (_("Overdue %"), data.aging.overdue_ratio),
+        (_("DSO"), data.dso.standard),
+        (_("DSO last week"), data.previous_dso.standard),
         (_("Newly overdue (still open)"), _number(data.changes.new_overdue.amount, currency)),
         (_("Collected"), _number(data.changes.collected.amount, currency)),
         (_("Invoiced"), _number(data.changes.invoiced.amount, currency)),
