@@ -257,7 +257,8 @@ def policy_edit(request, pk: int):
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
             with transaction.atomic():
-                policy = DunningPolicy.objects.get(pk=pk)  # the form changed the instance in memory
+                # Re-read: the form changed the instance in memory.
+                policy = DunningPolicy.objects.get(organization=request.organization, pk=pk)
                 services.dunning_policy_update(organization=request.organization, actor=request.user,
                                                policy=policy, **changes)
                 services.dunning_policy_steps_set(organization=request.organization, actor=request.user,
