@@ -61,6 +61,7 @@ def api_time(organization, rows: list[dict], batch: int) -> float:
                            rate_limit_per_minute=1_000_000).token
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="localhost")
     bodies = [json.dumps({"rows": rows[i:i + batch]}) for i in range(0, len(rows), batch)]
+    client.get("/api/v1/invoices/", {"page_size": 1})  # a running server has imported its URL conf and views
     started = time.perf_counter()
     for body in bodies:
         response = client.post(BULK_URL, body, content_type="application/json")

@@ -39,6 +39,9 @@ class EmbeddedScheduler:
     """Beat's bookkeeping for each entry (last run, is it due), without a broker."""
 
     def __init__(self, entries: dict):
+        from config.celery import app
+
+        app.loader.import_default_modules()  # register every task, as a worker would
         self.entries = {name: (entry, maybe_schedule(entry["schedule"])) for name, entry in entries.items()}
         # Interval entries fire at once on start-up (a demo sees work soon), then every interval.
         self.last_run = {name: timezone.now() - getattr(schedule, "run_every", dt.timedelta(0))
@@ -74,9 +77,6 @@ def scheduler_start() -> bool:
     if not scheduler_enabled() or _started.is_set():
         return False
     _started.set()
-    from config.celery import app
-
-    app.loader.import_default_modules()  # register every task, as a worker would
     scheduler = EmbeddedScheduler(settings.CELERY_BEAT_SCHEDULE)
     threading.Thread(target=scheduler.run_forever, name="inflow-scheduler", daemon=True).start()
     logger.info("embedded scheduler started: %s", ", ".join(settings.CELERY_BEAT_SCHEDULE))

@@ -259,16 +259,21 @@ def score_history(organization: Organization, customer: Customer, limit: int = 2
 def hold_reasons(organization: Organization, customer: Customer, as_of: dt.date, *,
                  extra_amount: Decimal = ZERO, policy: CreditPolicy | None = None) -> list[str]:
     """Why the customer is on credit hold (empty when it is not), counting `extra_amount` of new invoicing."""
-    policy = policy or policy_of(organization)
     profile = CreditProfile.objects.filter(organization=organization, customer=customer).first()
     if profile is None:
         return []
+    return hold_reasons_of(customer, profile, customer_exposure(organization, customer, as_of),
+                           extra_amount=extra_amount, policy=policy or policy_of(organization),
+                           currency=organization.base_currency)
+
+
+def hold_reasons_of(customer: Customer, profile: CreditProfile, exposure: Exposure, *, extra_amount: Decimal,
+                    policy: CreditPolicy, currency: str) -> list[str]:
+    """hold_reasons from figures already read (amounts in the base currency `currency`)."""
     reasons = []
     if profile.blacklisted:
         reasons.append(_("%(customer)s is blacklisted (%(reason)s).")
                        % {"customer": customer.name, "reason": profile.blacklist_reason})
-    exposure = customer_exposure(organization, customer, as_of)
-    currency = organization.base_currency
     if profile.credit_limit is not None and exposure.outstanding + extra_amount > profile.credit_limit:
         reasons.append(
             _("Exposure %(exposure)s plus this invoice (%(amount)s) exceeds the credit limit of %(limit)s.")

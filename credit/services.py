@@ -22,7 +22,7 @@ from receivables.selectors import FxTable
 from tenancy.dates import local_today
 from tenancy.errors import DomainError, ErrorCode, PermissionDenied
 from tenancy.models import ROLE_RANK, Organization, Role
-from tenancy.money import Money, parse_amount, validate_currency
+from tenancy.money import ZERO, Money, parse_amount, validate_currency
 from tenancy.services import Actor, audit_record, role_require
 
 from . import selectors
@@ -514,6 +514,54 @@ def credit_hold_check(*, organization: Organization, customer: Customer, amount:
         customer, AlertKind.HOLD_WARNING, f"hold:{customer.pk}:{today}", message,
         {"amount": str(Money(base_amount, organization.base_currency).quantized().amount)})])
     return message
+
+
+def credit_hold_check_many(*, organization: Organization,
+                           invoices: list[tuple[Customer, Decimal, str]]) -> dict[int, tuple[str, bool]]:
+    """credit_hold_check for many new invoices (customer, amount, currency) at once, each customer's
+    new invoices counted together: {customer id: (message, refused)} for the customers on hold.
+
+    A fixed number of queries however many invoices; warnings raise the same alerts."""
+    policy = selectors.policy_of(organization)
+    customers = {customer.pk: customer for customer, _amount, _currency in invoices}
+    if policy.hold_mode == HoldMode.OFF or not customers:
+        return {}
+    profiles = {p.customer_id: p for p in CreditProfile.objects.filter(organization=organization,
+                                                                      customer_id__in=list(customers))}
+    if not profiles:
+        return {}
+    today = local_today(organization.timezone)
+    fx = FxTable.load(organization, {validate_currency(c) for _customer, _amount, c in invoices}, today)
+    extra: dict[int, Decimal] = {}
+    for customer, amount, currency in invoices:
+        if customer.pk in profiles:
+            try:
+                base_amount = fx.convert(amount, validate_currency(currency), today)
+            except DomainError:
+                base_amount = amount  # no rate: face value, as credit_hold_check
+            extra[customer.pk] = extra.get(customer.pk, ZERO) + base_amount
+    exposures = selectors.exposures(organization, today, customer_ids=list(profiles))
+    refuse = policy.hold_mode == HoldMode.REFUSE
+    held: dict[int, tuple[str, bool]] = {}
+    alerts: list[AlertSpec] = []
+    for customer_id, profile in profiles.items():
+        customer = customers[customer_id]
+        reasons = selectors.hold_reasons_of(customer, profile, exposures.get(customer_id, selectors.Exposure()),
+                                            extra_amount=extra[customer_id], policy=policy,
+                                            currency=organization.base_currency)
+        if not reasons:
+            continue
+        message = _("%(customer)s is on credit hold: %(reasons)s") % {"customer": customer.name,
+                                                                      "reasons": " ".join(reasons)}
+        if refuse:
+            message += " " + _("A credit manager can raise the limit or lift the hold.")
+        else:
+            alerts.append((customer, AlertKind.HOLD_WARNING, f"hold:{customer.pk}:{today}", message,
+                           {"amount": str(Money(extra[customer_id], organization.base_currency).quantized().amount)}))
+        held[customer_id] = (message, refuse)
+    if alerts:
+        alerts_create(organization=organization, alerts=alerts)
+    return held
 
 
 # --- alerts --------------------------------------------------------------------------------

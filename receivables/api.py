@@ -14,16 +14,18 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from tenancy.api.representation import ValuesListModelMixin
 from tenancy.api.views import OrganizationScopedView, OrganizationViewSet
 from tenancy.dates import local_today
 from tenancy.models import Organization, WebhookEvent, validate_aging_buckets
+from tenancy.money import CURRENCY_CHOICES
 
 from . import bulk, services
 from .exports import (
@@ -48,6 +50,7 @@ from .serializers import (
     BulkResultSerializer,
     CreditNoteCreateSerializer,
     CreditNoteSerializer,
+    CreditNoteUpdateSerializer,
     CustomerBulkRowSerializer,
     CustomerSerializer,
     CustomerWriteSerializer,
@@ -63,11 +66,14 @@ from .serializers import (
     PaymentBulkRowSerializer,
     PaymentCreateSerializer,
     PaymentSerializer,
+    PaymentUpdateSerializer,
     ScopedPrimaryKeyRelatedField,
     StatementSerializer,
     WriteOffCreateSerializer,
     WriteOffSerializer,
+    WriteOffUpdateSerializer,
     bulk_request_serializer,
+    currency_field,
 )
 
 EXTERNAL_ID_PARAM = OpenApiParameter("external_id", OpenApiTypes.STR, OpenApiParameter.PATH,
@@ -166,11 +172,20 @@ class StatementQuerySerializer(AsOfQuerySerializer):
     pass
 
 
+AGING_CURRENCY_HELP = ("Only invoices in this ISO 4217 currency, with amounts in it and no FX conversion (the "
+                       "report's currency is then this code). Default: every invoice, converted to the base "
+                       "currency.")
+AGING_CURRENCY_PARAM = OpenApiParameter(
+    "currency", OpenApiTypes.STR, enum=[code for code, _label in CURRENCY_CHOICES], description=AGING_CURRENCY_HELP,
+    examples=[OpenApiExample("US dollars only", value="USD")])
+
+
 class AgingQuerySerializer(AsOfQuerySerializer):
     buckets = serializers.RegexField(r"^\d{1,5}(,\d{1,5}){0,7}$", required=False,
                                      help_text="Bucket boundaries in days, e.g. 30,60,90 (default: the "
                                                "organization's setting).")
     customer = ScopedPrimaryKeyRelatedField(Customer, required=False, help_text="One customer only.")
+    currency = currency_field(required=False, help_text=AGING_CURRENCY_HELP)
 
     def validate_buckets(self, value: str) -> list[int]:
         bounds = [int(part) for part in value.split(",")]
@@ -197,7 +212,7 @@ class DsoQuerySerializer(AsOfQuerySerializer):
     create=extend_schema(request=CustomerWriteSerializer, responses={201: CustomerSerializer}),
     partial_update=extend_schema(request=CustomerWriteSerializer(partial=True), responses=CustomerSerializer),
 )
-class CustomerViewSet(FileExportMixin, mixins.ListModelMixin, LedgerViewSet):
+class CustomerViewSet(FileExportMixin, ValuesListModelMixin, LedgerViewSet):
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     ordering_fields = ("updated_at", "id", "name", "created_at")
@@ -257,7 +272,7 @@ class CustomerViewSet(FileExportMixin, mixins.ListModelMixin, LedgerViewSet):
     partial_update=extend_schema(request=InvoiceUpdateSerializer, responses=InvoiceSerializer,
                                  description="Correct dates, amounts or references. Send If-Match."),
 )
-class InvoiceViewSet(mixins.ListModelMixin, LedgerViewSet):
+class InvoiceViewSet(ValuesListModelMixin, LedgerViewSet):
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
     ordering_fields = ("updated_at", "id", "issue_date", "due_date", "total_amount", "number", "created_at")
@@ -327,11 +342,15 @@ class InvoiceViewSet(mixins.ListModelMixin, LedgerViewSet):
     create=extend_schema(request=PaymentCreateSerializer, responses={201: PaymentSerializer},
                          description="Record a payment; it is applied to `allocations`, or oldest due first "
                                      "unless auto_allocate is false."),
+    partial_update=extend_schema(request=PaymentUpdateSerializer, responses=PaymentSerializer,
+                                 description="Correct the date, amount, method or references. The amount cannot go "
+                                             "below what is allocated (409 over_application); a new date re-dates "
+                                             "the allocations. Customer and currency cannot change (400). "
+                                             "Send If-Match."),
 )
-class PaymentViewSet(mixins.ListModelMixin, LedgerViewSet):
+class PaymentViewSet(ValuesListModelMixin, LedgerViewSet):
     serializer_class = PaymentSerializer
     filterset_class = PaymentFilter
-    http_method_names = ["get", "post", "head", "options"]
     ordering_fields = ("updated_at", "id", "received_on", "amount", "created_at")
 
     def scoped_queryset(self, organization: Organization) -> QuerySet:
@@ -350,6 +369,14 @@ class PaymentViewSet(mixins.ListModelMixin, LedgerViewSet):
             services.payment_allocate(organization=self.organization, actor=self.actor, payment=payment,
                                       allocations=allocations)
         return self.created(self.get_queryset().get(pk=payment.pk))
+
+    @transaction.atomic
+    def partial_update(self, request, pk=None):
+        payment = self.locked_object()  # first: another organization's row is a 404 whatever the body
+        changes = _validated(PaymentUpdateSerializer, self, request.data)
+        self.if_match_locked(payment)
+        services.payment_update(organization=self.organization, payment=payment, actor=self.actor, **changes)
+        return self.respond_with_etag(self.get_queryset().get(pk=payment.pk))
 
     @_by_external_id_schema(PaymentSerializer)
     @action(detail=False, methods=["get"], url_path=r"by-external-id/(?P<external_id>[^/]+)")
@@ -375,16 +402,18 @@ class PaymentViewSet(mixins.ListModelMixin, LedgerViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(description="Credit notes; `created_since` + cursor to sync (they are immutable "
-                                   "except for their unapplied amount)."),
+    list=extend_schema(description="Credit notes in a stable order; `updated_since` + cursor for incremental sync "
+                                   "(new notes, corrections and applications)."),
     create=extend_schema(request=CreditNoteCreateSerializer, responses={201: CreditNoteSerializer}),
+    partial_update=extend_schema(request=CreditNoteUpdateSerializer, responses=CreditNoteSerializer,
+                                 description="Correct the number, date, amount, reason or external id. The amount "
+                                             "cannot go below what is applied (409 over_application); a new date "
+                                             "re-dates the allocations. Send If-Match."),
 )
-class CreditNoteViewSet(mixins.ListModelMixin, LedgerViewSet):
+class CreditNoteViewSet(ValuesListModelMixin, LedgerViewSet):
     serializer_class = CreditNoteSerializer
     filterset_class = CreditNoteFilter
-    http_method_names = ["get", "post", "head", "options"]
-    default_ordering = "created_at"
-    ordering_fields = ("created_at", "id", "issued_on", "amount")
+    ordering_fields = ("updated_at", "id", "issued_on", "amount", "created_at")
 
     def scoped_queryset(self, organization: Organization) -> QuerySet:
         return CreditNote.objects.filter(organization=organization)
@@ -392,6 +421,15 @@ class CreditNoteViewSet(mixins.ListModelMixin, LedgerViewSet):
     def create(self, request):
         fields = _validated(CreditNoteCreateSerializer, self, request.data)
         return self.created(services.credit_note_create(organization=self.organization, actor=self.actor, **fields))
+
+    @transaction.atomic
+    def partial_update(self, request, pk=None):
+        credit_note = self.locked_object()  # first: another organization's row is a 404 whatever the body
+        changes = _validated(CreditNoteUpdateSerializer, self, request.data)
+        self.if_match_locked(credit_note)
+        credit_note = services.credit_note_update(organization=self.organization, credit_note=credit_note,
+                                                  actor=self.actor, **changes)
+        return self.respond_with_etag(credit_note)
 
     @_by_external_id_schema(CreditNoteSerializer)
     @action(detail=False, methods=["get"], url_path=r"by-external-id/(?P<external_id>[^/]+)")
@@ -409,15 +447,19 @@ class CreditNoteViewSet(mixins.ListModelMixin, LedgerViewSet):
 
 
 @extend_schema_view(
+    list=extend_schema(description="Write-offs in a stable order; `updated_since` + cursor for incremental sync "
+                                   "(new write-offs and corrections)."),
     create=extend_schema(request=WriteOffCreateSerializer, responses={201: WriteOffSerializer},
                          description="Write off part or all of an invoice's balance."),
+    partial_update=extend_schema(request=WriteOffUpdateSerializer, responses=WriteOffSerializer,
+                                 description="Correct the reason (needs the credit manager role by session). The "
+                                             "amount and date are ledger facts and cannot change (400). Send "
+                                             "If-Match."),
 )
-class WriteOffViewSet(mixins.ListModelMixin, LedgerViewSet):
+class WriteOffViewSet(ValuesListModelMixin, LedgerViewSet):
     serializer_class = WriteOffSerializer
     filterset_class = WriteOffFilter
-    http_method_names = ["get", "post", "head", "options"]
-    default_ordering = "created_at"
-    ordering_fields = ("created_at", "id", "written_off_on", "amount")
+    ordering_fields = ("updated_at", "id", "written_off_on", "amount", "created_at")
 
     def scoped_queryset(self, organization: Organization) -> QuerySet:
         return WriteOff.objects.filter(organization=organization).select_related("invoice")
@@ -428,6 +470,15 @@ class WriteOffViewSet(mixins.ListModelMixin, LedgerViewSet):
         write_off = services.invoice_write_off(organization=self.organization, actor=self.actor, invoice=invoice,
                                                **fields)
         return self.created(write_off)
+
+    @transaction.atomic
+    def partial_update(self, request, pk=None):
+        write_off = self.locked_object()  # first: another organization's row is a 404 whatever the body
+        changes = _validated(WriteOffUpdateSerializer, self, request.data)
+        self.if_match_locked(write_off)
+        write_off = services.write_off_update(organization=self.organization, write_off=write_off, actor=self.actor,
+                                              **changes)
+        return self.respond_with_etag(write_off)
 
 
 @extend_schema_view(list=extend_schema(
@@ -454,9 +505,12 @@ class ReportApi(FileExportMixin, OrganizationScopedView, GenericAPIView):
 class AgingReportApi(ReportApi):
     renderer_classes = [JSONRenderer, CsvRenderer, XlsxRenderer]
 
-    @extend_schema(parameters=[AgingQuerySerializer, FORMAT_PARAM], responses=file_responses(AgingReportSerializer),
-                   description="Receivables outstanding on as_of, by customer and aging bucket, in base currency; "
-                               "as JSON, CSV or XLSX.")
+    @extend_schema(parameters=[AgingQuerySerializer, AGING_CURRENCY_PARAM, FORMAT_PARAM],
+                   responses=file_responses(AgingReportSerializer),
+                   description="Receivables outstanding on as_of, by customer and aging bucket, in base currency "
+                               "(or, with `currency`, in that currency's invoices only, unconverted); as JSON, CSV "
+                               "or XLSX (a `currency` export is named aging-<as_of>-<currency> and has a currency "
+                               "column).")
     def get(self, request):
         query = _validated(AgingQuerySerializer, self, request.query_params)
         organization = copy.copy(self.organization)
@@ -464,9 +518,11 @@ class AgingReportApi(ReportApi):
             organization.aging_buckets = query["buckets"]  # this report only; never saved
         as_of = query.get("as_of") or local_today(organization.timezone)
         customer = query.get("customer")
-        report = aging_report(organization, as_of, customer_id=customer.pk if customer else None)
-        return file_or_json(request, AgingReportSerializer(aging_data(report)).data, aging_table(report),
-                            f"aging-{as_of.isoformat()}")
+        currency = query.get("currency")
+        report = aging_report(organization, as_of, customer_id=customer.pk if customer else None, currency=currency)
+        name = f"aging-{as_of.isoformat()}" + (f"-{currency}" if currency else "")
+        return file_or_json(request, AgingReportSerializer(aging_data(report)).data,
+                            aging_table(report, currency_column=currency is not None), name)
 
 
 class DsoReportApi(ReportApi):

@@ -54,10 +54,16 @@ def aging_data(report: AgingReport) -> dict[str, Any]:
     }
 
 
-def aging_table(report: AgingReport) -> tuple[list[str], list[list[Any]]]:
+def aging_table(report: AgingReport, *, currency_column: bool = False) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows (customers, then TOTAL); `currency_column` adds the report's currency to each
+    row, for a report asked in one currency (so the file says what its amounts are in)."""
     header = ["customer_id", "customer", "invoices", *[b.label for b in report.buckets], "total"]
     rows = [[row.customer_id, row.customer_name, row.invoice_count, *row.amounts, row.total] for row in report.rows]
     rows.append(["", "TOTAL", sum(r.invoice_count for r in report.rows), *report.totals, report.total])
+    if currency_column:
+        header.append("currency")
+        for row in rows:
+            row.append(report.currency)
     return header, rows
 
 

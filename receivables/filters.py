@@ -89,8 +89,13 @@ class PaymentFilter(filters.FilterSet):
         return queryset.filter(unapplied_amount__gt=0) if value else queryset.filter(unapplied_amount=0)
 
 
+CREATED_SINCE_HELP = _("Only rows created at or after this instant (ISO 8601 with offset); prefer updated_since, "
+                       "which also returns corrected rows.")
+
+
 class CreditNoteFilter(filters.FilterSet):
-    created_since = _updated_since("created_at")
+    updated_since = _updated_since()
+    created_since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", help_text=CREATED_SINCE_HELP)
     customer = filters.NumberFilter(field_name="customer_id")
     external_id = filters.CharFilter()
     currency = filters.ChoiceFilter(choices=CURRENCY_CHOICES)
@@ -103,7 +108,8 @@ class CreditNoteFilter(filters.FilterSet):
 
 
 class WriteOffFilter(filters.FilterSet):
-    created_since = _updated_since("created_at")
+    updated_since = _updated_since()
+    created_since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", help_text=CREATED_SINCE_HELP)
     invoice = filters.NumberFilter(field_name="invoice_id")
     written_off_on_from = _range("written_off_on", "gte")
     written_off_on_to = _range("written_off_on", "lte")

@@ -215,6 +215,7 @@ class CreditNote(models.Model):
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-issued_on", "-pk"]
@@ -227,6 +228,9 @@ class CreditNote(models.Model):
                 condition=Q(unapplied_amount__gte=0) & Q(unapplied_amount__lte=F("amount")),
                 name="credit_note_never_over_applied",
             ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "updated_at", "id"], name="credit_note_org_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -241,12 +245,16 @@ class WriteOff(models.Model):
     currency = CurrencyField()
     reason = models.CharField(_("reason"), max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-written_off_on", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["id", "organization", "currency"], name="write_off_id_org_currency_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="write_off_amount_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "updated_at", "id"], name="write_off_org_updated_idx"),
         ]
 
     def __str__(self) -> str:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from tenancy.dates import month_ends
 from tenancy.errors import DomainError, ErrorCode
 from tenancy.models import Organization
-from tenancy.money import ZERO, quantize
+from tenancy.money import ZERO, quantize, validate_currency
 
 from .models import Allocation, CreditNote, Customer, FxRate, Invoice, Payment
 
@@ -221,12 +221,14 @@ def _open_items_sql() -> str:
     """
 
 
-def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int | None = None) -> AgingReport:
-    """Receivables outstanding on `as_of`, by customer and bucket, in base currency.
+def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int | None = None,
+                 currency: str | None = None) -> AgingReport:
+    """Receivables outstanding on `as_of`, by customer and bucket, in base currency; with
+    `currency`, only the invoices in that currency, in it (no FX conversion).
 
     Two queries whatever the size of the ledger: the bucketed sums (aggregated per customer
     and currency before joining customer names, so the join sees one row per customer) and
-    the FX rates."""
+    the FX rates (none when `currency` is given)."""
     buckets = aging_buckets(organization, as_of)
     params: dict[str, object] = {"org": organization.pk, "as_of": as_of}
     cases = []
@@ -239,10 +241,15 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
             conds.append(f"o.due_date < %(before_{i})s")
             params[f"before_{i}"] = bucket.due_before
         cases.append(f"SUM(CASE WHEN {' AND '.join(conds)} THEN o.balance ELSE 0 END) AS b{i}")
-    customer_filter = ""
+    filters = []
     if customer_id is not None:
-        customer_filter = "WHERE o.customer_id = %(customer)s"
+        filters.append("o.customer_id = %(customer)s")
         params["customer"] = customer_id
+    if currency is not None:
+        currency = validate_currency(currency)
+        filters.append("o.currency = %(currency)s")
+        params["currency"] = currency
+    where = f"WHERE {' AND '.join(filters)}" if filters else ""
     sql = (
         _open_items_sql()
         + f"""
@@ -250,7 +257,7 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
         FROM (
             SELECT o.customer_id, o.currency, COUNT(*) AS n, {", ".join(cases)}
             FROM open_items o
-            {customer_filter}
+            {where}
             GROUP BY o.customer_id, o.currency
         ) a JOIN {_table(Customer)} c ON c.id = a.customer_id AND c.organization_id = %(org)s
         """
@@ -258,16 +265,22 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    fx = FxTable.load(organization, {row[2] for row in rows}, as_of)
+    if currency is None:
+        fx = FxTable.load(organization, {row[2] for row in rows}, as_of)
+        convert = fx.convert
+    else:
+        # One currency asked for: its own amounts, rounded once per cell like a conversion would be.
+        def convert(amount: Decimal, row_currency: str, _on: dt.date) -> Decimal:
+            return quantize(amount, row_currency)
     by_customer: dict[int, AgingRow] = {}
-    for customer_pk, name, currency, count, *sums in rows:
+    for customer_pk, name, row_currency, count, *sums in rows:
         row = by_customer.setdefault(customer_pk, AgingRow(customer_pk, name, [ZERO] * len(buckets)))
         row.invoice_count += count
         for i, amount in enumerate(sums):
             if amount:
-                row.amounts[i] += fx.convert(Decimal(amount), currency, as_of)
+                row.amounts[i] += convert(Decimal(amount), row_currency, as_of)
     report_rows = sorted((r for r in by_customer.values() if r.total), key=lambda r: (-r.overdue, -r.total, r.customer_name))
-    return AgingReport(as_of=as_of, currency=organization.base_currency, buckets=buckets, rows=report_rows)
+    return AgingReport(as_of=as_of, currency=currency or organization.base_currency, buckets=buckets, rows=report_rows)
 
 
 def open_items_floor_sql() -> str:

@@ -6,6 +6,7 @@ another organization is "does not exist" (400), never a leak."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,6 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from tenancy.api.representation import (
+    ValuesListSerializer,
+    amount_format,
+    date_format,
+    instant_format,
+    stored_amount_format,
+)
 from tenancy.models import Language, WebhookEvent
 from tenancy.money import AMOUNT_DIGITS, AMOUNT_PLACES, CURRENCY_CHOICES
 
@@ -105,6 +113,25 @@ class CustomerSerializer(serializers.ModelSerializer):
         fields = ("id", "external_id", "name", "legal_name", "registration_number", "country", "currency",
                   "payment_terms_days", "language", "contact_emails", "segment", "status", "created_at", "updated_at")
         read_only_fields = ("id", "created_at", "updated_at")
+        list_serializer_class = ValuesListSerializer
+
+    values_columns = Meta.fields
+
+    def values_rows(self, rows: list[tuple]) -> list[dict]:
+        instant = instant_format()
+        return [{
+            "id": row.id, "external_id": row.external_id, "name": row.name, "legal_name": row.legal_name,
+            "registration_number": row.registration_number, "country": row.country,
+            "currency": row.currency, "payment_terms_days": row.payment_terms_days,
+            "language": row.language, "contact_emails": _emails(row.contact_emails), "segment": row.segment,
+            "status": row.status, "created_at": instant(row.created_at),
+            "updated_at": instant(row.updated_at),
+        } for row in rows]
+
+
+def _emails(emails: list | None) -> list | None:
+    # ListField(child=EmailField): each item as a string.
+    return None if emails is None else [None if email is None else str(email) for email in emails]
 
 
 class CustomerWriteSerializer(serializers.Serializer):
@@ -143,6 +170,29 @@ class InvoiceSerializer(serializers.ModelSerializer):
                   "currency", "net_amount", "tax_amount", "total_amount", "applied_amount", "written_off_amount",
                   "balance", "status", "voided_on", "description", "po_reference", "created_at", "updated_at")
         read_only_fields = fields
+        list_serializer_class = ValuesListSerializer
+
+    values_columns = ("id", "external_id", "number", "customer_id", "customer__external_id", "issue_date", "due_date",
+                      "currency", "net_amount", "tax_amount", "total_amount", "applied_amount", "written_off_amount",
+                      "status", "voided_on", "description", "po_reference", "created_at", "updated_at")
+
+    def values_rows(self, rows: list[tuple]) -> list[dict]:
+        amount, date, instant = amount_format(), date_format(), instant_format()
+        stored = stored_amount_format(Invoice, "net_amount", "tax_amount", "total_amount", "applied_amount",
+                                      "written_off_amount")
+        return [{
+            "id": row.id, "external_id": row.external_id, "number": row.number,
+            "customer": row.customer_id, "customer_external_id": row.customer__external_id,
+            "issue_date": date(row.issue_date), "due_date": date(row.due_date), "currency": row.currency,
+            "net_amount": stored(row.net_amount), "tax_amount": stored(row.tax_amount),
+            "total_amount": stored(row.total_amount), "applied_amount": stored(row.applied_amount),
+            "written_off_amount": stored(row.written_off_amount),
+            # Invoice.balance (the equivalence test keeps this in step with the property)
+            "balance": amount(row.total_amount - row.applied_amount if row.voided_on is None else 0),
+            "status": row.status, "voided_on": date(row.voided_on), "description": row.description,
+            "po_reference": row.po_reference, "created_at": instant(row.created_at),
+            "updated_at": instant(row.updated_at),
+        } for row in rows]
 
 
 class InvoiceCreatedSerializer(InvoiceSerializer):
@@ -150,9 +200,12 @@ class InvoiceCreatedSerializer(InvoiceSerializer):
         child=serializers.CharField(), read_only=True,
         help_text="Why the customer is on credit hold when the organization warns instead of refusing; else empty.")
 
+    values_columns = None  # single rows only
+
     class Meta(InvoiceSerializer.Meta):
         fields = (*InvoiceSerializer.Meta.fields, "warnings")
         read_only_fields = fields
+        list_serializer_class = serializers.ListSerializer
 
 
 @extend_schema_serializer(examples=[OpenApiExample(
@@ -210,6 +263,18 @@ class AllocationSerializer(serializers.ModelSerializer):
         fields = ("id", "kind", "invoice", "invoice_number", "payment", "credit_note", "write_off", "amount",
                   "currency", "applied_on")
         read_only_fields = fields
+        list_serializer_class = ValuesListSerializer
+
+    values_columns = ("id", "kind", "invoice_id", "invoice__number", "payment_id", "credit_note_id", "write_off_id",
+                      "amount", "currency", "applied_on")
+
+    def values_rows(self, rows: list[tuple]) -> list[dict]:
+        amount, date = stored_amount_format(Allocation, "amount"), date_format()
+        return [{
+            "id": row.id, "kind": row.kind, "invoice": row.invoice_id, "invoice_number": row.invoice__number,
+            "payment": row.payment_id, "credit_note": row.credit_note_id, "write_off": row.write_off_id,
+            "amount": amount(row.amount), "currency": row.currency, "applied_on": date(row.applied_on),
+        } for row in rows]
 
 
 class AllocationInputSerializer(serializers.Serializer):
@@ -240,6 +305,35 @@ class PaymentSerializer(serializers.ModelSerializer):
         fields = ("id", "external_id", "customer", "customer_external_id", "received_on", "amount",
                   "unapplied_amount", "currency", "method", "reference", "allocations", "created_at", "updated_at")
         read_only_fields = fields
+        list_serializer_class = ValuesListSerializer
+
+    values_columns = ("id", "external_id", "customer_id", "customer__external_id", "received_on", "amount",
+                      "unapplied_amount", "currency", "method", "reference", "created_at", "updated_at")
+
+    def values_rows(self, rows: list[tuple]) -> list[dict]:
+        amount = stored_amount_format(Payment, "amount", "unapplied_amount")
+        date, instant = date_format(), instant_format()
+        allocations = self._allocations_by_payment([row.id for row in rows])
+        return [{
+            "id": row.id, "external_id": row.external_id, "customer": row.customer_id,
+            "customer_external_id": row.customer__external_id, "received_on": date(row.received_on),
+            "amount": amount(row.amount), "unapplied_amount": amount(row.unapplied_amount),
+            "currency": row.currency, "method": row.method, "reference": row.reference,
+            "allocations": allocations.get(row.id, []), "created_at": instant(row.created_at),
+            "updated_at": instant(row.updated_at),
+        } for row in rows]
+
+    def _allocations_by_payment(self, payment_ids: list[int]) -> dict[int, list[dict]]:
+        organization = self.context.get("organization")
+        if organization is None:
+            raise RuntimeError("Serializer context has no organization: refusing to look up rows.")
+        # The same rows, in the same (model) order, as the list view's prefetch.
+        rows = list(Allocation.objects.filter(organization=organization, payment_id__in=payment_ids)
+                    .values_list(*AllocationSerializer.values_columns, named=True))
+        by_payment: dict[int, list[dict]] = defaultdict(list)
+        for allocation in AllocationSerializer(context=self.context).values_rows(rows):
+            by_payment[allocation["payment"]].append(allocation)
+        return by_payment
 
 
 @extend_schema_serializer(examples=[OpenApiExample(
@@ -277,8 +371,22 @@ class CreditNoteSerializer(serializers.ModelSerializer):
     class Meta:
         model = CreditNote
         fields = ("id", "external_id", "number", "customer", "issued_on", "amount", "unapplied_amount", "currency",
-                  "reason", "created_at")
+                  "reason", "created_at", "updated_at")
         read_only_fields = fields
+        list_serializer_class = ValuesListSerializer
+
+    values_columns = ("id", "external_id", "number", "customer_id", "issued_on", "amount", "unapplied_amount",
+                      "currency", "reason", "created_at", "updated_at")
+
+    def values_rows(self, rows: list[tuple]) -> list[dict]:
+        amount = stored_amount_format(CreditNote, "amount", "unapplied_amount")
+        date, instant = date_format(), instant_format()
+        return [{
+            "id": row.id, "external_id": row.external_id, "number": row.number, "customer": row.customer_id,
+            "issued_on": date(row.issued_on), "amount": amount(row.amount),
+            "unapplied_amount": amount(row.unapplied_amount), "currency": row.currency, "reason": row.reason,
+            "created_at": instant(row.created_at), "updated_at": instant(row.updated_at),
+        } for row in rows]
 
 
 class CreditNoteCreateSerializer(serializers.Serializer):
@@ -304,12 +412,77 @@ class WriteOffSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WriteOff
-        fields = ("id", "invoice", "invoice_number", "written_off_on", "amount", "currency", "reason", "created_at")
+        fields = ("id", "invoice", "invoice_number", "written_off_on", "amount", "currency", "reason", "created_at",
+                  "updated_at")
         read_only_fields = fields
+        list_serializer_class = ValuesListSerializer
+
+    values_columns = ("id", "invoice_id", "invoice__number", "written_off_on", "amount", "currency", "reason",
+                      "created_at", "updated_at")
+
+    def values_rows(self, rows: list[tuple]) -> list[dict]:
+        amount, date, instant = stored_amount_format(WriteOff, "amount"), date_format(), instant_format()
+        return [{
+            "id": row.id, "invoice": row.invoice_id, "invoice_number": row.invoice__number,
+            "written_off_on": date(row.written_off_on), "amount": amount(row.amount),
+            "currency": row.currency, "reason": row.reason, "created_at": instant(row.created_at),
+            "updated_at": instant(row.updated_at),
+        } for row in rows]
 
 
 class WriteOffCreateSerializer(InvoiceWriteOffSerializer):
     invoice = ScopedPrimaryKeyRelatedField(Invoice)
+
+
+# --- corrections (PATCH) of payments, credit notes and write-offs ------------------------------
+
+
+class StrictUpdateSerializer(serializers.Serializer):
+    """A PATCH body: only the declared (editable) fields; any other field is refused, not ignored."""
+
+    default_error_messages = {
+        "not_editable": _("This field cannot be changed here; editable fields: %(editable)s."),
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            refused = sorted(set(data) - set(self.fields))
+            if refused:
+                message = self.error_messages["not_editable"] % {"editable": ", ".join(self.fields)}
+                raise serializers.ValidationError({name: [message] for name in refused}, code="not_editable")
+        return super().to_internal_value(data)
+
+
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Correct the bank reference", request_only=True,
+    value={"reference": "HSBC 0042-B", "received_on": "2026-03-14"})])
+class PaymentUpdateSerializer(StrictUpdateSerializer):
+    received_on = serializers.DateField(required=False,
+                                        help_text="Allocations are re-dated with it (never before an invoice's "
+                                                  "issue date).")
+    amount = AmountField(required=False, help_text="Not below what is already allocated; unapplied_amount follows.")
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
+
+
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Correct the number and reason", request_only=True,
+    value={"number": "CN-2026-0007", "reason": "Price adjustment, order 7781"})])
+class CreditNoteUpdateSerializer(StrictUpdateSerializer):
+    number = serializers.CharField(max_length=64, required=False)
+    issued_on = serializers.DateField(required=False,
+                                      help_text="Allocations are re-dated with it (never before an invoice's "
+                                                "issue date).")
+    amount = AmountField(required=False, help_text="Not below what is already applied; unapplied_amount follows.")
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
+
+
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Correct the reason", request_only=True, value={"reason": "Customer insolvent (court case 2026-17)"})])
+class WriteOffUpdateSerializer(StrictUpdateSerializer):
+    reason = serializers.CharField(max_length=300, required=False)
 
 
 # --- bulk upsert -----------------------------------------------------------------------------
@@ -360,6 +533,9 @@ class BulkRowResultSerializer(serializers.Serializer):
     external_id = serializers.CharField()
     id = serializers.IntegerField()
     outcome = serializers.ChoiceField(choices=["created", "updated", "unchanged"])
+    warnings = serializers.ListField(child=serializers.CharField(), required=False,
+                                     help_text="Present when the invoice was created for a customer on credit hold "
+                                               "and the organization warns instead of refusing.")
 
 
 class BulkResultSerializer(serializers.Serializer):

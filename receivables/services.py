@@ -17,13 +17,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Model
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenancy.dates import local_today
-from tenancy.errors import CurrencyMismatch, DomainError, ErrorCode
+from tenancy.db import objects_insert
+from tenancy.errors import CurrencyMismatch, DomainError, ErrorCode, RowsInvalid
 from tenancy.models import Organization, Role
 from tenancy.money import ZERO, Money, parse_amount, validate_currency
-from tenancy.services import Actor, audit_record, role_require
+from tenancy.services import Actor, audit_record, audit_record_many, role_require
 
 from . import events
 from .models import (
@@ -42,6 +44,9 @@ CUSTOMER_FIELDS = (
     "name", "legal_name", "registration_number", "country", "currency", "payment_terms_days",
     "language", "contact_emails", "segment", "status", "external_id",
 )
+BULK_BATCH = 2000  # rows per INSERT
+INVOICE_AUDIT_FIELDS = ("number", "customer_id", "issue_date", "due_date", "currency", "net_amount", "tax_amount",
+                        "total_amount", "external_id")
 INVOICE_EDITABLE_FIELDS = ("due_date", "description", "po_reference", "external_id", "net_amount", "tax_amount", "issue_date")
 
 
@@ -207,8 +212,7 @@ def invoice_create(
     _full_clean(invoice, exclude=["organization", "customer"])
     _save_unique(invoice, what=_("invoice"))
     audit_record(organization=organization, actor=actor, action="invoice.created", obj=invoice,
-                 after=_snapshot(invoice, ("number", "customer_id", "issue_date", "due_date", "currency",
-                                           "net_amount", "tax_amount", "total_amount", "external_id")))
+                 after=_snapshot(invoice, INVOICE_AUDIT_FIELDS))
     events.invoice_event(organization, invoice, "invoice.created")
     invoice.credit_warning = credit_warning  # shown by the UI / API when the organization warns instead of refusing
     return invoice
@@ -219,9 +223,14 @@ def invoice_update(*, organization: Organization, invoice: Invoice, actor: Actor
     """Correct an invoice's dates, amounts or references; amounts never below what is applied."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     _ensure_same_organization(organization, invoice)
-    unknown = set(changes) - set(INVOICE_EDITABLE_FIELDS)
-    if unknown:
-        raise DomainError(f"These invoice fields cannot be changed: {', '.join(sorted(unknown))}")
+    _editable_check(changes, INVOICE_EDITABLE_FIELDS, _("invoice"))
+    if "issue_date" in changes:
+        # A new issue date may re-date the payments' allocations (below): lock those payments first, as
+        # every service locks a payment before its invoices, so this cannot deadlock with an allocation.
+        list(Payment.objects.select_for_update(of=("self",)).filter(
+            organization=organization, pk__in=Allocation.objects.filter(
+                organization=organization, invoice_id=invoice.pk, payment__isnull=False).values("payment_id"),
+        ).order_by("pk").values_list("pk", flat=True))
     invoice = _lock_invoices(organization, [invoice.pk])[invoice.pk]
     if invoice.voided_on is not None:
         raise DomainError(_("A void invoice cannot be changed."), code=ErrorCode.INVOICE_NOT_OPEN)
@@ -248,8 +257,39 @@ def invoice_update(*, organization: Organization, invoice: Invoice, actor: Actor
     invoice.status = _invoice_status(invoice)
     _full_clean(invoice, exclude=["organization", "customer"])
     _save_unique(invoice, what=_("invoice"))
+    after = dict(changed)
+    if "issue_date" in changed:
+        # What settled the invoice is dated max(source date, issue date), as _allocate and invoice_write_off date
+        # it: re-date it, so reports as of a past date follow the corrected issue date.
+        allocations = list(invoice.allocations.filter(organization=organization)
+                           .select_related("payment", "credit_note", "write_off").order_by("pk"))
+        moved, write_offs, payment_ids = [], [], set()
+        for allocation in allocations:
+            source_date = (allocation.payment.received_on if allocation.payment_id
+                           else allocation.credit_note.issued_on if allocation.credit_note_id
+                           else allocation.write_off.written_off_on)
+            applied_on = max(source_date, invoice.issue_date)
+            if allocation.applied_on != applied_on:
+                before.setdefault("allocations_applied_on", {})[str(allocation.pk)] = allocation.applied_on
+                after.setdefault("allocations_applied_on", {})[str(allocation.pk)] = applied_on
+                allocation.applied_on = applied_on
+                moved.append(allocation)
+                if allocation.payment_id:
+                    payment_ids.add(allocation.payment_id)
+            if allocation.write_off_id and allocation.write_off.written_off_on != applied_on:
+                # A write-off is dated as its allocation is (never before the issue date).
+                write_off = allocation.write_off
+                before.setdefault("write_offs_written_off_on", {})[str(write_off.pk)] = write_off.written_off_on
+                after.setdefault("write_offs_written_off_on", {})[str(write_off.pk)] = applied_on
+                write_off.written_off_on = applied_on
+                write_offs.append(write_off)
+        Allocation.objects.bulk_update(moved, ["applied_on"])
+        for write_off in write_offs:
+            write_off.save(update_fields=["written_off_on", "updated_at"])
+        # A payment shows its allocations' dates: touch it (locked above) so an `updated_since` sync re-reads it.
+        Payment.objects.filter(organization=organization, pk__in=payment_ids).update(updated_at=timezone.now())
     audit_record(organization=organization, actor=actor, action="invoice.updated", obj=invoice,
-                 before=before, after=changed)
+                 before=before, after=after)
     events.invoice_event(organization, invoice, "invoice.updated")
     return invoice
 
@@ -383,7 +423,7 @@ def _allocate(
     applied = sum((a.amount for a in created), ZERO)
     if applied:
         source.unapplied_amount -= applied
-        source.save(update_fields=["unapplied_amount"] + (["updated_at"] if kind == AllocationKind.PAYMENT else []))
+        source.save(update_fields=["unapplied_amount", "updated_at"])
     return created
 
 
@@ -451,6 +491,111 @@ def credit_note_apply(
                      source_date=note.issued_on, allocations=allocations)
 
 
+# --- corrections to payments and credit notes ----------------------------------------------
+
+# Customer and currency are not editable: the allocations' composite foreign keys tie them to
+# the invoices they settle. A different customer or currency is a different payment.
+PAYMENT_EDITABLE_FIELDS = ("received_on", "amount", "method", "reference", "external_id")
+CREDIT_NOTE_EDITABLE_FIELDS = ("number", "issued_on", "amount", "reason", "external_id")
+
+
+def _editable_check(changes: dict[str, Any], editable: Sequence[str], what: str) -> None:
+    refused = sorted(set(changes) - set(editable))
+    if refused:
+        raise DomainError(
+            _("These %(what)s fields cannot be changed: %(fields)s (editable: %(editable)s).")
+            % {"what": what, "fields": ", ".join(refused), "editable": ", ".join(editable)},
+            field=refused[0],
+        )
+
+
+def _unapplied_after_amount_change(source: Payment | CreditNote, amount: Decimal, what: str) -> Decimal:
+    """The unapplied amount once `amount` replaces the source's amount; never below what is applied."""
+    applied = source.amount - source.unapplied_amount
+    if amount < applied:
+        raise DomainError(
+            _("The new amount %(amount)s is less than the %(applied)s already applied from this %(what)s.")
+            % {"amount": Money(amount, source.currency), "applied": Money(applied, source.currency), "what": what},
+            code=ErrorCode.OVER_APPLICATION, field="amount",
+        )
+    return amount - applied
+
+
+def _allocations_redate(organization: Organization, source: Payment | CreditNote, kind: AllocationKind,
+                        source_date: dt.date) -> tuple[dict[str, dt.date], dict[str, dt.date]]:
+    """Re-date a source's allocations as _allocate dates them (its date, or the invoice's issue
+    date when later), so reports as of a past date follow a corrected date; the source's lock is
+    held by the caller, the invoices are locked here (after it, by primary key)."""
+    fk = "payment" if kind == AllocationKind.PAYMENT else "credit_note"
+    allocations = list(Allocation.objects.filter(organization=organization, **{fk: source}).order_by("pk"))
+    invoices = _lock_invoices(organization, [a.invoice_id for a in allocations])
+    moved, before, after = [], {}, {}
+    for allocation in allocations:
+        applied_on = max(source_date, invoices[allocation.invoice_id].issue_date)
+        if allocation.applied_on != applied_on:
+            before[str(allocation.pk)], after[str(allocation.pk)] = allocation.applied_on, applied_on
+            allocation.applied_on = applied_on
+            moved.append(allocation)
+    Allocation.objects.bulk_update(moved, ["applied_on"])
+    return before, after
+
+
+def _source_update(*, organization: Organization, actor: Actor, source: Payment | CreditNote, changes: dict[str, Any],
+                   what: str, date_field: str, kind: AllocationKind) -> Payment | CreditNote:
+    """The rest of payment_update / credit_note_update, on the locked row: amount never below what
+    is applied, a new date re-dates the allocations, audited as `<kind>.updated`."""
+    if "amount" in changes:
+        changes["amount"] = parse_amount(changes["amount"])
+    if "external_id" in changes:
+        changes["external_id"] = changes["external_id"] or None
+    changed = {k: v for k, v in changes.items() if getattr(source, k) != v}
+    if not changed:
+        return source
+    before, after = _snapshot(source, changed), dict(changed)
+    if "amount" in changed:
+        before["unapplied_amount"] = source.unapplied_amount
+        source.unapplied_amount = after["unapplied_amount"] = _unapplied_after_amount_change(
+            source, changed["amount"], what)
+    for field, value in changed.items():
+        setattr(source, field, value)
+    _full_clean(source, exclude=["organization", "customer"])
+    _save_unique(source, what=what)
+    if date_field in changed:
+        moved_from, moved_to = _allocations_redate(organization, source, kind, getattr(source, date_field))
+        if moved_to:
+            before["allocations_applied_on"], after["allocations_applied_on"] = moved_from, moved_to
+    audit_record(organization=organization, actor=actor, action=f"{kind}.updated", obj=source,
+                 before=before, after=after)
+    return source
+
+
+@transaction.atomic
+def payment_update(*, organization: Organization, payment: Payment, actor: Actor, **changes: Any) -> Payment:
+    """Correct a payment's date, amount (never below what is allocated), method or references."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    _ensure_same_organization(organization, payment)
+    _editable_check(changes, PAYMENT_EDITABLE_FIELDS, _("payment"))
+    payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk, organization=organization)
+    return _source_update(organization=organization, actor=actor, source=payment, changes=changes, what=_("payment"),
+                          date_field="received_on", kind=AllocationKind.PAYMENT)
+
+
+@transaction.atomic
+def credit_note_update(*, organization: Organization, credit_note: CreditNote, actor: Actor,
+                       **changes: Any) -> CreditNote:
+    """Correct a credit note's number, date, amount (never below what is applied), reason or external id."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    _ensure_same_organization(organization, credit_note)
+    _editable_check(changes, CREDIT_NOTE_EDITABLE_FIELDS, _("credit note"))
+    note = CreditNote.objects.select_for_update(of=("self",)).get(pk=credit_note.pk, organization=organization)
+    if "number" in changes:
+        changes["number"] = (changes["number"] or "").strip()
+        if not changes["number"]:
+            raise DomainError(_("A credit note needs a number."), field="number")
+    return _source_update(organization=organization, actor=actor, source=note, changes=changes,
+                          what=_("credit note"), date_field="issued_on", kind=AllocationKind.CREDIT_NOTE)
+
+
 @transaction.atomic
 def invoice_write_off(
     *,
@@ -483,6 +628,34 @@ def invoice_write_off(
     return write_off
 
 
+# Only the reason: a write-off's amount and date are ledger facts; changing them is a reversal.
+WRITE_OFF_EDITABLE_FIELDS = ("reason",)
+
+
+@transaction.atomic
+def write_off_update(*, organization: Organization, write_off: WriteOff, actor: Actor, **changes: Any) -> WriteOff:
+    """Correct the reason recorded for a write-off."""
+    role_require(organization=organization, actor=actor, role=Role.CREDIT_MANAGER)
+    _ensure_same_organization(organization, write_off)
+    _editable_check(changes, WRITE_OFF_EDITABLE_FIELDS, _("write-off"))
+    write_off = WriteOff.objects.select_for_update(of=("self",)).get(pk=write_off.pk, organization=organization)
+    if "reason" in changes:
+        changes["reason"] = (changes["reason"] or "").strip()
+        if not changes["reason"]:
+            raise DomainError(_("A write-off needs a reason."), field="reason")
+    changed = {k: v for k, v in changes.items() if getattr(write_off, k) != v}
+    if not changed:
+        return write_off
+    before = _snapshot(write_off, changed)
+    for field, value in changed.items():
+        setattr(write_off, field, value)
+    _full_clean(write_off, exclude=["organization", "invoice"])
+    write_off.save(update_fields=[*changed, "updated_at"])
+    audit_record(organization=organization, actor=actor, action="write_off.updated", obj=write_off,
+                 before=before, after=changed)
+    return write_off
+
+
 # --- FX ------------------------------------------------------------------------------------
 
 @transaction.atomic
@@ -505,3 +678,78 @@ def fx_rate_set(*, organization: Organization, actor: Actor, currency: str, rate
     audit_record(organization=organization, actor=actor, action="fx_rate.set", obj=fx, before=before,
                  after={"currency": currency, "rate_date": rate_date, "rate": rate})
     return fx
+
+
+# --- many at once ----------------------------------------------------------------------------
+
+def _length_check(invoice: Invoice, fields: Iterable[str]) -> None:
+    for name in fields:
+        limit = Invoice._meta.get_field(name).max_length
+        value = getattr(invoice, name)
+        if value is not None and len(value) > limit:
+            raise DomainError(_("%(field)s: at most %(limit)s characters.") % {"field": name, "limit": limit},
+                              field=name)
+
+
+def _invoice_build(organization: Organization, row: dict[str, Any]) -> Invoice:
+    """invoice_create's checks on one row, without touching the database."""
+    customer: Customer = row["customer"]
+    _ensure_same_organization(organization, customer)
+    number = (row.get("number") or "").strip()
+    if not number:
+        raise DomainError(_("An invoice needs a number."), field="number")
+    net = parse_amount(row["net_amount"], field="net_amount")
+    tax = parse_amount(row.get("tax_amount", ZERO), field="tax_amount", allow_zero=True)
+    issue_date = row["issue_date"]
+    due_date = row.get("due_date") or issue_date + dt.timedelta(days=customer.payment_terms_days)
+    if due_date < issue_date:
+        raise DomainError(_("The due date cannot be before the issue date."), field="due_date")
+    invoice = Invoice(
+        organization=organization, customer=customer, number=number, external_id=row.get("external_id") or None,
+        issue_date=issue_date, due_date=due_date, currency=validate_currency(row.get("currency") or customer.currency),
+        net_amount=net, tax_amount=tax, total_amount=net + tax, description=row.get("description", ""),
+        po_reference=row.get("po_reference", ""),
+    )
+    _length_check(invoice, ("number", "external_id", "po_reference"))
+    return invoice
+
+
+@transaction.atomic
+def invoices_create_many(*, organization: Organization, actor: Actor, rows: Sequence[dict[str, Any]]) -> list[Invoice]:
+    """invoice_create for many invoices at once, all or none (RowsInvalid names every bad row).
+
+    Each row takes invoice_create's keyword arguments. The same rules apply to every row (amounts,
+    currency, dates, credit hold counting all of a customer's new invoices together), then the
+    invoices, their audit entries and their invoice.created events are written in bulk: a fixed
+    number of statements per batch, not ten per invoice. Each invoice gets `credit_warning`."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    invoices: list[Invoice] = []
+    problems: dict[int, list[DomainError]] = {}
+    for index, row in enumerate(rows):
+        try:
+            invoices.append(_invoice_build(organization, row))
+        except DomainError as exc:
+            problems[index] = [exc]
+    if problems:
+        raise RowsInvalid(problems)
+    from credit.services import credit_hold_check_many  # lazily: credit depends on receivables, not the reverse
+    held = credit_hold_check_many(organization=organization, invoices=[(i.customer, i.total_amount, i.currency)
+                                                                       for i in invoices])
+    refused = {index: [DomainError(held[i.customer_id][0], code=ErrorCode.CREDIT_HOLD, field="customer")]
+               for index, i in enumerate(invoices) if held.get(i.customer_id, ("", False))[1]}
+    if refused:
+        raise RowsInvalid(refused)
+    try:
+        with transaction.atomic():  # a savepoint, so the duplicate can be reported as a domain error
+            objects_insert(invoices, batch_size=BULK_BATCH)
+    except IntegrityError as exc:
+        # The callers check numbers and external ids first; this is a concurrent writer's row.
+        field = "external_id" if "external_id" in str(exc) else "number"
+        raise DomainError(_("An invoice with this %(field)s was created meanwhile; retry.") % {"field": field},
+                          code=ErrorCode.DUPLICATE, field=field) from None
+    audit_record_many(organization=organization, actor=actor, action="invoice.created",
+                      entries=[(i, None, _snapshot(i, INVOICE_AUDIT_FIELDS)) for i in invoices])
+    events.invoices_event(organization, invoices, "invoice.created")
+    for invoice in invoices:
+        invoice.credit_warning = held.get(invoice.customer_id, (None, False))[0]
+    return invoices

@@ -42,3 +42,11 @@ class PermissionDenied(DomainError):
 
 class CurrencyMismatch(DomainError):
     code = ErrorCode.CURRENCY_MISMATCH
+
+
+class RowsInvalid(DomainError):
+    """Some rows of a many-row write are invalid; nothing was written. `rows`: row index -> its errors."""
+
+    def __init__(self, rows: dict[int, list[DomainError]]):
+        self.rows = rows
+        super().__init__(f"{len(rows)} row(s) have errors; nothing was written.")

@@ -13,6 +13,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .db import objects_insert
 from .errors import PermissionDenied
 from .models import ROLE_RANK, AuditChainHead, AuditEntry, Membership, Organization, Role, UserProfile
 
@@ -79,6 +80,9 @@ def _chain_lock(organization: Organization) -> None:
     AuditChainHead.objects.select_for_update().filter(organization=organization).exists()
 
 
+AuditSpec = tuple[models.Model, dict[str, Any] | None, dict[str, Any] | None]  # obj, before, after
+
+
 def audit_record(
     *,
     organization: Organization,
@@ -90,29 +94,46 @@ def audit_record(
     actor_label: str | None = None,
 ) -> AuditEntry:
     """Append an entry to the organization's audit chain, inside the caller's transaction."""
+    return audit_record_many(organization=organization, actor=actor, action=action, entries=[(obj, before, after)],
+                             actor_label=actor_label)[0]
+
+
+def audit_record_many(
+    *,
+    organization: Organization,
+    actor: Actor,
+    action: str,
+    entries: list[AuditSpec],
+    actor_label: str | None = None,
+    batch_size: int = 2000,
+) -> list[AuditEntry]:
+    """Append one entry per (obj, before, after) to the chain, in order: one lock and one
+    lookup of the chain's end however many there are, then a bulk insert."""
+    if not entries:
+        return []
     # No savepoint: callers are atomic already, and an error here must roll back their write too.
     with transaction.atomic(savepoint=False):
         _chain_lock(organization)
         last = (AuditEntry.objects.filter(organization=organization).order_by("-sequence")
                 .values_list("sequence", "entry_hash").first())
         sequence, previous_hash = last or (0, GENESIS_HASH)
-        entry = AuditEntry(
-            organization=organization,
-            sequence=sequence + 1,
-            created_at=timezone.now(),
-            actor=actor,
-            actor_label=actor_label
-            or (actor.get_username() if actor is not None else audit_actor_label.get() or "system"),
-            action=action,
-            object_type=obj._meta.label_lower,
-            object_id=str(obj.pk),
-            before=_jsonable(before),
-            after=_jsonable(after),
-            previous_hash=previous_hash,
-        )
-        entry.entry_hash = audit_entry_hash(entry)
-        entry.save(force_insert=True)
-    return entry
+        label = actor_label or (actor.get_username() if actor is not None else audit_actor_label.get() or "system")
+        now = timezone.now()
+        created = []
+        for obj, before, after in entries:
+            sequence += 1
+            entry = AuditEntry(
+                organization=organization, sequence=sequence, created_at=now, actor=actor, actor_label=label,
+                action=action, object_type=obj._meta.label_lower, object_id=str(obj.pk),
+                before=_jsonable(before), after=_jsonable(after), previous_hash=previous_hash,
+            )
+            entry.entry_hash = previous_hash = audit_entry_hash(entry)
+            created.append(entry)
+        if len(created) == 1:
+            created[0].save(force_insert=True)
+        else:
+            objects_insert(created, batch_size=batch_size)
+    return created
 
 
 @transaction.atomic

@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .db import objects_insert
 from .errors import DomainError, ErrorCode
 from .models import Organization, Role, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
 from .services import Actor, audit_record, role_require
@@ -116,12 +117,12 @@ def events_emit(*, organization: Organization, type: str, payloads: list[dict[st
     if type not in EVENT_TYPES:
         raise ValueError(f"Unknown event type {type!r}")
     now = timezone.now()
-    events = WebhookEvent.objects.bulk_create(
+    events = objects_insert(
         [WebhookEvent(organization=organization, event_id=uuid.uuid4(), type=type, payload=_jsonable(payload),
                       created_at=now) for payload in payloads], batch_size=batch_size)
     endpoints = [e for e in WebhookEndpoint.objects.filter(organization=organization, is_active=True) if e.wants(type)]
     if endpoints and events:
-        deliveries = WebhookDelivery.objects.bulk_create(
+        deliveries = objects_insert(
             [WebhookDelivery(organization=organization, endpoint=endpoint, event=event)
              for event in events for endpoint in endpoints], batch_size=batch_size)
         _queue([delivery.pk for delivery in deliveries])

@@ -8,3 +8,5 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/inflow
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 os.environ.setdefault("DEBUG", "true")
+# The in-process scheduler is for `make run`; a live-server test loads config.wsgi and must not start it.
+os.environ.setdefault("EMBEDDED_SCHEDULER", "false")

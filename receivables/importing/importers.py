@@ -7,7 +7,7 @@ rules and audit entries as a change made in the UI or the API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from receivables import services
 from receivables.models import Customer, ImportKind, Invoice, Payment
+from tenancy.errors import DomainError, RowsInvalid
 from tenancy.models import Organization
 from tenancy.money import ZERO, quantize
 from tenancy.services import Actor
@@ -26,6 +27,7 @@ from .mapping import Mapping
 from .parsing import ParsedRow
 
 CHUNK = 1000  # keys per IN (...) lookup
+WRITE_CHUNK = 2000  # rows per set-based write (one progress step each)
 
 
 class Outcome(StrEnum):
@@ -51,6 +53,7 @@ class Importer:
         self.actor = actor
         self.mapping = mapping
         self.repeats: set[int] = set()  # rows that repeat an earlier row of the file exactly
+        self.warnings: dict[int, str] = {}  # row number -> credit-hold warning (the invoice was still created)
 
     def error(self, row: ParsedRow, field: str, message: str) -> RowError:
         return RowError(row.number, self.mapping.column_of(field), message)
@@ -77,6 +80,24 @@ class Importer:
 
     def write(self, row: ParsedRow) -> Outcome:
         raise NotImplementedError
+
+    def write_many(self, rows: list[ParsedRow], progress: Callable[[int], None] | None = None) -> dict[int, Outcome]:
+        """Write checked rows in order: {row number: outcome}. A refused row raises RowsInvalid
+        keyed by row number (the caller's transaction then writes nothing)."""
+        outcomes = {}
+        for done, row in enumerate(rows, start=1):
+            outcomes[row.number] = self._write_one(row)
+            if progress:
+                progress(done)
+        return outcomes
+
+    def _write_one(self, row: ParsedRow) -> Outcome:
+        try:
+            return self.write(row)
+        except RowsInvalid:
+            raise
+        except DomainError as exc:
+            raise RowsInvalid({row.number: [exc]}) from exc
 
     def _customers(self, keys: Iterable[str]) -> dict[str, Customer]:
         return _lookup(Customer.objects.filter(organization=self.organization), "external_id", keys)
@@ -211,15 +232,50 @@ class InvoiceImporter(Importer):
             self.customers_created += 1
         return self.customers[key]
 
+    def write_many(self, rows: list[ParsedRow], progress: Callable[[int], None] | None = None) -> dict[int, Outcome]:
+        """Updates row by row through invoice_update; new invoices in chunks through
+        invoices_create_many (the same rules, written in bulk)."""
+        outcomes: dict[int, Outcome] = {}
+        new: list[ParsedRow] = []
+        done = 0
+        for row in rows:
+            if row.number in self.repeats or row.values["external_id"] in self.existing:
+                outcomes[row.number] = self._write_one(row)
+                done += 1
+            else:
+                new.append(row)
+        if progress and done:
+            progress(done)
+        for start in range(0, len(new), WRITE_CHUNK):
+            chunk = new[start:start + WRITE_CHUNK]
+            specs = [{**self._create_fields(row.values), "customer": self._customer(row.values)} for row in chunk]
+            try:
+                created = services.invoices_create_many(organization=self.organization, actor=self.actor, rows=specs)
+            except RowsInvalid as exc:
+                raise RowsInvalid({chunk[index].number: errors for index, errors in exc.rows.items()}) from exc
+            for row, invoice in zip(chunk, created, strict=True):
+                self.existing[row.values["external_id"]] = invoice
+                outcomes[row.number] = Outcome.CREATED
+                if invoice.credit_warning:
+                    self.warnings[row.number] = invoice.credit_warning
+            done += len(chunk)
+            if progress:
+                progress(done)
+        return {number: outcomes[number] for number in sorted(outcomes)}
+
+    @staticmethod
+    def _create_fields(values: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in values.items() if k not in ("customer_external_id", "customer_name")}
+
     def write(self, row: ParsedRow) -> Outcome:
         if row.number in self.repeats:
             return Outcome.UNCHANGED
         values = row.values
         invoice = self.existing.get(values["external_id"])
         if invoice is None:
-            fields = {k: v for k, v in values.items() if k not in ("customer_external_id", "customer_name")}
             self.existing[values["external_id"]] = services.invoice_create(
-                organization=self.organization, actor=self.actor, customer=self._customer(values), **fields)
+                organization=self.organization, actor=self.actor, customer=self._customer(values),
+                **self._create_fields(values))
             return Outcome.CREATED
         changes = _changes(invoice, values, INVOICE_UPDATE_FIELDS)
         if not changes:

@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from receivables.models import ImportJob, ImportKind, ImportMapping, ImportStatus
-from tenancy.errors import DomainError, ErrorCode
+from tenancy.errors import DomainError, ErrorCode, RowsInvalid
 from tenancy.models import Organization, Role
 from tenancy.services import Actor, audit_record, role_require
 
 from .errors import ImportInvalidError, RowError
-from .importers import IMPORTERS, Importer, Outcome
+from .importers import IMPORTERS, Importer
 from .mapping import Mapping, mapping_check, mapping_from_dict
 from .parsing import ParsedRow, rows_parse
 from .progress import ProgressReporter
@@ -62,14 +62,6 @@ def import_validate(*, organization: Organization, actor: Actor, kind: str, tabl
     return importer, rows
 
 
-def _row_write(importer: Importer, row: ParsedRow) -> Outcome:
-    try:
-        return importer.write(row)
-    except DomainError as exc:
-        field = SERVICE_FIELDS.get(exc.field or "", exc.field)
-        raise ImportInvalidError([RowError(row.number, importer.mapping.column_of(field), exc.message)]) from exc
-
-
 @transaction.atomic
 def import_run(*, organization: Organization, actor: Actor, kind: str, table: Table, mapping: Mapping,
                job: ImportJob | None = None) -> ImportResult:
@@ -77,11 +69,16 @@ def import_run(*, organization: Organization, actor: Actor, kind: str, table: Ta
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     importer, rows = import_validate(organization=organization, actor=actor, kind=kind, table=table, mapping=mapping)
     progress = ProgressReporter(job.pk if job else None, len(rows), phase="writing")
+    try:
+        outcomes = importer.write_many(rows, progress.step)
+    except RowsInvalid as exc:
+        raise ImportInvalidError([
+            RowError(number, importer.mapping.column_of(SERVICE_FIELDS.get(error.field or "", error.field)),
+                     error.message)
+            for number, errors in sorted(exc.rows.items()) for error in errors]) from exc
     result = ImportResult()
-    for done, row in enumerate(rows, start=1):
-        outcome = _row_write(importer, row)
+    for outcome in outcomes.values():
         setattr(result, outcome.value, getattr(result, outcome.value) + 1)
-        progress.step(done)
     result.customers_created = getattr(importer, "customers_created", 0)
     return result
 

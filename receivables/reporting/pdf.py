@@ -13,12 +13,15 @@ subset, copyable text in reading order). Amounts are formatted here, once.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from html import escape
 from typing import Any
 
-from django.template.loader import render_to_string
+from django.contrib.staticfiles import finders
+from django.core.exceptions import ImproperlyConfigured
+from django.template.loader import get_template, render_to_string
 from django.utils import formats, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -30,6 +33,7 @@ from .selectors import WeeklyReportData
 
 # Rows of the aging-by-customer table per page (fits A4 landscape at the template's row height).
 ROWS_PER_PAGE = 25
+SVG_FONT_FAMILY = "Noto Sans CJK SC"  # the stylesheet's first choice, so the PDF embeds one family
 BUCKET_COLORS = ["#2e7d5b", "#e3b341", "#e08a2e", "#d0582c", "#a8322d", "#7a1f1f", "#5a1414", "#3d0d0d", "#2a0808"]
 
 
@@ -165,8 +169,11 @@ def aging_chart_svg(aging: AgingReport) -> SafeString:
     totals = aging.totals
     peak = max(totals, default=ZERO) or Decimal(1)
     plot = height - top - bottom
+    # WeasyPrint's SVG text takes its font from attributes only (the page's CSS does not reach it):
+    # without one it falls back to DejaVu Sans and, for CJK, Noto Sans CJK JP: three more faces
+    # to subset and embed, and Japanese glyph forms in a Chinese report.
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-             f'role="img" aria-label="{escape(_("Aging by bucket"))}">',
+             f'font-family="{SVG_FONT_FAMILY}" role="img" aria-label="{escape(_("Aging by bucket"))}">',
              f'<line x1="{left}" y1="{height - bottom}" x2="{width - left}" y2="{height - bottom}" '
              'stroke="#9aa5b1" stroke-width="1"/>']
     for i, (label, value) in enumerate(zip(bucket_labels(aging), totals, strict=True)):
@@ -395,6 +402,58 @@ def _paint_with_rows(paint: Any, painter: AgingRowPainter, frame: AgingFrame) ->
     return paint_page
 
 
+STYLESHEET = "css/weekly_report_pdf.css"  # static, used by this PDF only; the template keeps the @page rules
+_renderers = threading.local()
+
+
+@dataclass(frozen=True)
+class PdfRenderer:
+    """What every render of a thread reuses: WeasyPrint's font configuration and the parsed stylesheet."""
+    font_config: Any
+    stylesheet: Any
+
+
+def pdf_renderer() -> PdfRenderer:
+    """This thread's renderer, made on first use. Given no font configuration, WeasyPrint makes
+    one per render: fontconfig loads its configuration again and Pango reopens every font (time,
+    and memory that is only given back later). One per thread, since Pango's font map is not
+    thread-safe. Nothing in it depends on the language: the stylesheet has no @font-face rule
+    and WeasyPrint's caches on the configuration are keyed by `lang`."""
+    renderer = getattr(_renderers, "renderer", None)
+    if renderer is None:
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        path = finders.find(STYLESHEET)
+        if path is None:
+            raise ImproperlyConfigured(f"static file {STYLESHEET} of the weekly report PDF not found")
+        font_config = FontConfiguration()
+        renderer = PdfRenderer(font_config, CSS(filename=path, font_config=font_config))
+        _renderers.renderer = renderer
+    return renderer
+
+
+TEMPLATE = "receivables/reporting/weekly_report_pdf.html"
+
+
+def pdf_renderer_warm_up() -> None:
+    """Pay a process's one-time costs of a report ahead of the first one: WeasyPrint's import
+    (its libraries loaded through cffi), cffi parsing the C types WeasyPrint uses, the template
+    engine, the template and the catalogs. The Celery worker does it at start, before it forks
+    its children (tasks.py). The tiny render uses a throwaway font configuration: no Pango
+    object is kept to cross the fork, each thread makes its own (`pdf_renderer`)."""
+    from django.conf import settings
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    get_template(TEMPLATE)
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            _("Page %(page)s of %(pages)s")
+    html = '<p lang="zh-hans" style="font-family: \'Noto Sans CJK SC\'">Inflow 账龄 <b>1</b></p>'
+    HTML(string=html).write_pdf(font_config=FontConfiguration())
+
+
 @dataclass(frozen=True)
 class RenderedPdf:
     content: bytes
@@ -408,8 +467,10 @@ def weekly_report_pdf(data: WeeklyReportData, language: str, *, generated_at: dt
     with translation.override(language):
         context = weekly_report_context(data, generated_at=generated_at)
         context["language"] = language
-        html = render_to_string("receivables/reporting/weekly_report_pdf.html", context)
-    document = HTML(string=html, base_url=None).render()
+        html = render_to_string(TEMPLATE, context)
+    renderer = pdf_renderer()
+    document = HTML(string=html, base_url=None).render(font_config=renderer.font_config,
+                                                       stylesheets=[renderer.stylesheet])
     aging_rows_draw(document, context["aging_pages"])
     pages = len(document.pages)
     content = document.write_pdf()

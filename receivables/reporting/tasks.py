@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
+from celery.signals import worker_init
 from django.utils import timezone
 
 from tenancy.models import Organization
 
-from . import selectors, services
+from . import pdf, selectors, services
 
 # Exponential back-off: 1, 2, 4, 8, 16 minutes (capped at an hour), with jitter.
 DELIVERY_RETRY = {
@@ -48,3 +49,10 @@ def weekly_report_deliver_task(report_id: int) -> int | None:
     """Render and mail one report; a failure is recorded on the row, then retried with back-off."""
     report = services.weekly_report_deliver(report_id=report_id)
     return report.pk if report is not None else None
+
+
+@worker_init.connect
+def pdf_renderer_warm_up_on_worker_start(**_kwargs) -> None:
+    """A worker pays the PDF renderer's one-time costs (~0.5-1.5 s) once at start, in the parent
+    so that forked children share them, not in the first report of every child."""
+    pdf.pdf_renderer_warm_up()

@@ -88,7 +88,9 @@ class KeysetPagination(BasePagination):
         if len(rows) > page_size:
             rows = rows[:page_size]
             last = rows[-1]
-            token = json.dumps([self.ordering, _encode(getattr(last, field)), last.pk], separators=(",", ":"))
+            # Rows are model instances, or named rows of `.values_list()` (tenancy.api.representation).
+            pk = last.id if isinstance(last, tuple) else last.pk
+            token = json.dumps([self.ordering, _encode(getattr(last, field)), pk], separators=(",", ":"))
             self.next_cursor = base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
         return rows
 
