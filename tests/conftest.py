@@ -56,3 +56,30 @@ def _fast_password_hashing(settings):
     # PBKDF2 stays listed so hashes made outside the fixture (module-scoped data) still verify.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
                                  "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+
+# --- the browser (Playwright's sync API over Debian's Chromium), one per test module -----------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for a module's browser tests. The sync API runs an event loop in this thread
+    while it is open: a second sync_playwright() would fail, and Django's connections (context-local
+    under a running loop) opened by later tests would escape the test database's teardown. So every
+    browser test uses this fixture, and it closes when its module ends."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is not installed: `apt-get install chromium` (.ci/run does it)")
+    # The ORM calls the tests make themselves (fixtures, assertions) stay synchronous and safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

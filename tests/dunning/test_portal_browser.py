@@ -2,7 +2,6 @@
 outbox carries a portal link, the customer disputes an invoice there, and dunning pauses."""
 
 import datetime as dt
-import os
 import re
 
 import pytest
@@ -12,29 +11,21 @@ from dunning import services
 from dunning.models import Dispute, DunningNotice
 from tenancy.models import OutboxMessage
 from tests.dunning.conftest import at_local
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in
+from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD, make_invoice
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def browser_page(live_server, settings):
-    from playwright.sync_api import sync_playwright
-
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed")
+def browser_page(browser, live_server, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "tenancy.mail.OutboxEmailBackend"
     settings.SITE_URL = live_server.url
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=live_server.url, locale="en-US")
-        context.set_default_timeout(15_000)
-        yield context.new_page()
-        browser.close()
+    context = browser.new_context(base_url=live_server.url, locale="en-US")
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
 
 
 def test_collector_runs_dunning_and_the_customer_disputes_in_the_portal(
