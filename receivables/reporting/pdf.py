@@ -454,6 +454,33 @@ def pdf_renderer_warm_up() -> None:
     HTML(string=html).write_pdf(font_config=FontConfiguration())
 
 
+def pdf_renderer_prepare() -> PdfRenderer:
+    """Make this thread's renderer and load what a first report would: a sample of the report's own
+    template (header, KPIs, tables; both languages) rendered with it, so the fonts at every size and
+    weight the stylesheet uses are in its font map. A Celery worker's child calls this once it is
+    forked (tasks.py), so its first report costs what every later one does. Kept: this is after the
+    fork, in the thread that will render."""
+    from weasyprint import HTML
+
+    renderer = pdf_renderer()
+    row = {"number": "INV-1", "customer": "上海样例 Sample Ltd", "due_date": "2026-01-01", "days": 9,
+           "balance": "1,234.56", "currency": "CNY", "balance_base": "1,234.56"}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            context = {
+                "language": language, "organization": {"name": "Inflow 样例"}, "page_counter": page_counter_css(),
+                "as_of_long": "2026-01-01", "since_long": "2025-12-25", "currency": "CNY",
+                "kpis": [{"label": "应收 AR", "value": "1,234", "unit": "CNY", "note": "+1.0%", "alert": True}],
+                "top_overdue": [row, row], "changes": [{"label": "Collected 回款", "count": 1, "amount": "1.00"}],
+                "total_change": "+1.00", "overdue_change": "-1.00", "customer_count": 2,
+                "bucket_labels": ["0", "1-30"], "aging_pages": [AgingPage([])],
+            }
+            html = render_to_string(TEMPLATE, context)
+        HTML(string=html, base_url=None).write_pdf(font_config=renderer.font_config,
+                                                   stylesheets=[renderer.stylesheet])
+    return renderer
+
+
 @dataclass(frozen=True)
 class RenderedPdf:
     content: bytes

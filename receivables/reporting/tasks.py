@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_process_init
 from django.utils import timezone
 
 from tenancy.models import Organization
@@ -56,3 +56,10 @@ def pdf_renderer_warm_up_on_worker_start(**_kwargs) -> None:
     """A worker pays the PDF renderer's one-time costs (~0.5-1.5 s) once at start, in the parent
     so that forked children share them, not in the first report of every child."""
     pdf.pdf_renderer_warm_up()
+
+
+@worker_process_init.connect
+def pdf_renderer_prepare_in_child(**_kwargs) -> None:
+    """Each forked child makes its own renderer (font configuration, stylesheet, fonts loaded) before
+    its first task: Pango objects are never shared across the fork."""
+    pdf.pdf_renderer_prepare()

@@ -71,3 +71,31 @@ def test_warm_up_keeps_no_renderer_for_the_worker_children_to_inherit(organizati
     assert kept == [None]
     pdf = weekly_report_pdf(weekly_report_data(organization, AS_OF), "zh-hans")
     assert "上海华东贸易有限公司" in pdf_text(pdf.content)
+
+
+def test_a_prepared_child_keeps_its_renderer_and_reports_come_out_the_same(organization, customer, book):
+    # given: a report rendered by a thread that was never prepared
+    data = weekly_report_data(organization, AS_OF)
+    plain = []
+    thread = threading.Thread(target=lambda: plain.append(weekly_report_pdf(data, "zh-hans")))
+    thread.start()
+    thread.join()
+
+    # when: another thread is prepared (as a worker's child is after the fork), then renders
+    prepared = []
+
+    def prepare_then_render():
+        renderer = pdf_module.pdf_renderer_prepare()
+        prepared.append((renderer is pdf_renderer(), weekly_report_pdf(data, "zh-hans")))
+
+    thread = threading.Thread(target=prepare_then_render)
+    thread.start()
+    thread.join()
+
+    # then: the renderer was kept for the report, and the report is the same (text, fonts, pages)
+    kept, report = prepared[0]
+    assert kept
+    assert pdf_text(report.content) == pdf_text(plain[0].content)
+    assert embedded_fonts(report.content) == embedded_fonts(plain[0].content) == {"Noto-Sans-CJK-SC",
+                                                                                 "Noto-Sans-CJK-SC-Bold"}
+    assert report.pages == plain[0].pages
