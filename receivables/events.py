@@ -36,7 +36,7 @@ def invoices_event(organization: Organization, invoices: list[Invoice], type: st
     representer = _representer("InvoiceSerializer")
     rows = (Invoice.objects.filter(organization=organization, pk__in=[i.pk for i in invoices]).order_by("pk")
             .values_list(*representer.values_columns, named=True))
-    events_emit(organization=organization, type=type, payloads=representer.values_rows(list(rows)))
+    events_emit(organization=organization, type=type, payloads=representer.values_rows(list(rows)), json_ready=True)
 
 
 def invoice_settled(organization: Organization, invoice: Invoice) -> None:

@@ -50,11 +50,11 @@ def _converter(field: models.Field, connection) -> Callable[[Model], str]:
     """A function giving one field's COPY text for an object, as an INSERT would store it."""
     attname = field.attname
     if isinstance(field, models.JSONField):
-        encoder = field.encoder
+        encode = (field.encoder or json.JSONEncoder)().encode  # what json.dumps(value, cls=encoder) does
 
         def json_text(obj: Model) -> str:
             value = getattr(obj, attname)
-            return "\\N" if value is None else json.dumps(value, cls=encoder).translate(_ESCAPES)
+            return "\\N" if value is None else encode(value).translate(_ESCAPES)
 
         return json_text
     plain = type(field) in _PLAIN and not getattr(field, "auto_now", False) and not getattr(field, "auto_now_add", False)

@@ -40,8 +40,12 @@ def role_require(*, organization: Organization, actor: Actor, role: Role) -> Non
         )
 
 
+# One encoder, reused: json.dumps(cls=...) would build one per call (a good part of a small payload's cost).
+_CANONICAL = DjangoJSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _canonical(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(payload).encode()
 
 
 def audit_entry_hash(entry: AuditEntry) -> str:
