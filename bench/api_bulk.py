@@ -25,6 +25,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile one request of --batch rows (cProfile, top functions by own time)")
     return parser.parse_args()
 
 
@@ -70,6 +72,30 @@ def api_time(organization, rows: list[dict], batch: int) -> float:
     return time.perf_counter() - started
 
 
+def profile_request(organization, rows: list[dict]) -> None:
+    """One bulk request under cProfile (a fresh organization): where the per-row time goes."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    from tenancy.api.keys import api_key_create
+
+    token = api_key_create(organization=organization, actor=None, name="profile", scopes=["read", "write"],
+                           rate_limit_per_minute=1_000_000).token
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="localhost")
+    client.get("/api/v1/invoices/", {"page_size": 1})
+    body = json.dumps({"rows": rows})
+    profiler = cProfile.Profile()
+    profiler.enable()
+    response = client.post(BULK_URL, body, content_type="application/json")
+    profiler.disable()
+    if response.status_code != 200:
+        raise SystemExit(f"bulk failed: {response.status_code} {response.content[:500]!r}")
+    print(f"Profile of one request of {len(rows):,} rows (cProfile slows it down; compare shares, not seconds):")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
 def copy_time(organization, rows: list[dict]) -> float:
     """COPY the same invoices (customer ids resolved, totals computed) into receivables_invoice."""
     from django.db import connection
@@ -111,6 +137,9 @@ def main() -> None:
     print(f"  API : {api:8.2f} s  {args.rows / api:10,.0f} rows/s")
     print(f"  COPY: {floor:8.2f} s  {args.rows / floor:10,.0f} rows/s")
     print(f"  ratio API / COPY: {api / floor:.1f}x (target <= 5x)")
+    if args.profile:
+        profile_request(_organization(f"bench-api-profile-{stamp}", args.customers),
+                        invoice_rows(args.batch, args.customers))
 
 
 if __name__ == "__main__":
