@@ -53,6 +53,7 @@ from .serializers import (
     CreditNoteUpdateSerializer,
     CustomerBulkRowSerializer,
     CustomerSerializer,
+    CustomerUpdateSerializer,
     CustomerWriteSerializer,
     DsoReportSerializer,
     EventSerializer,
@@ -210,7 +211,7 @@ class DsoQuerySerializer(AsOfQuerySerializer):
     list=extend_schema(description="Customers in a stable order; `updated_since` + cursor for incremental sync."),
     retrieve=extend_schema(description=ETAG_NOTE),
     create=extend_schema(request=CustomerWriteSerializer, responses={201: CustomerSerializer}),
-    partial_update=extend_schema(request=CustomerWriteSerializer(partial=True), responses=CustomerSerializer),
+    partial_update=extend_schema(request=CustomerUpdateSerializer(partial=True), responses=CustomerSerializer),
 )
 class CustomerViewSet(FileExportMixin, ValuesListModelMixin, LedgerViewSet):
     serializer_class = CustomerSerializer
@@ -226,8 +227,8 @@ class CustomerViewSet(FileExportMixin, ValuesListModelMixin, LedgerViewSet):
 
     @transaction.atomic
     def partial_update(self, request, pk=None):
-        changes = _validated(CustomerWriteSerializer, self, request.data, partial=True)
-        customer = self.locked_object()
+        customer = self.locked_object()  # first: another organization's row is a 404 whatever the body
+        changes = _validated(CustomerUpdateSerializer, self, request.data, partial=True)
         self.if_match_locked(customer)
         customer = services.customer_update(organization=self.organization, customer=customer, actor=self.actor,
                                             **changes)
@@ -291,8 +292,8 @@ class InvoiceViewSet(ValuesListModelMixin, LedgerViewSet):
 
     @transaction.atomic
     def partial_update(self, request, pk=None):
+        invoice = self.locked_object()  # first: another organization's row is a 404 whatever the body
         changes = _validated(InvoiceUpdateSerializer, self, request.data)
-        invoice = self.locked_object()
         self.if_match_locked(invoice)
         invoice = services.invoice_update(organization=self.organization, invoice=invoice, actor=self.actor, **changes)
         return self.respond_with_etag(invoice)

@@ -134,6 +134,22 @@ def _emails(emails: list | None) -> list | None:
     return None if emails is None else [None if email is None else str(email) for email in emails]
 
 
+class StrictUpdateSerializer(serializers.Serializer):
+    """A PATCH body: only the declared (editable) fields; any other field is refused, not ignored."""
+
+    default_error_messages = {
+        "not_editable": _("This field cannot be changed here; editable fields: %(editable)s."),
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            refused = sorted(set(data) - set(self.fields))
+            if refused:
+                message = self.error_messages["not_editable"] % {"editable": ", ".join(self.fields)}
+                raise serializers.ValidationError({name: [message] for name in refused}, code="not_editable")
+        return super().to_internal_value(data)
+
+
 class CustomerWriteSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
     name = serializers.CharField(max_length=200)
@@ -149,7 +165,12 @@ class CustomerWriteSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=CustomerStatus.choices, required=False)
 
 
+class CustomerUpdateSerializer(StrictUpdateSerializer, CustomerWriteSerializer):
+    """A customer PATCH: the same fields, all optional (partial), anything else refused."""
+
+
 # --- invoices --------------------------------------------------------------------------------
+
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
@@ -231,7 +252,7 @@ class InvoiceCreateSerializer(serializers.Serializer):
         return _customer_resolve(attrs)
 
 
-class InvoiceUpdateSerializer(serializers.Serializer):
+class InvoiceUpdateSerializer(StrictUpdateSerializer):
     external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
     issue_date = serializers.DateField(required=False)
     due_date = serializers.DateField(required=False)
@@ -435,22 +456,6 @@ class WriteOffCreateSerializer(InvoiceWriteOffSerializer):
 
 
 # --- corrections (PATCH) of payments, credit notes and write-offs ------------------------------
-
-
-class StrictUpdateSerializer(serializers.Serializer):
-    """A PATCH body: only the declared (editable) fields; any other field is refused, not ignored."""
-
-    default_error_messages = {
-        "not_editable": _("This field cannot be changed here; editable fields: %(editable)s."),
-    }
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            refused = sorted(set(data) - set(self.fields))
-            if refused:
-                message = self.error_messages["not_editable"] % {"editable": ", ".join(self.fields)}
-                raise serializers.ValidationError({name: [message] for name in refused}, code="not_editable")
-        return super().to_internal_value(data)
 
 
 @extend_schema_serializer(examples=[OpenApiExample(

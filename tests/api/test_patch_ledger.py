@@ -404,3 +404,25 @@ def test_schema_documents_the_three_patches_with_their_bodies_and_examples():
         assert {"400", "404", "409", "412"} <= set(operation["responses"]), path
         assert "If-Match" in {p["name"] for p in operation["parameters"] if p["in"] == "header"}, path
     assert set(schema["components"]["schemas"]["PatchedWriteOffUpdateRequest"]["properties"]) == {"reason"}
+
+
+@pytest.mark.parametrize(("resource", "body", "refused"), [
+    ("invoices", {"due_dat": "2026-03-01"}, ["due_dat"]),  # a typo must not pass for a change
+    ("invoices", {"number": "INV-9", "due_date": "2026-03-01"}, ["number"]),
+    ("invoices", {"customer": 1}, ["customer"]),
+    ("customers", {"nmae": "Renamed"}, ["nmae"]),
+    ("customers", {"name": "Renamed", "balance": "0"}, ["balance"]),
+])
+def test_invoice_and_customer_patch_refuse_fields_they_do_not_take(api, invoice, acme_customer, resource, body,
+                                                                   refused):
+    obj = invoice if resource == "invoices" else acme_customer
+    before = api.get(f"/api/v1/{resource}/{obj.pk}/").json()
+
+    response = api.patch(f"/api/v1/{resource}/{obj.pk}/", body, format="json")
+
+    assert response.status_code == 400
+    error = error_of(response)
+    assert sorted(error["fields"]) == refused
+    assert error["fields"][refused[0]][0]["code"] == "not_editable"
+    assert api.get(f"/api/v1/{resource}/{obj.pk}/").json() == before
+    assert not AuditEntry.objects.filter(action__in=["invoice.updated", "customer.updated"]).exists()
