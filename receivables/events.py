@@ -33,10 +33,25 @@ def invoice_event(organization: Organization, invoice: Invoice, type: str) -> No
 def invoices_event(organization: Organization, invoices: list[Invoice], type: str) -> None:
     """invoice_event for many invoices: one event each, written in bulk, the payloads built as the
     API's list pages build them (from the stored rows, read back in one query)."""
+    if not invoices:
+        return
     representer = _representer("InvoiceSerializer")
     rows = (Invoice.objects.filter(organization=organization, pk__in=[i.pk for i in invoices]).order_by("pk")
             .values_list(*representer.values_columns, named=True))
     events_emit(organization=organization, type=type, payloads=representer.values_rows(list(rows)), json_ready=True)
+
+
+def payments_received(organization: Organization, payments: list[Payment]) -> None:
+    """payment_received for many payments: one event each (with its allocations), written in bulk."""
+    from .serializers import PaymentSerializer
+
+    if not payments:
+        return
+    representer = PaymentSerializer(context={"organization": organization})
+    rows = (Payment.objects.filter(organization=organization, pk__in=[p.pk for p in payments]).order_by("pk")
+            .values_list(*representer.values_columns, named=True))
+    events_emit(organization=organization, type="payment.received", payloads=representer.values_rows(list(rows)),
+                json_ready=True)
 
 
 def invoice_settled(organization: Organization, invoice: Invoice) -> None:

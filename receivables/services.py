@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -753,3 +753,151 @@ def invoices_create_many(*, organization: Organization, actor: Actor, rows: Sequ
     for invoice in invoices:
         invoice.credit_warning = held.get(invoice.customer_id, (None, False))[0]
     return invoices
+
+
+def _payment_build(organization: Organization, row: dict[str, Any]) -> Payment:
+    """payment_record's checks on one row, without touching the database."""
+    customer: Customer = row["customer"]
+    _ensure_same_organization(organization, customer)
+    amount = parse_amount(row["amount"])
+    payment = Payment(
+        organization=organization, customer=customer, received_on=row["received_on"], amount=amount,
+        unapplied_amount=amount, currency=validate_currency(row.get("currency") or customer.currency),
+        method=row.get("method") or "bank_transfer", reference=row.get("reference", ""),
+        external_id=row.get("external_id") or None,
+    )
+    _full_clean(payment, exclude=["organization", "customer"])
+    if row.get("invoice") is not None:
+        _ensure_same_organization(organization, row["invoice"])
+    return payment
+
+
+class _OpenBook:
+    """The invoices a batch of payments may settle, locked, with their balances kept current in
+    memory as each payment is applied in turn (what the database would show the next payment)."""
+
+    def __init__(self, organization: Organization, payments: list[Payment], explicit_ids: set[int]):
+        customer_ids = {p.customer_id for p in payments}
+        rows = (Invoice.objects.select_for_update(of=("self",)).filter(organization=organization)
+                .filter(Q(customer_id__in=customer_ids, voided_on__isnull=True, applied_amount__lt=F("total_amount"))
+                        | Q(pk__in=explicit_ids))
+                .order_by("pk"))
+        self.invoices = {invoice.pk: invoice for invoice in rows}
+        self.queues: dict[tuple[int, str], list[Invoice]] = {}
+        for invoice in sorted(self.invoices.values(), key=lambda i: (i.due_date, i.issue_date, i.pk)):
+            if invoice.voided_on is None and invoice.applied_amount < invoice.total_amount:
+                self.queues.setdefault((invoice.customer_id, invoice.currency), []).append(invoice)
+
+    def oldest_first(self, payment: Payment) -> list[tuple[Invoice, Decimal]]:
+        remaining, plan = payment.unapplied_amount, []
+        for invoice in self.queues.get((payment.customer_id, payment.currency), []):
+            if remaining <= 0:
+                break
+            take = min(remaining, invoice.total_amount - invoice.applied_amount)
+            if take > 0:
+                plan.append((invoice, take))
+                remaining -= take
+        return plan
+
+    def explicit(self, payment: Payment, invoice_id: int) -> list[tuple[Invoice, Decimal]]:
+        invoice = self.invoices[invoice_id]
+        if invoice.customer_id != payment.customer_id:
+            raise DomainError(_("Invoice %(number)s belongs to another customer.") % {"number": invoice.number},
+                              code=ErrorCode.CUSTOMER_MISMATCH, field="invoice")
+        if invoice.currency != payment.currency:
+            raise CurrencyMismatch(
+                _("Invoice %(number)s is in %(inv)s; a %(src)s %(what)s cannot settle it.")
+                % {"number": invoice.number, "inv": invoice.currency, "src": payment.currency,
+                   "what": AllocationKind.PAYMENT.label.lower()}, field="invoice")
+        if invoice.voided_on is not None:
+            raise DomainError(_("Invoice %(number)s is void.") % {"number": invoice.number},
+                              code=ErrorCode.INVOICE_NOT_OPEN)
+        balance = invoice.total_amount - invoice.applied_amount
+        if payment.amount > balance:
+            raise DomainError(
+                _("Invoice %(number)s has %(balance)s outstanding; %(amount)s cannot be applied.")
+                % {"number": invoice.number, "balance": Money(balance, invoice.currency),
+                   "amount": Money(payment.amount, invoice.currency)},
+                code=ErrorCode.OVER_APPLICATION, field="amount")
+        return [(invoice, payment.amount)]
+
+
+@transaction.atomic
+def payments_record_many(*, organization: Organization, actor: Actor, rows: Sequence[dict[str, Any]]) -> list[Payment]:
+    """payment_record for many payments, in order, all or none (RowsInvalid names every bad row).
+
+    Each row takes payment_record's keyword arguments, and optionally `invoice`: the whole payment
+    goes to that invoice (payment_allocate's rules); without it, oldest due first as payment_record
+    does, each payment seeing what the rows before it applied. The invoices are locked once, then the
+    payments, allocations, the invoices' new figures, the audit entries and the events are written in
+    bulk. One event per invoice touched (invoice.paid or invoice.updated, its final state) and one
+    payment.received per payment."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    payments: list[Payment] = []
+    problems: dict[int, list[DomainError]] = {}
+    for index, row in enumerate(rows):
+        try:
+            payments.append(_payment_build(organization, row))
+        except DomainError as exc:
+            problems[index] = [exc]
+            payments.append(None)  # type: ignore[arg-type] - keeps indexes; never written (RowsInvalid below)
+    explicit = {index: row["invoice"].pk for index, row in enumerate(rows) if row.get("invoice") is not None}
+    book = _OpenBook(organization, [p for p in payments if p is not None], set(explicit.values()))
+    plans: list[list[tuple[Invoice, Decimal]]] = []
+    touched: dict[int, Invoice] = {}
+    for index, payment in enumerate(payments):
+        plan: list[tuple[Invoice, Decimal]] = []
+        if payment is not None:
+            try:
+                plan = book.explicit(payment, explicit[index]) if index in explicit else book.oldest_first(payment)
+            except DomainError as exc:
+                problems[index] = [exc]
+                plan = []
+        for invoice, amount in plan:
+            invoice.applied_amount += amount
+            invoice.status = _invoice_status(invoice)
+            touched[invoice.pk] = invoice
+        if payment is not None:
+            payment.unapplied_amount = payment.amount - sum((amount for _i, amount in plan), ZERO)
+        plans.append(plan)
+    if problems:
+        raise RowsInvalid(problems)
+    try:
+        with transaction.atomic():  # a savepoint, so the duplicate can be reported as a domain error
+            objects_insert(payments, batch_size=BULK_BATCH)
+    except IntegrityError:
+        raise DomainError(_("A payment with this external id was created meanwhile; retry."),
+                          code=ErrorCode.DUPLICATE, field="external_id") from None
+    allocations, allocation_audit = [], []
+    for payment, plan in zip(payments, plans, strict=True):
+        for invoice, amount in plan:
+            allocation = Allocation(organization=organization, invoice=invoice, kind=AllocationKind.PAYMENT,
+                                    payment=payment, amount=amount, currency=invoice.currency,
+                                    applied_on=max(payment.received_on, invoice.issue_date))
+            allocations.append(allocation)
+            allocation_audit.append((allocation, invoice))
+    objects_insert(allocations, batch_size=BULK_BATCH)
+    now = timezone.now()
+    for invoice in touched.values():
+        invoice.updated_at = now
+    Invoice.objects.bulk_update(list(touched.values()), ["applied_amount", "status", "updated_at"],
+                                batch_size=BULK_BATCH)
+    audit_record_many(organization=organization, actor=actor, action="payment.recorded", entries=[
+        (p, None, _snapshot(p, ("customer_id", "received_on", "amount", "currency", "method", "reference")))
+        for p in payments])
+    # Each allocation's entry shows the invoice's balance after it, as payment_allocate records it.
+    running = {pk: invoice.total_amount - invoice.applied_amount for pk, invoice in touched.items()}
+    after_each = {}
+    for allocation, invoice in reversed(allocation_audit):
+        after_each[id(allocation)] = running[invoice.pk]
+        running[invoice.pk] += allocation.amount
+    audit_record_many(organization=organization, actor=actor, action=f"{AllocationKind.PAYMENT}.allocated", entries=[
+        (allocation, None, {"invoice": invoice.number, "amount": allocation.amount, "currency": invoice.currency,
+                            "source_id": allocation.payment_id, "invoice_balance": after_each[id(allocation)]})
+        for allocation, invoice in allocation_audit])
+    paid = [i for i in touched.values() if i.status == InvoiceStatus.PAID]
+    events.invoices_event(organization, paid, "invoice.paid")
+    events.invoices_event(organization, [i for i in touched.values() if i.status != InvoiceStatus.PAID],
+                          "invoice.updated")
+    events.payments_received(organization, payments)
+    return payments

@@ -353,20 +353,33 @@ class PaymentImporter(Importer):
                 errors += self._allocation_check(row, customer, left)
         return errors
 
-    def write(self, row: ParsedRow) -> Outcome:
-        values = row.values
-        if row.number in self.repeats or values["external_id"] in self.existing:
-            return Outcome.UNCHANGED
-        invoice = self.invoices.get(values.get("invoice_number") or "")
-        fields = {k: v for k, v in values.items() if k not in ("customer_external_id", "invoice_number")}
-        payment = services.payment_record(
-            organization=self.organization, actor=self.actor, customer=self.customers[values["customer_external_id"]],
-            auto_allocate=invoice is None, **fields)
-        if invoice is not None:
-            services.payment_allocate(organization=self.organization, actor=self.actor, payment=payment,
-                                      allocations=[(invoice, payment.amount)])
-        self.existing[values["external_id"]] = payment
-        return Outcome.CREATED
+    def write_many(self, rows: list[ParsedRow], progress: Callable[[int], None] | None = None) -> dict[int, Outcome]:
+        """New payments in chunks through payments_record_many (payment_record's rules, each payment
+        applied in file order, written in bulk); repeats and known payments are unchanged."""
+        outcomes: dict[int, Outcome] = {}
+        new = []
+        for row in rows:
+            if row.number in self.repeats or row.values["external_id"] in self.existing:
+                outcomes[row.number] = Outcome.UNCHANGED
+            else:
+                new.append(row)
+        for start in range(0, len(new), WRITE_CHUNK):
+            chunk = new[start:start + WRITE_CHUNK]
+            specs = [{**{k: v for k, v in row.values.items() if k not in ("customer_external_id", "invoice_number")},
+                      "customer": self.customers[row.values["customer_external_id"]],
+                      "invoice": self.invoices.get(row.values.get("invoice_number") or "")} for row in chunk]
+            try:
+                created = services.payments_record_many(organization=self.organization, actor=self.actor, rows=specs)
+            except RowsInvalid as exc:
+                raise RowsInvalid({chunk[index].number: errors for index, errors in exc.rows.items()}) from exc
+            for row, payment in zip(chunk, created, strict=True):
+                self.existing[row.values["external_id"]] = payment
+                outcomes[row.number] = Outcome.CREATED
+            if progress:
+                progress(len(outcomes))
+        if progress and not new:
+            progress(len(outcomes))
+        return {number: outcomes[number] for number in sorted(outcomes)}
 
 
 IMPORTERS: dict[str, type[Importer]] = {

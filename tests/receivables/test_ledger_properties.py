@@ -67,6 +67,22 @@ class LedgerMachine(RuleBasedStateMachine):
         services.payment_record(organization=self.organization, actor=None, customer=self.customers[customer],
                                 received_on=self.today, amount=amount)
 
+    @rule(lines=st.lists(st.tuples(st.integers(0, 2), amounts, st.integers(0, 90)), min_size=1, max_size=4))
+    def issue_invoices_in_bulk(self, lines):
+        rows = []
+        for customer, amount, terms in lines:
+            self.numbers += 1
+            rows.append({"customer": self.customers[customer], "number": f"INV-{self.numbers}",
+                         "issue_date": self.today, "due_date": self.today + dt.timedelta(days=terms),
+                         "net_amount": amount})
+        services.invoices_create_many(organization=self.organization, actor=None, rows=rows)
+
+    @rule(lines=st.lists(st.tuples(st.integers(0, 2), amounts), min_size=1, max_size=4))
+    def receive_payments_in_bulk(self, lines):
+        services.payments_record_many(organization=self.organization, actor=None, rows=[
+            {"customer": self.customers[customer], "received_on": self.today, "amount": amount}
+            for customer, amount in lines])
+
     @precondition(lambda self: selectors.open_invoices(self.organization).exists())
     @rule(data=st.data(), extra=amounts)
     def receive_payment_explicit(self, data, extra):

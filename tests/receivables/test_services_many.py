@@ -6,13 +6,15 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from credit import services as credit_services
 from credit.models import AlertKind, CreditAlert, HoldMode
 from receivables import services
-from receivables.models import Invoice
+from receivables.models import Allocation, Invoice, Payment
 from tenancy.db import objects_insert
 from tenancy.errors import DomainError, ErrorCode, PermissionDenied, RowsInvalid
 from tenancy.models import AuditEntry, WebhookEvent
@@ -187,3 +189,124 @@ def test_objects_insert_stores_json_and_uuids_as_bulk_create_does(organization):
     skip = ("id", "event_id")
     assert _stored(WebhookEvent, [e.pk for e in copied], skip) == _stored(WebhookEvent, [e.pk for e in created], skip)
     assert [WebhookEvent.objects.get(pk=e.pk).event_id for e in copied] == [e.event_id for e in copied]
+
+
+# --- payments_record_many --------------------------------------------------------------------
+
+def _ledger(organization, customers, invoices):
+    """Invoices (customer index, amount, issue day, due day) issued in `organization`."""
+    made = []
+    for n, (who, amount, issue, due) in enumerate(invoices):
+        made.append(services.invoice_create(
+            organization=organization, actor=None, customer=customers[who], number=f"INV-{n}",
+            issue_date=dt.date(2026, 1, 1) + dt.timedelta(days=issue),
+            due_date=dt.date(2026, 1, 1) + dt.timedelta(days=issue + due), net_amount=amount))
+    return made
+
+
+def _outcome(organization):
+    allocations = sorted(Allocation.objects.filter(organization=organization).values_list(
+        "payment__external_id", "invoice__number", "amount", "applied_on"))
+    invoices = sorted(Invoice.objects.filter(organization=organization).values_list(
+        "number", "applied_amount", "status"))
+    payments = sorted(Payment.objects.filter(organization=organization).values_list(
+        "external_id", "amount", "unapplied_amount", "received_on"))
+    return allocations, invoices, payments
+
+
+amounts = st.decimals(min_value=D("0.01"), max_value=D("500"), places=2)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(invoices=st.lists(st.tuples(st.integers(0, 1), amounts, st.integers(0, 60), st.integers(0, 60)),
+                         min_size=1, max_size=8),
+       payments=st.lists(st.tuples(st.integers(0, 1), amounts, st.integers(0, 90), st.none() | st.integers(0, 7)),
+                         min_size=1, max_size=8))
+def test_many_payments_settle_exactly_as_one_after_another(db, invoices, payments):
+    from tests.factories import OrganizationFactory
+
+    results = []
+    for many in (False, True):
+        with transaction.atomic():
+            organization = OrganizationFactory()
+            customers = [CustomerFactory(organization=organization, currency="CNY") for _ in range(2)]
+            made = _ledger(organization, customers, invoices)
+            rows = []
+            for n, (who, amount, day, target) in enumerate(payments):
+                invoice = made[target] if target is not None and target < len(made) else None
+                if invoice is not None:  # an explicit payment goes to an invoice of its own customer, in full
+                    who = customers.index(next(c for c in customers if c.pk == invoice.customer_id))
+                rows.append({"customer": customers[who], "received_on": dt.date(2026, 1, 1) + dt.timedelta(days=day),
+                             "amount": amount, "external_id": f"P-{n}", "invoice": invoice})
+            try:
+                if many:
+                    services.payments_record_many(organization=organization, actor=None, rows=rows)
+                else:
+                    with transaction.atomic():
+                        for row in rows:
+                            invoice = row.pop("invoice")
+                            payment = services.payment_record(organization=organization, actor=None,
+                                                              auto_allocate=invoice is None, **row)
+                            if invoice is not None:
+                                services.payment_allocate(organization=organization, actor=None, payment=payment,
+                                                          allocations=[(invoice, payment.amount)])
+                outcome = _outcome(organization)
+            except DomainError as error:
+                outcome = ("refused", error.code if not isinstance(error, RowsInvalid)
+                           else next(iter(error.rows.values()))[0].code)
+            assert audit_verify(organization).ok
+            results.append(outcome)
+            transaction.set_rollback(True)
+    event("refused" if results[0][0] == "refused" else "written")
+    assert results[1] == results[0]
+
+
+def test_many_payments_refuse_every_bad_row_and_write_nothing(organization, customer, collector):
+    other = CustomerFactory(organization=organization, name="Other")
+    usd = CustomerFactory(organization=organization, name="Dollar", currency="USD")
+    invoice = make_invoice(organization, customer, amount="100.00", number="INV-1")
+    void = make_invoice(organization, customer, amount="50.00", number="INV-V")
+    services.invoice_void(organization=organization, actor=None, invoice=void)
+    rows = [
+        {"customer": customer, "received_on": dt.date(2026, 3, 1), "amount": D("60.00"), "invoice": invoice},
+        {"customer": customer, "received_on": dt.date(2026, 3, 1), "amount": D("60.00"), "invoice": invoice},  # 40 left
+        {"customer": other, "received_on": dt.date(2026, 3, 1), "amount": D("1.00"), "invoice": invoice},
+        {"customer": usd, "received_on": dt.date(2026, 3, 1), "amount": D("1.00"), "currency": "USD",
+         "invoice": make_invoice(organization, customer, amount="5.00", number="INV-2")},
+        {"customer": customer, "received_on": dt.date(2026, 3, 1), "amount": D("1.00"), "invoice": void},
+        {"customer": customer, "received_on": dt.date(2026, 3, 1), "amount": D("0")},
+        {"customer": customer, "received_on": dt.date(2026, 3, 1), "amount": D("1.00"), "method": "barter"},
+    ]
+
+    with pytest.raises(RowsInvalid) as error:
+        services.payments_record_many(organization=organization, actor=collector, rows=rows)
+
+    codes = {index: errors[0].code for index, errors in error.value.rows.items()}
+    assert codes == {1: ErrorCode.OVER_APPLICATION, 2: ErrorCode.CUSTOMER_MISMATCH, 3: ErrorCode.CUSTOMER_MISMATCH,
+                     4: ErrorCode.INVOICE_NOT_OPEN, 5: ErrorCode.INVALID, 6: ErrorCode.INVALID}
+    assert not Payment.objects.filter(organization=organization).exists()
+    assert Invoice.objects.get(pk=invoice.pk).applied_amount == 0
+
+
+def test_many_payments_write_their_audit_and_events(organization, customer, collector):
+    first = make_invoice(organization, customer, amount="100.00", number="INV-1", due_date=dt.date(2026, 2, 1))
+    make_invoice(organization, customer, amount="100.00", number="INV-2", due_date=dt.date(2026, 3, 1))
+    WebhookEvent.objects.all().delete()
+
+    payments = services.payments_record_many(organization=organization, actor=collector, rows=[
+        {"customer": customer, "received_on": dt.date(2026, 3, 5), "amount": D("150.00"), "external_id": "B-1"},
+        {"customer": customer, "received_on": dt.date(2026, 3, 6), "amount": D("80.00"), "external_id": "B-2"},
+    ])
+
+    assert [p.unapplied_amount for p in payments] == [D("0.00"), D("30.00")]
+    assert Invoice.objects.get(pk=first.pk).status == "paid"
+    entries = AuditEntry.objects.filter(organization=organization, action__in=["payment.recorded",
+                                                                               "payment.allocated"])
+    assert sorted(e.action for e in entries) == ["payment.allocated"] * 3 + ["payment.recorded"] * 2
+    balances = [e.after["invoice_balance"] for e in entries.filter(action="payment.allocated").order_by("sequence")]
+    assert balances == ["0.0000", "50.0000", "0.0000"]  # INV-1 paid, INV-2 half, then INV-2 paid
+    assert audit_verify(organization).ok
+    kinds = sorted(WebhookEvent.objects.filter(organization=organization).values_list("type", flat=True))
+    assert kinds == ["invoice.paid", "invoice.paid", "payment.received", "payment.received"]
+    received = WebhookEvent.objects.filter(type="payment.received").order_by("pk").first().payload
+    assert [a["amount"] for a in received["allocations"]] == ["100.0000", "50.0000"]
