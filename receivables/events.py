@@ -64,6 +64,17 @@ def customer_updated(organization: Organization, customer: Customer) -> None:
                payload=_representer("CustomerSerializer").to_representation(customer))
 
 
+def customers_updated(organization: Organization, customers: list[Customer]) -> None:
+    """customer_updated for many customers: one event each, written in bulk."""
+    if not customers:
+        return
+    representer = _representer("CustomerSerializer")
+    rows = (Customer.objects.filter(organization=organization, pk__in=[c.pk for c in customers]).order_by("pk")
+            .values_list(*representer.values_columns, named=True))
+    events_emit(organization=organization, type="customer.updated", payloads=representer.values_rows(list(rows)),
+                json_ready=True)
+
+
 def payment_received(organization: Organization, payment: Payment) -> None:
     event_emit(organization=organization, type="payment.received",
                payload=_representer("PaymentSerializer").to_representation(payment))

@@ -130,19 +130,42 @@ def _apply_to_invoice(invoice: Invoice, amount: Decimal, *, written_off: bool = 
 
 # --- customers -----------------------------------------------------------------------------
 
+def _customer_build(organization: Organization, fields: dict[str, Any]) -> Customer:
+    """customer_create's checks, without touching the database."""
+    unknown = set(fields) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown customer fields: {', '.join(sorted(unknown))}")
+    fields = {"currency": organization.base_currency, "payment_terms_days": organization.default_payment_terms_days,
+              "language": organization.default_language, **fields}
+    fields["currency"] = validate_currency(fields["currency"])
+    customer = Customer(organization=organization, **fields)
+    _full_clean(customer, exclude=["organization"])
+    return customer
+
+
+def _customer_change(customer: Customer, changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Apply customer_update's checked changes to `customer` in memory: (before, changed), empty when
+    nothing changes."""
+    unknown = set(changes) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown customer fields: {', '.join(sorted(unknown))}")
+    if "currency" in changes:
+        changes = {**changes, "currency": validate_currency(changes["currency"])}
+    changed = {k: v for k, v in changes.items() if getattr(customer, k) != v}
+    if not changed:
+        return {}, {}
+    before = _snapshot(customer, changed)
+    for field, value in changed.items():
+        setattr(customer, field, value)
+    _full_clean(customer, exclude=["organization"])
+    return before, changed
+
+
 @transaction.atomic
 def customer_create(*, organization: Organization, actor: Actor, **fields: Any) -> Customer:
     """Create a customer."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    unknown = set(fields) - set(CUSTOMER_FIELDS)
-    if unknown:
-        raise DomainError(f"Unknown customer fields: {', '.join(sorted(unknown))}")
-    fields.setdefault("currency", organization.base_currency)
-    fields["currency"] = validate_currency(fields["currency"])
-    fields.setdefault("payment_terms_days", organization.default_payment_terms_days)
-    fields.setdefault("language", organization.default_language)
-    customer = Customer(organization=organization, **fields)
-    _full_clean(customer, exclude=["organization"])
+    customer = _customer_build(organization, fields)
     _save_unique(customer, what=_("customer"))
     audit_record(organization=organization, actor=actor, action="customer.created", obj=customer,
                  after=_snapshot(customer, CUSTOMER_FIELDS))
@@ -154,18 +177,9 @@ def customer_update(*, organization: Organization, customer: Customer, actor: Ac
     """Change a customer's details."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     _ensure_same_organization(organization, customer)
-    unknown = set(changes) - set(CUSTOMER_FIELDS)
-    if unknown:
-        raise DomainError(f"Unknown customer fields: {', '.join(sorted(unknown))}")
-    if "currency" in changes:
-        changes["currency"] = validate_currency(changes["currency"])
-    changed = {k: v for k, v in changes.items() if getattr(customer, k) != v}
+    before, changed = _customer_change(customer, changes)
     if not changed:
         return customer
-    before = _snapshot(customer, changed)
-    for field, value in changed.items():
-        setattr(customer, field, value)
-    _full_clean(customer, exclude=["organization"])
     _save_unique(customer, what=_("customer"))
     audit_record(organization=organization, actor=actor, action="customer.updated", obj=customer,
                  before=before, after=changed)
@@ -744,7 +758,9 @@ def invoices_create_many(*, organization: Organization, actor: Actor, rows: Sequ
             objects_insert(invoices, batch_size=BULK_BATCH)
     except IntegrityError as exc:
         # The callers check numbers and external ids first; this is a concurrent writer's row.
-        field = "external_id" if "external_id" in str(exc) else "number"
+        field = next((name for name in ("external_id", "number") if f"invoice_{name}_unique" in str(exc)), None)
+        if field is None:
+            raise
         raise DomainError(_("An invoice with this %(field)s was created meanwhile; retry.") % {"field": field},
                           code=ErrorCode.DUPLICATE, field=field) from None
     audit_record_many(organization=organization, actor=actor, action="invoice.created",
@@ -865,7 +881,9 @@ def payments_record_many(*, organization: Organization, actor: Actor, rows: Sequ
     try:
         with transaction.atomic():  # a savepoint, so the duplicate can be reported as a domain error
             objects_insert(payments, batch_size=BULK_BATCH)
-    except IntegrityError:
+    except IntegrityError as exc:
+        if "payment_external_id_unique" not in str(exc):
+            raise
         raise DomainError(_("A payment with this external id was created meanwhile; retry."),
                           code=ErrorCode.DUPLICATE, field="external_id") from None
     allocations, allocation_audit = [], []
@@ -901,3 +919,72 @@ def payments_record_many(*, organization: Organization, actor: Actor, rows: Sequ
                           "invoice.updated")
     events.payments_received(organization, payments)
     return payments
+
+
+@transaction.atomic
+def customers_create_many(*, organization: Organization, actor: Actor,
+                          rows: Sequence[dict[str, Any]]) -> list[Customer]:
+    """customer_create for many customers, all or none (RowsInvalid names every bad row); written,
+    with one audit entry each, in a fixed number of statements."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    customers: list[Customer] = []
+    problems: dict[int, list[DomainError]] = {}
+    for index, row in enumerate(rows):
+        try:
+            customers.append(_customer_build(organization, dict(row)))
+        except DomainError as exc:
+            problems[index] = [exc]
+    if problems:
+        raise RowsInvalid(problems)
+    try:
+        with transaction.atomic():  # a savepoint, so the duplicate can be reported as a domain error
+            objects_insert(customers, batch_size=BULK_BATCH)
+    except IntegrityError as exc:
+        if "customer_external_id_unique" not in str(exc):
+            raise
+        raise DomainError(_("A customer with this external id was created meanwhile; retry."),
+                          code=ErrorCode.DUPLICATE, field="external_id") from None
+    audit_record_many(organization=organization, actor=actor, action="customer.created",
+                      entries=[(c, None, _snapshot(c, CUSTOMER_FIELDS)) for c in customers])
+    return customers
+
+
+@transaction.atomic
+def customers_update_many(*, organization: Organization, actor: Actor,
+                          changes: Sequence[tuple[Customer, dict[str, Any]]]) -> list[Customer]:
+    """customer_update for many customers, all or none (RowsInvalid names every bad row): the changed
+    ones are saved in one UPDATE per batch, each audited, each announced (customer.updated)."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    changed_customers: list[Customer] = []
+    entries = []
+    fields: set[str] = set()
+    problems: dict[int, list[DomainError]] = {}
+    for index, (customer, change) in enumerate(changes):
+        try:
+            _ensure_same_organization(organization, customer)
+            before, changed = _customer_change(customer, dict(change))
+        except DomainError as exc:
+            problems[index] = [exc]
+            continue
+        if changed:
+            changed_customers.append(customer)
+            entries.append((customer, before, changed))
+            fields |= set(changed)
+    if problems:
+        raise RowsInvalid(problems)
+    if not changed_customers:
+        return []
+    now = timezone.now()
+    for customer in changed_customers:
+        customer.updated_at = now
+    try:
+        with transaction.atomic():
+            Customer.objects.bulk_update(changed_customers, sorted(fields | {"updated_at"}), batch_size=BULK_BATCH)
+    except IntegrityError as exc:
+        if "customer_external_id_unique" not in str(exc):
+            raise
+        raise DomainError(_("A customer with this external id already exists."), code=ErrorCode.DUPLICATE,
+                          field="external_id") from None
+    audit_record_many(organization=organization, actor=actor, action="customer.updated", entries=entries)
+    events.customers_updated(organization, changed_customers)
+    return changed_customers

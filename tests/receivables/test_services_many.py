@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from credit import services as credit_services
 from credit.models import AlertKind, CreditAlert, HoldMode
 from receivables import services
-from receivables.models import Allocation, Invoice, Payment
+from receivables.models import Allocation, Customer, Invoice, Payment
 from tenancy.db import objects_insert
 from tenancy.errors import DomainError, ErrorCode, PermissionDenied, RowsInvalid
 from tenancy.models import AuditEntry, WebhookEvent
@@ -310,3 +310,54 @@ def test_many_payments_write_their_audit_and_events(organization, customer, coll
     assert kinds == ["invoice.paid", "invoice.paid", "payment.received", "payment.received"]
     received = WebhookEvent.objects.filter(type="payment.received").order_by("pk").first().payload
     assert [a["amount"] for a in received["allocations"]] == ["100.0000", "50.0000"]
+
+
+# --- customers_create_many / customers_update_many --------------------------------------------
+
+def test_many_customers_are_created_as_one_is(organization, collector):
+    one = services.customer_create(organization=organization, actor=collector, name="深圳前海科技有限公司",
+                                   external_id="K-0", contact_emails=["ap@example.cn"])
+    many = services.customers_create_many(organization=organization, actor=collector, rows=[
+        {"name": "深圳前海科技有限公司", "external_id": f"K-{n}", "contact_emails": ["ap@example.cn"]}
+        for n in range(1, 3)])
+
+    fields = ("name", "currency", "payment_terms_days", "language", "contact_emails", "segment", "status")
+    stored = [Customer.objects.filter(pk=c.pk).values(*fields).get() for c in [one, *many]]
+    assert stored == [stored[0]] * 3
+    entries = AuditEntry.objects.filter(organization=organization, action="customer.created").order_by("sequence")
+    assert [e.after["external_id"] for e in entries] == ["K-0", "K-1", "K-2"]
+    assert audit_verify(organization).ok
+
+
+def test_bad_customer_rows_are_all_named_and_nothing_is_written(organization, collector):
+    with pytest.raises(RowsInvalid) as error:
+        services.customers_create_many(organization=organization, actor=collector, rows=[
+            {"name": "Fine", "external_id": "K-1"}, {"name": "", "external_id": "K-2"},
+            {"name": "Bad currency", "currency": "XYZ"}, {"name": "x" * 201}])
+    assert sorted(error.value.rows) == [1, 2, 3]
+    assert not Customer.objects.filter(organization=organization).exists()
+
+
+def test_many_customer_changes_are_saved_audited_and_announced(organization, customer, collector):
+    other = CustomerFactory(organization=organization, name="Other", payment_terms_days=30)
+    WebhookEvent.objects.all().delete()
+
+    changed = services.customers_update_many(organization=organization, actor=collector, changes=[
+        (customer, {"payment_terms_days": 60}), (other, {"payment_terms_days": 30}),  # no change: left alone
+    ])
+
+    assert changed == [customer]
+    customer.refresh_from_db()
+    assert customer.payment_terms_days == 60
+    entry = AuditEntry.objects.get(organization=organization, action="customer.updated")
+    assert (entry.before, entry.after) == ({"payment_terms_days": 30}, {"payment_terms_days": 60})
+    event = WebhookEvent.objects.get(organization=organization, type="customer.updated")
+    assert event.payload["id"] == customer.pk and event.payload["payment_terms_days"] == 60
+    assert audit_verify(organization).ok
+
+    with pytest.raises(RowsInvalid) as error:
+        services.customers_update_many(organization=organization, actor=collector, changes=[
+            (customer, {"payment_terms_days": 90}), (other, {"segment": "galactic"})])
+    assert list(error.value.rows) == [1]
+    customer.refresh_from_db()
+    assert customer.payment_terms_days == 60
