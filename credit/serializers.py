@@ -97,6 +97,10 @@ class CreditProfileSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Correct the registry data", request_only=True,
+    value={"industry": "Electronic components", "founding_year": 1998, "ownership": "foreign",
+           "is_manufacturer": True})])
 class CreditProfileWriteSerializer(serializers.Serializer):
     uscc = serializers.CharField(max_length=20, required=False, allow_blank=True,
                                  help_text=_("Chinese unified social credit code (18 characters, checked)."))
@@ -117,6 +121,9 @@ class CreditProfileCreateSerializer(CreditProfileWriteSerializer):
     customer = _customer_field()
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Blacklist", request_only=True,
+    value={"blacklisted": True, "reason": "Winding-up petition filed at the Shanghai court, March 2026."})])
 class BlacklistSerializer(serializers.Serializer):
     blacklisted = serializers.BooleanField()
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True,
@@ -185,6 +192,10 @@ class ExternalSignalSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Lawsuit by a supplier", request_only=True,
+    value={"customer": 42, "kind": "litigation", "severity": "high", "observed_on": "2026-03-18",
+           "description": "Sued by a supplier for 2.4 million CNY unpaid (civil case, Shanghai court)."})])
 class ExternalSignalWriteSerializer(serializers.Serializer):
     customer = _customer_field()
     kind = serializers.ChoiceField(choices=SignalKind.choices)
@@ -244,10 +255,16 @@ class LimitRequestWriteSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Approve", request_only=True,
+    value={"comment": "Two years without a late payment; 2025 accounts reviewed."})])
 class LimitApproveSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Reject", request_only=True,
+    value={"reason": "Invoices 60+ days overdue; revisit after the backlog is paid."})])
 class LimitRejectSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 

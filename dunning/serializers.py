@@ -87,6 +87,10 @@ class DisputeOpenSerializer(serializers.Serializer):
                                    help_text="Resolve-by date; default: 14 days from today.")
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Settled with a credit note", request_only=True,
+    value={"resolution": "credit_note", "notes": "Carrier confirmed two pallets short.",
+           "credit_note_number": "CN-2026-0008", "credit_amount": "300.00"})])
 class DisputeResolveSerializer(serializers.Serializer):
     resolution = serializers.ChoiceField(choices=DisputeResolution.choices)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
@@ -116,6 +120,10 @@ class PromiseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Pay two invoices by mid-April", request_only=True,
+    value={"customer": 7, "invoices": [42, 43], "amount": "2500.00", "promised_date": "2026-04-15",
+           "grace_days": 3, "notes": "Finance director Ms. Wang, by phone: paying after their customer's receipt."})])
 class PromiseCreateSerializer(serializers.Serializer):
     customer = ScopedPrimaryKeyRelatedField(Customer)
     invoices = serializers.ListField(child=ScopedPrimaryKeyRelatedField(Invoice), allow_empty=False,

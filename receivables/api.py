@@ -125,9 +125,9 @@ def _by_external_id_schema(serializer):
                          description="Look a record up by the external_id your system gave it. " + ETAG_NOTE)
 
 
-def _bulk_schema(row_serializer, name: str, what: str):
+def _bulk_schema(row_serializer, name: str, what: str, example: OpenApiExample):
     return extend_schema(
-        request=bulk_request_serializer(row_serializer, name), responses=BulkResultSerializer,
+        request=bulk_request_serializer(row_serializer, name), responses=BulkResultSerializer, examples=[example],
         description=f"Upsert up to 10,000 {what} keyed on external_id. The request is validated as a whole: "
                     "either every row is written, or none and the 400 lists every row's problems "
                     "(error.rows). The response gives each row's outcome: created, updated or unchanged.")
@@ -254,7 +254,13 @@ class CustomerViewSet(FileExportMixin, ValuesListModelMixin, LedgerViewSet):
         return file_or_json(request, StatementSerializer(statement_data(statement)).data,
                             statement_table(statement), name)
 
-    @_bulk_schema(CustomerBulkRowSerializer, "CustomerBulkRequest", "customers")
+    @_bulk_schema(CustomerBulkRowSerializer, "CustomerBulkRequest", "customers", OpenApiExample(
+        "A Chinese and a foreign customer", request_only=True, value={"rows": [
+            {"external_id": "C-1001", "name": "上海华东贸易有限公司", "country": "CN", "currency": "CNY",
+             "payment_terms_days": 30, "language": "zh-hans", "contact_emails": ["ap@huadong-trading.cn"]},
+            {"external_id": "C-2001", "name": "Northwind Traders", "legal_name": "Northwind Traders Ltd.",
+             "country": "US", "currency": "USD", "payment_terms_days": 45, "language": "en",
+             "contact_emails": ["ap@northwind.example"], "segment": "strategic"}]}))
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         return self.bulk_response("customers")
@@ -328,7 +334,14 @@ class InvoiceViewSet(ValuesListModelMixin, LedgerViewSet):
         rows = invoice_ledger(self.organization, self.get_object()).select_related("invoice")
         return Response(AllocationSerializer(rows, many=True).data)
 
-    @_bulk_schema(InvoiceBulkRowSerializer, "InvoiceBulkRequest", "invoices")
+    @_bulk_schema(InvoiceBulkRowSerializer, "InvoiceBulkRequest", "invoices", OpenApiExample(
+        "Invoices in CNY and USD", request_only=True, value={"rows": [
+            {"external_id": "SAP-90000042", "number": "INV-2026-0042", "customer_external_id": "C-1001",
+             "issue_date": "2026-03-01", "due_date": "2026-03-31", "currency": "CNY", "net_amount": "1000.00",
+             "tax_amount": "130.00", "po_reference": "PO-7781"},
+            {"external_id": "SAP-90000044", "number": "INV-2026-0044", "customer_external_id": "C-2001",
+             "customer_name": "Northwind Traders", "issue_date": "2026-03-02", "due_date": "2026-04-16",
+             "currency": "USD", "total_amount": "2500.00", "description": "Sample batch, 500 units"}]}))
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         return self.bulk_response("invoices")
@@ -393,7 +406,13 @@ class PaymentViewSet(ValuesListModelMixin, LedgerViewSet):
                                   allocations=_allocation_pairs(fields.get("allocations")))
         return self.respond_with_etag(self.get_object())
 
-    @_bulk_schema(PaymentBulkRowSerializer, "PaymentBulkRequest", "payments")
+    @_bulk_schema(PaymentBulkRowSerializer, "PaymentBulkRequest", "payments", OpenApiExample(
+        "A bank statement's receipts", request_only=True, value={"rows": [
+            {"external_id": "BANK-2026-03-15-001", "customer_external_id": "C-1001", "received_on": "2026-03-15",
+             "amount": "1130.00", "currency": "CNY", "method": "bank_transfer", "reference": "ICBC 0031",
+             "invoice_number": "INV-2026-0031"},
+            {"external_id": "BANK-2026-03-16-002", "customer_external_id": "C-2001", "received_on": "2026-03-16",
+             "amount": "2500.00", "currency": "USD", "method": "bank_transfer", "reference": "HSBC 7781"}]}))
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         return self.bulk_response("payments")

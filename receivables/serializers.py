@@ -150,6 +150,11 @@ class StrictUpdateSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Chinese customer", request_only=True,
+    value={"external_id": "C-1002", "name": "深圳前海精密电子有限公司", "legal_name": "深圳前海精密电子有限公司",
+           "registration_number": "91440300708461136T", "country": "CN", "currency": "CNY", "payment_terms_days": 60,
+           "language": "zh-hans", "contact_emails": ["ar@qianhai-precision.cn"], "segment": "key_account"})])
 class CustomerWriteSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
     name = serializers.CharField(max_length=200)
@@ -165,6 +170,9 @@ class CustomerWriteSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=CustomerStatus.choices, required=False)
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Longer terms, another contact", request_only=True,
+    value={"payment_terms_days": 45, "contact_emails": ["ap@huadong-trading.cn", "finance@huadong-trading.cn"]})])
 class CustomerUpdateSerializer(StrictUpdateSerializer, CustomerWriteSerializer):
     """A customer PATCH: the same fields, all optional (partial), anything else refused."""
 
@@ -252,6 +260,8 @@ class InvoiceCreateSerializer(serializers.Serializer):
         return _customer_resolve(attrs)
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Move the due date", request_only=True, value={"due_date": "2026-04-30", "po_reference": "PO-7781-A"})])
 class InvoiceUpdateSerializer(StrictUpdateSerializer):
     external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
     issue_date = serializers.DateField(required=False)
@@ -262,11 +272,18 @@ class InvoiceUpdateSerializer(StrictUpdateSerializer):
     po_reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Issued in error", request_only=True,
+    value={"voided_on": "2026-03-05", "reason": "Issued to the wrong customer; replaced by INV-2026-0044."})])
 class InvoiceVoidSerializer(serializers.Serializer):
     voided_on = serializers.DateField(required=False, allow_null=True, help_text="Default: today.")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Small balance left", request_only=True,
+    value={"amount": "130.00", "reason": "Tax difference left after settlement; not worth collecting.",
+           "written_off_on": "2026-03-31"})])
 class InvoiceWriteOffSerializer(serializers.Serializer):
     amount = AmountField(required=False, allow_null=True, help_text="Default: the whole balance.")
     reason = serializers.CharField(max_length=300)
@@ -303,6 +320,8 @@ class AllocationInputSerializer(serializers.Serializer):
     amount = AmountField()
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Apply to one invoice", request_only=True, value={"allocations": [{"invoice": 42, "amount": "226.00"}]})])
 class AllocateSerializer(serializers.Serializer):
     allocations = AllocationInputSerializer(
         many=True, required=False, allow_null=True, max_length=1000,
@@ -410,6 +429,11 @@ class CreditNoteSerializer(serializers.ModelSerializer):
         } for row in rows]
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Credit for a price adjustment", request_only=True,
+    value={"customer_external_id": "C-1001", "number": "CN-2026-0006", "external_id": "SAP-CN-7000006",
+           "issued_on": "2026-03-20", "amount": "226.00", "currency": "CNY",
+           "reason": "Price adjustment, order 7781", "invoice": 42})])
 class CreditNoteCreateSerializer(serializers.Serializer):
     customer = ScopedPrimaryKeyRelatedField(Customer, required=False)
     customer_external_id = ScopedSlugRelatedField(Customer, required=False)
@@ -451,6 +475,10 @@ class WriteOffSerializer(serializers.ModelSerializer):
         } for row in rows]
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Customer insolvent", request_only=True,
+    value={"invoice": 43, "reason": "Customer insolvent (court case 2026-17); no dividend expected.",
+           "written_off_on": "2026-03-31"})])
 class WriteOffCreateSerializer(InvoiceWriteOffSerializer):
     invoice = ScopedPrimaryKeyRelatedField(Invoice)
 
