@@ -31,6 +31,9 @@ from .models import (
     StepDecision,
 )
 
+# The latest score of the examples' customer (C-1001, id 7), as a summary.
+SCORE_SUMMARY_EXAMPLE = {"id": 88, "score": "72.7", "grade": "B", "provisional": False, "as_of": "2026-03-31"}
+
 SIGNED = {"min_value": None}  # figures that can be negative (losses, negative equity)
 SCORE_DIGITS = {"max_digits": 4, "decimal_places": 1}
 
@@ -59,6 +62,36 @@ class FactorSerializer(serializers.Serializer):
     missing = serializers.BooleanField(help_text=_("No data: the factor scored half its weight."))
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Grade B, all factors known", response_only=True, value={
+    "id": 88, "customer": 7, "as_of": "2026-03-31", "created_at": "2026-03-31T04:00:00Z", "score": "72.7",
+    "score_low": "72.7", "score_high": "72.7", "grade": "B", "provisional": False,
+    "factors": [
+        {"key": "payment_days_late", "value": "6.2 d", "points": "13.4", "max_points": 15, "missing": False},
+        {"key": "payment_on_time", "value": "78.0%", "points": "7.8", "max_points": 10, "missing": False},
+        {"key": "payment_worst_delay", "value": "34 d", "points": "3.6", "max_points": 5, "missing": False},
+        {"key": "payment_trend", "value": "-1.5 d", "points": "4.1", "max_points": 5, "missing": False},
+        {"key": "financial_strength", "value": "Z'' 3.58 (safe, 2025)", "points": "21.9", "max_points": 25,
+         "missing": False},
+        {"key": "exposure", "value": "95.0%", "points": "5.4", "max_points": 15, "missing": False},
+        {"key": "company_age", "value": "22 y", "points": "7.0", "max_points": 7, "missing": False},
+        {"key": "company_size", "value": "50.0 M", "points": "4.5", "max_points": 8, "missing": False},
+        {"key": "external_signals", "value": "1", "points": "5.0", "max_points": 10, "missing": False}],
+    "inputs": {
+        "as_of": "2026-03-31",
+        "payment": {"invoices": 24, "avg_days_late": "6.2", "on_time_share": "0.78", "worst_delay": 34,
+                    "trend": "-1.5"},
+        "financials": {"year": 2025, "model": "z2", "revenue": "50000000.0000", "ebit": "4000000.0000",
+                       "working_capital": "8000000.0000", "retained_earnings": "9000000.0000",
+                       "total_assets": "40000000.0000", "total_liabilities": "22000000.0000",
+                       "equity": "18000000.0000", "market_value_equity": None},
+        "exposure": "475000.00", "limit": "500000.0000", "founding_year": 2004,
+        "signals": [{"kind": "litigation", "severity": "high", "observed_on": "2026-03-18"}]},
+    "weights": {"payment_days_late": 15, "payment_on_time": 10, "payment_worst_delay": 5, "payment_trend": 5,
+                "financial_strength": 25, "exposure": 15, "company_age": 7, "company_size": 8,
+                "external_signals": 10},
+    "bands": {"A": 80, "B": 65, "C": 50, "D": 35},
+    "model_version": "2026.1", "recommended_limit": "500000.0000", "recommended_terms_days": 30,
+    "recommended_conditions": "Open account; monthly exposure check."})])
 class CreditScoreSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
     score = serializers.DecimalField(**SCORE_DIGITS, read_only=True)
@@ -82,6 +115,12 @@ class CreditScoreSerializer(serializers.ModelSerializer):
 # --- credit files ----------------------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Chinese customer's credit file", response_only=True, value={
+    "id": 3, "customer": 7, "customer_name": "上海华东贸易有限公司", "uscc": "91440300708461136T", "registry_id": "",
+    "founding_year": 2004, "industry": "Wholesale of textiles", "country": "CN", "ownership": "private",
+    "is_manufacturer": False, "credit_limit": "500000.0000", "payment_terms_days": 30, "conditions": "",
+    "blacklisted": False, "blacklist_reason": "", "blacklisted_on": None, "next_review_on": "2026-06-30",
+    "latest_score": SCORE_SUMMARY_EXAMPLE, "updated_at": "2026-03-31T04:00:00Z"})])
 class CreditProfileSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
@@ -133,6 +172,12 @@ class BlacklistSerializer(serializers.Serializer):
 # --- financial statements --------------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[OpenApiExample("2025 accounts", response_only=True, value={
+    "id": 4, "customer": 7, "year": 2025, "revenue": "50000000.0000", "ebit": "4000000.0000",
+    "net_income": "3000000.0000", "current_assets": "20000000.0000", "current_liabilities": "12000000.0000",
+    "total_assets": "40000000.0000", "total_liabilities": "22000000.0000", "retained_earnings": "9000000.0000",
+    "equity": "18000000.0000", "working_capital": "8000000.0000", "market_value_equity": None,
+    "created_at": "2026-03-18T07:20:00Z"})])
 class FinancialStatementSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="profile.customer_id", read_only=True)
     revenue = AmountField(read_only=True)
@@ -181,6 +226,10 @@ class FinancialStatementWriteSerializer(serializers.Serializer):
 # --- external signals ------------------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Lawsuit by a supplier", response_only=True, value={
+    "id": 15, "customer": 7, "kind": "litigation", "severity": "high", "observed_on": "2026-03-18",
+    "description": "Sued by a supplier for 2.4 million CNY unpaid (civil case, Shanghai court).", "source": "api",
+    "created_at": "2026-03-18T07:25:00Z"})])
 class ExternalSignalSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="profile.customer_id", read_only=True)
     kind = serializers.ChoiceField(choices=SignalKind.choices, read_only=True)
@@ -220,6 +269,17 @@ class ApprovalStepSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Waiting for the admin", response_only=True, value={
+    "id": 9, "customer": 7, "requested_limit": "800000.0000", "requested_terms_days": 60,
+    "previous_limit": "500000.0000", "reason": "Annual contract renewed, volume up 40%.", "status": "pending",
+    "levels_required": ["credit_manager", "admin"], "next_level": "admin",
+    "steps": [{"level": "credit_manager", "decision": "approved", "actor": "li.na",
+               "comment": "Two years without a late payment; 2025 accounts reviewed.",
+               "score_snapshot": {"score_id": 88, "score": "72.7", "grade": "B", "provisional": False,
+                                  "as_of": "2026-03-31"},
+               "created_at": "2026-03-31T06:12:00Z"}],
+    "score": SCORE_SUMMARY_EXAMPLE, "rejection_reason": "", "created_at": "2026-03-31T04:00:00Z",
+    "decided_at": None})])
 class LimitRequestSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
     requested_limit = AmountField(read_only=True)
@@ -272,6 +332,12 @@ class LimitRejectSerializer(serializers.Serializer):
 # --- alerts ----------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[OpenApiExample("New external signal", response_only=True, value={
+    "id": 21, "customer": 7, "customer_name": "上海华东贸易有限公司", "kind": "new_signal",
+    "message": "New high external signal for 上海华东贸易有限公司: litigation, Sued by a supplier for 2.4 million CNY "
+               "unpaid (civil case, Shanghai court).",
+    "data": {"kind": "litigation", "severity": "high", "signal_id": 15}, "created_at": "2026-03-18T07:25:00Z",
+    "digested_at": None})])
 class CreditAlertSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)

@@ -55,6 +55,11 @@ class RateField(serializers.DecimalField):
 # --- disputes --------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Two pallets short", response_only=True, value={
+    "id": 14, "invoice": 42, "invoice_number": "INV-2026-0042", "customer": 7, "amount": "300.0000",
+    "currency": "CNY", "reason": "quantity", "description": "Two pallets short.", "status": "open", "resolution": "",
+    "resolution_notes": "", "owner": 3, "opened_on": "2026-03-18", "due_on": "2026-03-31", "resolved_on": None,
+    "source": "api", "created_at": "2026-03-18T01:45:00Z", "updated_at": "2026-03-18T01:45:00Z"})])
 class DisputeSerializer(serializers.ModelSerializer):
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
     customer = serializers.IntegerField(source="customer_id", read_only=True)
@@ -103,6 +108,12 @@ class DisputeResolveSerializer(serializers.Serializer):
 # --- promises --------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Open promise", response_only=True, value={
+    "id": 23, "customer": 7, "invoices": [42, 43], "amount": "2500.0000", "currency": "CNY",
+    "promised_date": "2026-04-15", "grace_days": 3, "pause_until": "2026-04-18", "made_on": "2026-03-31",
+    "status": "open", "settled_on": None, "paid_amount": "0.0000",
+    "notes": "Finance director Ms. Wang, by phone: paying after their customer's receipt.", "source": "api",
+    "created_at": "2026-03-31T04:00:00Z"})])
 class PromiseSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
     invoices = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -146,6 +157,13 @@ class InstallmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Two installments in USD", response_only=True, value={
+    "id": 6, "customer": 8, "invoices": [31], "currency": "USD", "covered_amount": "2450.0000",
+    "interest_rate": "6.0000", "interest_amount": "18.3800", "total_amount": "2468.3800", "start_date": "2026-03-31",
+    "grace_days": 3, "status": "active", "ended_on": None, "notes": "Agreed with Northwind's controller by email.",
+    "installments": [{"sequence": 1, "due_date": "2026-04-30", "amount": "1234.1900"},
+                     {"sequence": 2, "due_date": "2026-05-31", "amount": "1234.1900"}],
+    "created_at": "2026-03-31T04:00:00Z"})])
 class PaymentPlanSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
     invoices = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -206,6 +224,17 @@ class NoticeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Courtesy reminder in Chinese", response_only=True, value={
+    "id": 45, "customer": 7, "run_date": "2026-03-24", "language": "zh-hans", "to": ["ap@huadong-trading.cn"],
+    "subject": "Acme Trading：发票即将到期提醒",
+    "body_text": "上海华东贸易有限公司：\n\n温馨提示：以下发票即将到期。如已安排付款，谢谢，请忽略本邮件。\n\n"
+                 "发票号  到期日  逾期天数  应付金额\nINV-2026-0042  2026-03-31  -7  1,130.00 CNY\n\n此致\nAcme Trading\n",
+    "content_hash": "5f5537c9d922fa9a6a5c9466e6a66aa7a733c1dd941bff68384a0b0dd578f46b", "has_letter": False,
+    "letter_hash": "", "status": "sent", "attempts": 1, "created_at": "2026-03-24T01:00:00Z",
+    "sent_at": "2026-03-24T01:00:07Z",
+    "notices": [{"id": 67, "invoice": 42, "invoice_number": "INV-2026-0042", "step_days": -7, "channel": "email",
+                 "days_overdue": -7, "amount_due": "1130.0000", "fee_amount": "0.0000", "interest_amount": "0.0000",
+                 "currency": "CNY", "created_at": "2026-03-24T01:00:00Z"}]})])
 class DunningMessageSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
     run_date = serializers.DateField(source="run.run_date", read_only=True)

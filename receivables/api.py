@@ -125,9 +125,19 @@ def _by_external_id_schema(serializer):
                          description="Look a record up by the external_id your system gave it. " + ETAG_NOTE)
 
 
-def _bulk_schema(row_serializer, name: str, what: str, example: OpenApiExample):
+def _bulk_result_example(*rows: tuple[str, int, str]) -> OpenApiExample:
+    """The response to the request example: each row's outcome (view examples replace the serializer's)."""
+    outcomes = [outcome for _external_id, _id, outcome in rows]
+    return OpenApiExample("Outcome per row", response_only=True, value={
+        **{outcome: outcomes.count(outcome) for outcome in ("created", "updated", "unchanged")},
+        "rows": [{"index": index, "external_id": external_id, "id": pk, "outcome": outcome}
+                 for index, (external_id, pk, outcome) in enumerate(rows)]})
+
+
+def _bulk_schema(row_serializer, name: str, what: str, example: OpenApiExample, result: OpenApiExample):
     return extend_schema(
-        request=bulk_request_serializer(row_serializer, name), responses=BulkResultSerializer, examples=[example],
+        request=bulk_request_serializer(row_serializer, name), responses=BulkResultSerializer,
+        examples=[example, result],
         description=f"Upsert up to 10,000 {what} keyed on external_id. The request is validated as a whole: "
                     "either every row is written, or none and the 400 lists every row's problems "
                     "(error.rows). The response gives each row's outcome: created, updated or unchanged.")
@@ -260,7 +270,8 @@ class CustomerViewSet(FileExportMixin, ValuesListModelMixin, LedgerViewSet):
              "payment_terms_days": 30, "language": "zh-hans", "contact_emails": ["ap@huadong-trading.cn"]},
             {"external_id": "C-2001", "name": "Northwind Traders", "legal_name": "Northwind Traders Ltd.",
              "country": "US", "currency": "USD", "payment_terms_days": 45, "language": "en",
-             "contact_emails": ["ap@northwind.example"], "segment": "strategic"}]}))
+             "contact_emails": ["ap@northwind.example"], "segment": "strategic"}]}),
+        _bulk_result_example(("C-1001", 7, "unchanged"), ("C-2001", 8, "updated")))
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         return self.bulk_response("customers")
@@ -341,7 +352,8 @@ class InvoiceViewSet(ValuesListModelMixin, LedgerViewSet):
              "tax_amount": "130.00", "po_reference": "PO-7781"},
             {"external_id": "SAP-90000044", "number": "INV-2026-0044", "customer_external_id": "C-2001",
              "customer_name": "Northwind Traders", "issue_date": "2026-03-02", "due_date": "2026-04-16",
-             "currency": "USD", "total_amount": "2500.00", "description": "Sample batch, 500 units"}]}))
+             "currency": "USD", "total_amount": "2500.00", "description": "Sample batch, 500 units"}]}),
+        _bulk_result_example(("SAP-90000042", 42, "created"), ("SAP-90000044", 44, "created")))
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         return self.bulk_response("invoices")
@@ -412,7 +424,8 @@ class PaymentViewSet(ValuesListModelMixin, LedgerViewSet):
              "amount": "1130.00", "currency": "CNY", "method": "bank_transfer", "reference": "ICBC 0031",
              "invoice_number": "INV-2026-0031"},
             {"external_id": "BANK-2026-03-16-002", "customer_external_id": "C-2001", "received_on": "2026-03-16",
-             "amount": "2500.00", "currency": "USD", "method": "bank_transfer", "reference": "HSBC 7781"}]}))
+             "amount": "2500.00", "currency": "USD", "method": "bank_transfer", "reference": "HSBC 7781"}]}),
+        _bulk_result_example(("BANK-2026-03-15-001", 57, "created"), ("BANK-2026-03-16-002", 58, "created")))
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         return self.bulk_response("payments")

@@ -101,6 +101,18 @@ def _customer_resolve(attrs: dict) -> dict:
 # --- customers -------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[
+    OpenApiExample("Chinese customer", response_only=True, value={
+        "id": 7, "external_id": "C-1001", "name": "上海华东贸易有限公司", "legal_name": "上海华东贸易有限公司",
+        "registration_number": "91310115MA1K4LXXXB", "country": "CN", "currency": "CNY", "payment_terms_days": 30,
+        "language": "zh-hans", "contact_emails": ["ap@huadong-trading.cn"], "segment": "key_account", "status": "active",
+        "created_at": "2025-11-04T02:30:00Z", "updated_at": "2026-03-31T04:00:00Z"}),
+    OpenApiExample("Foreign customer", response_only=True, value={
+        "id": 8, "external_id": "C-2001", "name": "Northwind Traders", "legal_name": "Northwind Traders Ltd.",
+        "registration_number": "", "country": "US", "currency": "USD", "payment_terms_days": 45, "language": "en",
+        "contact_emails": ["ap@northwind.example"], "segment": "strategic", "status": "active",
+        "created_at": "2025-12-01T09:12:44Z", "updated_at": "2026-03-16T07:05:10Z"}),
+])
 class CustomerSerializer(serializers.ModelSerializer):
     currency = currency_field()
     language = serializers.ChoiceField(choices=Language.choices)
@@ -179,8 +191,18 @@ class CustomerUpdateSerializer(StrictUpdateSerializer, CustomerWriteSerializer):
 
 # --- invoices --------------------------------------------------------------------------------
 
+# A new invoice as the API returns it (also the data of its invoice.created event).
+NEW_INVOICE_EXAMPLE = {
+    "id": 42, "external_id": "SAP-90000042", "number": "INV-2026-0042", "customer": 7, "customer_external_id": "C-1001",
+    "issue_date": "2026-03-01", "due_date": "2026-03-31", "currency": "CNY", "net_amount": "1000.0000",
+    "tax_amount": "130.0000", "total_amount": "1130.0000", "applied_amount": "0.0000", "written_off_amount": "0.0000",
+    "balance": "1130.0000", "status": "open", "voided_on": None, "description": "", "po_reference": "PO-7781",
+    "created_at": "2026-03-01T02:15:00Z", "updated_at": "2026-03-01T02:15:00Z"}
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Partly paid invoice", response_only=True, value={
+    **NEW_INVOICE_EXAMPLE, "applied_amount": "500.0000", "balance": "630.0000", "status": "partially_paid",
+    "updated_at": "2026-03-15T06:40:12Z"})])
 class InvoiceSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True, allow_null=True)
@@ -224,6 +246,8 @@ class InvoiceSerializer(serializers.ModelSerializer):
         } for row in rows]
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Invoice created", response_only=True,
+                                                   value={**NEW_INVOICE_EXAMPLE, "warnings": []})])
 class InvoiceCreatedSerializer(InvoiceSerializer):
     warnings = serializers.ListField(
         child=serializers.CharField(), read_only=True,
@@ -290,6 +314,9 @@ class InvoiceWriteOffSerializer(serializers.Serializer):
     written_off_on = serializers.DateField(required=False, allow_null=True, help_text="Default: today.")
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Paid by bank transfer", response_only=True, value={
+    "id": 311, "kind": "payment", "invoice": 42, "invoice_number": "INV-2026-0042", "payment": 57, "credit_note": None,
+    "write_off": None, "amount": "500.0000", "currency": "CNY", "applied_on": "2026-03-15"})])
 class AllocationSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=AllocationKind.choices, read_only=True)
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
@@ -331,6 +358,13 @@ class AllocateSerializer(serializers.Serializer):
 # --- payments --------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Payment applied to an invoice", response_only=True, value={
+    "id": 57, "external_id": "BANK-2026-03-15-001", "customer": 7, "customer_external_id": "C-1001",
+    "received_on": "2026-03-15", "amount": "1130.0000", "unapplied_amount": "630.0000", "currency": "CNY",
+    "method": "bank_transfer", "reference": "ICBC 0042", "allocations": [
+        {"id": 311, "kind": "payment", "invoice": 42, "invoice_number": "INV-2026-0042", "payment": 57,
+         "credit_note": None, "write_off": None, "amount": "500.0000", "currency": "CNY", "applied_on": "2026-03-15"}],
+    "created_at": "2026-03-15T06:40:12Z", "updated_at": "2026-03-15T06:40:12Z"})])
 class PaymentSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True, allow_null=True)
@@ -402,6 +436,10 @@ class PaymentCreateSerializer(serializers.Serializer):
 # --- credit notes and write-offs -------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Price adjustment credit", response_only=True, value={
+    "id": 12, "external_id": "SAP-CN-7000006", "number": "CN-2026-0006", "customer": 7, "issued_on": "2026-03-20",
+    "amount": "226.0000", "unapplied_amount": "0.0000", "currency": "CNY", "reason": "Price adjustment, order 7781",
+    "created_at": "2026-03-20T03:05:00Z", "updated_at": "2026-03-20T03:05:00Z"})])
 class CreditNoteSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
     amount = AmountField(read_only=True)
@@ -450,6 +488,10 @@ class CreditNoteCreateSerializer(serializers.Serializer):
         return _customer_resolve(attrs)
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Bank charges written off", response_only=True, value={
+    "id": 5, "invoice": 31, "invoice_number": "INV-2026-0012", "written_off_on": "2026-03-20", "amount": "50.0000",
+    "currency": "USD", "reason": "Bank charges deducted by the payer's bank", "created_at": "2026-03-20T08:30:00Z",
+    "updated_at": "2026-03-20T08:30:00Z"})])
 class WriteOffSerializer(serializers.ModelSerializer):
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
     amount = AmountField(read_only=True)
@@ -595,6 +637,21 @@ class AgingRowSerializer(serializers.Serializer):
     overdue = AmountField()
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Aging in CNY", response_only=True, value={
+    "as_of": "2026-03-31", "currency": "CNY",
+    "buckets": [{"key": "current", "label": "Current"}, {"key": "d1_30", "label": "1-30"},
+                {"key": "d31_60", "label": "31-60"}, {"key": "d61_90", "label": "61-90"},
+                {"key": "d90_plus", "label": "90+"}],
+    "rows": [
+        {"customer_id": 8, "customer_name": "Northwind Traders", "invoice_count": 1,
+         "amounts": {"current": "0.0000", "d1_30": "17395.0000", "d31_60": "0.0000", "d61_90": "0.0000",
+                     "d90_plus": "0.0000"}, "total": "17395.0000", "overdue": "17395.0000"},
+        {"customer_id": 7, "customer_name": "上海华东贸易有限公司", "invoice_count": 2,
+         "amounts": {"current": "1130.0000", "d1_30": "0.0000", "d31_60": "870.0000", "d61_90": "0.0000",
+                     "d90_plus": "0.0000"}, "total": "2000.0000", "overdue": "870.0000"}],
+    "totals": {"current": "1130.0000", "d1_30": "17395.0000", "d31_60": "870.0000", "d61_90": "0.0000",
+               "d90_plus": "0.0000"},
+    "total": "19395.0000", "overdue": "18265.0000"})])
 class AgingReportSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     currency = currency_field()
@@ -613,6 +670,15 @@ class DsoPointSerializer(serializers.Serializer):
     countback = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Last three months", response_only=True, value={
+    "as_of": "2026-03-31", "currency": "CNY", "period_days": 90, "standard": "48.6", "countback": "52.0",
+    "receivables": "412850.0000", "sales": "764500.0000", "trend": [
+        {"period_end": "2026-01-31", "receivables": "398200.0000", "sales": "251300.0000", "standard": "49.1",
+         "countback": "49.0"},
+        {"period_end": "2026-02-28", "receivables": "405120.0000", "sales": "238700.0000", "standard": "47.5",
+         "countback": "53.0"},
+        {"period_end": "2026-03-31", "receivables": "412850.0000", "sales": "274500.0000", "standard": "46.6",
+         "countback": "52.0"}]})])
 class DsoReportSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     currency = currency_field()
@@ -644,6 +710,15 @@ class StatementCurrencySerializer(serializers.Serializer):
     lines = StatementLineSerializer(many=True)
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Open items in CNY", response_only=True, value={
+    "customer": 7, "customer_name": "上海华东贸易有限公司", "as_of": "2026-03-31", "currencies": [{
+        "currency": "CNY", "balance": "2000.0000", "unapplied": "0.0000", "lines": [
+            {"invoice_id": 39, "number": "INV-2026-0032", "issue_date": "2026-01-02", "due_date": "2026-02-01",
+             "currency": "CNY", "total": "1370.0000", "balance": "870.0000", "running_balance": "870.0000",
+             "days_overdue": 58},
+            {"invoice_id": 42, "number": "INV-2026-0042", "issue_date": "2026-03-01", "due_date": "2026-03-31",
+             "currency": "CNY", "total": "1130.0000", "balance": "1130.0000", "running_balance": "2000.0000",
+             "days_overdue": 0}]}]})])
 class StatementSerializer(serializers.Serializer):
     customer = serializers.IntegerField()
     customer_name = serializers.CharField()
@@ -651,6 +726,9 @@ class StatementSerializer(serializers.Serializer):
     currencies = StatementCurrencySerializer(many=True)
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Invoice created", response_only=True, value={
+    "id": "0b502599-2745-408a-ab88-2fd8b614900f", "type": "invoice.created", "created_at": "2026-03-01T02:15:00Z",
+    "data": NEW_INVOICE_EXAMPLE})])
 class EventSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="event_id", read_only=True, help_text="Deduplicate on this.")
     data = serializers.JSONField(source="payload", read_only=True)

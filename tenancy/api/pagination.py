@@ -24,6 +24,9 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+# The cursor after a row updated 2026-03-31T04:00:00Z with id 42, in the default order (documentation).
+EXAMPLE_CURSOR = "WyJ1cGRhdGVkX2F0IiwiMjAyNi0wMy0zMVQwNDowMDowMCswMDowMCIsNDJd"
+
 
 def _encode(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
@@ -105,10 +108,10 @@ class KeysetPagination(BasePagination):
             "type": "object",
             "required": ["next_cursor", "next", "results"],
             "properties": {
-                "next_cursor": {"type": "string", "nullable": True,
+                "next_cursor": {"type": "string", "nullable": True, "example": EXAMPLE_CURSOR,
                                 "description": "Pass as `cursor` for the next page; null on the last page."},
                 "next": {"type": "string", "format": "uri", "nullable": True,
-                         "example": "https://inflow.example.com/api/v1/invoices/?cursor=WyJ1cGRhdGVkX2F0Ii"},
+                         "example": f"https://inflow.example.com/api/v1/invoices/?cursor={EXAMPLE_CURSOR}"},
                 "results": schema,
             },
         }

@@ -12,10 +12,11 @@ import time_machine
 from rest_framework.test import APIClient
 
 from credit import services as credit_services
-from credit.models import CreditProfile
+from credit.models import CreditAlert, CreditProfile
 from dunning import services as dunning_services
-from dunning.models import Source
+from dunning.models import DunningMessage, Source
 from receivables import services
+from tenancy.api.pagination import EXAMPLE_CURSOR
 from tests.api.conftest import key_client
 from tests.factories import PASSWORD, CustomerFactory, make_invoice, make_payment
 
@@ -71,9 +72,6 @@ def test_request_examples_are_request_only(schema):
                     assert json.dumps(example["value"], sort_keys=True) not in request_values, (method, path, status)
 
 
-@pytest.mark.xfail(strict=True, reason="Success (2xx) responses have no examples yet (errors all do, see "
-                   "test_schema.py); paginated ones also need an `example` on next_cursor in "
-                   "tenancy/api/pagination.py, or drf-spectacular warns. Remove this mark once they exist.")
 def test_every_response_has_an_example(schema):
     missing = []
     for path, method, operation in _operations(schema):
@@ -111,8 +109,8 @@ def world(organization, credit_manager):
         payment = make_payment(organization, huadong, amount="2000.00", received_on=dt.date(2026, 3, 10),
                                external_id="BANK-2026-03-10-007", auto_allocate=False)
         credit_note = services.credit_note_create(organization=organization, actor=None, customer=huadong,
-                                                  number="CN-2026-0005", issued_on=dt.date(2026, 3, 20),
-                                                  amount=Decimal("226.00"))
+                                                  number="CN-2026-0005", external_id="SAP-CN-7000005",
+                                                  issued_on=dt.date(2026, 3, 20), amount=Decimal("226.00"))
         dispute = dunning_services.dispute_open(organization=organization, actor=None, source=Source.API,
                                                 invoice=inv42, reason="quantity", amount=Decimal("300.00"),
                                                 description="Two pallets short.")
@@ -191,8 +189,8 @@ def _with_ids(value, world, customer):
     return result
 
 
-@pytest.mark.parametrize(("method", "path"), EXAMPLE_OPERATIONS)
-def test_request_example_is_accepted(schema, world, organization, method, path):
+def _send_examples(schema, world, organization, method, path) -> list[tuple[str, dict, object]]:
+    """Every request example of the operation, sent as written (ids made the world's): (name, body, response)."""
     examples = {name: value for (m, p, name), value in _request_examples(schema).items() if (m, p) == (method, path)}
     assert examples, (method, path)
     target = TARGETS.get((method, path))
@@ -202,6 +200,7 @@ def test_request_example_is_accepted(schema, world, organization, method, path):
     else:
         client = key_client(organization)
     customer = world["foreign"] if (method, path) in FOREIGN_CUSTOMER else world["customer"]
+    sent = []
     for name, value in examples.items():
         body = _with_ids(value, world, customer)
         url = path
@@ -216,6 +215,13 @@ def test_request_example_is_accepted(schema, world, organization, method, path):
             headers["HTTP_IF_MATCH"] = read.headers["ETag"]
         with time_machine.travel(NOW, tick=False):
             response = getattr(client, method.lower())(url, body, format="json", **headers)
+        sent.append((name, body, response))
+    return sent
+
+
+@pytest.mark.parametrize(("method", "path"), EXAMPLE_OPERATIONS)
+def test_request_example_is_accepted(schema, world, organization, method, path):
+    for name, body, response in _send_examples(schema, world, organization, method, path):
         assert 200 <= response.status_code < 300, (method, path, name, response.status_code, response.content[:500])
         if method == "PATCH":  # a correction comes back as sent
             returned = response.json()
@@ -227,3 +233,160 @@ def _same(returned, sent) -> bool:
     if isinstance(sent, str) and isinstance(returned, str) and sent.replace(".", "").isdigit():
         return Decimal(returned) == Decimal(sent)
     return returned == sent
+
+
+# --- every success response example, against a real response ----------------------------------
+
+
+def _response_examples(operation, status: int) -> dict[str, object]:
+    body = operation["responses"].get(str(status), {}).get("content", {}).get("application/json", {})
+    return {name: example["value"] for name, example in body.get("examples", {}).items()}
+
+
+def _key_drift(example, real, where: str = "$") -> list[str]:
+    """Where the example's keys differ from the real response's: objects key by key, lists by their
+    first item (values are not compared; a null or empty real value has no keys to compare)."""
+    if real is None or real == [] or real == {}:
+        return []
+    if isinstance(example, dict) != isinstance(real, dict) or isinstance(example, list) != isinstance(real, list):
+        return [f"{where}: example {type(example).__name__}, response {type(real).__name__}"]
+    if isinstance(example, list):
+        return _key_drift(example[0], real[0], f"{where}[0]") if example else [f"{where}: example list is empty"]
+    if not isinstance(example, dict):
+        return []
+    problems = []
+    if set(example) != set(real):
+        problems.append(f"{where}: example lacks {sorted(set(real) - set(example))}, "
+                        f"has extra {sorted(set(example) - set(real))}")
+    for key in sorted(set(example) & set(real)):
+        problems += _key_drift(example[key], real[key], f"{where}.{key}")
+    return problems
+
+
+def _assert_matches_examples(schema, method: str, path: str, response) -> None:
+    examples = _response_examples(schema["paths"][path][method.lower()], response.status_code)
+    assert examples, (method, path, response.status_code, "no response example")
+    real = response.json()
+    for name, example in examples.items():
+        assert _key_drift(example, real) == [], (method, path, response.status_code, name)
+
+
+# Writes that answer 201 Created (every other write answers 200).
+CREATED = {
+    ("POST", "/api/v1/credit-financials/"), ("POST", "/api/v1/credit-limit-requests/"), ("POST", "/api/v1/credit-notes/"),
+    ("POST", "/api/v1/credit-signals/"), ("POST", "/api/v1/customers/"), ("POST", "/api/v1/disputes/"),
+    ("POST", "/api/v1/invoices/"), ("POST", "/api/v1/invoices/{id}/write-off/"), ("POST", "/api/v1/payment-plans/"),
+    ("POST", "/api/v1/payments/"), ("POST", "/api/v1/promises/"), ("POST", "/api/v1/write-offs/"),
+}
+# Success responses no request example reaches: a new credit file (the world's customer has one) and a score.
+OTHER_WRITES = [("POST", "/api/v1/credit-profiles/", 201), ("POST", "/api/v1/credit-profiles/{id}/score/", 201)]
+
+
+@pytest.fixture
+def full_world(world, organization):
+    """The world, plus what only reads show: a USD rate for the reports, the payment applied to invoice 43, a dunning message, a
+    financial statement, a litigation signal and its alert, a score, a promise and a payment plan."""
+    customer, invoices = world["customer"], world["invoices"]
+    with time_machine.travel(NOW, tick=False):
+        services.fx_rate_set(organization=organization, actor=None, currency="USD", rate_date=dt.date(2025, 1, 1),
+                             rate=Decimal("7.1000"))
+        dunning_services.dunning_run(organization=organization, actor=None)
+        services.payment_allocate(organization=organization, actor=None, payment=world["payment"],
+                                  allocations=[(invoices[43], Decimal("500.00"))])
+        statement = credit_services.financial_statement_set(
+            organization=organization, actor=None, customer=customer, year=2025,
+            **{name: Decimal(value) for name, value in FIGURES_2025.items()})
+        signal = credit_services.signal_record(organization=organization, actor=None, customer=customer,
+                                               kind="litigation", severity="high", observed_on=dt.date(2026, 3, 18),
+                                               description="Sued by a supplier for 2.4 million CNY unpaid.")
+        score = credit_services.customer_score(organization=organization, customer=customer)
+        promise = dunning_services.promise_create(organization=organization, actor=None, customer=customer,
+                                                  invoices=[invoices[43]], amount=Decimal("870.00"),
+                                                  promised_date=dt.date(2026, 4, 15))
+        usd = world["write_off"].invoice
+        plan = dunning_services.payment_plan_create(
+            organization=organization, actor=None, customer=world["foreign"], invoices=[usd],
+            installments=[(dt.date(2026, 4, 30), Decimal("1225.00")), (dt.date(2026, 5, 31), Decimal("1225.00"))])
+    return {**world, "financials": statement, "signal": signal, "score": score, "promise": promise, "plan": plan,
+            "alert": CreditAlert.objects.get(organization=organization, customer=customer, kind="new_signal"),
+            "message": DunningMessage.objects.get(organization=organization, customer=customer)}
+
+
+FIGURES_2025 = {"revenue": "50000000", "ebit": "4000000", "net_income": "3000000", "current_assets": "20000000",
+                "current_liabilities": "12000000", "total_assets": "40000000", "total_liabilities": "22000000",
+                "retained_earnings": "9000000", "equity": "18000000"}
+
+# path -> the full world row its {id} or {external_id} names (an int: that example invoice), or None.
+READS = {
+    "/api/v1/credit-alerts/": None, "/api/v1/credit-alerts/{id}/": "alert",
+    "/api/v1/credit-financials/": None, "/api/v1/credit-financials/{id}/": "financials",
+    "/api/v1/credit-limit-requests/": None, "/api/v1/credit-limit-requests/{id}/": "limit_request",
+    "/api/v1/credit-notes/": None, "/api/v1/credit-notes/{id}/": "credit_note",
+    "/api/v1/credit-notes/by-external-id/{external_id}/": "credit_note",
+    "/api/v1/credit-profiles/": None, "/api/v1/credit-profiles/{id}/": "profile",
+    "/api/v1/credit-scores/": None, "/api/v1/credit-scores/{id}/": "score",
+    "/api/v1/credit-signals/": None, "/api/v1/credit-signals/{id}/": "signal",
+    "/api/v1/customers/": None, "/api/v1/customers/{id}/": "customer", "/api/v1/customers/{id}/statement/": "customer",
+    "/api/v1/customers/by-external-id/{external_id}/": "customer",
+    "/api/v1/disputes/": None, "/api/v1/disputes/{id}/": "dispute",
+    "/api/v1/dunning-messages/": None, "/api/v1/dunning-messages/{id}/": "message",
+    "/api/v1/events/": None,
+    "/api/v1/invoices/": None, "/api/v1/invoices/{id}/": 42, "/api/v1/invoices/{id}/allocations/": 43,
+    "/api/v1/invoices/by-external-id/{external_id}/": 42,
+    "/api/v1/payment-plans/": None, "/api/v1/payment-plans/{id}/": "plan",
+    "/api/v1/payments/": None, "/api/v1/payments/{id}/": "payment",
+    "/api/v1/payments/by-external-id/{external_id}/": "payment",
+    "/api/v1/promises/": None, "/api/v1/promises/{id}/": "promise",
+    "/api/v1/reports/aging/": None, "/api/v1/reports/dso/": None,
+    "/api/v1/write-offs/": None, "/api/v1/write-offs/{id}/": "write_off",
+}
+
+
+def test_the_response_example_list_is_complete(schema):
+    # Every success response with an example is checked below, against a response of the same status.
+    documented = {(method.upper(), path, status) for path, method, operation in _operations(schema)
+                  for status in operation["responses"] if status.startswith("2")
+                  and "application/json" in operation["responses"][status].get("content", {})}
+    checked = ({("GET", path, "200") for path in READS}
+               | {(method, path, "201" if (method, path) in CREATED else "200") for method, path in EXAMPLE_OPERATIONS}
+               | {(method, path, str(status)) for method, path, status in OTHER_WRITES})
+    assert sorted(checked) == sorted(documented)
+
+
+@pytest.mark.parametrize("path", list(READS))
+def test_read_response_matches_its_example(schema, full_world, organization, path):
+    target = READS[path]
+    row = full_world["invoices"][target] if isinstance(target, int) else full_world.get(target)
+    url = path.replace("{id}", str(getattr(row, "pk", ""))).replace("{external_id}", str(getattr(row, "external_id", "")))
+    with time_machine.travel(NOW, tick=False):
+        response = key_client(organization).get(url, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200, (url, response.content[:300])
+    if path.endswith("/") and target is None and "results" in response.json():
+        assert response.json()["results"], (path, "an empty page checks nothing")
+    _assert_matches_examples(schema, "GET", path, response)
+
+
+@pytest.mark.parametrize(("method", "path"), EXAMPLE_OPERATIONS)
+def test_write_response_matches_its_example(schema, world, organization, method, path):
+    for _name, _body, response in _send_examples(schema, world, organization, method, path):
+        assert response.status_code == (201 if (method, path) in CREATED else 200), response.content[:300]
+        _assert_matches_examples(schema, method, path, response)
+
+
+def test_new_credit_file_and_score_match_their_examples(schema, world, organization):
+    client = key_client(organization)
+    with time_machine.travel(NOW, tick=False):
+        created = client.post("/api/v1/credit-profiles/", {"customer": world["foreign"].pk, "country": "US"},
+                              format="json")
+        scored = client.post(f"/api/v1/credit-profiles/{world['profile'].pk}/score/")
+    assert (created.status_code, scored.status_code) == (201, 201), (created.content[:300], scored.content[:300])
+    _assert_matches_examples(schema, "POST", "/api/v1/credit-profiles/", created)
+    _assert_matches_examples(schema, "POST", "/api/v1/credit-profiles/{id}/score/", scored)
+
+
+def test_the_documented_cursor_is_one_the_api_accepts(organization, world):
+    # The page examples' next_cursor is a cursor of the default order: pasted into a real call, it is
+    # not refused as invalid (400).
+    response = key_client(organization).get(f"/api/v1/invoices/?cursor={EXAMPLE_CURSOR}")
+    assert response.status_code == 200, response.content[:300]
+    assert set(response.json()) == {"next_cursor", "next", "results"}
