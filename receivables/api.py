@@ -309,6 +309,9 @@ class InvoiceViewSet(ValuesListModelMixin, LedgerViewSet):
 
     @transaction.atomic
     def partial_update(self, request, pk=None):
+        if isinstance(request.data, dict):
+            services.invoice_update_lock(organization=self.organization, invoice_id=self.kwargs["pk"],
+                                         changes=request.data)
         invoice = self.locked_object()  # first: another organization's row is a 404 whatever the body
         changes = _validated(InvoiceUpdateSerializer, self, request.data)
         self.if_match_locked(invoice)

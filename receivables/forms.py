@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django import forms
@@ -211,3 +212,75 @@ class FxRateForm(forms.Form):
     rate_date = forms.DateField(label=_("From date"), widget=DateInput())
     rate = forms.DecimalField(label=_("Rate"), max_digits=20, decimal_places=10, min_value=Decimal("0"),
                               help_text=_("Units of the base currency for one unit of this currency."))
+
+
+class EditVersionForm(forms.Form):
+    """An edit form that remembers which version of the row the user opened (its `updated_at`), so
+    a save over someone else's change is refused instead of silently overwriting it."""
+
+    STALE_MESSAGE = _("This record was changed by someone else since you opened it; review and save again.")
+
+    updated_at = forms.CharField(widget=forms.HiddenInput, required=False)
+    edit_fields: tuple[str, ...] = ()
+
+    @classmethod
+    def for_object(cls, obj, data=None):
+        initial = {name: getattr(obj, name) for name in cls.edit_fields}
+        initial["external_id"] = obj.external_id or ""
+        initial["updated_at"] = obj.updated_at.isoformat()
+        return cls(data=data, initial=initial)
+
+    def clean_updated_at(self):
+        try:
+            return dt.datetime.fromisoformat(self.cleaned_data["updated_at"])
+        except ValueError:
+            return None
+
+    def clean_external_id(self) -> str | None:
+        return self.cleaned_data["external_id"].strip() or None
+
+    def clean(self):
+        data = super().clean()
+        if "updated_at" in data and data["updated_at"] is None:
+            raise forms.ValidationError(_("This form is incomplete; open the edit page again."))
+        return data
+
+    def disable(self) -> None:
+        for name in self.edit_fields:
+            self.fields[name].disabled = True
+
+    def is_stale(self, current) -> bool:
+        """True when the row changed since the user opened the form."""
+        return self.cleaned_data["updated_at"] != current.updated_at
+
+    def changes(self, current) -> dict:
+        """The fields whose value differs from the row as it is now (only those go to the service)."""
+        return {name: self.cleaned_data[name] for name in self.edit_fields
+                if self.cleaned_data[name] != getattr(current, name)}
+
+
+class InvoiceUpdateForm(EditVersionForm):
+    """Correct an invoice: the fields `services.invoice_update` accepts."""
+
+    edit_fields = ("issue_date", "due_date", "net_amount", "tax_amount", "description", "po_reference",
+                   "external_id")
+
+    issue_date = forms.DateField(label=_("Issue date"), widget=DateInput())
+    due_date = forms.DateField(label=_("Due date"), widget=DateInput())
+    net_amount = AmountField(_("Net amount"))
+    tax_amount = AmountField(_("Tax amount"))
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    po_reference = forms.CharField(label=_("PO reference"), max_length=100, required=False)
+    external_id = forms.CharField(label=_("External id"), max_length=100, required=False)
+
+
+class PaymentUpdateForm(EditVersionForm):
+    """Correct a payment: the fields `services.payment_update` accepts."""
+
+    edit_fields = ("received_on", "amount", "method", "reference", "external_id")
+
+    received_on = forms.DateField(label=_("Received on"), widget=DateInput())
+    amount = AmountField(_("Amount"))
+    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+    external_id = forms.CharField(label=_("External id"), max_length=100, required=False)

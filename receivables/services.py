@@ -232,29 +232,28 @@ def invoice_create(
     return invoice
 
 
-@transaction.atomic
-def invoice_update(*, organization: Organization, invoice: Invoice, actor: Actor, **changes: Any) -> Invoice:
-    """Correct an invoice's dates, amounts or references; amounts never below what is applied."""
-    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _ensure_same_organization(organization, invoice)
-    _editable_check(changes, INVOICE_EDITABLE_FIELDS, _("invoice"))
-    if "issue_date" in changes:
-        # A new issue date may re-date the payments' allocations (below): lock those payments first, as
-        # every service locks a payment before its invoices, so this cannot deadlock with an allocation.
-        list(Payment.objects.select_for_update(of=("self",)).filter(
-            organization=organization, pk__in=Allocation.objects.filter(
-                organization=organization, invoice_id=invoice.pk, payment__isnull=False).values("payment_id"),
-        ).order_by("pk").values_list("pk", flat=True))
-    invoice = _lock_invoices(organization, [invoice.pk])[invoice.pk]
+def _payments_lock_for_redate(organization: Organization, invoice_ids: Iterable[int]) -> None:
+    """A new issue date may re-date the payments' allocations: lock those payments first, as every
+    service locks a payment before its invoices, so this cannot deadlock with an allocation."""
+    list(Payment.objects.select_for_update(of=("self",)).filter(
+        organization=organization, pk__in=Allocation.objects.filter(
+            organization=organization, invoice_id__in=list(invoice_ids), payment__isnull=False).values("payment_id"),
+    ).order_by("pk").values_list("pk", flat=True))
+
+
+def _invoice_change(invoice: Invoice, changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """invoice_update's checks, applied to the locked `invoice` in memory: (before, changed), empty
+    when nothing changes. Amounts never below what is applied; due date never before issue date."""
     if invoice.voided_on is not None:
         raise DomainError(_("A void invoice cannot be changed."), code=ErrorCode.INVOICE_NOT_OPEN)
+    changes = dict(changes)
     if "net_amount" in changes:
         changes["net_amount"] = parse_amount(changes["net_amount"], field="net_amount")
     if "tax_amount" in changes:
         changes["tax_amount"] = parse_amount(changes["tax_amount"], field="tax_amount", allow_zero=True)
     changed = {k: v for k, v in changes.items() if getattr(invoice, k) != v}
     if not changed:
-        return invoice
+        return {}, {}
     before = _snapshot(invoice, changed)
     for field, value in changed.items():
         setattr(invoice, field, value)
@@ -270,38 +269,66 @@ def invoice_update(*, organization: Organization, invoice: Invoice, actor: Actor
         raise DomainError(_("The due date cannot be before the issue date."), field="due_date")
     invoice.status = _invoice_status(invoice)
     _full_clean(invoice, exclude=["organization", "customer"])
+    return before, changed
+
+
+def _invoice_redate(organization: Organization, invoice: Invoice, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """After a new issue date: what settled the invoice is dated max(source date, issue date), as
+    _allocate and invoice_write_off date it; re-date it (recorded in before/after), so reports as of a
+    past date follow the corrected issue date. Its payments must be locked already."""
+    allocations = list(invoice.allocations.filter(organization=organization)
+                       .select_related("payment", "credit_note", "write_off").order_by("pk"))
+    moved, write_offs, payment_ids = [], [], set()
+    for allocation in allocations:
+        source_date = (allocation.payment.received_on if allocation.payment_id
+                       else allocation.credit_note.issued_on if allocation.credit_note_id
+                       else allocation.write_off.written_off_on)
+        applied_on = max(source_date, invoice.issue_date)
+        if allocation.applied_on != applied_on:
+            before.setdefault("allocations_applied_on", {})[str(allocation.pk)] = allocation.applied_on
+            after.setdefault("allocations_applied_on", {})[str(allocation.pk)] = applied_on
+            allocation.applied_on = applied_on
+            moved.append(allocation)
+            if allocation.payment_id:
+                payment_ids.add(allocation.payment_id)
+        if allocation.write_off_id and allocation.write_off.written_off_on != applied_on:
+            # A write-off is dated as its allocation is (never before the issue date).
+            write_off = allocation.write_off
+            before.setdefault("write_offs_written_off_on", {})[str(write_off.pk)] = write_off.written_off_on
+            after.setdefault("write_offs_written_off_on", {})[str(write_off.pk)] = applied_on
+            write_off.written_off_on = applied_on
+            write_offs.append(write_off)
+    Allocation.objects.bulk_update(moved, ["applied_on"])
+    for write_off in write_offs:
+        write_off.save(update_fields=["written_off_on", "updated_at"])
+    # A payment shows its allocations' dates: touch it (locked by the caller) so an `updated_since` sync re-reads it.
+    Payment.objects.filter(organization=organization, pk__in=payment_ids).update(updated_at=timezone.now())
+
+
+def invoice_update_lock(*, organization: Organization, invoice_id: int, changes: dict[str, Any]) -> None:
+    """For a caller that locks the invoice itself before invoice_update (to compare its version):
+    call this first, inside the same transaction, so the locks are taken in the ledger's order
+    (an issue-date change locks the invoice's payments, and payments come before invoices)."""
+    if "issue_date" in changes:
+        _payments_lock_for_redate(organization, [invoice_id])
+
+
+@transaction.atomic
+def invoice_update(*, organization: Organization, invoice: Invoice, actor: Actor, **changes: Any) -> Invoice:
+    """Correct an invoice's dates, amounts or references; amounts never below what is applied."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    _ensure_same_organization(organization, invoice)
+    _editable_check(changes, INVOICE_EDITABLE_FIELDS, _("invoice"))
+    if "issue_date" in changes:
+        _payments_lock_for_redate(organization, [invoice.pk])
+    invoice = _lock_invoices(organization, [invoice.pk])[invoice.pk]
+    before, changed = _invoice_change(invoice, changes)
+    if not changed:
+        return invoice
     _save_unique(invoice, what=_("invoice"))
     after = dict(changed)
     if "issue_date" in changed:
-        # What settled the invoice is dated max(source date, issue date), as _allocate and invoice_write_off date
-        # it: re-date it, so reports as of a past date follow the corrected issue date.
-        allocations = list(invoice.allocations.filter(organization=organization)
-                           .select_related("payment", "credit_note", "write_off").order_by("pk"))
-        moved, write_offs, payment_ids = [], [], set()
-        for allocation in allocations:
-            source_date = (allocation.payment.received_on if allocation.payment_id
-                           else allocation.credit_note.issued_on if allocation.credit_note_id
-                           else allocation.write_off.written_off_on)
-            applied_on = max(source_date, invoice.issue_date)
-            if allocation.applied_on != applied_on:
-                before.setdefault("allocations_applied_on", {})[str(allocation.pk)] = allocation.applied_on
-                after.setdefault("allocations_applied_on", {})[str(allocation.pk)] = applied_on
-                allocation.applied_on = applied_on
-                moved.append(allocation)
-                if allocation.payment_id:
-                    payment_ids.add(allocation.payment_id)
-            if allocation.write_off_id and allocation.write_off.written_off_on != applied_on:
-                # A write-off is dated as its allocation is (never before the issue date).
-                write_off = allocation.write_off
-                before.setdefault("write_offs_written_off_on", {})[str(write_off.pk)] = write_off.written_off_on
-                after.setdefault("write_offs_written_off_on", {})[str(write_off.pk)] = applied_on
-                write_off.written_off_on = applied_on
-                write_offs.append(write_off)
-        Allocation.objects.bulk_update(moved, ["applied_on"])
-        for write_off in write_offs:
-            write_off.save(update_fields=["written_off_on", "updated_at"])
-        # A payment shows its allocations' dates: touch it (locked above) so an `updated_since` sync re-reads it.
-        Payment.objects.filter(organization=organization, pk__in=payment_ids).update(updated_at=timezone.now())
+        _invoice_redate(organization, invoice, before, after)
     audit_record(organization=organization, actor=actor, action="invoice.updated", obj=invoice,
                  before=before, after=after)
     events.invoice_event(organization, invoice, "invoice.updated")
@@ -988,3 +1015,56 @@ def customers_update_many(*, organization: Organization, actor: Actor,
     audit_record_many(organization=organization, actor=actor, action="customer.updated", entries=entries)
     events.customers_updated(organization, changed_customers)
     return changed_customers
+
+
+@transaction.atomic
+def invoices_update_many(*, organization: Organization, actor: Actor,
+                         changes: Sequence[tuple[Invoice, dict[str, Any]]]) -> list[Invoice]:
+    """invoice_update for many invoices, all or none (RowsInvalid names every bad row). The invoices
+    are locked once; the changed ones are saved in one UPDATE per batch, each audited and announced
+    (invoice.updated); a new issue date re-dates that invoice's allocations as invoice_update does."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    problems: dict[int, list[DomainError]] = {}
+    for index, (invoice, change) in enumerate(changes):
+        try:
+            _ensure_same_organization(organization, invoice)
+            _editable_check(change, INVOICE_EDITABLE_FIELDS, _("invoice"))
+        except DomainError as exc:
+            problems[index] = [exc]
+    if problems:
+        raise RowsInvalid(problems)
+    _payments_lock_for_redate(organization, [invoice.pk for invoice, change in changes if "issue_date" in change])
+    locked = _lock_invoices(organization, [invoice.pk for invoice, _change in changes])
+    updated, entries, fields = [], [], set()
+    for index, (invoice, change) in enumerate(changes):
+        current = locked[invoice.pk]
+        try:
+            before, changed = _invoice_change(current, change)
+        except DomainError as exc:
+            problems[index] = [exc]
+            continue
+        if changed:
+            updated.append(current)
+            entries.append((current, before, dict(changed)))
+            fields |= set(changed) | {"total_amount", "status"}
+    if problems:
+        raise RowsInvalid(problems)
+    if not updated:
+        return []
+    now = timezone.now()
+    for invoice in updated:
+        invoice.updated_at = now
+    try:
+        with transaction.atomic():
+            Invoice.objects.bulk_update(updated, sorted(fields | {"updated_at"}), batch_size=BULK_BATCH)
+    except IntegrityError as exc:
+        if "invoice_external_id_unique" not in str(exc):
+            raise
+        raise DomainError(_("An invoice with this external id already exists."), code=ErrorCode.DUPLICATE,
+                          field="external_id") from None
+    for invoice, before, after in entries:
+        if "issue_date" in after:
+            _invoice_redate(organization, invoice, before, after)
+    audit_record_many(organization=organization, actor=actor, action="invoice.updated", entries=entries)
+    events.invoices_event(organization, updated, "invoice.updated")
+    return updated

@@ -1,9 +1,10 @@
-"""One importer per kind: database-aware checks over the whole file, then one upsert per row.
+"""One importer per kind: database-aware checks over the whole file, then the upsert of every row.
 
 `check` runs before anything is written and reports every problem it can see (unknown
-customers, numbers taken by another invoice, payments that would over-apply...). `write`
-upserts one row by external id through the ledger's services, so each row gets the same
-rules and audit entries as a change made in the UI or the API."""
+customers, numbers taken by another invoice, payments that would over-apply...). `write_many`
+upserts the rows by external id through the ledger's many-at-once services
+(`*_create_many`, `*_update_many`, `payments_record_many`), which apply the same rules and
+audit entries as a change made one at a time in the UI or the API."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from receivables import services
 from receivables.models import Customer, ImportKind, Invoice, Payment
-from tenancy.errors import DomainError, RowsInvalid
+from tenancy.errors import RowsInvalid
 from tenancy.models import Organization
 from tenancy.money import ZERO, quantize
 from tenancy.services import Actor
@@ -78,26 +79,11 @@ class Importer:
     def check(self, rows: list[ParsedRow]) -> list[RowError]:
         raise NotImplementedError
 
-    def write(self, row: ParsedRow) -> Outcome:
-        raise NotImplementedError
-
     def write_many(self, rows: list[ParsedRow], progress: Callable[[int], None] | None = None) -> dict[int, Outcome]:
-        """Write checked rows in order: {row number: outcome}. A refused row raises RowsInvalid
-        keyed by row number (the caller's transaction then writes nothing)."""
-        outcomes = {}
-        for done, row in enumerate(rows, start=1):
-            outcomes[row.number] = self._write_one(row)
-            if progress:
-                progress(done)
-        return outcomes
-
-    def _write_one(self, row: ParsedRow) -> Outcome:
-        try:
-            return self.write(row)
-        except RowsInvalid:
-            raise
-        except DomainError as exc:
-            raise RowsInvalid({row.number: [exc]}) from exc
+        """Write checked rows: {row number: outcome}, in a fixed number of statements per chunk of
+        rows. A refused row raises RowsInvalid keyed by row number (the caller's transaction then
+        writes nothing)."""
+        raise NotImplementedError
 
     def _customers(self, keys: Iterable[str]) -> dict[str, Customer]:
         return _lookup(Customer.objects.filter(organization=self.organization), "external_id", keys)
@@ -265,13 +251,27 @@ class InvoiceImporter(Importer):
         invoices_create_many (the same rules, written in bulk)."""
         outcomes: dict[int, Outcome] = {}
         new: list[ParsedRow] = []
-        done = 0
+        changed: list[tuple[ParsedRow, Invoice, dict[str, Any]]] = []
         for row in rows:
-            if row.number in self.repeats or row.values["external_id"] in self.existing:
-                outcomes[row.number] = self._write_one(row)
-                done += 1
-            else:
+            invoice = self.existing.get(row.values["external_id"])
+            if row.number in self.repeats:
+                outcomes[row.number] = Outcome.UNCHANGED
+            elif invoice is None:
                 new.append(row)
+            elif changes := _changes(invoice, row.values, INVOICE_UPDATE_FIELDS):
+                changed.append((row, invoice, changes))
+            else:
+                outcomes[row.number] = Outcome.UNCHANGED
+        for start in range(0, len(changed), WRITE_CHUNK):
+            chunk = changed[start:start + WRITE_CHUNK]
+            try:
+                services.invoices_update_many(organization=self.organization, actor=self.actor,
+                                              changes=[(invoice, changes) for _row, invoice, changes in chunk])
+            except RowsInvalid as exc:
+                raise RowsInvalid({chunk[index][0].number: errors for index, errors in exc.rows.items()}) from exc
+            for item in chunk:
+                outcomes[item[0].number] = Outcome.UPDATED
+        done = len(outcomes)
         if progress and done:
             progress(done)
         for start in range(0, len(new), WRITE_CHUNK):
@@ -294,22 +294,6 @@ class InvoiceImporter(Importer):
     @staticmethod
     def _create_fields(values: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in values.items() if k not in ("customer_external_id", "customer_name")}
-
-    def write(self, row: ParsedRow) -> Outcome:
-        if row.number in self.repeats:
-            return Outcome.UNCHANGED
-        values = row.values
-        invoice = self.existing.get(values["external_id"])
-        if invoice is None:
-            self.existing[values["external_id"]] = services.invoice_create(
-                organization=self.organization, actor=self.actor, customer=self._customer(values),
-                **self._create_fields(values))
-            return Outcome.CREATED
-        changes = _changes(invoice, values, INVOICE_UPDATE_FIELDS)
-        if not changes:
-            return Outcome.UNCHANGED
-        services.invoice_update(organization=self.organization, invoice=invoice, actor=self.actor, **changes)
-        return Outcome.UPDATED
 
 
 # --- payments ------------------------------------------------------------------------------

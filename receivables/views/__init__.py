@@ -8,13 +8,14 @@ from .invoices import (
     invoice_credit_note,
     invoice_detail,
     invoice_list,
+    invoice_update,
     invoice_void,
     invoice_write_off,
 )
-from .payments import payment_allocate, payment_detail, payment_list, payment_record
+from .payments import payment_allocate, payment_detail, payment_list, payment_record, payment_update
 
 __all__ = [
     "customer_create", "customer_detail", "customer_list", "customer_update", "dashboard", "fx_rate_list",
-    "invoice_create", "invoice_credit_note", "invoice_detail", "invoice_list", "invoice_void",
-    "invoice_write_off", "payment_allocate", "payment_detail", "payment_list", "payment_record",
+    "invoice_create", "invoice_credit_note", "invoice_detail", "invoice_list", "invoice_update", "invoice_void",
+    "invoice_write_off", "payment_allocate", "payment_detail", "payment_list", "payment_record", "payment_update",
 ]

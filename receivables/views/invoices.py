@@ -1,8 +1,9 @@
-"""Invoice pages: filtered list, detail with its ledger and actions, create."""
+"""Invoice pages: filtered list, detail with its ledger and actions, create, edit."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +17,15 @@ from tenancy.models import Role
 from tenancy.views import organization_required, paginate, role_at_least
 
 from .. import selectors, services
-from ..forms import CreditNoteApplyForm, InvoiceCreateForm, InvoiceFilterForm, InvoiceVoidForm, InvoiceWriteOffForm
+from ..forms import (
+    CreditNoteApplyForm,
+    EditVersionForm,
+    InvoiceCreateForm,
+    InvoiceFilterForm,
+    InvoiceUpdateForm,
+    InvoiceVoidForm,
+    InvoiceWriteOffForm,
+)
 from ..models import Invoice
 
 
@@ -66,12 +75,17 @@ def _detail(request: HttpRequest, invoice: Invoice, **forms) -> HttpResponse:
         "show_credit": credit_form.is_bound or (open_balance and role_at_least(request, Role.COLLECTOR)),
         "show_write_off": write_off_form.is_bound or (open_balance and role_at_least(request, Role.CREDIT_MANAGER)),
         "show_void": void_form.is_bound or (invoice.voided_on is None and role_at_least(request, Role.COLLECTOR)),
+        "show_edit": invoice.voided_on is None and role_at_least(request, Role.COLLECTOR),
     }
     return render(request, "receivables/invoice_detail.html", context)
 
 
 def _invoice(request: HttpRequest, pk: int) -> Invoice:
     return get_object_or_404(Invoice.objects.select_related("customer"), organization=request.organization, pk=pk)
+
+
+def _invoice_locked(request: HttpRequest, pk: int) -> Invoice:
+    return get_object_or_404(Invoice.objects.select_for_update(of=("self",)), organization=request.organization, pk=pk)
 
 
 @organization_required
@@ -156,3 +170,43 @@ def invoice_create(request: HttpRequest) -> HttpResponse:
                 messages.warning(request, invoice.credit_warning)
             return redirect("invoice_detail", pk=invoice.pk)
     return render(request, "receivables/invoice_form.html", {"form": form})
+
+
+def _invoice_edit_form(invoice: Invoice, data=None) -> InvoiceUpdateForm:
+    form = InvoiceUpdateForm.for_object(invoice, data)
+    if invoice.voided_on is not None:
+        form.disable()  # shown read-only with the reason; a POST still goes to the service, which refuses it
+    return form
+
+
+@organization_required
+def invoice_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct an invoice (dates, amounts, references) through `services.invoice_update`.
+
+    The form carries the `updated_at` the user opened; a save over a change made meanwhile is refused
+    and the form shows the current values instead."""
+    invoice = _invoice(request, pk)
+    form = _invoice_edit_form(invoice, request.POST if request.method == "POST" else None)
+    stale = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                # Compare under the row lock, as the API's If-Match does, so two saves cannot both win.
+                services.invoice_update_lock(organization=request.organization, invoice_id=pk,
+                                             changes=form.changes(_invoice(request, pk)))
+                current = _invoice_locked(request, pk)
+                stale = form.is_stale(current)
+                if not stale:
+                    invoice = services.invoice_update(organization=request.organization, invoice=current,
+                                                      actor=request.user, **form.changes(current))
+        except DomainError as exc:
+            form_error_from_domain(form, exc)
+        else:
+            if not stale:
+                messages.success(request, _("Invoice %(number)s saved.") % {"number": invoice.number})
+                return redirect("invoice_detail", pk=invoice.pk)
+            invoice = _invoice(request, pk)  # show what is there now; the user reviews it and saves again
+            form = _invoice_edit_form(invoice)
+    return render(request, "receivables/invoice_edit.html", {
+        "form": form, "invoice": invoice, "stale_message": EditVersionForm.STALE_MESSAGE if stale else None,
+    })

@@ -1,8 +1,9 @@
-"""Payment pages: list, record (auto-allocate or leave unapplied), detail with allocation."""
+"""Payment pages: list, record (auto-allocate or leave unapplied), detail with allocation, edit."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +17,7 @@ from tenancy.models import Role
 from tenancy.views import organization_required, paginate, role_at_least
 
 from .. import selectors, services
-from ..forms import PaymentAllocateForm, PaymentRecordForm
+from ..forms import EditVersionForm, PaymentAllocateForm, PaymentRecordForm, PaymentUpdateForm
 from ..models import Allocation, Customer, Payment
 
 
@@ -62,6 +63,10 @@ def _payment(request: HttpRequest, pk: int) -> Payment:
     return get_object_or_404(Payment.objects.select_related("customer"), organization=request.organization, pk=pk)
 
 
+def _payment_locked(request: HttpRequest, pk: int) -> Payment:
+    return get_object_or_404(Payment.objects.select_for_update(of=("self",)), organization=request.organization, pk=pk)
+
+
 def _open_invoices_for(request: HttpRequest, payment: Payment):
     return (selectors.open_invoices(request.organization)
             .filter(customer_id=payment.customer_id, currency=payment.currency)
@@ -76,6 +81,7 @@ def _detail(request: HttpRequest, payment: Payment, form: PaymentAllocateForm | 
         .select_related("invoice").order_by("applied_on", "pk"),
         "allocate_form": form or PaymentAllocateForm(_open_invoices_for(request, payment)),
         "can_allocate": role_at_least(request, Role.COLLECTOR) and payment.unapplied_amount > 0,
+        "can_edit": role_at_least(request, Role.COLLECTOR),
     })
 
 
@@ -105,3 +111,35 @@ def payment_allocate(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("%(count)s allocation(s) made.") % {"count": len(allocations)})
             return redirect("payment_detail", pk=payment.pk)
     return _detail(request, payment, form)
+
+
+@organization_required
+def payment_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a payment (date, amount, method, references) through `services.payment_update`.
+
+    The form carries the `updated_at` the user opened; a save over a change made meanwhile is refused
+    and the form shows the current values instead."""
+    payment = _payment(request, pk)
+    form = PaymentUpdateForm.for_object(payment, request.POST if request.method == "POST" else None)
+    stale = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                # Compare under the row lock, as the API's If-Match does, so two saves cannot both win.
+                current = _payment_locked(request, pk)
+                stale = form.is_stale(current)
+                if not stale:
+                    payment = services.payment_update(organization=request.organization, payment=current,
+                                                      actor=request.user, **form.changes(current))
+        except DomainError as exc:
+            form_error_from_domain(form, exc)
+        else:
+            if not stale:
+                messages.success(request, _("Payment %(payment)s saved.") % {"payment": payment})
+                return redirect("payment_detail", pk=payment.pk)
+            payment = _payment(request, pk)  # show what is there now; the user reviews it and saves again
+            form = PaymentUpdateForm.for_object(payment)
+    return render(request, "receivables/payment_edit.html", {
+        "form": form, "payment": payment, "applied": payment.amount - payment.unapplied_amount,
+        "stale_message": EditVersionForm.STALE_MESSAGE if stale else None,
+    })

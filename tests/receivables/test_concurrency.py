@@ -94,3 +94,33 @@ def test_two_automatic_allocations_share_the_invoice_exactly(race):
     assert invoice.applied_amount == invoice.total_amount == Decimal("100.00")
     unapplied = sorted(Payment.objects.values_list("unapplied_amount", flat=True))
     assert unapplied == [Decimal("0.00"), Decimal("60.00")]
+
+
+def test_an_issue_date_correction_locks_the_invoices_payments_before_the_invoice(race):
+    """A caller that locks the invoice itself (the API's If-Match, the edit page's version check)
+    takes the payment locks first through invoice_update_lock: the ledger's order, payment then
+    invoice, so a concurrent allocation waits instead of deadlocking."""
+    organization, invoice, first, _second = race
+    services.payment_allocate(organization=organization, actor=None, payment=first,
+                              allocations=[(invoice, Decimal("50.00"))])
+    holding, release = threading.Event(), threading.Event()
+
+    def correct_and_hold():
+        with transaction.atomic():
+            services.invoice_update_lock(organization=organization, invoice_id=invoice.pk,
+                                         changes={"issue_date": invoice.issue_date})
+            holding.set()
+            release.wait(timeout=10)
+
+    def try_payment_lock():
+        holding.wait(timeout=10)
+        with transaction.atomic():
+            return list(Payment.objects.select_for_update(nowait=True).filter(pk=first.pk))
+
+    holder, _ = _in_thread(correct_and_hold)
+    prober, probed = _in_thread(try_payment_lock)
+    prober.join(timeout=15)
+    release.set()
+    holder.join(timeout=15)
+
+    assert "error" in probed and "could not obtain lock" in str(probed["error"])

@@ -361,3 +361,71 @@ def test_many_customer_changes_are_saved_audited_and_announced(organization, cus
     assert list(error.value.rows) == [1]
     customer.refresh_from_db()
     assert customer.payment_terms_days == 60
+
+
+# --- invoices_update_many ----------------------------------------------------------------------
+
+def _invoice_outcome(organization):
+    invoices = sorted(Invoice.objects.filter(organization=organization).values_list(
+        "number", "issue_date", "due_date", "net_amount", "tax_amount", "total_amount", "applied_amount", "status",
+        "description"))
+    allocations = sorted(Allocation.objects.filter(organization=organization).values_list(
+        "invoice__number", "amount", "applied_on"))
+    return invoices, allocations
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(paid=st.lists(amounts, min_size=3, max_size=3),
+       changes=st.lists(st.tuples(st.integers(0, 2), st.fixed_dictionaries({}, optional={
+           "issue_date": st.integers(-20, 40).map(lambda d: dt.date(2026, 1, 1) + dt.timedelta(days=d)),
+           "due_date": st.integers(0, 90).map(lambda d: dt.date(2026, 1, 1) + dt.timedelta(days=d)),
+           "net_amount": st.decimals(min_value=D("1"), max_value=D("600"), places=2),
+           "description": st.text(max_size=5)})), min_size=1, max_size=3, unique_by=lambda c: c[0]))
+def test_many_invoice_changes_come_out_as_one_after_another(db, paid, changes):
+    from tests.factories import OrganizationFactory
+
+    results = []
+    for many in (False, True):
+        with transaction.atomic():
+            organization = OrganizationFactory()
+            customer = CustomerFactory(organization=organization, currency="CNY")
+            invoices = _ledger(organization, [customer], [(0, D("500.00"), 5 * n, 30) for n in range(3)])
+            for invoice, amount in zip(invoices, paid, strict=True):
+                payment = services.payment_record(organization=organization, actor=None, customer=customer,
+                                                  received_on=dt.date(2026, 1, 20), amount=amount,
+                                                  auto_allocate=False)
+                services.payment_allocate(organization=organization, actor=None, payment=payment,
+                                          allocations=[(invoice, amount)])
+            pairs = [(Invoice.objects.get(pk=invoices[i].pk), dict(change)) for i, change in changes]
+            try:
+                if many:
+                    services.invoices_update_many(organization=organization, actor=None, changes=pairs)
+                else:
+                    with transaction.atomic():
+                        for invoice, change in pairs:
+                            services.invoice_update(organization=organization, invoice=invoice, actor=None, **change)
+                outcome = _invoice_outcome(organization)
+            except DomainError as error:
+                outcome = ("refused", error.code if not isinstance(error, RowsInvalid)
+                           else next(iter(error.rows.values()))[0].code)
+            assert audit_verify(organization).ok
+            results.append(outcome)
+            transaction.set_rollback(True)
+    event("refused" if results[0][0] == "refused" else "written")
+    assert results[1] == results[0]
+
+
+def test_many_invoice_changes_refuse_void_and_unknown_fields(organization, customer, collector):
+    open_one = make_invoice(organization, customer, amount="100.00", number="INV-1")
+    void = make_invoice(organization, customer, amount="100.00", number="INV-2")
+    services.invoice_void(organization=organization, actor=None, invoice=void)
+
+    with pytest.raises(RowsInvalid) as error:
+        services.invoices_update_many(organization=organization, actor=collector, changes=[
+            (open_one, {"due_date": dt.date(2026, 5, 1)}), (open_one, {"number": "X"})])
+    assert list(error.value.rows) == [1]
+    with pytest.raises(RowsInvalid) as error:
+        services.invoices_update_many(organization=organization, actor=collector, changes=[
+            (open_one, {"due_date": dt.date(2026, 5, 1)}), (void, {"description": "x"})])
+    assert error.value.rows[1][0].code == ErrorCode.INVOICE_NOT_OPEN
+    assert Invoice.objects.get(pk=open_one.pk).due_date != dt.date(2026, 5, 1)
