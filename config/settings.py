@@ -189,7 +189,7 @@ REST_FRAMEWORK = {
     # DRF's JSONRenderer output, encoded by orjson (a page of 1,000 rows renders several times faster).
     "DEFAULT_RENDERER_CLASSES": ["tenancy.api.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["tenancy.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "tenancy.api.schema.InflowAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["tenancy.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
