@@ -780,16 +780,9 @@ def invoices_create_many(*, organization: Organization, actor: Actor, rows: Sequ
                for index, i in enumerate(invoices) if held.get(i.customer_id, ("", False))[1]}
     if refused:
         raise RowsInvalid(refused)
-    try:
-        with transaction.atomic():  # a savepoint, so the duplicate can be reported as a domain error
-            objects_insert(invoices, batch_size=BULK_BATCH)
-    except IntegrityError as exc:
-        # The callers check numbers and external ids first; this is a concurrent writer's row.
-        field = next((name for name in ("external_id", "number") if f"invoice_{name}_unique" in str(exc)), None)
-        if field is None:
-            raise
-        raise DomainError(_("An invoice with this %(field)s was created meanwhile; retry.") % {"field": field},
-                          code=ErrorCode.DUPLICATE, field=field) from None
+    _insert_many(invoices, {f"invoice_{field}_unique": (
+        field, _("An invoice with this %(field)s was created meanwhile; retry.") % {"field": field})
+        for field in ("external_id", "number")})
     audit_record_many(organization=organization, actor=actor, action="invoice.created",
                       entries=[(i, None, _snapshot(i, INVOICE_AUDIT_FIELDS)) for i in invoices])
     events.invoices_event(organization, invoices, "invoice.created")
@@ -905,14 +898,8 @@ def payments_record_many(*, organization: Organization, actor: Actor, rows: Sequ
         plans.append(plan)
     if problems:
         raise RowsInvalid(problems)
-    try:
-        with transaction.atomic():  # a savepoint, so the duplicate can be reported as a domain error
-            objects_insert(payments, batch_size=BULK_BATCH)
-    except IntegrityError as exc:
-        if "payment_external_id_unique" not in str(exc):
-            raise
-        raise DomainError(_("A payment with this external id was created meanwhile; retry."),
-                          code=ErrorCode.DUPLICATE, field="external_id") from None
+    _insert_many(payments, {"payment_external_id_unique": (
+        "external_id", _("A payment with this external id was created meanwhile; retry."))})
     allocations, allocation_audit = [], []
     for payment, plan in zip(payments, plans, strict=True):
         for invoice, amount in plan:
@@ -948,6 +935,35 @@ def payments_record_many(*, organization: Organization, actor: Actor, rows: Sequ
     return payments
 
 
+def _insert_many(objects: list[Model], clashes: dict[str, tuple[str, str]]) -> None:
+    """Insert new objects of one model (COPY on PostgreSQL). A clash on one of the unique
+    constraints named in `clashes` ({constraint: (field, message)}; the callers check first, so
+    this is a concurrent writer's row) is a DomainError with that message."""
+    try:
+        with transaction.atomic():  # a savepoint, so the clash can be reported as a domain error
+            objects_insert(objects, batch_size=BULK_BATCH)
+    except IntegrityError as exc:
+        clash = next((clash for name, clash in clashes.items() if name in str(exc)), None)
+        if clash is None:
+            raise
+        raise DomainError(clash[1], code=ErrorCode.DUPLICATE, field=clash[0]) from None
+
+
+def _save_many(objects: list[Model], fields: set[str], *, constraint: str, message: str) -> None:
+    """Save changed objects of one model: one UPDATE per batch, `updated_at` set now. A clash on the
+    unique `constraint` (an external id taken meanwhile) is a DomainError with `message`."""
+    now = timezone.now()
+    for obj in objects:
+        obj.updated_at = now
+    try:
+        with transaction.atomic():  # a savepoint, so the clash can be reported as a domain error
+            type(objects[0]).objects.bulk_update(objects, sorted(fields | {"updated_at"}), batch_size=BULK_BATCH)
+    except IntegrityError as exc:
+        if constraint not in str(exc):
+            raise
+        raise DomainError(message, code=ErrorCode.DUPLICATE, field="external_id") from None
+
+
 @transaction.atomic
 def customers_create_many(*, organization: Organization, actor: Actor,
                           rows: Sequence[dict[str, Any]]) -> list[Customer]:
@@ -963,14 +979,8 @@ def customers_create_many(*, organization: Organization, actor: Actor,
             problems[index] = [exc]
     if problems:
         raise RowsInvalid(problems)
-    try:
-        with transaction.atomic():  # a savepoint, so the duplicate can be reported as a domain error
-            objects_insert(customers, batch_size=BULK_BATCH)
-    except IntegrityError as exc:
-        if "customer_external_id_unique" not in str(exc):
-            raise
-        raise DomainError(_("A customer with this external id was created meanwhile; retry."),
-                          code=ErrorCode.DUPLICATE, field="external_id") from None
+    _insert_many(customers, {"customer_external_id_unique": (
+        "external_id", _("A customer with this external id was created meanwhile; retry."))})
     audit_record_many(organization=organization, actor=actor, action="customer.created",
                       entries=[(c, None, _snapshot(c, CUSTOMER_FIELDS)) for c in customers])
     return customers
@@ -1001,17 +1011,8 @@ def customers_update_many(*, organization: Organization, actor: Actor,
         raise RowsInvalid(problems)
     if not changed_customers:
         return []
-    now = timezone.now()
-    for customer in changed_customers:
-        customer.updated_at = now
-    try:
-        with transaction.atomic():
-            Customer.objects.bulk_update(changed_customers, sorted(fields | {"updated_at"}), batch_size=BULK_BATCH)
-    except IntegrityError as exc:
-        if "customer_external_id_unique" not in str(exc):
-            raise
-        raise DomainError(_("A customer with this external id already exists."), code=ErrorCode.DUPLICATE,
-                          field="external_id") from None
+    _save_many(changed_customers, fields, constraint="customer_external_id_unique",
+               message=_("A customer with this external id already exists."))
     audit_record_many(organization=organization, actor=actor, action="customer.updated", entries=entries)
     events.customers_updated(organization, changed_customers)
     return changed_customers
@@ -1051,17 +1052,8 @@ def invoices_update_many(*, organization: Organization, actor: Actor,
         raise RowsInvalid(problems)
     if not updated:
         return []
-    now = timezone.now()
-    for invoice in updated:
-        invoice.updated_at = now
-    try:
-        with transaction.atomic():
-            Invoice.objects.bulk_update(updated, sorted(fields | {"updated_at"}), batch_size=BULK_BATCH)
-    except IntegrityError as exc:
-        if "invoice_external_id_unique" not in str(exc):
-            raise
-        raise DomainError(_("An invoice with this external id already exists."), code=ErrorCode.DUPLICATE,
-                          field="external_id") from None
+    _save_many(updated, fields, constraint="invoice_external_id_unique",
+               message=_("An invoice with this external id already exists."))
     for invoice, before, after in entries:
         if "issue_date" in after:
             _invoice_redate(organization, invoice, before, after)

@@ -93,6 +93,45 @@ def _changes(obj: Model, values: dict[str, Any], fields: Iterable[str]) -> dict[
     return {name: values[name] for name in fields if name in values and getattr(obj, name) != values[name]}
 
 
+def _chunked(items: list, row_of: Callable[[Any], ParsedRow], write: Callable[[list], Any]):
+    """Call `write` on chunks of WRITE_CHUNK items, yielding (chunk, result); a RowsInvalid's row
+    indexes (within the chunk) become the file's row numbers."""
+    for start in range(0, len(items), WRITE_CHUNK):
+        chunk = items[start:start + WRITE_CHUNK]
+        try:
+            result = write(chunk)
+        except RowsInvalid as exc:
+            raise RowsInvalid({row_of(chunk[index]).number: errors for index, errors in exc.rows.items()}) from exc
+        yield chunk, result
+
+
+def _split(importer: Importer, rows: list[ParsedRow], fields: Iterable[str]):
+    """(outcomes so far, new rows, changed (row, object, changes)): repeats and rows that change
+    nothing are unchanged."""
+    outcomes: dict[int, Outcome] = {}
+    new: list[ParsedRow] = []
+    changed: list[tuple[ParsedRow, Model, dict[str, Any]]] = []
+    for row in rows:
+        obj = importer.existing.get(row.values["external_id"])
+        if row.number in importer.repeats:
+            outcomes[row.number] = Outcome.UNCHANGED
+        elif obj is None:
+            new.append(row)
+        elif changes := _changes(obj, row.values, fields):
+            changed.append((row, obj, changes))
+        else:
+            outcomes[row.number] = Outcome.UNCHANGED
+    return outcomes, new, changed
+
+
+def _first(item: tuple) -> ParsedRow:
+    return item[0]
+
+
+def _itself(row: ParsedRow) -> ParsedRow:
+    return row
+
+
 # --- customers -----------------------------------------------------------------------------
 
 CUSTOMER_IMPORT_FIELDS = ("name", "legal_name", "registration_number", "country", "currency", "payment_terms_days",
@@ -109,47 +148,18 @@ class CustomerImporter(Importer):
     def write_many(self, rows: list[ParsedRow], progress: Callable[[int], None] | None = None) -> dict[int, Outcome]:
         """New customers through customers_create_many, changed ones through customers_update_many,
         in chunks (customer_create's and customer_update's rules, written in bulk)."""
-        outcomes: dict[int, Outcome] = {}
-        new, changed = [], []
-        for row in rows:
-            customer = self.existing.get(row.values["external_id"])
-            if row.number in self.repeats:
-                outcomes[row.number] = Outcome.UNCHANGED
-            elif customer is None:
-                new.append(row)
-            elif changes := _changes(customer, row.values, CUSTOMER_IMPORT_FIELDS):
-                changed.append((row, customer, changes))
-            else:
-                outcomes[row.number] = Outcome.UNCHANGED
-        for start in range(0, len(new), WRITE_CHUNK):
-            chunk = new[start:start + WRITE_CHUNK]
-            try:
-                created = services.customers_create_many(organization=self.organization, actor=self.actor,
-                                                         rows=[row.values for row in chunk])
-            except RowsInvalid as exc:
-                raise RowsInvalid({chunk[index].number: errors for index, errors in exc.rows.items()}) from exc
+        outcomes, new, changed = _split(self, rows, CUSTOMER_IMPORT_FIELDS)
+        for chunk, created in _chunked(new, _itself, lambda chunk: services.customers_create_many(
+                organization=self.organization, actor=self.actor, rows=[row.values for row in chunk])):
             for row, customer in zip(chunk, created, strict=True):
                 self.existing[row.values["external_id"]] = customer
                 outcomes[row.number] = Outcome.CREATED
-            if progress:
-                progress(len(outcomes))
-        for start in range(0, len(changed), WRITE_CHUNK):
-            chunk = changed[start:start + WRITE_CHUNK]
-            try:
-                services.customers_update_many(organization=self.organization, actor=self.actor,
-                                               changes=[(customer, changes) for _row, customer, changes in chunk])
-            except RowsInvalid as exc:
-                raise RowsInvalid({chunk[index][0].number: errors for index, errors in exc.rows.items()}) from exc
-            for item in chunk:
-                outcomes[item[0].number] = Outcome.UPDATED
-            if progress:
-                progress(len(outcomes))
-        if progress and not (new or changed):
+        for chunk, _result in _chunked(changed, _first, lambda chunk: services.customers_update_many(
+                organization=self.organization, actor=self.actor, changes=[(c, changes) for _r, c, changes in chunk])):
+            outcomes.update((row.number, Outcome.UPDATED) for row, _c, _changes in chunk)
+        if progress:
             progress(len(outcomes))
         return {number: outcomes[number] for number in sorted(outcomes)}
-
-
-# --- invoices ------------------------------------------------------------------------------
 
 INVOICE_UPDATE_FIELDS = ("issue_date", "due_date", "net_amount", "tax_amount", "description", "po_reference")
 
@@ -247,48 +257,24 @@ class InvoiceImporter(Importer):
         return self.customers[key]
 
     def write_many(self, rows: list[ParsedRow], progress: Callable[[int], None] | None = None) -> dict[int, Outcome]:
-        """Updates row by row through invoice_update; new invoices in chunks through
-        invoices_create_many (the same rules, written in bulk)."""
-        outcomes: dict[int, Outcome] = {}
-        new: list[ParsedRow] = []
-        changed: list[tuple[ParsedRow, Invoice, dict[str, Any]]] = []
-        for row in rows:
-            invoice = self.existing.get(row.values["external_id"])
-            if row.number in self.repeats:
-                outcomes[row.number] = Outcome.UNCHANGED
-            elif invoice is None:
-                new.append(row)
-            elif changes := _changes(invoice, row.values, INVOICE_UPDATE_FIELDS):
-                changed.append((row, invoice, changes))
-            else:
-                outcomes[row.number] = Outcome.UNCHANGED
-        for start in range(0, len(changed), WRITE_CHUNK):
-            chunk = changed[start:start + WRITE_CHUNK]
-            try:
-                services.invoices_update_many(organization=self.organization, actor=self.actor,
-                                              changes=[(invoice, changes) for _row, invoice, changes in chunk])
-            except RowsInvalid as exc:
-                raise RowsInvalid({chunk[index][0].number: errors for index, errors in exc.rows.items()}) from exc
-            for item in chunk:
-                outcomes[item[0].number] = Outcome.UPDATED
-        done = len(outcomes)
-        if progress and done:
-            progress(done)
-        for start in range(0, len(new), WRITE_CHUNK):
-            chunk = new[start:start + WRITE_CHUNK]
-            specs = [{**self._create_fields(row.values), "customer": self._customer(row.values)} for row in chunk]
-            try:
-                created = services.invoices_create_many(organization=self.organization, actor=self.actor, rows=specs)
-            except RowsInvalid as exc:
-                raise RowsInvalid({chunk[index].number: errors for index, errors in exc.rows.items()}) from exc
+        """Changed invoices through invoices_update_many, new ones through invoices_create_many, in
+        chunks (invoice_update's and invoice_create's rules, written in bulk)."""
+        outcomes, new, changed = _split(self, rows, INVOICE_UPDATE_FIELDS)
+        for chunk, _result in _chunked(changed, _first, lambda chunk: services.invoices_update_many(
+                organization=self.organization, actor=self.actor, changes=[(i, changes) for _r, i, changes in chunk])):
+            outcomes.update((row.number, Outcome.UPDATED) for row, _i, _changes in chunk)
+        if progress and outcomes:
+            progress(len(outcomes))
+        for chunk, created in _chunked(new, _itself, lambda chunk: services.invoices_create_many(
+                organization=self.organization, actor=self.actor,
+                rows=[{**self._create_fields(row.values), "customer": self._customer(row.values)} for row in chunk])):
             for row, invoice in zip(chunk, created, strict=True):
                 self.existing[row.values["external_id"]] = invoice
                 outcomes[row.number] = Outcome.CREATED
                 if invoice.credit_warning:
                     self.warnings[row.number] = invoice.credit_warning
-            done += len(chunk)
             if progress:
-                progress(done)
+                progress(len(outcomes))
         return {number: outcomes[number] for number in sorted(outcomes)}
 
     @staticmethod
@@ -375,15 +361,8 @@ class PaymentImporter(Importer):
                 outcomes[row.number] = Outcome.UNCHANGED
             else:
                 new.append(row)
-        for start in range(0, len(new), WRITE_CHUNK):
-            chunk = new[start:start + WRITE_CHUNK]
-            specs = [{**{k: v for k, v in row.values.items() if k not in ("customer_external_id", "invoice_number")},
-                      "customer": self.customers[row.values["customer_external_id"]],
-                      "invoice": self.invoices.get(row.values.get("invoice_number") or "")} for row in chunk]
-            try:
-                created = services.payments_record_many(organization=self.organization, actor=self.actor, rows=specs)
-            except RowsInvalid as exc:
-                raise RowsInvalid({chunk[index].number: errors for index, errors in exc.rows.items()}) from exc
+        for chunk, created in _chunked(new, _itself, lambda chunk: services.payments_record_many(
+                organization=self.organization, actor=self.actor, rows=[self._payment_fields(row) for row in chunk])):
             for row, payment in zip(chunk, created, strict=True):
                 self.existing[row.values["external_id"]] = payment
                 outcomes[row.number] = Outcome.CREATED
@@ -392,6 +371,12 @@ class PaymentImporter(Importer):
         if progress and not new:
             progress(len(outcomes))
         return {number: outcomes[number] for number in sorted(outcomes)}
+
+    def _payment_fields(self, row: ParsedRow) -> dict[str, Any]:
+        values = row.values
+        return {**{k: v for k, v in values.items() if k not in ("customer_external_id", "invoice_number")},
+                "customer": self.customers[values["customer_external_id"]],
+                "invoice": self.invoices.get(values.get("invoice_number") or "")}
 
 
 IMPORTERS: dict[str, type[Importer]] = {
