@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenancy.forms import DateInput
 from tenancy.models import Language
-from tenancy.money import AMOUNT_PLACES, CURRENCY_CHOICES
+from tenancy.money import AMOUNT_PLACES, CURRENCY_CHOICES, quantize
 
 from .models import CreditNote, Customer, CustomerStatus, InvoiceStatus, PaymentMethod, Segment
 
@@ -226,6 +226,9 @@ class EditVersionForm(forms.Form):
     @classmethod
     def for_object(cls, obj, data=None):
         initial = {name: getattr(obj, name) for name in cls.edit_fields}
+        for name, value in initial.items():  # amounts as the currency writes them (9800.00 EUR, 5000 JPY),
+            if isinstance(value, Decimal) and quantize(value, obj.currency) == value:  # unless that rounds
+                initial[name] = quantize(value, obj.currency)
         initial["external_id"] = obj.external_id or ""
         initial["updated_at"] = obj.updated_at.isoformat()
         return cls(data=data, initial=initial)

@@ -322,3 +322,17 @@ def test_payment_edit_page_in_chinese(client, collector, payment):
     assert "编辑回款 BANK-O0" in html
     assert "已核销 400.00 CNY" in html
     assert "Edit payment" not in html
+
+
+def test_edit_form_shows_amounts_in_the_currencys_units_unless_that_would_round(organization, customer):
+    from decimal import Decimal
+
+    from receivables.forms import InvoiceUpdateForm
+
+    plain = make_invoice(organization, customer, amount="9800.00", number="INV-PLAIN")
+    plain.refresh_from_db()
+    assert str(plain.net_amount) == "9800.0000"
+    assert str(InvoiceUpdateForm.for_object(plain).initial["net_amount"]) == "9800.00"
+    fine = make_invoice(organization, customer, amount="12.3456", number="INV-FINE")
+    fine.refresh_from_db()
+    assert InvoiceUpdateForm.for_object(fine).initial["net_amount"] == Decimal("12.3456")
