@@ -63,6 +63,34 @@ def _converter(field: models.Field, connection) -> Callable[[Model], str]:
     return lambda obj: _copy_text(field.get_db_prep_save(field.pre_save(obj, True), connection))
 
 
+COPY_CHUNK = 64 * 1024  # characters handed to the connection at a time
+
+
+class _LineReader(io.TextIOBase):
+    """A file for COPY FROM STDIN that formats its lines only as they are read."""
+
+    def __init__(self, lines):
+        self._lines = lines
+        self._pending = ""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> str:
+        parts, length = [self._pending], len(self._pending)
+        for line in self._lines:
+            parts.append(line)
+            length += len(line)
+            if 0 <= size <= length:
+                break
+        text = "".join(parts)
+        if size < 0 or len(text) <= size:
+            self._pending = ""
+            return text
+        self._pending = text[size:]
+        return text[:size]
+
+
 def objects_insert(objects: Sequence[M], *, batch_size: int = 2000) -> Sequence[M]:
     """Insert new (unsaved) objects of one model; each gets its primary key. No signals are
     sent (as with bulk_create). Returns `objects`."""
@@ -83,14 +111,10 @@ def objects_insert(objects: Sequence[M], *, batch_size: int = 2000) -> Sequence[
                        [meta.db_table, meta.pk.column, len(objects)])
         for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
             obj.pk = pk
-        for start in range(0, len(objects), batch_size):
-            buffer = io.StringIO()
-            for obj in objects[start:start + batch_size]:
-                buffer.write("\t".join([convert(obj) for convert in converters]))
-                buffer.write("\n")
-            buffer.seek(0)
-            with connection.wrap_database_errors:  # IntegrityError etc., as from an INSERT
-                cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+        lines = ("\t".join([convert(obj) for convert in converters]) + "\n" for obj in objects)
+        with connection.wrap_database_errors:  # IntegrityError etc., as from an INSERT
+            # Streamed: the server stores rows while the next ones are formatted here.
+            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", _LineReader(lines), COPY_CHUNK)
     for obj in objects:
         obj._state.adding = False
         obj._state.db = alias

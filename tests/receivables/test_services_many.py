@@ -429,3 +429,15 @@ def test_many_invoice_changes_refuse_void_and_unknown_fields(organization, custo
             (open_one, {"due_date": dt.date(2026, 5, 1)}), (void, {"description": "x"})])
     assert error.value.rows[1][0].code == ErrorCode.INVOICE_NOT_OPEN
     assert Invoice.objects.get(pk=open_one.pk).due_date != dt.date(2026, 5, 1)
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 10_000])
+def test_the_copy_stream_hands_over_every_character_in_order(size):
+    from tenancy.db import _LineReader
+
+    lines = [f"{n}\t{'中' * n}\t{AWKWARD}\n" for n in range(50)]
+    reader, read = _LineReader(iter(lines)), []
+    while chunk := reader.read(size):
+        assert len(chunk) <= size
+        read.append(chunk)
+    assert "".join(read) == "".join(lines)
