@@ -47,6 +47,7 @@ CUSTOMER_FIELDS = (
 BULK_BATCH = 2000  # rows per INSERT
 INVOICE_AUDIT_FIELDS = ("number", "customer_id", "issue_date", "due_date", "currency", "net_amount", "tax_amount",
                         "total_amount", "external_id")
+PAYMENT_AUDIT_FIELDS = ("customer_id", "received_on", "amount", "currency", "method", "reference")
 INVOICE_EDITABLE_FIELDS = ("due_date", "description", "po_reference", "external_id", "net_amount", "tax_amount", "issue_date")
 
 
@@ -207,22 +208,13 @@ def invoice_create(
 ) -> Invoice:
     """Issue an invoice to a customer; due date defaults to issue date + the customer's terms."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _ensure_same_organization(organization, customer)
-    net = parse_amount(net_amount, field="net_amount")
-    tax = parse_amount(tax_amount, field="tax_amount", allow_zero=True)
-    currency = validate_currency(currency or customer.currency)
+    invoice = _invoice_build(organization, {
+        "customer": customer, "number": number, "issue_date": issue_date, "net_amount": net_amount,
+        "tax_amount": tax_amount, "due_date": due_date, "currency": currency, "description": description,
+        "po_reference": po_reference, "external_id": external_id})
     from credit.services import credit_hold_check  # lazily: credit depends on receivables, not the reverse
-    credit_warning = credit_hold_check(organization=organization, customer=customer, amount=net + tax, currency=currency)
-    due_date = due_date or issue_date + dt.timedelta(days=customer.payment_terms_days)
-    if due_date < issue_date:
-        raise DomainError(_("The due date cannot be before the issue date."), field="due_date")
-    invoice = Invoice(
-        organization=organization, customer=customer, number=number.strip(), external_id=external_id or None,
-        issue_date=issue_date, due_date=due_date, currency=currency, net_amount=net, tax_amount=tax,
-        total_amount=net + tax, description=description, po_reference=po_reference,
-    )
-    if not invoice.number:
-        raise DomainError(_("An invoice needs a number."), field="number")
+    credit_warning = credit_hold_check(organization=organization, customer=customer, amount=invoice.total_amount,
+                                       currency=invoice.currency)
     _full_clean(invoice, exclude=["organization", "customer"])
     _save_unique(invoice, what=_("invoice"))
     audit_record(organization=organization, actor=actor, action="invoice.created", obj=invoice,
@@ -379,17 +371,12 @@ def payment_record(
 ) -> Payment:
     """Record cash received from a customer; by default apply it oldest-due-first."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _ensure_same_organization(organization, customer)
-    amount = parse_amount(amount)
-    payment = Payment(
-        organization=organization, customer=customer, received_on=received_on, amount=amount,
-        unapplied_amount=amount, currency=validate_currency(currency or customer.currency), method=method,
-        reference=reference, external_id=external_id or None,
-    )
-    _full_clean(payment, exclude=["organization", "customer"])
+    payment = _payment_build(organization, {
+        "customer": customer, "received_on": received_on, "amount": amount, "currency": currency, "method": method,
+        "reference": reference, "external_id": external_id})
     _save_unique(payment, what=_("payment"))
     audit_record(organization=organization, actor=actor, action="payment.recorded", obj=payment,
-                 after=_snapshot(payment, ("customer_id", "received_on", "amount", "currency", "method", "reference")))
+                 after=_snapshot(payment, PAYMENT_AUDIT_FIELDS))
     if auto_allocate:
         payment_allocate(organization=organization, actor=actor, payment=payment)
         payment.refresh_from_db()
@@ -915,7 +902,7 @@ def payments_record_many(*, organization: Organization, actor: Actor, rows: Sequ
     Invoice.objects.bulk_update(list(touched.values()), ["applied_amount", "status", "updated_at"],
                                 batch_size=BULK_BATCH)
     audit_record_many(organization=organization, actor=actor, action="payment.recorded", entries=[
-        (p, None, _snapshot(p, ("customer_id", "received_on", "amount", "currency", "method", "reference")))
+        (p, None, _snapshot(p, PAYMENT_AUDIT_FIELDS))
         for p in payments])
     # Each allocation's entry shows the invoice's balance after it, as payment_allocate records it.
     running = {pk: invoice.total_amount - invoice.applied_amount for pk, invoice in touched.items()}
