@@ -278,6 +278,16 @@ class LimitRequest(models.Model):
     def __str__(self) -> str:
         return f"limit request #{self.pk} ({self.status})"
 
+    @property
+    def next_level(self) -> str | None:
+        """The level that decides next (one past the approvals so far); None once decided.
+
+        Reads steps.all(), so a prefetched list (the API's) costs no query."""
+        if self.status != LimitRequestStatus.PENDING:
+            return None
+        approved = sum(1 for step in self.steps.all() if step.decision == StepDecision.APPROVED)
+        return self.levels_required[approved] if approved < len(self.levels_required) else None
+
 
 class StepDecision(models.TextChoices):
     APPROVED = "approved", _("Approved")

@@ -249,6 +249,13 @@ def score_inputs(*, profile: CreditProfile, as_of: dt.date, behaviour: PaymentBe
     }
 
 
+def credit_file(organization: Organization, customer: Customer) -> CreditProfile | None:
+    """The customer's credit file with its latest score, or None: reading never creates one
+    (a file switches the credit-hold check on, so only the services' writes create it)."""
+    return (CreditProfile.objects.filter(organization=organization, customer=customer)
+            .select_related("latest_score").first())
+
+
 def score_history(organization: Organization, customer: Customer, limit: int = 24) -> list[CreditScore]:
     """The customer's most recent scores, oldest first (for the chart)."""
     return list(reversed(CreditScore.objects.filter(organization=organization, customer=customer)[:limit]))

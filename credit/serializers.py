@@ -298,10 +298,7 @@ class LimitRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_next_level(self, obj: LimitRequest) -> str | None:
-        if obj.status != LimitRequestStatus.PENDING:
-            return None
-        approved = sum(1 for step in obj.steps.all() if step.decision == StepDecision.APPROVED)
-        return obj.levels_required[approved] if approved < len(obj.levels_required) else None
+        return obj.next_level
 
 
 @extend_schema_serializer(examples=[OpenApiExample(

@@ -383,8 +383,10 @@ def _locked_pending(organization: Organization, request: LimitRequest) -> LimitR
 
 
 def _next_level(request: LimitRequest) -> str:
-    approved = request.steps.filter(decision=StepDecision.APPROVED).count()
-    return request.levels_required[approved]
+    level = request.next_level
+    if level is None:  # the last level's approval decides the request in the same transaction
+        raise AssertionError(f"pending limit request #{request.pk} has no level left to decide")
+    return level
 
 
 def _decider_check(organization: Organization, request: LimitRequest, actor: Actor, level: str) -> None:
@@ -491,28 +493,15 @@ def credit_hold_check(*, organization: Organization, customer: Customer, amount:
                       currency: str | None = None) -> str | None:
     """Refuse (DomainError) or warn (returns the message) when invoicing a customer on credit hold.
 
-    On hold: blacklisted, over its limit counting this invoice, or overdue past the threshold."""
-    policy = selectors.policy_of(organization)
-    if policy.hold_mode == HoldMode.OFF:
+    On hold: blacklisted, over its limit counting this invoice, or overdue past the threshold.
+    The rules are credit_hold_check_many's, for a batch of one."""
+    held = credit_hold_check_many(organization=organization,
+                                  invoices=[(customer, amount, currency or customer.currency)])
+    if customer.pk not in held:
         return None
-    if not CreditProfile.objects.filter(organization=organization, customer=customer).exists():
-        return None  # no credit file: no limit, not blacklisted, nothing to hold on yet
-    today = local_today(organization.timezone)
-    currency = validate_currency(currency or customer.currency)
-    try:
-        base_amount = FxTable.load(organization, {currency}, today).convert(amount, currency, today)
-    except DomainError:
-        base_amount = amount  # no rate: face value, rather than letting the invoice dodge the check
-    reasons = selectors.hold_reasons(organization, customer, today, extra_amount=base_amount, policy=policy)
-    if not reasons:
-        return None
-    message = _("%(customer)s is on credit hold: %(reasons)s") % {"customer": customer.name, "reasons": " ".join(reasons)}
-    if policy.hold_mode == HoldMode.REFUSE:
-        raise DomainError(message + " " + _("A credit manager can raise the limit or lift the hold."),
-                          code=CREDIT_HOLD, field="customer")
-    alerts_create(organization=organization, alerts=[(
-        customer, AlertKind.HOLD_WARNING, f"hold:{customer.pk}:{today}", message,
-        {"amount": str(Money(base_amount, organization.base_currency).quantized().amount)})])
+    message, refused = held[customer.pk]
+    if refused:
+        raise DomainError(message, code=CREDIT_HOLD, field="customer")
     return message
 
 
@@ -538,7 +527,7 @@ def credit_hold_check_many(*, organization: Organization,
             try:
                 base_amount = fx.convert(amount, validate_currency(currency), today)
             except DomainError:
-                base_amount = amount  # no rate: face value, as credit_hold_check
+                base_amount = amount  # no rate: face value, rather than letting the invoice dodge the check
             extra[customer.pk] = extra.get(customer.pk, ZERO) + base_amount
     exposures = selectors.exposures(organization, today, customer_ids=list(profiles))
     refuse = policy.hold_mode == HoldMode.REFUSE

@@ -40,24 +40,28 @@ def _chart_points(history) -> str:
 
 @organization_required
 def customer_credit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Read-only: a customer without a credit file shows "no credit file yet"; the POST actions create it."""
     organization = request.organization
     customer = get_object_or_404(Customer, organization=organization, pk=pk)
-    profile = services.profile_ensure(organization=organization, customer=customer)
+    profile = selectors.credit_file(organization, customer)
     today = local_today(organization.timezone)
     history = selectors.score_history(organization, customer)
+    profile_initial = {f: getattr(profile, f) for f in services.PROFILE_FIELDS} if profile else {}
     return render(request, "credit/customer_credit.html", {
-        "customer": customer, "profile": profile, "score": profile.latest_score, "history": history,
-        "chart_points": _chart_points(history), "chart_width": CHART_WIDTH, "chart_height": CHART_HEIGHT,
+        "customer": customer, "profile": profile, "score": profile.latest_score if profile else None,
+        "history": history, "chart_points": _chart_points(history), "chart_width": CHART_WIDTH,
+        "chart_height": CHART_HEIGHT,
         "exposure": selectors.customer_exposure(organization, customer, today),
         "hold_reasons": selectors.hold_reasons(organization, customer, today),
-        "financials": profile.financials.all()[:5], "signals": profile.signals.all()[:20],
-        "documents": profile.documents.select_related("uploaded_by")[:50],
+        "financials": profile.financials.all()[:5] if profile else [],
+        "signals": profile.signals.all()[:20] if profile else [],
+        "documents": profile.documents.select_related("uploaded_by")[:50] if profile else [],
         "financials_form": FinancialStatementForm(initial={"year": today.year - 1}), "document_form": DocumentForm(),
         "requests": LimitRequest.objects.filter(organization=organization, customer=customer)[:10],
-        "profile_form": ProfileForm(initial={f: getattr(profile, f) for f in services.PROFILE_FIELDS}),
-        "signal_form": SignalForm(initial={"observed_on": today}), "limit_form": LimitRequestForm(),
-        "blacklist_form": BlacklistForm(initial={"blacklisted": profile.blacklisted,
-                                                 "reason": profile.blacklist_reason}),
+        "profile_form": ProfileForm(initial=profile_initial), "signal_form": SignalForm(initial={"observed_on": today}),
+        "limit_form": LimitRequestForm(),
+        "blacklist_form": BlacklistForm(initial={"blacklisted": profile.blacklisted if profile else False,
+                                                 "reason": profile.blacklist_reason if profile else ""}),
         "can_edit": role_at_least(request, Role.COLLECTOR),
         "can_decide": role_at_least(request, Role.CREDIT_MANAGER),
     })

@@ -32,21 +32,23 @@ def evidence_bundle(organization: Organization, customer: Customer) -> bytes:
     files["invoices.csv"] = _csv([["number", "issue_date", "due_date", "currency", "total", "applied", "status"]] + [
         [i.number, i.issue_date, i.due_date, i.currency, i.total_amount, i.applied_amount, i.status]
         for i in invoices])
-    messages = DunningMessage.objects.filter(organization=organization, customer=customer).order_by("created_at", "pk")
+    messages = (DunningMessage.objects.filter(organization=organization, customer=customer).select_related("run")
+                .order_by("created_at", "pk"))
     for message in messages:
-        stem = f"notices/{message.created_at:%Y-%m-%d}-{message.pk}"
-        files[f"{stem}.txt"] = (f"Subject: {message.subject}\nTo: {', '.join(message.to)}\nStatus: {message.status}\n"
-                                f"Sent at: {message.sent_at}\nContent sha256: {message.content_hash}\n\n"
-                                f"{message.body_text}").encode()
-        files[f"{stem}.html"] = message.body_html.encode()
+        # Named by the run's date (the organization's calendar day), as the letter itself is dated.
+        stem = f"{message.run.run_date:%Y-%m-%d}-{message.pk}"
+        files[f"notices/{stem}.txt"] = (
+            f"Subject: {message.subject}\nTo: {', '.join(message.to)}\nStatus: {message.status}\n"
+            f"Sent at: {message.sent_at}\nContent sha256: {message.content_hash}\n\n{message.body_text}").encode()
+        files[f"notices/{stem}.html"] = message.body_html.encode()
         if message.letter_pdf:
-            files[f"letters/{message.created_at:%Y-%m-%d}-{message.pk}.pdf"] = bytes(message.letter_pdf)
+            files[f"letters/{stem}.pdf"] = bytes(message.letter_pdf)
     events = CustomerEvent.objects.filter(organization=organization, customer=customer).order_by("occurred_at", "pk")
     files["timeline.csv"] = _csv([["occurred_at", "kind", "summary", "actor", "content_sha256"]] + [
         [e.occurred_at.isoformat(), e.kind, e.summary, e.actor_label, e.content_hash] for e in events])
-    object_ids = {("dunning.dunningmessage", str(m.pk)) for m in messages}
-    entries = [e for e in AuditEntry.objects.filter(organization=organization, action="dunning.sent")
-               if (e.object_type, e.object_id) in object_ids]
+    entries = AuditEntry.objects.filter(
+        organization=organization, action="dunning.sent", object_type=DunningMessage._meta.label_lower,
+        object_id__in=[str(m.pk) for m in messages]).order_by("sequence")
     files["audit.json"] = json.dumps([{"sequence": e.sequence, "created_at": e.created_at, "action": e.action,
                                        "object": f"{e.object_type}:{e.object_id}", "after": e.after,
                                        "previous_hash": e.previous_hash, "entry_hash": e.entry_hash}

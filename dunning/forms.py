@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from receivables.models import Invoice
 
+from . import selectors
 from .models import Channel, DisputeReason, DisputeResolution, DunningPolicy, Outcome, StepTemplate
 
 
@@ -91,8 +92,7 @@ class CustomerDunningForm(forms.Form):
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["policy"].queryset = DunningPolicy.objects.filter(organization=organization)
-        self.fields["collector"].queryset = get_user_model().objects.filter(
-            memberships__organization=organization).order_by("username")
+        self.fields["collector"].queryset = selectors.collectors(organization)
 
 
 # --- payment plans (collectors) --------------------------------------------------------------

@@ -3,7 +3,6 @@ statement, and lets the customer dispute an invoice or promise a date."""
 
 from __future__ import annotations
 
-from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -12,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from receivables.models import Invoice
-from receivables.selectors import customer_statement
+from receivables.selectors import customer_statement, open_invoices
 from tenancy.dates import local_today
 from tenancy.errors import DomainError
 
@@ -56,9 +55,7 @@ def portal_view(view):
 
 
 def _open_invoices(customer):
-    return list(Invoice.objects.filter(organization_id=customer.organization_id, customer=customer,
-                                       voided_on__isnull=True, applied_amount__lt=F("total_amount"))
-                .order_by("due_date", "pk"))
+    return list(open_invoices(customer.organization).filter(customer=customer).order_by("due_date", "pk"))
 
 
 def _portal_invoice(customer, invoice_id: int) -> Invoice:

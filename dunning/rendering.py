@@ -20,7 +20,7 @@ from tenancy.models import Language, Organization
 from tenancy.money import ZERO, quantize
 
 from .models import StepTemplate
-from .selectors import Candidate, late_interest
+from .selectors import Candidate, charges_for
 
 # Severity order of step templates: the message's headline is its most severe item.
 SEVERITY = [StepTemplate.COURTESY, StepTemplate.REMINDER, StepTemplate.SECOND, StepTemplate.FINAL_NOTICE,
@@ -112,8 +112,7 @@ def portal_url(organization: Organization, customer: Customer) -> str:
 
 
 def items_for(candidates: list[Candidate], annual_rate: Decimal) -> list[Item]:
-    return [Item(c, quantize(c.step.fee_amount, c.currency),
-                 late_interest(c.amount_due, c.currency, annual_rate, c.days_overdue)) for c in candidates]
+    return [Item(c, *charges_for(c, annual_rate)) for c in candidates]
 
 
 def _totals(items: list[Item], open_totals: dict[str, tuple[Decimal, Decimal]]) -> list[dict]:

@@ -8,13 +8,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, F, QuerySet, Sum
 
 from receivables.models import Customer, Invoice, Payment
 from receivables.selectors import FxTable
 from tenancy.errors import DomainError
-from tenancy.models import Organization
+from tenancy.models import ROLE_RANK, Organization, Role
 from tenancy.money import ZERO, quantize
 
 from .models import (
@@ -50,6 +51,18 @@ def _as_date(value) -> dt.date:
 
 def _as_decimal(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value or 0))
+
+
+# --- collectors ----------------------------------------------------------------------------
+
+COLLECTOR_ROLES = tuple(role.value for role in Role if ROLE_RANK[role] >= ROLE_RANK[Role.COLLECTOR])
+
+
+def collectors(organization: Organization) -> QuerySet:
+    """The members who may collect (collector role or higher): a customer's collector and task
+    assignees are chosen among them."""
+    return get_user_model().objects.filter(memberships__organization=organization,
+                                           memberships__role__in=COLLECTOR_ROLES).order_by("username")
 
 
 # --- policies ------------------------------------------------------------------------------
@@ -183,6 +196,13 @@ def late_interest(amount: Decimal, currency: str, annual_rate_percent: Decimal, 
     if days_late <= 0 or not annual_rate_percent:
         return quantize(ZERO, currency)
     return quantize(amount * Decimal(annual_rate_percent) / 100 * days_late / DAYS_PER_YEAR, currency)
+
+
+def charges_for(candidate: Candidate, annual_rate_percent: Decimal) -> tuple[Decimal, Decimal]:
+    """The (fee, late interest) a candidate's notice charges, each rounded to the currency: the
+    same figures in the message and on the recorded notice."""
+    return (quantize(candidate.step.fee_amount, candidate.currency),
+            late_interest(candidate.amount_due, candidate.currency, annual_rate_percent, candidate.days_overdue))
 
 
 # --- payments received (promises and plans) -----------------------------------------------

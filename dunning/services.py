@@ -32,7 +32,7 @@ from receivables.models import Customer, Invoice, Segment
 from tenancy.dates import local_today
 from tenancy.errors import DomainError, ErrorCode
 from tenancy.mail import ORGANIZATION_HEADER
-from tenancy.models import ROLE_RANK, Membership, Organization, Role
+from tenancy.models import Organization, Role
 from tenancy.money import ZERO, Money, parse_amount, quantize
 from tenancy.services import Actor, audit_record, role_require
 
@@ -120,8 +120,11 @@ def _emit(organization: Organization, type: str, payload: dict) -> None:
     event_emit(organization=organization, type=type, payload=payload)
 
 
-def _open_balance(invoice: Invoice) -> Decimal:
-    return ZERO if invoice.voided_on is not None else invoice.total_amount - invoice.applied_amount
+def _collector_require(organization: Organization, user, *, field: str) -> None:
+    """Customers and tasks go to members with the collector role or higher, nobody else."""
+    if not selectors.collectors(organization).filter(pk=user.pk).exists():
+        raise DomainError(_("%(user)s is not a collector of %(org)s.")
+                          % {"user": user.get_username(), "org": organization.name}, field=field)
 
 
 # --- policies ------------------------------------------------------------------------------
@@ -262,10 +265,8 @@ def customer_dunning_set(*, organization: Organization, actor: Actor, customer: 
         raise ValueError(f"Not customer dunning settings: {sorted(changes)}")
     if changes.get("policy") is not None:
         _same_organization(organization, changes["policy"])
-    collector = changes.get("collector")
-    if collector is not None and not Membership.objects.filter(organization=organization, user=collector).exists():
-        raise DomainError(_("The collector must be a member of %(org)s.") % {"org": organization.name},
-                          field="collector")
+    if changes.get("collector") is not None:
+        _collector_require(organization, changes["collector"], field="collector")
     setting, _created = CustomerDunning.objects.select_for_update().get_or_create(organization=organization,
                                                                                   customer=customer)
     before = {"policy": setting.policy_id, "excluded": setting.excluded, "collector": setting.collector_id}
@@ -425,10 +426,7 @@ def dunning_run(*, organization: Organization, actor: Actor = None, today: dt.da
     DunningMessage.objects.bulk_create(list(messages.values()))
     notices = []
     for candidate in plan.candidates:
-        policy = plan.book.policies[candidate.step.policy_id]
-        fee = quantize(candidate.step.fee_amount, candidate.currency)
-        interest = selectors.late_interest(candidate.amount_due, candidate.currency, policy.annual_rate,
-                                           candidate.days_overdue)
+        fee, interest = selectors.charges_for(candidate, plan.book.policies[candidate.step.policy_id].annual_rate)
         message = messages.get(candidate.customer_id) if candidate.step.channel != Channel.CALL else None
         notices.append(DunningNotice(
             organization=organization, run=run, message=message, invoice_id=candidate.invoice_id,
@@ -492,14 +490,15 @@ def _letter_ensure(message: DunningMessage) -> None:
         return
     notices = (DunningNotice.objects.filter(message=message).select_related("invoice")
                .order_by("invoice__due_date", "invoice_id"))
+    # Dated like the run (the organization's calendar day), not created_at's UTC date.
     pdf = rendering.letter_pdf(organization=message.organization, customer=message.customer, notices=notices,
-                               today=message.created_at.date())
+                               today=message.run.run_date)
     message.letter_pdf, message.letter_hash = pdf, hashlib.sha256(pdf).hexdigest()
     DunningMessage.objects.filter(pk=message.pk).update(letter_pdf=pdf, letter_hash=message.letter_hash)
 
 
 def letter_filename(message: DunningMessage) -> str:
-    return f"demand-letter-{message.customer_id}-{message.created_at.date().isoformat()}.pdf"
+    return f"demand-letter-{message.customer_id}-{message.run.run_date.isoformat()}.pdf"
 
 
 def dunning_message_email(message: DunningMessage) -> EmailMultiAlternatives:
@@ -517,7 +516,7 @@ def dunning_message_send(*, message_id: int) -> DunningMessage | None:
     """Send one recorded message, at most once; None when another caller already has it."""
     if not _claim(message_id):
         return None
-    message = DunningMessage.objects.select_related("organization", "customer").get(pk=message_id)
+    message = DunningMessage.objects.select_related("organization", "customer", "run").get(pk=message_id)
     try:
         _letter_ensure(message)
         dunning_message_email(message).send(fail_silently=False)
@@ -568,7 +567,7 @@ def dispute_open(*, organization: Organization, actor: Actor, invoice: Invoice, 
     if reason not in DisputeReason.values:
         raise DomainError(_("Choose a reason: price, quantity, quality, not received, duplicate or other."),
                           field="reason")
-    available = _open_balance(invoice) - _disputed_open(invoice)
+    available = invoice.balance - _disputed_open(invoice)
     if available <= 0:
         raise DomainError(_("Invoice %(number)s has nothing left to dispute.") % {"number": invoice.number},
                           code=ErrorCode.INVOICE_NOT_OPEN, field="invoice")
@@ -649,7 +648,7 @@ def _customer_invoices(organization: Organization, customer: Customer, invoices:
         raise DomainError(_("The invoices must share one currency."), code=ErrorCode.CURRENCY_MISMATCH,
                           field="invoices")
     for invoice in locked:
-        if _open_balance(invoice) <= 0:
+        if invoice.balance <= 0:
             raise DomainError(_("Invoice %(number)s is not open.") % {"number": invoice.number},
                               code=ErrorCode.INVOICE_NOT_OPEN, field="invoices")
     return locked
@@ -671,7 +670,7 @@ def promise_create(*, organization: Organization, actor: Actor, customer: Custom
     _same_organization(organization, customer)
     locked = _customer_invoices(organization, customer, invoices)
     amount = parse_amount(amount)
-    total = sum((_open_balance(i) for i in locked), ZERO)
+    total = sum((i.balance for i in locked), ZERO)
     currency = locked[0].currency
     if amount > total:
         raise DomainError(_("The promise of %(amount)s is more than the %(total)s these invoices owe.")
@@ -776,7 +775,7 @@ def payment_plan_create(*, organization: Organization, actor: Actor, customer: C
         raise DomainError(_("Installments cannot fall due in the past."), field="installments")
     if len({due for due, _a in schedule}) != len(schedule):
         raise DomainError(_("Two installments cannot fall due on the same day."), field="installments")
-    covered = sum((_open_balance(i) for i in locked), ZERO)
+    covered = sum((i.balance for i in locked), ZERO)
     rate = parse_amount(interest_rate, field="interest_rate", allow_zero=True)
     interest = selectors.late_interest(covered, currency, rate, (schedule[-1][0] - today).days)
     needed = covered + interest
@@ -850,10 +849,7 @@ def collection_task_assign(*, organization: Organization, actor: Actor, task: Co
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     _same_organization(organization, task)
     if user is not None:
-        held = Membership.objects.filter(organization=organization, user=user).values_list("role", flat=True).first()
-        if held is None or ROLE_RANK[Role(held)] < ROLE_RANK[Role.COLLECTOR]:
-            raise DomainError(_("Tasks go to collectors of %(org)s.") % {"org": organization.name},
-                              field="assigned_to")
+        _collector_require(organization, user, field="assigned_to")
     before = task.assigned_to_id
     task.assigned_to = user
     task.save(update_fields=["assigned_to"])
@@ -889,9 +885,8 @@ def collector_notify(*, organization: Organization, customer: Customer, title: s
     setting = CustomerDunning.objects.filter(organization=organization, customer=customer).first()
     collector_id = setting.collector_id if setting else None
     task = _follow_up(organization, customer, title, local_today(organization.timezone), collector_id)
-    users = get_user_model().objects.filter(pk=collector_id) if collector_id else get_user_model().objects.filter(
-        memberships__organization=organization,
-        memberships__role__in=[Role.COLLECTOR, Role.CREDIT_MANAGER, Role.ADMIN])
+    users = (get_user_model().objects.filter(pk=collector_id) if collector_id
+             else selectors.collectors(organization))
     recipients = sorted({u.email for u in users if u.email})
     if recipients:
         email = EmailMultiAlternatives(subject=title, body=body, from_email=settings.DEFAULT_FROM_EMAIL,
@@ -955,7 +950,7 @@ def payment_record_with_discount(*, organization: Organization, actor: Actor, in
     amount = parse_amount(amount)
     customer = invoice.customer
     policy = policy_for_customer(organization, customer)
-    balance = _open_balance(invoice)
+    balance = invoice.balance
     discount = ZERO
     window_end = invoice.issue_date + dt.timedelta(days=policy.discount_days)
     if policy.discount_percent and received_on <= window_end:

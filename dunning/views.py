@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from receivables.models import Customer, Invoice
+from receivables.selectors import open_invoices
 from tenancy.dates import local_today
 from tenancy.errors import DomainError
+from tenancy.views import organization_required
 
 from . import evidence, selectors, services
 from .forms import (
@@ -31,35 +31,26 @@ from .forms import (
 from .models import CollectionTask, CustomerDunning, Dispute, DunningPolicy, DunningRun
 
 
-def member_view(view):
-    """Signed in and a member of an organization; others get a 404, as if nothing existed."""
-
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if request.organization is None:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    return wrapper
-
-
 def _today(request):
     return local_today(request.organization.timezone)
 
 
-@member_view
+@organization_required
 def preview(request):
     organization = request.organization
     customer = None
     if request.GET.get("customer"):
-        customer = get_object_or_404(Customer, organization=organization, pk=request.GET["customer"])
+        try:
+            customer_pk = int(request.GET["customer"])
+        except ValueError:
+            raise Http404 from None  # ?customer=abc names no customer, like an unknown id
+        customer = get_object_or_404(Customer, organization=organization, pk=customer_pk)
     preview = services.dunning_preview_page(organization, customer=customer)
     return render(request, "dunning/preview.html", {"rows": preview.rows, "preview": preview, "today": preview.today,
                                                     "customer": customer})
 
 
-@member_view
+@organization_required
 @require_POST
 def run_now(request):
     try:
@@ -72,32 +63,32 @@ def run_now(request):
     return redirect("dunning:run_detail", pk=run.pk)
 
 
-@member_view
+@organization_required
 def run_list(request):
     return render(request, "dunning/run_list.html", {"runs": selectors.run_list(request.organization)[:100]})
 
 
-@member_view
+@organization_required
 def run_detail(request, pk: int):
     run = get_object_or_404(DunningRun, organization=request.organization, pk=pk)
     return render(request, "dunning/run_detail.html", {"run": run, "messages_sent": run.messages.select_related(
         "customer").order_by("customer__name")})
 
 
-@member_view
+@organization_required
 def policy_list(request):
     services.dunning_policy_default(organization=request.organization)
     return render(request, "dunning/policy_list.html", {"policies": selectors.policy_list(request.organization)})
 
 
-@member_view
+@organization_required
 def worklist(request):
     mine = request.GET.get("mine") == "1"
     rows = selectors.worklist(request.organization, _today(request), assigned_to=request.user if mine else None)
     return render(request, "dunning/worklist.html", {"rows": rows, "mine": mine, "form": TaskLogForm()})
 
 
-@member_view
+@organization_required
 @require_POST
 def task_log(request, pk: int):
     task = get_object_or_404(CollectionTask, organization=request.organization, pk=pk)
@@ -115,7 +106,7 @@ def task_log(request, pk: int):
     return redirect("dunning:worklist")
 
 
-@member_view
+@organization_required
 @require_POST
 def task_take(request, pk: int):
     task = get_object_or_404(CollectionTask, organization=request.organization, pk=pk)
@@ -127,7 +118,7 @@ def task_take(request, pk: int):
     return redirect("dunning:worklist")
 
 
-@member_view
+@organization_required
 def dispute_list(request):
     status = request.GET.get("status") or None
     return render(request, "dunning/dispute_list.html", {
@@ -135,7 +126,7 @@ def dispute_list(request):
         "resolve_form": DisputeResolveForm()})
 
 
-@member_view
+@organization_required
 def dispute_open(request, invoice_pk: int):
     invoice = get_object_or_404(Invoice, organization=request.organization, pk=invoice_pk)
     form = DisputeOpenForm(request.POST or None)
@@ -153,7 +144,7 @@ def dispute_open(request, invoice_pk: int):
                                                  % {"number": invoice.number}}, status=400 if form.errors else 200)
 
 
-@member_view
+@organization_required
 @require_POST
 def dispute_resolve(request, pk: int):
     dispute = get_object_or_404(Dispute, organization=request.organization, pk=pk)
@@ -170,12 +161,12 @@ def dispute_resolve(request, pk: int):
     return redirect("dunning:dispute_list")
 
 
-@member_view
+@organization_required
 def promise_list(request):
     return render(request, "dunning/promise_list.html", {"promises": selectors.promise_list(request.organization)})
 
 
-@member_view
+@organization_required
 def promise_create(request, invoice_pk: int):
     invoice = get_object_or_404(Invoice, organization=request.organization, pk=invoice_pk)
     form = PromiseForm(request.POST or None, initial={"amount": invoice.balance})
@@ -191,19 +182,19 @@ def promise_create(request, invoice_pk: int):
                                                  % {"number": invoice.number}}, status=400 if form.errors else 200)
 
 
-@member_view
+@organization_required
 def plan_list(request):
     return render(request, "dunning/plan_list.html", {"plans": selectors.plan_list(request.organization)})
 
 
-@member_view
+@organization_required
 def customer_timeline(request, customer_pk: int):
     customer = get_object_or_404(Customer, organization=request.organization, pk=customer_pk)
     return render(request, "dunning/timeline.html", {
         "customer": customer, "events": selectors.customer_timeline(request.organization, customer)[:500]})
 
 
-@member_view
+@organization_required
 def customer_evidence(request, customer_pk: int):
     customer = get_object_or_404(Customer, organization=request.organization, pk=customer_pk)
     data = evidence.evidence_bundle(request.organization, customer)
@@ -229,7 +220,7 @@ def _steps_initial(policy) -> list[dict]:
              "fee_amount": s.fee_amount, "call_task": s.call_task} for s in policy.steps.all()]
 
 
-@member_view
+@organization_required
 def policy_create(request):
     form = PolicyForm(request.POST or None)
     # Initial rows only on GET: a posted row equal to its initial would count as "unchanged" and drop out.
@@ -247,7 +238,7 @@ def policy_create(request):
     return _policy_page(request, form, steps, status=400 if request.method == "POST" else 200)
 
 
-@member_view
+@organization_required
 def policy_edit(request, pk: int):
     policy = get_object_or_404(DunningPolicy, organization=request.organization, pk=pk)
     form = PolicyForm(request.POST or None, instance=policy)
@@ -270,7 +261,7 @@ def policy_edit(request, pk: int):
     return _policy_page(request, form, steps, policy, status=400 if request.method == "POST" else 200)
 
 
-@member_view
+@organization_required
 def customer_settings(request, customer_pk: int):
     customer = get_object_or_404(Customer, organization=request.organization, pk=customer_pk)
     setting = CustomerDunning.objects.filter(organization=request.organization, customer=customer).first()
@@ -292,13 +283,11 @@ def customer_settings(request, customer_pk: int):
     }, status=400 if form.errors else 200)
 
 
-@member_view
+@organization_required
 def plan_create(request, customer_pk: int):
     customer = get_object_or_404(Customer, organization=request.organization, pk=customer_pk)
-    open_invoices = (Invoice.objects.filter(organization=request.organization, customer=customer,
-                                            voided_on__isnull=True, applied_amount__lt=F("total_amount"))
-                     .order_by("due_date", "pk"))
-    form = PlanForm(request.POST or None, invoices=open_invoices, prefix="plan")
+    invoices = open_invoices(request.organization).filter(customer=customer).order_by("due_date", "pk")
+    form = PlanForm(request.POST or None, invoices=invoices, prefix="plan")
     installments = InstallmentFormSet(request.POST or None, prefix="installments")
     if request.method == "POST" and form.is_valid() and installments.is_valid():
         rows = [(row["due_date"], row["amount"]) for row in formset_rows(installments)]

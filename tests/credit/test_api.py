@@ -9,7 +9,7 @@ import time_machine
 from rest_framework.test import APIClient
 
 from credit import services
-from credit.models import CreditProfile, HoldMode, LimitRequest, LimitRequestStatus
+from credit.models import CreditProfile, CreditScore, HoldMode, LimitRequest, LimitRequestStatus
 from tests.api.conftest import error_of, key_client
 from tests.factories import PASSWORD, CustomerFactory, MembershipFactory, make_invoice
 
@@ -162,7 +162,9 @@ def test_limit_request_approved_through_both_levels(api, session, organization, 
     final = session(admin_user).post(url, {}, format="json")
     assert final.json()["status"] == "approved"
     assert [s["level"] for s in final.json()["steps"]] == ["credit_manager", "admin"]
-    assert final.json()["steps"][0]["score_snapshot"]["grade"] in "ABCDE"
+    score = CreditScore.objects.get(customer=customer)  # scored once, when the request was made
+    snapshot = final.json()["steps"][0]["score_snapshot"]
+    assert (snapshot["score_id"], snapshot["grade"]) == (score.pk, score.grade)
     assert CreditProfile.objects.get(customer=customer).credit_limit == Decimal("250000.00")
 
 

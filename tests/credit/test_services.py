@@ -134,6 +134,21 @@ def test_large_limit_needs_credit_manager_then_admin(organization, customer, col
     assert services.profile_ensure(organization=organization, customer=customer).credit_limit == Decimal("3000000")
 
 
+def test_next_level_moves_with_each_approval_and_is_none_once_decided(organization, customer, collector,
+                                                                     credit_manager, admin_user):
+    request = services.limit_request_create(organization=organization, actor=collector, customer=customer,
+                                            requested_limit="3000000", requested_terms_days=60, reason="Key account")
+    assert request.next_level == "credit_manager"
+
+    services.limit_request_approve(organization=organization, actor=credit_manager, request=request)
+    request.refresh_from_db()
+    assert request.next_level == "admin"
+
+    services.limit_request_approve(organization=organization, actor=admin_user, request=request)
+    request.refresh_from_db()
+    assert (request.status, request.next_level) == (LimitRequestStatus.APPROVED, None)
+
+
 def test_proposer_cannot_approve_own_request(organization, customer, credit_manager):
     request = services.limit_request_create(organization=organization, actor=credit_manager, customer=customer,
                                             requested_limit="1000", requested_terms_days=30, reason="Trial")
@@ -273,7 +288,7 @@ def test_grade_drop_signal_and_concentration_alerts_then_digest(organization, cu
     assert kinds == [AlertKind.CONCENTRATION, AlertKind.NEW_SIGNAL]
     concentration = CreditAlert.objects.get(kind=AlertKind.CONCENTRATION)
     assert concentration.message == "上海华东贸易有限公司 is 90.0% of all receivables (alert above 20%)."
-    assert first.grade  # scored before the alerts
+    assert (first.grade, first.provisional) == ("C", True)  # no data yet: provisional, and no grade to drop from
 
     assert services.alerts_digest_send(organization=organization) == 2
     assert services.alerts_digest_send(organization=organization) == 0
@@ -298,3 +313,28 @@ def test_over_limit_and_first_overdue_of_good_customer(organization, customer):
         "上海华东贸易有限公司 exposure 80.00 CNY is over its credit limit of 50.00 CNY.")
     assert messages[AlertKind.FIRST_OVERDUE] == (
         "上海华东贸易有限公司 (grade A) has an overdue invoice: 80.00 CNY, 30 days.")
+
+
+def test_grade_drop_raises_one_alert_and_a_rerun_none(organization, customer, credit_manager):
+    for month in range(4, 12):
+        pay_late(organization, customer, amount="1000.00", due=dt.date(2025, month, 10), days_late=0)
+    services.profile_update(organization=organization, actor=credit_manager, customer=customer, founding_year=2010,
+                            uscc="91440300708461136T")
+    services.financial_statement_set(
+        organization=organization, actor=credit_manager, customer=customer, year=2025, revenue="50000000",
+        ebit="4000000", net_income="3000000", current_assets="20000000", current_liabilities="12000000",
+        total_assets="40000000", total_liabilities="22000000", retained_earnings="9000000", equity="18000000")
+    before = services.customer_score(organization=organization, customer=customer)
+    # given: three large invoices paid five months late
+    for month in (9, 10, 11):
+        pay_late(organization, customer, amount="20000.00", due=dt.date(2025, month, 1), days_late=150)
+
+    # when
+    after = services.customer_score(organization=organization, customer=customer)
+    services.customer_score(organization=organization, customer=customer)  # the rerun: nothing dropped since
+
+    # then
+    assert (before.grade, before.provisional, after.grade, after.provisional) == ("A", False, "C", False)
+    [alert] = CreditAlert.objects.filter(organization=organization, kind=AlertKind.GRADE_DROPPED)
+    assert alert.message == "上海华东贸易有限公司 dropped from grade A to C."
+    assert (alert.customer_id, alert.data) == (customer.pk, {"from": "A", "to": "C"})

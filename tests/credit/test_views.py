@@ -7,7 +7,8 @@ import time_machine
 from django.urls import reverse
 
 from credit import services
-from credit.models import LimitRequest, LimitRequestStatus
+from credit.models import CreditProfile, CreditScore, LimitRequest, LimitRequestStatus
+from tenancy.models import AuditEntry, Role
 from tests.factories import CustomerFactory, MembershipFactory, make_invoice
 
 TODAY = dt.datetime(2026, 3, 31, 4, 0, tzinfo=dt.UTC)
@@ -48,12 +49,52 @@ def test_limit_request_approved_through_the_inbox(client, organization, customer
     assert request.status == LimitRequestStatus.APPROVED
 
 
+def test_viewing_a_customer_without_a_credit_file_creates_none_and_holds_nothing(client, organization, customer,
+                                                                                 viewer):
+    # An invoice 89 days overdue: past the 60-day hold threshold, were there a credit file.
+    make_invoice(organization, customer, amount="500.00", issue_date=dt.date(2025, 12, 1),
+                 due_date=dt.date(2026, 1, 1))
+    client.force_login(viewer)
+
+    response = client.get(reverse("credit:customer", args=[customer.pk]))
+
+    assert response.status_code == 200
+    assert not CreditProfile.objects.filter(customer=customer).exists()
+    assert not AuditEntry.objects.filter(organization=organization, action__startswith="credit.").exists()
+    invoice = make_invoice(organization, customer, amount="100.00", issue_date=dt.date(2026, 3, 30))
+    assert invoice.pk is not None and invoice.credit_warning is None  # not held, not even warned
+    page = response.content.decode()
+    assert 'data-testid="no-credit-file"' in page and "No credit file yet." in page
+    assert "Not scored yet." in page and 'data-testid="credit-hold"' not in page
+
+
 def test_another_organizations_customer_is_404(client, organization, other_organization, credit_manager):
     stranger = CustomerFactory(organization=other_organization)
     client.force_login(credit_manager)
     assert client.get(reverse("credit:customer", args=[stranger.pk])).status_code == 404
-    other_request_owner = MembershipFactory(organization=other_organization).user
-    assert other_request_owner.pk != credit_manager.pk
+
+
+def test_another_organizations_member_cannot_decide_or_act_on_a_credit_file(
+        client, organization, other_organization, customer, collector):
+    services.limit_request_create(organization=organization, actor=collector, customer=customer,
+                                  requested_limit="20000", requested_terms_days=30, reason="New contract")
+    request = LimitRequest.objects.get(customer=customer)
+    outsider = MembershipFactory(organization=other_organization, role=Role.ADMIN).user
+    client.force_login(outsider)
+
+    decided = client.post(reverse("credit:approval_decide", args=[request.pk]),
+                          {"decision": "approve", "comment": "from outside"})
+    blacklisted = client.post(reverse("credit:customer_action", args=[customer.pk, "blacklist"]),
+                              {"blacklisted": "on", "reason": "from outside"})
+    scored = client.post(reverse("credit:customer_action", args=[customer.pk, "score"]))
+
+    assert (decided.status_code, blacklisted.status_code, scored.status_code) == (404, 404, 404)
+    request.refresh_from_db()
+    assert request.status == LimitRequestStatus.PENDING and not request.steps.exists()
+    profile = CreditProfile.objects.get(customer=customer)
+    assert not profile.blacklisted and profile.blacklist_reason == ""
+    assert not CreditScore.objects.filter(customer=customer).exclude(pk=request.score_id).exists()
+    assert not AuditEntry.objects.filter(organization=other_organization).exists()
 
 
 def test_portfolio_lists_over_limit_customers(client, organization, customer, credit_manager):
@@ -85,7 +126,7 @@ def test_financial_statement_form_shows_the_services_refusal(client, organizatio
     response = client.post(reverse("credit:customer_action", args=[customer.pk, "financials"]),
                            {**FIGURES, "total_assets": "0"}, follow=True)
     assert "Total assets must be more than zero." in response.content.decode()
-    assert not services.CreditProfile.objects.get(customer=customer).financials.exists()
+    assert not CreditProfile.objects.filter(customer=customer).exists()  # refused: not even an empty file
 
 
 def test_document_is_attached_and_downloaded_only_by_its_organization(client, settings, tmp_path, organization,
@@ -116,7 +157,7 @@ def test_document_of_a_refused_type_is_not_attached(client, settings, tmp_path, 
     page = client.post(reverse("credit:customer_action", args=[customer.pk, "document"]),
                        {"title": "Tool", "file": upload}, follow=True).content.decode()
     assert "run-me.exe: only pdf, png, jpg, jpeg, xlsx, xls, docx, doc, csv, txt files can be attached." in page
-    assert not services.CreditProfile.objects.get(customer=customer).documents.exists()
+    assert not CreditProfile.objects.filter(customer=customer).exists()  # refused: not even an empty file
 
 
 def test_invoice_form_shows_the_credit_warning_in_warn_mode(client, organization, customer, collector):

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from dunning import services
-from dunning.models import CollectionTask, Dispute, DunningNotice, EventKind, PromiseToPay, Source
+from dunning.models import CollectionTask, Dispute, DunningMessage, DunningNotice, EventKind, PromiseToPay, Source
 from dunning.portal import portal_token
 from tests.dunning.conftest import at_local, travel
 from tests.factories import PASSWORD, CustomerFactory, make_invoice
@@ -143,6 +143,39 @@ def test_pages_render_and_another_organizations_customer_is_404(
     stranger = CustomerFactory(organization=other_organization)
     assert client.get(reverse("dunning:timeline", args=[stranger.pk])).status_code == 404
     assert client.get(reverse("dunning:evidence", args=[stranger.pk])).status_code == 404
+
+
+def test_preview_of_a_customer_id_that_is_not_a_number_is_404(client, organization, english, invoices, collector):
+    client.force_login(collector)
+    with travel(dt.date(2026, 3, 4)):
+        assert client.get(reverse("dunning:preview"), {"customer": "abc"}).status_code == 404
+        assert client.get(reverse("dunning:preview"), {"customer": "9999999"}).status_code == 404
+        page = client.get(reverse("dunning:preview"), {"customer": str(english.pk)})
+    assert page.status_code == 200 and "INV-A" in page.content.decode()
+
+
+def test_dunning_pages_need_a_sign_in_and_an_organization(client, user_factory):
+    anonymous = client.get(reverse("dunning:worklist"))
+    assert anonymous.status_code == 302 and anonymous.url.startswith(reverse("login"))
+    client.force_login(user_factory())  # signed in, member of no organization
+    assert client.get(reverse("dunning:worklist")).status_code == 404
+    assert client.post(reverse("dunning:run_now")).status_code == 404
+
+
+def test_evidence_bundle_audit_holds_only_this_customers_sent_notices(
+        client, organization, english, chinese, invoices, admin_user, django_capture_on_commit_callbacks):
+    make_invoice(organization, chinese, amount="300.00", issue_date=dt.date(2026, 1, 1),
+                 due_date=dt.date(2026, 3, 1), number="INV-C")
+    with travel(dt.date(2026, 3, 4)), django_capture_on_commit_callbacks(execute=True):
+        services.dunning_run(organization=organization)
+    client.force_login(admin_user)
+
+    archive = zipfile.ZipFile(io.BytesIO(client.get(reverse("dunning:evidence", args=[english.pk])).content))
+
+    [message] = DunningMessage.objects.filter(customer=english)
+    audit = json.loads(archive.read("audit.json"))
+    assert [(e["action"], e["object"]) for e in audit] == [("dunning.sent", f"dunning.dunningmessage:{message.pk}")]
+    assert [i["number"] for i in audit[0]["after"]["invoices"]] == ["INV-A"]
 
 
 def test_evidence_bundle_holds_notices_timeline_and_a_manifest(

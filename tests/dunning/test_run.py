@@ -3,6 +3,7 @@ time zones, month ends, weekends, mail through a real SMTP server."""
 
 import datetime as dt
 import email
+import io
 from decimal import Decimal
 from email import policy as email_policy
 
@@ -333,3 +334,26 @@ def test_real_smtp_server_receives_the_final_demand_with_the_letter(organization
     import hashlib
 
     assert message.letter_hash == hashlib.sha256(attachments[0][1]).hexdigest()
+
+
+def test_demand_letter_is_dated_on_the_run_day_in_the_organizations_zone(django_capture_on_commit_callbacks):
+    from pypdf import PdfReader
+
+    tokyo = OrganizationFactory(name="Tokyo Trading", timezone="Asia/Tokyo", base_currency="JPY")
+    buyer = CustomerFactory(organization=tokyo, name="Osaka Buyer", language="en", currency="JPY",
+                            contact_emails=["ap@osaka.example"])
+    make_invoice(tokyo, buyer, amount="500000", issue_date=dt.date(2025, 10, 1), due_date=dt.date(2025, 11, 1),
+                 number="INV-JP-90")
+
+    # 08:00 on 2026-02-02 in Tokyo (UTC+9) is still 2026-02-01, 23:00, in UTC.
+    run_on(tokyo, dt.date(2026, 2, 2), django_capture_on_commit_callbacks, hour=8)
+
+    message = DunningMessage.objects.select_related("run").get(organization=tokyo)
+    assert (message.run.run_date, message.created_at.date()) == (dt.date(2026, 2, 2), dt.date(2026, 2, 1))
+    [sent] = mail.outbox
+    [(filename, content, _mimetype)] = sent.attachments
+    assert filename == f"demand-letter-{buyer.pk}-2026-02-02.pdf"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert "Tokyo Trading · 2026-02-02" in text
+    assert "by 2026-02-12" in text  # the deadline: ten days from the letter's date
+    assert "2026-02-01" not in text

@@ -218,3 +218,42 @@ def test_plan_form_shows_the_sum_check_error_then_agrees_the_plan(client, organi
 def test_plan_for_another_organizations_customer_is_404(client, other_organization, collector):
     stranger = CustomerFactory(organization=other_organization)
     assert logged_in(client, collector).get(reverse("dunning:plan_create", args=[stranger.pk])).status_code == 404
+
+
+def test_only_collectors_and_up_can_be_a_customers_collector(client, organization, english, credit_manager, collector,
+                                                             viewer):
+    url = reverse("dunning:customer_settings", args=[english.pk])
+    client = logged_in(client, credit_manager)
+
+    choices = {pk for pk, _label in client.get(url).context["form"].fields["collector"].choices if pk}
+    refused = client.post(url, {"collector": viewer.pk})
+
+    assert {int(str(pk)) for pk in choices} == {credit_manager.pk, collector.pk}
+    assert refused.status_code == 400 and "Select a valid choice." in refused.content.decode()
+    with pytest.raises(DomainError) as error:
+        services.customer_dunning_set(organization=organization, actor=credit_manager, customer=english,
+                                      collector=viewer)
+    assert (error.value.message, error.value.field) == (
+        f"{viewer.username} is not a collector of Acme Trading.", "collector")
+    assert not CustomerDunning.objects.exists()
+    services.customer_dunning_set(organization=organization, actor=credit_manager, customer=english,
+                                  collector=collector)
+    assert CustomerDunning.objects.get(customer=english).collector == collector
+
+
+def test_tasks_go_to_collectors_by_the_same_rule(organization, english, collector, viewer):
+    from django.utils import timezone
+
+    from dunning.models import CollectionTask
+
+    task = CollectionTask.objects.create(organization=organization, customer=english, title="Call Northwind",
+                                         due_on=WEDNESDAY, created_at=timezone.now())
+    with pytest.raises(DomainError) as error:
+        services.collection_task_assign(organization=organization, actor=collector, task=task, user=viewer)
+    assert (error.value.message, error.value.field) == (
+        f"{viewer.username} is not a collector of Acme Trading.", "assigned_to")
+    task.refresh_from_db()
+    assert task.assigned_to is None
+    services.collection_task_assign(organization=organization, actor=collector, task=task, user=collector)
+    task.refresh_from_db()
+    assert task.assigned_to == collector
