@@ -14,7 +14,8 @@ RUN pip install -r requirements.txt
 COPY . .
 RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --no-input \
  && DEBUG=0 SECRET_KEY=build-only python manage.py compilemessages --ignore=.venv \
- && useradd --create-home --uid 1000 inflow && mkdir -p /app/var && chown -R inflow /app/var
+ && useradd --create-home --uid 1000 inflow \
+ && mkdir -p /app/var/media /app/var/reports && chown -R inflow /app/var
 USER inflow
 
 EXPOSE 8000

@@ -12,7 +12,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inflow
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inflow_bench
 
-.PHONY: run test lint bench messages venv deps dev-deps migrate seed clean
+.PHONY: run pdf-check test lint bench messages venv deps dev-deps migrate seed clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,22 @@ seed: migrate
 	$(PY) manage.py seed_demo
 
 ## The app with realistic demo data on the embedded default: SQLite, in-process tasks, mail outbox.
-run: seed
+run: seed pdf-check
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## The weekly PDF (WeasyPrint) needs Pango and HarfBuzz, and Noto Sans CJK for Chinese: say what is
+## missing (the rest of the app runs without them).
+PDF_LIBS := libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0
+pdf-check:
+	@missing=""; \
+	for lib in $(PDF_LIBS); do \
+		{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q "$$lib" || missing="$$missing $$lib"; \
+	done; \
+	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing Noto-Sans-CJK"; \
+	if [ -n "$$missing" ]; then \
+		echo "warning: PDFs cannot be rendered, missing:$$missing" >&2; \
+		echo "  Debian/Ubuntu: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk" >&2; \
+	fi
 
 ## The full test suite on PostgreSQL and Redis (both must be running; .ci/run starts them).
 test: dev-deps

@@ -1,6 +1,6 @@
 """Aging report vs. the bare open-items scan, at each size.
 
-    python -m bench.aging --sizes 10000,1000000 [--customers 1000] [--repeat 7] [--explain]
+    python -m bench.aging --sizes 10000,1000000 [--customers 1000] [--repeat 9] [--explain]
 
 For every size the synthetic organization `bench-<size>` is generated (or reused), then
 `receivables.selectors.aging_report` as of today is timed against the floor

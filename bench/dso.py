@@ -1,6 +1,6 @@
 """DSO report vs. the bare monthly scans it cannot do without, at each size.
 
-    python -m bench.dso --sizes 10000,1000000 [--customers 1000] [--repeat 7] [--explain]
+    python -m bench.dso --sizes 10000,1000000 [--customers 1000] [--repeat 9] [--explain]
 
 The floor is one statement: invoiced amounts and applied amounts grouped by currency and
 month up to the as-of date (what any DSO must read); `dso_report` also reads voids, the

@@ -1,6 +1,6 @@
 """Customer statement vs. the bare open-item list of the same customer, at each size.
 
-    python -m bench.statement --sizes 10000,1000000 [--customers 1000] [--repeat 7] [--explain]
+    python -m bench.statement --sizes 10000,1000000 [--customers 1000] [--repeat 9] [--explain]
 
 Measured on the customer with the most invoices (the worst case). The floor lists that
 customer's open invoices oldest due first; `customer_statement` also reconstructs the

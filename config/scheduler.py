@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import threading
 import time
 
@@ -29,10 +28,8 @@ _started = threading.Event()
 
 def scheduler_enabled() -> bool:
     """On when tasks run eagerly (no broker to send them to), unless EMBEDDED_SCHEDULER=false."""
-    flag = os.environ.get("EMBEDDED_SCHEDULER", "").lower()
-    if flag in {"0", "false", "no", "off"}:
-        return False
-    return bool(settings.CELERY_TASK_ALWAYS_EAGER) and bool(settings.CELERY_BEAT_SCHEDULE)
+    return (bool(settings.EMBEDDED_SCHEDULER) and bool(settings.CELERY_TASK_ALWAYS_EAGER)
+            and bool(settings.CELERY_BEAT_SCHEDULE))
 
 
 class EmbeddedScheduler:

@@ -121,6 +121,9 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "staticfiles")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+# Weekly report files (receivables/reporting/storage.py): served by no URL, so beside MEDIA_ROOT
+# (which DEBUG serves to anyone) rather than inside it.
+REPORTS_ROOT = env.path("REPORTS_ROOT", default=Path(str(MEDIA_ROOT)).parent / "reports")
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -154,17 +157,50 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
 CELERY_TIMEZONE = "UTC"
-# Beat fires the weekly-report dispatcher every few minutes; it enqueues each organization
-# whose slot (weekday + local time in its time zone) has come. Without Redis, config/scheduler.py
-# runs this same schedule in-process.
+# The periodic work, in one place: `celery -A config beat` fires it into Redis; without Redis,
+# config/scheduler.py runs this same schedule in-process. Every task is safe to run twice.
 CELERY_BEAT_SCHEDULE: dict = {
+    # Enqueue the weekly aging report of each organization whose slot (weekday + local time) has come.
     "weekly-report-dispatch": {
         "task": "receivables.reporting.tasks.weekly_report_dispatch_task",
         "schedule": env.float("WEEKLY_REPORT_DISPATCH_SECONDS", default=300.0),
     },
+    "invoice-overdue-events": {
+        "task": "tenancy.tasks.invoice_overdue_events_task",
+        "schedule": env.float("INVOICE_OVERDUE_SCAN_SECONDS", default=3600.0),
+    },
+    # Webhook deliveries whose back-off has run out get their next attempt (the only retries when
+    # tasks run in-process; a safety net for lost retries with a worker).
+    "webhook-deliveries-retry": {
+        "task": "tenancy.tasks.webhook_deliveries_retry_task",
+        "schedule": env.float("WEBHOOK_RETRY_SWEEP_SECONDS", default=60.0),
+    },
+    "idempotency-records-purge": {
+        "task": "tenancy.tasks.idempotency_purge_task",
+        "schedule": 3600.0,
+    },
+    # Queue the daily dunning run of each organization whose local time has passed
+    # DUNNING_RUN_HOUR and that has not run today (dunning.tasks).
+    "dunning-dispatch": {
+        "task": "dunning.tasks.dunning_dispatch_task",
+        "schedule": env.float("DUNNING_DISPATCH_SECONDS", default=600.0),
+    },
+    # Credit: open the reviews whose next_review_on has come (idempotent); the alert scan and
+    # digest mail run daily.
+    "credit-reviews-dispatch": {
+        "task": "credit.tasks.credit_reviews_dispatch_task",
+        "schedule": env.float("CREDIT_REVIEW_DISPATCH_SECONDS", default=6 * 3600.0),
+    },
+    "credit-alerts-dispatch": {
+        "task": "credit.tasks.credit_alerts_dispatch_task",
+        "schedule": env.float("CREDIT_ALERT_DIGEST_SECONDS", default=24 * 3600.0),
+    },
 }
 # A worker child that grew past this (KiB) after a task, e.g. a 10,000-customer PDF, is replaced.
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=600_000)
+# With tasks eager (no broker), the web process runs the beat schedule in a thread
+# (config/scheduler.py); false turns that off. Ignored when tasks go to a broker.
+EMBEDDED_SCHEDULER = env.bool("EMBEDDED_SCHEDULER", default=True)
 
 # --- Mail ------------------------------------------------------------------------------
 # EMAIL_URL picks the transport: smtp://user:pass@host:port, smtp+tls://..., or the default
@@ -240,30 +276,9 @@ API_BULK_MAX_ROWS = env.int("API_BULK_MAX_ROWS", default=10_000)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
-CELERY_BEAT_SCHEDULE["invoice-overdue-events"] = {
-    "task": "tenancy.tasks.invoice_overdue_events_task",
-    "schedule": env.float("INVOICE_OVERDUE_SCAN_SECONDS", default=3600.0),
-}
-# Dunning: every few minutes, queue the daily run of each organization whose local time has
-# passed DUNNING_RUN_HOUR and that has not run today (dunning.tasks).
-CELERY_BEAT_SCHEDULE["dunning-dispatch"] = {
-    "task": "dunning.tasks.dunning_dispatch_task",
-    "schedule": env.float("DUNNING_DISPATCH_SECONDS", default=600.0),
-}
-CELERY_BEAT_SCHEDULE["idempotency-records-purge"] = {
-    "task": "tenancy.tasks.idempotency_purge_task",
-    "schedule": 3600.0,
-}
-# Credit: quarterly reviews come due on each file's next_review_on; the dispatcher opens the due
-# ones (idempotent), and the alert scan + digest mail runs daily.
-CELERY_BEAT_SCHEDULE["credit-reviews-dispatch"] = {
-    "task": "credit.tasks.credit_reviews_dispatch_task",
-    "schedule": env.float("CREDIT_REVIEW_DISPATCH_SECONDS", default=6 * 3600.0),
-}
-CELERY_BEAT_SCHEDULE["credit-alerts-dispatch"] = {
-    "task": "credit.tasks.credit_alerts_dispatch_task",
-    "schedule": env.float("CREDIT_ALERT_DIGEST_SECONDS", default=24 * 3600.0),
-}
+# Endpoints on private, loopback, link-local, reserved or multicast addresses are refused (no
+# server-side request forgery against the internal network); only for local development and tests.
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 
 # --- Security (production values; `manage.py check --deploy` is clean with DEBUG=0) ------
 SESSION_COOKIE_HTTPONLY = True
@@ -273,7 +288,10 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Trust X-Forwarded-Proto only behind a proxy that sets it: exposed directly, a client could
+# send the header and pass a plain HTTP request off as HTTPS.
+if env.bool("BEHIND_PROXY", default=not DEBUG):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

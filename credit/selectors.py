@@ -20,7 +20,7 @@ from receivables.models import Allocation, AllocationKind, Customer, Invoice
 from receivables.selectors import FxTable
 from tenancy.errors import DomainError
 from tenancy.models import Membership, Organization, Role
-from tenancy.money import ZERO, Money
+from tenancy.money import ZERO, Money, sql_decimal
 
 from .altman import z_model_for
 from .models import (
@@ -99,14 +99,14 @@ def payment_behaviour(organization: Organization, as_of: dt.date, *,
         rows = cursor.fetchall()
     result = {}
     for cid, count, amount, weighted, on_time, worst, r_weighted, r_amount, e_weighted, e_amount in rows:
-        amount = Decimal(amount)
+        amount = sql_decimal(amount)  # raw SQL sums: exact on PostgreSQL, floats on SQLite
         trend = None
         if r_amount and e_amount:
-            trend = (Decimal(r_weighted) / Decimal(r_amount) - Decimal(e_weighted) / Decimal(e_amount)).quantize(
-                Decimal("0.01"))
+            trend = (sql_decimal(r_weighted) / sql_decimal(r_amount)
+                     - sql_decimal(e_weighted) / sql_decimal(e_amount)).quantize(Decimal("0.01"))
         result[cid] = PaymentBehaviour(
-            invoices=count, avg_days_late=(Decimal(weighted) / amount).quantize(Decimal("0.01")),
-            on_time_share=(Decimal(on_time) / amount).quantize(Decimal("0.0001")), worst_delay=int(worst),
+            invoices=count, avg_days_late=(sql_decimal(weighted) / amount).quantize(Decimal("0.01")),
+            on_time_share=(sql_decimal(on_time) / amount).quantize(Decimal("0.0001")), worst_delay=int(worst),
             trend=trend,
         )
     return result
@@ -158,8 +158,8 @@ def exposures(organization: Organization, as_of: dt.date, *,
     result: dict[int, Exposure] = defaultdict(Exposure)
     for cid, currency, outstanding, overdue, days, count in rows:
         exposure = result[cid]
-        exposure.outstanding += _convert(fx, Decimal(outstanding), currency, as_of)
-        exposure.overdue += _convert(fx, Decimal(overdue), currency, as_of)
+        exposure.outstanding += _convert(fx, sql_decimal(outstanding), currency, as_of)
+        exposure.overdue += _convert(fx, sql_decimal(overdue), currency, as_of)
         exposure.max_days_overdue = max(exposure.max_days_overdue, int(days or 0))
         exposure.invoices += count
     return dict(result)

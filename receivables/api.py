@@ -309,13 +309,11 @@ class InvoiceViewSet(ValuesListModelMixin, LedgerViewSet):
 
     @transaction.atomic
     def partial_update(self, request, pk=None):
-        if isinstance(request.data, dict):
-            services.invoice_update_lock(organization=self.organization, invoice_id=self.kwargs["pk"],
-                                         changes=request.data)
-        invoice = self.locked_object()  # first: another organization's row is a 404 whatever the body
+        invoice = self.get_object()  # first: a bad id or another organization's row is a 404 whatever the body
         changes = _validated(InvoiceUpdateSerializer, self, request.data)
-        self.if_match_locked(invoice)
-        invoice = services.invoice_update(organization=self.organization, invoice=invoice, actor=self.actor, **changes)
+        # The ETag is compared under the service's locks (payments before the invoice, as everywhere).
+        invoice = services.invoice_update(organization=self.organization, invoice=invoice, actor=self.actor,
+                                          precondition=self.if_match_locked, **changes)
         return self.respond_with_etag(invoice)
 
     @_by_external_id_schema(InvoiceSerializer)

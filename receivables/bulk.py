@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from receivables.importing.errors import import_field
 from receivables.importing.fields import fields_for
 from receivables.importing.importers import IMPORTERS
 from receivables.importing.mapping import ColumnSpec, Mapping
@@ -88,7 +89,7 @@ def bulk_upsert(*, organization: Organization, actor: Actor, kind: str, rows: An
     try:
         outcomes = importer.write_many(parsed)
     except RowsInvalid as exc:
-        _raise_if_problems({number: [{"field": error.field or "", "code": str(error.code), "message": error.message}
+        _raise_if_problems({number: [{"field": import_field(error), "code": str(error.code), "message": error.message}
                                      for error in errors] for number, errors in exc.rows.items()})
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     results = []

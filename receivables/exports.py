@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import Workbook
@@ -102,13 +103,36 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def xlsx_bytes(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet: its title (Excel keeps 31 characters), a header row, then the rows."""
+
+    title: str
+    header: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+
+
+WIDTH_SAMPLE_ROWS = 200  # columns are sized to their longest value among the first rows
+
+
+def xlsx_workbook(sheets: Iterable[Sheet]) -> bytes:
+    """An .xlsx file with one worksheet per sheet, columns sized to their content. Decimals and
+    ints become number cells (round amounts before: the cell keeps what it is given)."""
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title[:31]
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append(list(row))
+    workbook.remove(workbook.active)
+    for sheet in sheets:
+        worksheet = workbook.create_sheet(sheet.title[:31])
+        worksheet.append(list(sheet.header))
+        for row in sheet.rows:
+            worksheet.append(list(row))
+        for column in worksheet.iter_cols(max_row=min(worksheet.max_row, WIDTH_SAMPLE_ROWS)):
+            width = max(len(str(cell.value if cell.value is not None else "")) for cell in column)
+            worksheet.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 50)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def xlsx_bytes(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A one-sheet .xlsx file."""
+    return xlsx_workbook([Sheet(title, header, rows)])

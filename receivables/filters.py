@@ -13,7 +13,7 @@ from tenancy.models import WebhookEvent
 from tenancy.money import CURRENCY_CHOICES
 
 from .models import CreditNote, Customer, CustomerStatus, Invoice, InvoiceStatus, Payment, Segment, WriteOff
-from .selectors import overdue_filter
+from .selectors import customer_search_q, overdue_filter
 
 UPDATED_SINCE_HELP = _("Only rows changed at or after this instant (ISO 8601 with offset), for incremental sync.")
 
@@ -32,14 +32,15 @@ class CustomerFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=CustomerStatus.choices)
     segment = filters.ChoiceFilter(choices=Segment.choices)
     currency = filters.ChoiceFilter(choices=CURRENCY_CHOICES)
-    search = filters.CharFilter(method="filter_search", help_text=_("Name or legal name contains."))
+    search = filters.CharFilter(method="filter_search",
+                               help_text=_("Name, legal name, external id or registration number contains."))
 
     class Meta:
         model = Customer
         fields = ()
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(name__icontains=value) | queryset.filter(legal_name__icontains=value)
+        return queryset.filter(customer_search_q(value))
 
 
 class InvoiceFilter(filters.FilterSet):

@@ -214,6 +214,10 @@ class FxRateForm(forms.Form):
                               help_text=_("Units of the base currency for one unit of this currency."))
 
 
+class StaleEdit(Exception):
+    """The row changed since the user opened the edit form."""
+
+
 class EditVersionForm(forms.Form):
     """An edit form that remembers which version of the row the user opened (its `updated_at`), so
     a save over someone else's change is refused instead of silently overwriting it."""
@@ -255,6 +259,11 @@ class EditVersionForm(forms.Form):
     def is_stale(self, current) -> bool:
         """True when the row changed since the user opened the form."""
         return self.cleaned_data["updated_at"] != current.updated_at
+
+    def fresh_check(self, current) -> None:
+        """A service's `precondition`: refuse (StaleEdit) when the locked row changed since the form was opened."""
+        if self.is_stale(current):
+            raise StaleEdit
 
     def changes(self, current) -> dict:
         """The fields whose value differs from the row as it is now (only those go to the service)."""

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from tenancy.dates import month_ends
 from tenancy.errors import DomainError, ErrorCode
 from tenancy.models import Organization
-from tenancy.money import ZERO, quantize, validate_currency
+from tenancy.money import ZERO, quantize, sql_decimal, validate_currency
 
 from .models import Allocation, CreditNote, Customer, FxRate, Invoice, Payment
 
@@ -40,9 +40,15 @@ def customer_list(organization: Organization, *, search: str = "") -> QuerySet[C
         outstanding=Coalesce(open_balance, Value(ZERO)),
     )
     if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(legal_name__icontains=search)
-                       | Q(external_id__icontains=search) | Q(registration_number__icontains=search))
+        qs = qs.filter(customer_search_q(search))
     return qs
+
+
+def customer_search_q(search: str) -> Q:
+    """What a customer search matches, in the pages and the API alike: name, legal name, external id,
+    registration number (e.g. a unified social credit code)."""
+    return (Q(name__icontains=search) | Q(legal_name__icontains=search) | Q(external_id__icontains=search)
+            | Q(registration_number__icontains=search))
 
 
 def invoice_list(organization: Organization) -> QuerySet[Invoice]:
@@ -278,7 +284,7 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
         row.invoice_count += count
         for i, amount in enumerate(sums):
             if amount:
-                row.amounts[i] += convert(Decimal(amount), row_currency, as_of)
+                row.amounts[i] += convert(sql_decimal(amount), row_currency, as_of)
     report_rows = sorted((r for r in by_customer.values() if r.total), key=lambda r: (-r.overdue, -r.total, r.customer_name))
     return AgingReport(as_of=as_of, currency=currency or organization.base_currency, buckets=buckets, rows=report_rows)
 
@@ -454,12 +460,12 @@ def customer_statement(organization: Organization, customer: Customer, as_of: dt
     lines: dict[str, list[StatementLine]] = defaultdict(list)
     running: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for pk, number, issue_date, due_date, currency, total, balance in rows:
-        balance = Decimal(balance)
+        balance = sql_decimal(balance)
         if balance <= 0:
             continue
         issue_date, due_date = _as_date(issue_date), _as_date(due_date)
         running[currency] += balance
-        lines[currency].append(StatementLine(pk, number, issue_date, due_date, currency, Decimal(total), balance,
+        lines[currency].append(StatementLine(pk, number, issue_date, due_date, currency, sql_decimal(total), balance,
                                              running[currency], max(0, (as_of - due_date).days)))
     unapplied = _unapplied_as_of(organization, customer, as_of)
     return Statement(customer, as_of, dict(lines), unapplied)

@@ -10,7 +10,7 @@ locks, the write would fail rather than over-apply.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -109,7 +109,21 @@ def _lock_invoices(organization: Organization, invoice_ids: Iterable[int]) -> di
     return {invoice.pk: invoice for invoice in rows}
 
 
-def _apply_to_invoice(invoice: Invoice, amount: Decimal, *, written_off: bool = False) -> None:
+def _source_match_check(invoice: Invoice, *, customer_id: int, currency: str, what: str) -> None:
+    """Only the invoice's own customer's cash or credit, in the invoice's currency, settles it."""
+    if invoice.customer_id != customer_id:
+        raise DomainError(_("Invoice %(number)s belongs to another customer.") % {"number": invoice.number},
+                          code=ErrorCode.CUSTOMER_MISMATCH, field="invoice")
+    if invoice.currency != currency:
+        raise CurrencyMismatch(
+            _("Invoice %(number)s is in %(inv)s; a %(src)s %(what)s cannot settle it.")
+            % {"number": invoice.number, "inv": invoice.currency, "src": currency, "what": what},
+            field="invoice",
+        )
+
+
+def _apply_check(invoice: Invoice, amount: Decimal) -> None:
+    """An amount may be applied to an invoice that is not void, up to its balance."""
     if invoice.voided_on is not None:
         raise DomainError(_("Invoice %(number)s is void.") % {"number": invoice.number}, code=ErrorCode.INVOICE_NOT_OPEN)
     balance = invoice.total_amount - invoice.applied_amount
@@ -121,6 +135,10 @@ def _apply_to_invoice(invoice: Invoice, amount: Decimal, *, written_off: bool = 
             code=ErrorCode.OVER_APPLICATION,
             field="amount",
         )
+
+
+def _apply_to_invoice(invoice: Invoice, amount: Decimal, *, written_off: bool = False) -> None:
+    _apply_check(invoice, amount)
     invoice.applied_amount += amount
     if written_off:
         invoice.written_off_amount += amount
@@ -249,7 +267,7 @@ def _invoice_change(invoice: Invoice, changes: dict[str, Any]) -> tuple[dict[str
     before = _snapshot(invoice, changed)
     for field, value in changed.items():
         setattr(invoice, field, value)
-    invoice.total_amount = invoice.net_amount + invoice.tax_amount
+    invoice.total_amount = parse_amount(invoice.net_amount + invoice.tax_amount, field="total_amount")
     if invoice.total_amount < invoice.applied_amount:
         raise DomainError(
             _("The new total %(total)s is less than the %(applied)s already applied to this invoice.")
@@ -297,26 +315,48 @@ def _invoice_redate(organization: Organization, invoice: Invoice, before: dict[s
     Payment.objects.filter(organization=organization, pk__in=payment_ids).update(updated_at=timezone.now())
 
 
-def invoice_update_lock(*, organization: Organization, invoice_id: int, changes: dict[str, Any]) -> None:
-    """For a caller that locks the invoice itself before invoice_update (to compare its version):
-    call this first, inside the same transaction, so the locks are taken in the ledger's order
-    (an issue-date change locks the invoice's payments, and payments come before invoices)."""
-    if "issue_date" in changes:
-        _payments_lock_for_redate(organization, [invoice_id])
+def _increases_hold_check(organization: Organization, increases: list[tuple[Invoice, Decimal]]) -> dict[int, str]:
+    """Raising invoice totals is new credit: the credit hold applies to the increases as it does to
+    new invoices. Refusals raise RowsInvalid by position in `increases`; returns {invoice id: warning}."""
+    raised = [(invoice, amount) for invoice, amount in increases if amount > 0]
+    if not raised:
+        return {}
+    from credit.services import credit_hold_check_many  # lazily: credit depends on receivables, not the reverse
+    customers = Customer.objects.filter(organization=organization).in_bulk({i.customer_id for i, _a in raised})
+    held = credit_hold_check_many(organization=organization, invoices=[
+        (customers[invoice.customer_id], amount, invoice.currency) for invoice, amount in raised])
+    refused = {index: [DomainError(held[invoice.customer_id][0], code=ErrorCode.CREDIT_HOLD, field="customer")]
+               for index, (invoice, _amount) in enumerate(increases)
+               if _amount > 0 and held.get(invoice.customer_id, ("", False))[1]}
+    if refused:
+        raise RowsInvalid(refused)
+    return {invoice.pk: held[invoice.customer_id][0] for invoice, amount in raised if invoice.customer_id in held}
 
 
 @transaction.atomic
-def invoice_update(*, organization: Organization, invoice: Invoice, actor: Actor, **changes: Any) -> Invoice:
-    """Correct an invoice's dates, amounts or references; amounts never below what is applied."""
+def invoice_update(*, organization: Organization, invoice: Invoice, actor: Actor,
+                   precondition: Callable[[Invoice], None] | None = None, **changes: Any) -> Invoice:
+    """Correct an invoice's dates, amounts or references; amounts never below what is applied; a higher
+    total passes the credit hold as new invoicing does.
+
+    `precondition(locked_invoice)` runs once the rows are locked and before anything changes (the
+    API's If-Match, the edit page's version check): it raises to refuse."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     _ensure_same_organization(organization, invoice)
     _editable_check(changes, INVOICE_EDITABLE_FIELDS, _("invoice"))
     if "issue_date" in changes:
         _payments_lock_for_redate(organization, [invoice.pk])
     invoice = _lock_invoices(organization, [invoice.pk])[invoice.pk]
+    if precondition is not None:
+        precondition(invoice)
+    total_before = invoice.total_amount
     before, changed = _invoice_change(invoice, changes)
     if not changed:
         return invoice
+    try:
+        warnings = _increases_hold_check(organization, [(invoice, invoice.total_amount - total_before)])
+    except RowsInvalid as exc:
+        raise exc.rows[0][0] from None
     _save_unique(invoice, what=_("invoice"))
     after = dict(changed)
     if "issue_date" in changed:
@@ -324,6 +364,7 @@ def invoice_update(*, organization: Organization, invoice: Invoice, actor: Actor
     audit_record(organization=organization, actor=actor, action="invoice.updated", obj=invoice,
                  before=before, after=after)
     events.invoice_event(organization, invoice, "invoice.updated")
+    invoice.credit_warning = warnings.get(invoice.pk)
     return invoice
 
 
@@ -429,15 +470,8 @@ def _allocate(
             )
     created = []
     for invoice, amount in plan:
-        if invoice.customer_id != source.customer_id:
-            raise DomainError(_("Invoice %(number)s belongs to another customer.") % {"number": invoice.number},
-                              code=ErrorCode.CUSTOMER_MISMATCH, field="invoice")
-        if invoice.currency != source.currency:
-            raise CurrencyMismatch(
-                _("Invoice %(number)s is in %(inv)s; a %(src)s %(what)s cannot settle it.")
-                % {"number": invoice.number, "inv": invoice.currency, "src": source.currency, "what": kind.label.lower()},
-                field="invoice",
-            )
+        _source_match_check(invoice, customer_id=source.customer_id, currency=source.currency,
+                            what=kind.label.lower())
         _apply_to_invoice(invoice, amount)
         allocation = Allocation.objects.create(
             organization=organization, invoice=invoice, kind=kind, amount=amount, currency=invoice.currency,
@@ -732,10 +766,11 @@ def _invoice_build(organization: Organization, row: dict[str, Any]) -> Invoice:
     due_date = row.get("due_date") or issue_date + dt.timedelta(days=customer.payment_terms_days)
     if due_date < issue_date:
         raise DomainError(_("The due date cannot be before the issue date."), field="due_date")
+    total = parse_amount(net + tax, field="total_amount")  # each part may fit while their sum does not
     invoice = Invoice(
         organization=organization, customer=customer, number=number, external_id=row.get("external_id") or None,
         issue_date=issue_date, due_date=due_date, currency=validate_currency(row.get("currency") or customer.currency),
-        net_amount=net, tax_amount=tax, total_amount=net + tax, description=row.get("description", ""),
+        net_amount=net, tax_amount=tax, total_amount=total, description=row.get("description", ""),
         po_reference=row.get("po_reference", ""),
     )
     _length_check(invoice, ("number", "external_id", "po_reference"))
@@ -824,46 +859,23 @@ class _OpenBook:
 
     def explicit(self, payment: Payment, invoice_id: int) -> list[tuple[Invoice, Decimal]]:
         invoice = self.invoices[invoice_id]
-        if invoice.customer_id != payment.customer_id:
-            raise DomainError(_("Invoice %(number)s belongs to another customer.") % {"number": invoice.number},
-                              code=ErrorCode.CUSTOMER_MISMATCH, field="invoice")
-        if invoice.currency != payment.currency:
-            raise CurrencyMismatch(
-                _("Invoice %(number)s is in %(inv)s; a %(src)s %(what)s cannot settle it.")
-                % {"number": invoice.number, "inv": invoice.currency, "src": payment.currency,
-                   "what": AllocationKind.PAYMENT.label.lower()}, field="invoice")
-        if invoice.voided_on is not None:
-            raise DomainError(_("Invoice %(number)s is void.") % {"number": invoice.number},
-                              code=ErrorCode.INVOICE_NOT_OPEN)
-        balance = invoice.total_amount - invoice.applied_amount
-        if payment.amount > balance:
-            raise DomainError(
-                _("Invoice %(number)s has %(balance)s outstanding; %(amount)s cannot be applied.")
-                % {"number": invoice.number, "balance": Money(balance, invoice.currency),
-                   "amount": Money(payment.amount, invoice.currency)},
-                code=ErrorCode.OVER_APPLICATION, field="amount")
+        _source_match_check(invoice, customer_id=payment.customer_id, currency=payment.currency,
+                            what=AllocationKind.PAYMENT.label.lower())
+        _apply_check(invoice, payment.amount)
         return [(invoice, payment.amount)]
 
 
-@transaction.atomic
-def payments_record_many(*, organization: Organization, actor: Actor, rows: Sequence[dict[str, Any]]) -> list[Payment]:
-    """payment_record for many payments, in order, all or none (RowsInvalid names every bad row).
-
-    Each row takes payment_record's keyword arguments, and optionally `invoice`: the whole payment
-    goes to that invoice (payment_allocate's rules); without it, oldest due first as payment_record
-    does, each payment seeing what the rows before it applied. The invoices are locked once, then the
-    payments, allocations, the invoices' new figures, the audit entries and the events are written in
-    bulk. One event per invoice touched (invoice.paid or invoice.updated, its final state) and one
-    payment.received per payment."""
-    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    payments: list[Payment] = []
+def _payments_plan(organization: Organization, rows: Sequence[dict[str, Any]]):
+    """payments_record_many's checks and plan, nothing written: (payments, each one's allocation plan,
+    the invoices touched with their new figures, problems by row index). The invoices are locked."""
+    payments: list[Payment | None] = []
     problems: dict[int, list[DomainError]] = {}
     for index, row in enumerate(rows):
         try:
             payments.append(_payment_build(organization, row))
         except DomainError as exc:
             problems[index] = [exc]
-            payments.append(None)  # type: ignore[arg-type] - keeps indexes; never written (RowsInvalid below)
+            payments.append(None)  # keeps indexes; never written (the caller refuses the batch)
     explicit = {index: row["invoice"].pk for index, row in enumerate(rows) if row.get("invoice") is not None}
     book = _OpenBook(organization, [p for p in payments if p is not None], set(explicit.values()))
     plans: list[list[tuple[Invoice, Decimal]]] = []
@@ -883,6 +895,27 @@ def payments_record_many(*, organization: Organization, actor: Actor, rows: Sequ
         if payment is not None:
             payment.unapplied_amount = payment.amount - sum((amount for _i, amount in plan), ZERO)
         plans.append(plan)
+    return payments, plans, touched, problems
+
+
+def payments_check_many(*, organization: Organization, rows: Sequence[dict[str, Any]]) -> dict[int, list[DomainError]]:
+    """What payments_record_many would refuse in these rows (by index), writing nothing: lets an import
+    list every problem of a file in one pass."""
+    return _payments_plan(organization, rows)[3]
+
+
+@transaction.atomic
+def payments_record_many(*, organization: Organization, actor: Actor, rows: Sequence[dict[str, Any]]) -> list[Payment]:
+    """payment_record for many payments, in order, all or none (RowsInvalid names every bad row).
+
+    Each row takes payment_record's keyword arguments, and optionally `invoice`: the whole payment
+    goes to that invoice (payment_allocate's rules); without it, oldest due first as payment_record
+    does, each payment seeing what the rows before it applied. The invoices are locked once, then the
+    payments, allocations, the invoices' new figures, the audit entries and the events are written in
+    bulk. One event per invoice touched (invoice.paid or invoice.updated, its final state) and one
+    payment.received per payment."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    payments, plans, touched, problems = _payments_plan(organization, rows)
     if problems:
         raise RowsInvalid(problems)
     _insert_many(payments, {"payment_external_id_unique": (
@@ -936,15 +969,17 @@ def _insert_many(objects: list[Model], clashes: dict[str, tuple[str, str]]) -> N
         raise DomainError(clash[1], code=ErrorCode.DUPLICATE, field=clash[0]) from None
 
 
-def _save_many(objects: list[Model], fields: set[str], *, constraint: str, message: str) -> None:
-    """Save changed objects of one model: one UPDATE per batch, `updated_at` set now. A clash on the
-    unique `constraint` (an external id taken meanwhile) is a DomainError with `message`."""
+def _save_many(organization: Organization, objects: list[Model], fields: set[str], *, constraint: str,
+               message: str) -> None:
+    """Save changed objects of one model of `organization`: one UPDATE per batch, `updated_at` set now.
+    A clash on the unique `constraint` (an external id taken meanwhile) is a DomainError with `message`."""
     now = timezone.now()
     for obj in objects:
         obj.updated_at = now
     try:
         with transaction.atomic():  # a savepoint, so the clash can be reported as a domain error
-            type(objects[0]).objects.bulk_update(objects, sorted(fields | {"updated_at"}), batch_size=BULK_BATCH)
+            type(objects[0]).objects.filter(organization=organization).bulk_update(
+                objects, sorted(fields | {"updated_at"}), batch_size=BULK_BATCH)
     except IntegrityError as exc:
         if constraint not in str(exc):
             raise
@@ -983,9 +1018,19 @@ def customers_update_many(*, organization: Organization, actor: Actor,
     entries = []
     fields: set[str] = set()
     problems: dict[int, list[DomainError]] = {}
-    for index, (customer, change) in enumerate(changes):
+    for index, (customer, _change) in enumerate(changes):
         try:
             _ensure_same_organization(organization, customer)
+        except DomainError as exc:
+            problems[index] = [exc]
+    if problems:
+        raise RowsInvalid(problems)
+    # The rows as they are now, locked: the changes apply to them, not to what the caller read earlier.
+    locked = {c.pk: c for c in Customer.objects.select_for_update(of=("self",))
+              .filter(organization=organization, pk__in=[c.pk for c, _change in changes]).order_by("pk")}
+    for index, (customer, change) in enumerate(changes):
+        customer = locked[customer.pk]
+        try:
             before, changed = _customer_change(customer, dict(change))
         except DomainError as exc:
             problems[index] = [exc]
@@ -998,7 +1043,7 @@ def customers_update_many(*, organization: Organization, actor: Actor,
         raise RowsInvalid(problems)
     if not changed_customers:
         return []
-    _save_many(changed_customers, fields, constraint="customer_external_id_unique",
+    _save_many(organization, changed_customers, fields, constraint="customer_external_id_unique",
                message=_("A customer with this external id already exists."))
     audit_record_many(organization=organization, actor=actor, action="customer.updated", entries=entries)
     events.customers_updated(organization, changed_customers)
@@ -1023,27 +1068,32 @@ def invoices_update_many(*, organization: Organization, actor: Actor,
         raise RowsInvalid(problems)
     _payments_lock_for_redate(organization, [invoice.pk for invoice, change in changes if "issue_date" in change])
     locked = _lock_invoices(organization, [invoice.pk for invoice, _change in changes])
-    updated, entries, fields = [], [], set()
+    updated, entries, fields, increases = [], [], set(), []
     for index, (invoice, change) in enumerate(changes):
         current = locked[invoice.pk]
+        total_before = current.total_amount
         try:
             before, changed = _invoice_change(current, change)
         except DomainError as exc:
             problems[index] = [exc]
             continue
+        increases.append((current, current.total_amount - total_before))
         if changed:
             updated.append(current)
             entries.append((current, before, dict(changed)))
             fields |= set(changed) | {"total_amount", "status"}
     if problems:
         raise RowsInvalid(problems)
+    warnings = _increases_hold_check(organization, increases)  # indexes match `changes`: every row got here
     if not updated:
         return []
-    _save_many(updated, fields, constraint="invoice_external_id_unique",
+    _save_many(organization, updated, fields, constraint="invoice_external_id_unique",
                message=_("An invoice with this external id already exists."))
     for invoice, before, after in entries:
         if "issue_date" in after:
             _invoice_redate(organization, invoice, before, after)
     audit_record_many(organization=organization, actor=actor, action="invoice.updated", entries=entries)
     events.invoices_event(organization, updated, "invoice.updated")
+    for invoice in updated:
+        invoice.credit_warning = warnings.get(invoice.pk)
     return updated

@@ -57,8 +57,9 @@ def _converter(field: models.Field, connection) -> Callable[[Model], str]:
             return "\\N" if value is None else encode(value).translate(_ESCAPES)
 
         return json_text
+    # An exact type match: a subclass (DateTimeField of DateField, say) may adapt its value.
     plain = type(field) in _PLAIN and not getattr(field, "auto_now", False) and not getattr(field, "auto_now_add", False)
-    if plain and not isinstance(field, models.DateTimeField):
+    if plain:
         return lambda obj: _copy_text(getattr(obj, attname))
     return lambda obj: _copy_text(field.get_db_prep_save(field.pre_save(obj, True), connection))
 

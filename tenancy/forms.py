@@ -5,12 +5,13 @@ from __future__ import annotations
 import zoneinfo
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
 from .models import Language, Role
 from .money import CURRENCY_CHOICES
+from .selectors import membership_candidate_find
+from .services import MEMBERSHIP_USER_NOT_FOUND
 
 
 def form_error_from_domain(form: forms.Form, error: DomainError) -> None:
@@ -75,12 +76,17 @@ class MembershipForm(forms.Form):
     username = forms.CharField(label=_("Username or email"), max_length=254)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+
     def clean_username(self):
         value = self.cleaned_data["username"].strip()
-        users = get_user_model().objects.filter(is_active=True)
-        user = users.filter(username=value).first() or users.filter(email__iexact=value).first()
+        # Only this organization's members and users of no organization: a member of another
+        # organization gets the same answer as nobody, so the form tells nothing about them.
+        user = membership_candidate_find(organization=self.organization, identifier=value)
         if user is None:
-            raise forms.ValidationError(_("No active user has this username or email."))
+            raise forms.ValidationError(MEMBERSHIP_USER_NOT_FOUND)
         self.cleaned_data["user"] = user
         return value
 

@@ -26,7 +26,8 @@ class OrganizationMiddleware:
     """Set request.organization and request.membership from the session user's memberships.
 
     The organization is whichever one the user last switched to (kept in the session), or
-    their first. A user with no membership gets None, and every organization page 404s."""
+    the one they joined first. A user with no membership gets None, and every organization
+    page 404s."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -39,7 +40,7 @@ class OrganizationMiddleware:
             memberships = Membership.objects.filter(user=user).select_related("organization")
             wanted = request.session.get(SESSION_ORGANIZATION_KEY)
             membership = (memberships.filter(organization_id=wanted).first() if wanted else None) or (
-                memberships.order_by("organization__name").first()
+                memberships.order_by("created_at", "pk").first()
             )
             if membership is not None:
                 request.membership = membership

@@ -222,7 +222,7 @@ class IdempotencyRecord(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)  # sha256 of method, path and canonical body
+    fingerprint = models.CharField(max_length=64)  # sha256 of caller, method, path and canonical body
     state = models.CharField(max_length=20, choices=IdempotencyState.choices, default=IdempotencyState.IN_PROGRESS)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
@@ -309,6 +309,9 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Set while a worker makes an attempt (the HTTP request runs outside any transaction); another
+    # worker leaves the delivery alone until then.
+    leased_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -316,7 +319,12 @@ class WebhookDelivery(models.Model):
             models.CheckConstraint(condition=models.Q(status__in=WebhookDeliveryStatus.values),
                                    name="webhook_delivery_status_valid"),
         ]
-        indexes = [models.Index(fields=["organization", "endpoint", "-created_at"], name="webhook_delivery_org_idx")]
+        indexes = [
+            models.Index(fields=["organization", "endpoint", "-created_at"], name="webhook_delivery_org_idx"),
+            # The retry sweep reads only pending deliveries, a small part of the table.
+            models.Index(fields=["last_attempt_at"], condition=models.Q(status="pending"),
+                         name="webhook_delivery_pending_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_id} -> {self.endpoint_id} ({self.status})"

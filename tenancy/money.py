@@ -44,6 +44,22 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
+def sql_decimal(value: Decimal | int | float | str) -> Decimal:
+    """An amount (or a sum of amounts) as raw SQL returns it, as a Decimal with its exact value.
+
+    PostgreSQL returns numeric as Decimal. SQLite keeps numeric(20, 4) as integer or binary float,
+    so 1.005 comes back as 1.00499999999999989...: rounded to AMOUNT_PLACES (the stored places, so
+    any sum of stored amounts is exact there), it is 1.0050 again, and rounding to cents later
+    gives 1.01, not 1.00."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value)).quantize(Decimal(1).scaleb(-AMOUNT_PLACES), rounding=ROUND_HALF_UP)
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        return Decimal(value)
+    raise TypeError(f"not an SQL amount: {value!r}")
+
+
 def parse_amount(raw: object, *, field: str = "amount", allow_zero: bool = False) -> Decimal:
     """Strictly parse a user-supplied amount: finite, non-negative, at most 4 decimals."""
     if isinstance(raw, float):

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from .models import AuditEntry, Membership, Organization
 
 
 def organizations_for_user(user: AbstractBaseUser) -> QuerySet[Organization]:
     return Organization.objects.filter(memberships__user_id=user.pk).order_by("name")
+
+
+def membership_candidates(organization: Organization) -> QuerySet:
+    """Active users an admin of `organization` may add or re-role: its own members, and users
+    who belong to no organization yet. Anyone else is as unknown as a user who does not exist."""
+    memberships = Membership.objects.filter(user_id=OuterRef("pk"))
+    return get_user_model().objects.filter(is_active=True).filter(
+        Exists(memberships.filter(organization=organization)) | ~Exists(memberships))
+
+
+def membership_candidate_find(*, organization: Organization, identifier: str) -> AbstractBaseUser | None:
+    """The candidate (see membership_candidates) with this username, else with this email."""
+    users = membership_candidates(organization)
+    return users.filter(username=identifier).first() or users.filter(email__iexact=identifier).order_by("pk").first()
 
 
 def membership_get(*, organization: Organization, user: AbstractBaseUser) -> Membership | None:

@@ -12,10 +12,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .db import objects_insert
-from .errors import PermissionDenied
+from .errors import DomainError, ErrorCode, PermissionDenied
 from .models import ROLE_RANK, AuditChainHead, AuditEntry, Membership, Organization, Role, UserProfile
+from .selectors import membership_candidates
 
 Actor = AbstractBaseUser | None  # None is the system itself (scheduled work, migrations)
 
@@ -65,8 +67,9 @@ def audit_entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(_canonical(payload)).hexdigest()
 
 
-def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    # Round-trip through the encoder so Decimals and dates are stored as the strings we hash.
+def jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`value` as JSON types: Decimals, dates and UUIDs become the strings the encoder writes
+    (so audit entries store what is hashed, and webhook payloads what is sent)."""
     return None if value is None else json.loads(_canonical(value))
 
 
@@ -129,7 +132,7 @@ def audit_record_many(
             entry = AuditEntry(
                 organization=organization, sequence=sequence, created_at=now, actor=actor, actor_label=label,
                 action=action, object_type=obj._meta.label_lower, object_id=str(obj.pk),
-                before=_jsonable(before), after=_jsonable(after), previous_hash=previous_hash,
+                before=jsonable(before), after=jsonable(after), previous_hash=previous_hash,
             )
             entry.entry_hash = previous_hash = audit_entry_hash(entry)
             created.append(entry)
@@ -173,10 +176,26 @@ def organization_update(*, organization: Organization, actor: Actor, **changes: 
     return organization
 
 
+MEMBERSHIP_USER_NOT_FOUND = gettext_lazy("No active user has this username or email.")
+
+
 @transaction.atomic
 def membership_set(*, organization: Organization, actor: Actor, user: AbstractBaseUser, role: Role) -> Membership:
-    """Add a user to an organization or change their role (admins only)."""
+    """Add a user to an organization or change their role (admins only).
+
+    An admin may add only users who belong to no organization yet (or change the role of their
+    own members); a member of another organization is refused as if they did not exist. The
+    system actor (support staff in the Django admin, seed_demo) may add anyone. The last admin
+    keeps the role."""
     role_require(organization=organization, actor=actor, role=Role.ADMIN)
+    if actor is not None and not membership_candidates(organization).filter(pk=user.pk).exists():
+        raise DomainError(str(MEMBERSHIP_USER_NOT_FOUND), code=ErrorCode.NOT_FOUND, field="username")
+    # The organization's admins, locked in a fixed order: two admins demoting each other at the
+    # same time must not leave none.
+    admins = list(Membership.objects.select_for_update().filter(organization=organization, role=Role.ADMIN)
+                  .order_by("pk").values_list("user_id", flat=True))
+    if role != Role.ADMIN and admins == [user.pk]:
+        raise DomainError(_("An organization needs at least one admin."), field="role")
     membership, created = Membership.objects.select_for_update().get_or_create(
         organization=organization, user=user, defaults={"role": role}
     )

@@ -125,7 +125,7 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
 @organization_required
 @require_POST
 def membership_set(request: HttpRequest) -> HttpResponse:
-    form = MembershipForm(request.POST)
+    form = MembershipForm(request.POST, organization=request.organization)
     if form.is_valid():
         try:
             services.membership_set(organization=request.organization, actor=request.user,
@@ -143,7 +143,7 @@ def _settings_context(request: HttpRequest, *, settings_form=None, member_form=N
     organization = request.organization
     return {
         "settings_form": settings_form or OrganizationSettingsForm.for_organization(organization),
-        "member_form": member_form or MembershipForm(),
+        "member_form": member_form or MembershipForm(organization=organization),
         "memberships": Membership.objects.filter(organization=organization).select_related("user")
         .order_by("user__username"),
         "is_admin": role_at_least(request, Role.ADMIN),

@@ -6,34 +6,37 @@ deliveries when it commits, so a rolled-back write sends nothing. Each delivery 
     {"id": "<uuid>", "type": "invoice.paid", "created_at": "...", "organization": 7, "data": {...}}
 
 with `Inflow-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`, retried
-with exponential back-off by `tenancy.tasks.webhook_deliver_task` until a 2xx or
-WEBHOOK_MAX_ATTEMPTS. The event id is stable across retries and redeliveries: receivers
-deduplicate on it."""
+with exponential back-off until a 2xx or WEBHOOK_MAX_ATTEMPTS: by `webhook_deliver_task`
+scheduling its own retry on a worker, and by the periodic `webhook_deliveries_retry_task`
+(the only retries when tasks run in-process, where nothing can wait for a countdown). The
+event id is stable across retries and redeliveries: receivers deduplicate on it. Where a
+delivery may be sent, and how, is tenancy.webhook_transport."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
 import secrets
 import time
-import urllib.error
-import urllib.request
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .db import objects_insert
 from .errors import DomainError, ErrorCode
 from .models import Organization, Role, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
-from .services import Actor, audit_record, role_require
+from .services import Actor, audit_record, jsonable, role_require
+from .webhook_transport import AddressRefused, url_addresses, webhook_post
 
 EVENT_TYPES = (
     "invoice.created",
@@ -82,13 +85,6 @@ def webhook_signature_verify(secret: str, header: str, body: bytes, *, now: floa
 
 # --- events --------------------------------------------------------------------------------------
 
-_ENCODER = DjangoJSONEncoder()  # reused: json.dumps(cls=...) builds one per call
-
-
-def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(_ENCODER.encode(payload))
-
-
 def event_emit(*, organization: Organization, type: str, payload: dict[str, Any],
                dedupe_key: str | None = None) -> WebhookEvent | None:
     """Record an event in the caller's transaction and queue its deliveries on commit.
@@ -96,7 +92,7 @@ def event_emit(*, organization: Organization, type: str, payload: dict[str, Any]
     With `dedupe_key`, a second event with the same key is not recorded (returns None)."""
     if type not in EVENT_TYPES:
         raise ValueError(f"Unknown event type {type!r}")
-    event = WebhookEvent(organization=organization, event_id=uuid.uuid4(), type=type, payload=_jsonable(payload),
+    event = WebhookEvent(organization=organization, event_id=uuid.uuid4(), type=type, payload=jsonable(payload),
                          dedupe_key=dedupe_key, created_at=timezone.now())
     if dedupe_key is None:
         event.save()
@@ -125,7 +121,7 @@ def events_emit(*, organization: Organization, type: str, payloads: list[dict[st
     now = timezone.now()
     events = objects_insert(
         [WebhookEvent(organization=organization, event_id=uuid.uuid4(), type=type,
-                      payload=payload if json_ready else _jsonable(payload), created_at=now)
+                      payload=payload if json_ready else jsonable(payload), created_at=now)
          for payload in payloads], batch_size=batch_size)
     endpoints = [e for e in WebhookEndpoint.objects.filter(organization=organization, is_active=True) if e.wants(type)]
     if endpoints and events:
@@ -154,51 +150,119 @@ def webhook_backoff(attempts: int) -> float:
     return min(settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - http(s) only
-    try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError) as exc:
-        return None, str(getattr(exc, "reason", exc))[:500]
+def webhook_due(delivery: WebhookDelivery, now: dt.datetime) -> bool:
+    """Whether the next attempt of a pending delivery may be made at `now`: the first at once,
+    each later one when the back-off after the previous attempt has run out."""
+    if delivery.attempts == 0 or delivery.last_attempt_at is None:
+        return True
+    return delivery.last_attempt_at + dt.timedelta(seconds=webhook_backoff(delivery.attempts)) <= now
 
 
-def webhook_attempt(delivery_id: int) -> tuple[bool, int]:
-    """Make one delivery attempt. Returns (finished, attempts): finished when delivered, given
-    up, or not ours to do (already delivered, or another worker holds it)."""
+def webhook_deliveries_due(*, now: dt.datetime, limit: int = 100) -> list[int]:
+    """Ids of pending deliveries whose next attempt is due (webhook_due) and that no worker holds,
+    oldest attempt first: what the retry sweep picks up."""
+    due = Q(attempts=0)
+    for attempts in range(1, settings.WEBHOOK_MAX_ATTEMPTS):
+        wait = webhook_backoff(attempts)
+        if wait >= MAX_BACKOFF_SECONDS:  # from here on the wait is the cap: one condition for the rest
+            due |= Q(attempts__gte=attempts, last_attempt_at__lte=now - dt.timedelta(seconds=wait))
+            break
+        due |= Q(attempts=attempts, last_attempt_at__lte=now - dt.timedelta(seconds=wait))
+    return list(
+        WebhookDelivery.objects.filter(due, status=WebhookDeliveryStatus.PENDING,
+                                       attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+        .order_by(F("last_attempt_at").asc(nulls_first=True), "pk")
+        .values_list("pk", flat=True)[:limit])
+
+
+def _lease_seconds() -> float:
+    # Longer than one attempt can take (resolve, connect to each address, send, read the status),
+    # so a lease only runs out when its worker died; then the next claim may go ahead.
+    return 4 * settings.WEBHOOK_TIMEOUT_SECONDS + 30
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    attempted: bool  # an HTTP request was made now (False: not due, held by another worker, or done)
+    finished: bool  # delivered or given up: no attempt will follow
+    attempts: int
+
+
+def _claim(delivery_id: int) -> tuple[WebhookDelivery | None, AttemptOutcome | None]:
+    """Take a short lease on a due pending delivery: (delivery, None), or (None, why not)."""
+    now = timezone.now()
     with transaction.atomic():
         delivery = (WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("endpoint", "event").filter(pk=delivery_id).first())
-        if delivery is None or delivery.status != WebhookDeliveryStatus.PENDING:
-            return True, delivery.attempts if delivery else 0
-        body = json.dumps(event_envelope(delivery.event), separators=(",", ":"), ensure_ascii=False).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            EVENT_ID_HEADER: str(delivery.event.event_id),
-            EVENT_TYPE_HEADER: delivery.event.type,
-            SIGNATURE_HEADER: webhook_signature(delivery.endpoint.secret, int(time.time()), body),
-        }
-        started = time.monotonic()
-        code, error = _post(delivery.endpoint.url, body, headers)
-        latency_ms = int((time.monotonic() - started) * 1000)
+        if delivery is None:  # gone, or its row is locked by another worker's claim this instant
+            return None, AttemptOutcome(attempted=False, finished=not WebhookDelivery.objects.filter(
+                pk=delivery_id).exists(), attempts=0)
+        if delivery.status != WebhookDeliveryStatus.PENDING:
+            return None, AttemptOutcome(attempted=False, finished=True, attempts=delivery.attempts)
+        held = delivery.leased_until is not None and delivery.leased_until > now
+        if held or not webhook_due(delivery, now):
+            return None, AttemptOutcome(attempted=False, finished=False, attempts=delivery.attempts)
+        delivery.leased_until = now + dt.timedelta(seconds=_lease_seconds())
+        delivery.save(update_fields=["leased_until"])
+    return delivery, None
+
+
+def webhook_attempt(delivery_id: int) -> AttemptOutcome:
+    """Make one delivery attempt, if it is due and no other worker holds it.
+
+    The row is locked only to claim it (a lease) and to record the result: the HTTP request,
+    up to WEBHOOK_TIMEOUT_SECONDS per step, runs with no transaction open."""
+    delivery, skipped = _claim(delivery_id)
+    if delivery is None:
+        return skipped
+    lease = delivery.leased_until
+    body = json.dumps(event_envelope(delivery.event), separators=(",", ":"), ensure_ascii=False).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        EVENT_ID_HEADER: str(delivery.event.event_id),
+        EVENT_TYPE_HEADER: delivery.event.type,
+        SIGNATURE_HEADER: webhook_signature(delivery.endpoint.secret, int(time.time()), body),
+    }
+    started = time.monotonic()
+    code, error = webhook_post(delivery.endpoint.url, body, headers)
+    latency_ms = int((time.monotonic() - started) * 1000)
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update(of=("self",)).get(pk=delivery_id)
         now = timezone.now()
         delivery.attempts += 1
         delivery.response_code, delivery.latency_ms, delivery.error = code, latency_ms, error
         delivery.last_attempt_at = now
         delivery.attempt_log = [*delivery.attempt_log, {"at": now.isoformat(), "response_code": code,
                                                         "latency_ms": latency_ms, "error": error}][-20:]
-        if code is not None and 200 <= code < 300:
-            delivery.status, delivery.delivered_at = WebhookDeliveryStatus.SUCCEEDED, now
-        elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
-            delivery.status = WebhookDeliveryStatus.FAILED
+        if delivery.leased_until == lease:  # not taken over meanwhile (only after a lease ran out)
+            delivery.leased_until = None
+        if delivery.status == WebhookDeliveryStatus.PENDING:
+            if code is not None and 200 <= code < 300:
+                delivery.status, delivery.delivered_at = WebhookDeliveryStatus.SUCCEEDED, now
+            elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+                delivery.status = WebhookDeliveryStatus.FAILED
         delivery.save()
-        return delivery.status != WebhookDeliveryStatus.PENDING, delivery.attempts
+    return AttemptOutcome(attempted=True, finished=delivery.status != WebhookDeliveryStatus.PENDING,
+                          attempts=delivery.attempts)
 
 
 # --- endpoints (admins) --------------------------------------------------------------------------
+
+def _url_check(url: str) -> None:
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise DomainError(_("Enter an http:// or https:// URL."), field="url") from None
+    try:
+        url_addresses(url)
+    except AddressRefused:
+        raise DomainError(_("Webhooks go to public addresses only: this URL's host is, or resolves to, a private, "
+                            "loopback, link-local, reserved or multicast address."), field="url") from None
+    except OSError:
+        pass  # does not resolve now: checked again before every attempt
+
 
 def _event_types_check(event_types: list[str]) -> list[str]:
     unknown = sorted(set(event_types) - set(EVENT_TYPES))
@@ -212,10 +276,7 @@ def webhook_endpoint_create(*, organization: Organization, actor: Actor, url: st
                             description: str = "") -> WebhookEndpoint:
     """Register an endpoint (admins only) with a new signing secret."""
     role_require(organization=organization, actor=actor, role=Role.ADMIN)
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError:
-        raise DomainError(_("Enter an http:// or https:// URL."), field="url") from None
+    _url_check(url)
     endpoint = WebhookEndpoint.objects.create(
         organization=organization, url=url, description=description.strip()[:200],
         secret="whsec_" + secrets.token_urlsafe(32), event_types=_event_types_check(event_types))

@@ -1,6 +1,7 @@
 """The project's shape: compose file, settings in each environment, deploy checks."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,33 @@ def test_compose_app_services_share_one_configuration():
         assert set(services[name]["depends_on"]) == {"postgres", "redis"}
 
 
+def test_compose_app_services_mount_media_and_reports_on_shared_volumes():
+    compose = _compose()
+    for name in ("web", "worker", "beat"):
+        service = compose["services"][name]
+        env, volumes = service["environment"], service["volumes"]
+        # a worker writes a report that web serves: both folders must be the same volume everywhere
+        assert f"media:{env['MEDIA_ROOT']}" in volumes, name
+        assert f"reports:{env['REPORTS_ROOT']}" in volumes, name
+        assert "http" in env["SITE_URL"], name  # links in mail need an absolute base (default or ${SITE_URL})
+    assert {"media", "reports"} <= set(compose["volumes"])
+
+
+def test_worker_recycling_is_left_to_the_settings():
+    # CELERY_WORKER_MAX_TASKS_PER_CHILD is the documented setting; a command-line flag would override it.
+    worker = _compose()["services"]["worker"]["command"]
+    assert not any(arg.startswith("--max-tasks-per-child") for arg in worker)
+    assert "--max-tasks-per-child" not in (ROOT / "Procfile").read_text()
+
+
+def test_every_environment_variable_read_by_the_settings_is_in_the_readme():
+    names = re.findall(r"\benv(?:\.\w+)?\(\s*\"([A-Z][A-Z0-9_]*)\"", (ROOT / "config" / "settings.py").read_text())
+    readme = (ROOT / "README.md").read_text()
+
+    assert len(names) > 30  # the pattern still finds the reads
+    assert [name for name in names if f"`{name}`" not in readme] == []
+
+
 def test_dockerfile_builds_from_requirements_and_serves_with_gunicorn():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "FROM python:3.11" in dockerfile
@@ -42,9 +70,10 @@ def test_dockerfile_builds_from_requirements_and_serves_with_gunicorn():
 
 
 def _manage(*args, **env):
+    # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests for their own process only.
     clean = {k: v for k, v in os.environ.items()
              if k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DEBUG", "SECRET_KEY", "CELERY_TASK_ALWAYS_EAGER",
-                          "DJANGO_ALLOW_ASYNC_UNSAFE"}}  # set by the browser tests for their own process only
+                          "DJANGO_ALLOW_ASYNC_UNSAFE", "EMBEDDED_SCHEDULER", "MEDIA_ROOT", "REPORTS_ROOT"}}
     clean.update(env)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True,
                           text=True, timeout=120, check=False)
@@ -84,3 +113,14 @@ def test_deploy_check_is_clean_with_production_variables():
                      SECRET_KEY="k3y-" + "q9Zx!vR2#mLp7$wT" * 4, ALLOWED_HOSTS="inflow.example.com")
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_reports_root_and_embedded_scheduler_come_from_the_environment():
+    code = "from django.conf import settings as s; print(s.REPORTS_ROOT, s.EMBEDDED_SCHEDULER)"
+    default = _manage("shell", "--no-imports", "-c", code, MEDIA_ROOT="/srv/inflow/media")
+    chosen = _manage("shell", "--no-imports", "-c", code, MEDIA_ROOT="/srv/inflow/media",
+                     REPORTS_ROOT="/mnt/shared/reports", EMBEDDED_SCHEDULER="false")
+
+    assert default.returncode == 0 and chosen.returncode == 0, default.stderr + chosen.stderr
+    assert default.stdout.split() == ["/srv/inflow/reports", "True"]  # beside MEDIA_ROOT, as before
+    assert chosen.stdout.split() == ["/mnt/shared/reports", "False"]

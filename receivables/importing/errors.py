@@ -38,3 +38,12 @@ class ImportInvalidError(DomainError):
             _("%(count)s problem(s) in the file; nothing was imported.") % {"count": len(self.errors)},
             code=ErrorCode.IMPORT_INVALID,
         )
+
+
+# A service's DomainError names its own field; these are the import (and bulk row) fields behind them.
+SERVICE_FIELDS = {"invoice": "invoice_number"}
+
+
+def import_field(error: DomainError) -> str:
+    """The import / bulk-row field a service error is about ("" for the row as a whole)."""
+    return SERVICE_FIELDS.get(error.field or "", error.field or "")

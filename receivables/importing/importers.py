@@ -9,7 +9,6 @@ audit entries as a change made one at a time in the UI or the API."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -20,10 +19,10 @@ from receivables import services
 from receivables.models import Customer, ImportKind, Invoice, Payment
 from tenancy.errors import RowsInvalid
 from tenancy.models import Organization
-from tenancy.money import ZERO, quantize
+from tenancy.money import ZERO
 from tenancy.services import Actor
 
-from .errors import RowError
+from .errors import RowError, import_field
 from .mapping import Mapping
 from .parsing import ParsedRow
 
@@ -304,30 +303,6 @@ class PaymentImporter(Importer):
                                                  "(%(fields)s); a recorded payment cannot be changed by an import.")
                            % {"id": values["external_id"], "fields": ", ".join(differing)})]
 
-    def _allocation_check(self, row: ParsedRow, customer: Customer, left: dict[int, Decimal]) -> list[RowError]:
-        values = row.values
-        invoice = self.invoices.get(values["invoice_number"])
-        if invoice is None:
-            return [self.error(row, "invoice_number", _("No invoice has number %(number)s.")
-                               % {"number": values["invoice_number"]})]
-        if invoice.customer_id != customer.pk:
-            return [self.error(row, "invoice_number", _("Invoice %(number)s belongs to another customer.")
-                               % {"number": invoice.number})]
-        currency = values.get("currency") or customer.currency
-        if invoice.currency != currency:
-            message = _("Invoice %(number)s is in %(inv)s; a %(pay)s payment cannot settle it.")
-            return [self.error(row, "currency", message % {"number": invoice.number, "inv": invoice.currency,
-                                                           "pay": currency})]
-        left.setdefault(invoice.pk, invoice.balance)
-        if values["amount"] > left[invoice.pk]:
-            return [self.error(row, "amount", _("Invoice %(number)s has %(balance)s %(currency)s outstanding; "
-                                                "%(amount)s cannot be applied.")
-                               % {"number": invoice.number, "balance": quantize(left[invoice.pk], invoice.currency),
-                                  "currency": invoice.currency,
-                                  "amount": values["amount"]})]
-        left[invoice.pk] -= values["amount"]
-        return []
-
     def check(self, rows: list[ParsedRow]) -> list[RowError]:
         self.existing = _lookup(Payment.objects.filter(organization=self.organization), "external_id",
                                 (row.values["external_id"] for row in rows))
@@ -335,7 +310,6 @@ class PaymentImporter(Importer):
         self.invoices = _lookup(Invoice.objects.filter(organization=self.organization), "number",
                                 (row.values["invoice_number"] for row in rows if row.values.get("invoice_number")))
         errors = self._repeats_check(rows)
-        left: dict[int, Decimal] = {}  # invoice id -> balance not yet claimed by an earlier row
         for row in rows:
             if row.number in self.repeats:
                 continue
@@ -347,8 +321,19 @@ class PaymentImporter(Importer):
                 errors.append(self.error(row, "customer_external_id",
                                          _("No customer has external id %(id)s; import customers first.")
                                          % {"id": row.values["customer_external_id"]}))
-            elif row.values.get("invoice_number"):
-                errors += self._allocation_check(row, customer, left)
+            elif row.values.get("invoice_number") and row.values["invoice_number"] not in self.invoices:
+                errors.append(self.error(row, "invoice_number", _("No invoice has number %(number)s.")
+                                         % {"number": row.values["invoice_number"]}))
+        # Whether each new payment may settle what it names (customer, currency, the balance left after
+        # the rows before it) is the service's rule: asked here so every problem is listed in one pass.
+        writable = [row for row in rows if row.number not in self.repeats
+                    and row.values["external_id"] not in self.existing
+                    and row.values["customer_external_id"] in self.customers
+                    and (not row.values.get("invoice_number") or row.values["invoice_number"] in self.invoices)]
+        problems = services.payments_check_many(organization=self.organization,
+                                                rows=[self._payment_fields(row) for row in writable])
+        errors += [self.error(writable[index], import_field(error), error.message)
+                   for index, row_errors in problems.items() for error in row_errors]
         return errors
 
     def write_many(self, rows: list[ParsedRow], progress: Callable[[int], None] | None = None) -> dict[int, Outcome]:

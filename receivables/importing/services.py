@@ -17,7 +17,7 @@ from tenancy.errors import DomainError, ErrorCode, RowsInvalid
 from tenancy.models import Organization, Role
 from tenancy.services import Actor, audit_record, role_require
 
-from .errors import ImportInvalidError, RowError
+from .errors import ImportInvalidError, RowError, import_field
 from .importers import IMPORTERS, Importer
 from .mapping import Mapping, mapping_check, mapping_from_dict
 from .parsing import ParsedRow, rows_parse
@@ -26,8 +26,6 @@ from .reader import Table, table_read
 
 logger = logging.getLogger(__name__)
 
-# A service's DomainError names its own field; these are the import fields behind them.
-SERVICE_FIELDS = {"invoice": "invoice_number"}
 JOB_ROW = 0  # errors about the job as a whole (permissions, an unreadable stored file)
 
 
@@ -73,7 +71,7 @@ def import_run(*, organization: Organization, actor: Actor, kind: str, table: Ta
         outcomes = importer.write_many(rows, progress.step)
     except RowsInvalid as exc:
         raise ImportInvalidError([
-            RowError(number, importer.mapping.column_of(SERVICE_FIELDS.get(error.field or "", error.field)),
+            RowError(number, importer.mapping.column_of(import_field(error)),
                      error.message)
             for number, errors in sorted(exc.rows.items()) for error in errors]) from exc
     result = ImportResult()

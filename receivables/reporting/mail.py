@@ -7,14 +7,13 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from receivables.exports import XLSX_MEDIA_TYPE
 from receivables.models import WeeklyReport
 from tenancy.mail import ORGANIZATION_HEADER
 from tenancy.models import Language
 
 from .pdf import amount, long_date
 from .selectors import WeeklyReportData
-
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _languages(primary: str) -> list[str]:
@@ -53,5 +52,5 @@ def weekly_report_email(report: WeeklyReport, data: WeeklyReportData, *, recipie
     message.attach_alternative(render_to_string("emails/weekly_report_body.html", context), "text/html")
     stem = f"aging-{data.organization.slug}-{data.as_of.isoformat()}"
     message.attach(f"{stem}.pdf", pdf, "application/pdf")
-    message.attach(f"{stem}.xlsx", xlsx, XLSX_MIME)
+    message.attach(f"{stem}.xlsx", xlsx, XLSX_MEDIA_TYPE)
     return message

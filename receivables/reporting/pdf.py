@@ -199,7 +199,7 @@ def aging_chart_svg(aging: AgingReport) -> SafeString:
 
 
 def kpis(data: WeeklyReportData) -> list[dict[str, str]]:
-    """The headline figures; "customers over limit" only when the credit app knows it."""
+    """The headline figures; "customers over limit" only when the organization has set credit limits."""
     currency = data.currency
     dso_value = f"{data.dso.standard}" if data.dso.standard is not None else "—"
     dso_change = data.dso_change

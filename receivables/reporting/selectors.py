@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.apps import apps
+from django.conf import settings
 from django.db import connection
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
+from credit.selectors import customers_over_limit_count
 from receivables.models import (
     Customer,
     Invoice,
@@ -24,13 +25,17 @@ from receivables.models import (
     WeeklyReport,
     WeeklyReportKind,
     WeeklyReportSchedule,
+    WeeklyReportStatus,
 )
 from receivables.selectors import AgingReport, DsoReport, FxTable, _open_items_sql, _table, aging_report, dso_report
 from tenancy.models import Organization
-from tenancy.money import ZERO
+from tenancy.money import ZERO, sql_decimal
 
 TOP_OVERDUE_LIMIT = 10
 WEEK = dt.timedelta(days=7)
+# A pending report whose delivery has not started after this long was never queued (the
+# queueing after its commit failed) or its message was lost: the dispatcher queues it again.
+STUCK_PENDING_AFTER = dt.timedelta(minutes=15)
 
 
 # --- schedules -----------------------------------------------------------------------------
@@ -83,6 +88,20 @@ def weekly_reports_due(now: dt.datetime) -> list[tuple[int, dt.date]]:
         .values_list("organization_id", "week_start")
     )
     return sorted((org_id, week) for org_id, week in ripe.items() if (org_id, week) not in done)
+
+
+def stale_claim_cutoff(now: dt.datetime) -> dt.datetime:
+    """Claims older than this belong to a worker that died: a rendering row outlives the task's
+    hard time limit only when its worker was killed before it could record the outcome."""
+    return now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+
+
+def weekly_reports_stuck(now: dt.datetime) -> list[int]:
+    """Ids of reports (scheduled and manual) whose delivery was lost and must be queued again:
+    rendering with a stale claim, or pending for longer than STUCK_PENDING_AFTER. One query."""
+    stuck = (Q(status=WeeklyReportStatus.RENDERING, claimed_at__lt=stale_claim_cutoff(now))
+             | Q(status=WeeklyReportStatus.PENDING, created_at__lt=now - STUCK_PENDING_AFTER))
+    return list(WeeklyReport.objects.filter(stuck).order_by("pk").values_list("pk", flat=True))
 
 
 # --- archive -------------------------------------------------------------------------------
@@ -147,7 +166,7 @@ class WeeklyReportData:
     previous_dso: DsoReport
     top_overdue: list[OverdueInvoice]
     changes: WeeklyChanges
-    customers_over_limit: int | None  # None: not known (no credit limits in Inflow yet)
+    customers_over_limit: int | None  # None: the organization has set no credit limits
 
     @property
     def total_change(self) -> Decimal:
@@ -193,7 +212,7 @@ def top_overdue_invoices(organization: Organization, as_of: dt.date, *, limit: i
     fx = fx or FxTable.load(organization, {row[3] for row in rows}, as_of)
     items = []
     for pk, number, customer_name, currency, due_date, balance in rows:
-        due_date, balance = _as_date(due_date), Decimal(balance)
+        due_date, balance = _as_date(due_date), sql_decimal(balance)
         items.append(OverdueInvoice(pk, number, customer_name, currency, due_date, (as_of - due_date).days,
                                     balance, fx.convert(balance, currency, as_of)))
     items.sort(key=lambda item: (-item.balance_base, item.due_date, item.invoice_id))
@@ -205,7 +224,7 @@ def _change(rows: Iterable[tuple[str, dt.date, int, Decimal]], fx: FxTable) -> W
     count, amount = 0, ZERO
     for currency, on, n, total in rows:
         count += n
-        amount += fx.convert(Decimal(total), currency, _as_date(on))
+        amount += fx.convert(sql_decimal(total), currency, _as_date(on))
     return WeekChange(count, amount)
 
 
@@ -245,17 +264,8 @@ def weekly_changes(organization: Organization, as_of: dt.date) -> WeeklyChanges:
 
 
 def customers_over_limit(organization: Organization, as_of: dt.date) -> int | None:
-    """How many customers' exposure exceeds their credit limit on `as_of`, or None if unknown.
-
-    The hook for the credit app: once `credit` is installed and its selectors module defines
-    `customers_over_limit_count(organization, as_of) -> int`, the report shows the figure.
-    Until then Inflow has no limits, and the report leaves the KPI out rather than guess."""
-    if not apps.is_installed("credit"):
-        return None
-    try:
-        from credit.selectors import customers_over_limit_count  # type: ignore[import-not-found]
-    except ImportError:
-        return None
+    """How many customers' exposure exceeds their credit limit on `as_of` (the credit app's
+    count); None while the organization has set no limits, so the report leaves the KPI out."""
     return customers_over_limit_count(organization, as_of)
 
 

@@ -19,7 +19,6 @@ import datetime as dt
 import logging
 from email.utils import parseaddr
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -40,7 +39,13 @@ from tenancy.errors import DomainError, ErrorCode
 from tenancy.models import Language, Membership, Organization, Role, validate_timezone
 from tenancy.services import Actor, audit_record, role_require
 
-from .selectors import weekly_report_data, weekly_report_recipients, weekly_schedule_get
+from .selectors import (
+    stale_claim_cutoff,
+    weekly_report_data,
+    weekly_report_recipients,
+    weekly_reports_stuck,
+    weekly_schedule_get,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -123,12 +128,12 @@ def _schedule_snapshot(schedule: WeeklyReportSchedule) -> dict:
 
 # --- claiming ------------------------------------------------------------------------------
 
-def _queue_delivery(report: WeeklyReport) -> None:
+def _queue_delivery(report_id: int) -> None:
     from .tasks import weekly_report_deliver_task
 
     # robust: in the embedded default the task runs right here, eagerly; its failure is
     # already recorded on the row and must not break the request or the dispatcher.
-    transaction.on_commit(lambda: weekly_report_deliver_task.delay(report.pk), robust=True)
+    transaction.on_commit(lambda: weekly_report_deliver_task.delay(report_id), robust=True)
 
 
 @transaction.atomic
@@ -150,7 +155,7 @@ def weekly_report_claim(*, organization: Organization, week_start: dt.date) -> W
         return None
     audit_record(organization=organization, actor=None, action="weekly_report.claimed", obj=report,
                  after={"kind": report.kind, "week_start": week_start, "as_of": as_of})
-    _queue_delivery(report)
+    _queue_delivery(report.pk)
     return report
 
 
@@ -174,18 +179,28 @@ def weekly_report_request(*, organization: Organization, actor: Actor) -> Weekly
                           code=ErrorCode.DUPLICATE) from None
     audit_record(organization=organization, actor=actor, action="weekly_report.requested", obj=report,
                  after={"kind": report.kind, "as_of": today})
-    _queue_delivery(report)
+    _queue_delivery(report.pk)
     return report
 
 
-def _stale_claim_cutoff() -> dt.datetime:
-    # A rendering row older than the task hard time limit belongs to a worker that died.
-    return timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+def weekly_reports_requeue_stuck() -> list[int]:
+    """Queue the delivery of every report whose delivery was lost (a worker killed while
+    rendering, a queueing that failed after the commit) again; the ids queued.
+
+    Safe to repeat: only one delivery of a report can take it (`weekly_report_start`)."""
+    stuck = weekly_reports_stuck(timezone.now())
+    for report_id in stuck:
+        logger.warning("weekly report %s is stuck; queueing its delivery again", report_id)
+        _queue_delivery(report_id)
+    return stuck
 
 
 def weekly_report_start(*, report_id: int) -> bool:
-    """Move a report to rendering if nobody else holds it; True when this caller now does."""
-    claimable = Q(status__in=CLAIMABLE) | Q(status=WeeklyReportStatus.RENDERING, claimed_at__lt=_stale_claim_cutoff())
+    """Move a report to rendering if nobody else holds it; True when this caller now does.
+
+    A rendering row with a stale claim (`selectors.stale_claim_cutoff`) is taken over."""
+    claimable = (Q(status__in=CLAIMABLE)
+                 | Q(status=WeeklyReportStatus.RENDERING, claimed_at__lt=stale_claim_cutoff(timezone.now())))
     taken = WeeklyReport.objects.filter(claimable, pk=report_id).update(
         status=WeeklyReportStatus.RENDERING, attempts=F("attempts") + 1, claimed_at=timezone.now(), error="",
     )

@@ -3,6 +3,8 @@
 beat -> weekly_report_dispatch_task (every few minutes)
      -> weekly_report_claim_task(organization_id, week_start) for each organization due
      -> weekly_report_deliver_task(report_id), queued on commit by the claim that inserted the row
+     -> weekly_report_deliver_task(report_id) again for each report whose delivery was lost
+        (rendering by a worker that died, pending for long: see selectors.weekly_reports_stuck)
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ DELIVERY_RETRY = {
 
 @shared_task
 def weekly_report_dispatch_task() -> list[list]:
-    """Queue a claim for every organization whose weekly slot has come (fired by beat)."""
+    """Queue a claim for every organization whose weekly slot has come, and the delivery of
+    every stuck report again (fired by beat). Returns the claims queued."""
     due = selectors.weekly_reports_due(timezone.now())
     for organization_id, week_start in due:
         weekly_report_claim_task.delay(organization_id, week_start.isoformat())
+    services.weekly_reports_requeue_stuck()
     return [[org_id, week.isoformat()] for org_id, week in due]
 
 

@@ -1,17 +1,16 @@
-"""The weekly report's data as a spreadsheet (pandas + openpyxl), one sheet per section.
+"""The weekly report's data as a spreadsheet, one sheet per section (receivables.exports writes it).
 
 Amounts are written as Decimals rounded to the currency's minor unit; openpyxl stores them as
 number cells."""
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
-import pandas as pd
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from receivables.exports import Sheet, xlsx_workbook
 from tenancy.money import quantize
 
 from .pdf import bucket_labels
@@ -23,7 +22,7 @@ def _number(value, currency: str) -> Decimal:
     return quantize(value, currency)
 
 
-def _sheets(data: WeeklyReportData) -> dict[str, pd.DataFrame]:
+def _sheets(data: WeeklyReportData) -> list[Sheet]:
     currency = data.currency
     labels = bucket_labels(data.aging)
     customer, total = _("Customer"), _("Total")
@@ -48,24 +47,15 @@ def _sheets(data: WeeklyReportData) -> dict[str, pd.DataFrame]:
         summary.append((_("Customers over limit"), data.customers_over_limit))
     top = [[i.number, i.customer_name, i.due_date.isoformat(), i.days_overdue, _number(i.balance, i.currency),
             i.currency, _number(i.balance_base, currency)] for i in data.top_overdue]
-    return {
-        _("Summary"): pd.DataFrame(summary, columns=[_("Item"), _("Value")]),
-        _("Aging by customer"): pd.DataFrame(aging_rows, columns=[customer, *labels, total]),
-        _("Top overdue"): pd.DataFrame(top, columns=[_("Invoice"), customer, _("Due date"), _("Days overdue"),
-                                                      _("Balance"), _("Currency"), f"{_('Balance')} ({currency})"]),
-    }
+    return [
+        Sheet(_("Summary"), [_("Item"), _("Value")], summary),
+        Sheet(_("Aging by customer"), [customer, *labels, total], aging_rows),
+        Sheet(_("Top overdue"), [_("Invoice"), customer, _("Due date"), _("Days overdue"), _("Balance"),
+                                 _("Currency"), f"{_('Balance')} ({currency})"], top),
+    ]
 
 
 def weekly_report_xlsx(data: WeeklyReportData, language: str) -> bytes:
     """The report's figures as an .xlsx workbook in `language`."""
-    buffer = io.BytesIO()
     with translation.override(language):
-        sheets = _sheets(data)
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            for name, frame in sheets.items():
-                frame.to_excel(writer, sheet_name=name[:31], index=False)
-                sheet = writer.sheets[name[:31]]
-                for column in sheet.columns:
-                    width = max(len(str(cell.value or "")) for cell in column[:200])
-                    sheet.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 50)
-    return buffer.getvalue()
+        return xlsx_workbook(_sheets(data))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +24,7 @@ from ..forms import (
     InvoiceUpdateForm,
     InvoiceVoidForm,
     InvoiceWriteOffForm,
+    StaleEdit,
 )
 from ..models import Invoice
 
@@ -82,10 +82,6 @@ def _detail(request: HttpRequest, invoice: Invoice, **forms) -> HttpResponse:
 
 def _invoice(request: HttpRequest, pk: int) -> Invoice:
     return get_object_or_404(Invoice.objects.select_related("customer"), organization=request.organization, pk=pk)
-
-
-def _invoice_locked(request: HttpRequest, pk: int) -> Invoice:
-    return get_object_or_404(Invoice.objects.select_for_update(of=("self",)), organization=request.organization, pk=pk)
 
 
 @organization_required
@@ -190,21 +186,19 @@ def invoice_update(request: HttpRequest, pk: int) -> HttpResponse:
     stale = False
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                # Compare under the row lock, as the API's If-Match does, so two saves cannot both win.
-                services.invoice_update_lock(organization=request.organization, invoice_id=pk,
-                                             changes=form.changes(_invoice(request, pk)))
-                current = _invoice_locked(request, pk)
-                stale = form.is_stale(current)
-                if not stale:
-                    invoice = services.invoice_update(organization=request.organization, invoice=current,
-                                                      actor=request.user, **form.changes(current))
+            # The version is compared under the service's row locks, as the API's If-Match is, so two
+            # saves cannot both win; the changes are against what the user opened (refused if stale).
+            invoice = services.invoice_update(organization=request.organization, invoice=invoice,
+                                              actor=request.user, precondition=form.fresh_check,
+                                              **form.changes(invoice))
+        except StaleEdit:
+            stale = True
         except DomainError as exc:
             form_error_from_domain(form, exc)
         else:
-            if not stale:
-                messages.success(request, _("Invoice %(number)s saved.") % {"number": invoice.number})
-                return redirect("invoice_detail", pk=invoice.pk)
+            messages.success(request, _("Invoice %(number)s saved.") % {"number": invoice.number})
+            return redirect("invoice_detail", pk=invoice.pk)
+        if stale:
             invoice = _invoice(request, pk)  # show what is there now; the user reviews it and saves again
             form = _invoice_edit_form(invoice)
     return render(request, "receivables/invoice_edit.html", {

@@ -4,7 +4,11 @@ Claiming a key is inserting an IdempotencyRecord (committed at once, so a concur
 with the same key sees it and gets 409). The work and the stored response then commit in one
 transaction: a crash between them rolls both back, so a stale claim can be taken over safely.
 Only successful responses are kept; a rejected request releases the key, so a corrected retry
-with the same key runs."""
+with the same key runs.
+
+The fingerprint covers the caller too (the API key, or the signed-in user): a replay answers
+only the caller whose request ran, after its scope and role checks. Another caller sending the
+same key gets 422 `idempotency_key_mismatch`, as for a different body, and nothing runs."""
 
 from __future__ import annotations
 
@@ -38,13 +42,14 @@ def idempotency_key_parse(raw: str) -> str:
     return raw
 
 
-def request_fingerprint(method: str, path: str, body: bytes) -> str:
-    """The request's identity: method, full path and body (JSON compared by content, not spacing)."""
+def request_fingerprint(method: str, path: str, body: bytes, *, principal: str) -> str:
+    """The request's identity: who sent it (`principal`, e.g. "api-key:12" or "user:7"), method,
+    full path and body (JSON compared by content, not spacing)."""
     try:
         canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
         canonical = body
-    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), canonical])).hexdigest()
+    return hashlib.sha256(b"\n".join([principal.encode(), method.encode(), path.encode(), canonical])).hexdigest()
 
 
 def _replay(record: IdempotencyRecord) -> Response:

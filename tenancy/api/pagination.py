@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -36,6 +37,19 @@ def _encode(value: Any) -> Any:
     return value
 
 
+def _nullable(model, name: str) -> bool:
+    """A NULL has no place in `(field, id) > cursor` (NULL compares as unknown): rows with it would
+    be skipped, and a cursor holding it could not be read back. Such a field cannot order pages."""
+    try:
+        return bool(model._meta.get_field(name).null)
+    except FieldDoesNotExist:
+        return False
+
+
+def _orderable(view, model) -> list[str]:
+    return [name for name in view.ordering_fields if not _nullable(model, name)]
+
+
 class KeysetPagination(BasePagination):
     cursor_param = "cursor"
     page_size_param = "page_size"
@@ -50,12 +64,16 @@ class KeysetPagination(BasePagination):
                 _("A whole number from 1 to %(max)s.") % {"max": settings.API_MAX_PAGE_SIZE}]})
         return int(raw)
 
-    def _ordering(self, request, view) -> tuple[str, bool]:
+    def _ordering(self, request, view, model) -> tuple[str, bool]:
         raw = request.query_params.get(self.ordering_param) or view.default_ordering
         name = raw.removeprefix("-")
         if name not in view.ordering_fields:
             raise exceptions.ValidationError({self.ordering_param: [
                 _("Order by one of: %(fields)s (prefix - for descending).") % {"fields": ", ".join(view.ordering_fields)}]})
+        if _nullable(model, name):
+            raise exceptions.ValidationError({self.ordering_param: [
+                _("%(field)s can be empty, so it cannot order pages. Order by one of: %(fields)s "
+                  "(prefix - for descending).") % {"field": name, "fields": ", ".join(_orderable(view, model))}]})
         return name, raw.startswith("-")
 
     def _cursor(self, request, model, field: str, ordering: str) -> tuple[Any, int] | None:
@@ -74,7 +92,7 @@ class KeysetPagination(BasePagination):
     def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
         self.request = request
         page_size = self._page_size(request)
-        field, descending = self._ordering(request, view)
+        field, descending = self._ordering(request, view, queryset.model)
         self.ordering = ("-" if descending else "") + field
         sign = "-" if descending else ""
         queryset = queryset.order_by(f"{sign}{field}", f"{sign}pk") if field != "id" else queryset.order_by(f"{sign}pk")
@@ -117,7 +135,8 @@ class KeysetPagination(BasePagination):
         }
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
-        fields = ", ".join(view.ordering_fields)
+        orderable = _orderable(view, view.get_queryset().model)
+        fields = ", ".join(orderable)
         params = [
             OpenApiParameter(self.cursor_param, OpenApiTypes.STR, description="The `next_cursor` of the previous page."),
             OpenApiParameter(self.page_size_param, OpenApiTypes.INT,
@@ -128,7 +147,7 @@ class KeysetPagination(BasePagination):
                                          f"Default `{view.default_ordering}`. Ties are broken by id."),
         ]
         dicts = [self._param_dict(param) for param in params]
-        dicts[2]["schema"]["enum"] = [f"{sign}{name}" for name in view.ordering_fields for sign in ("", "-")]
+        dicts[2]["schema"]["enum"] = [f"{sign}{name}" for name in orderable for sign in ("", "-")]
         return dicts
 
     @staticmethod

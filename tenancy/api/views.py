@@ -61,7 +61,12 @@ class OrganizationScopedView:
             self.initial(request, *args, **kwargs)  # type: ignore[attr-defined]
             if isinstance(request.user, ApiKeyPrincipal):
                 label_token = audit_actor_label.set(f"{request.user.get_username()} ({request.user.key.name})")
-            handler = getattr(self, request.method.lower(), self.http_method_not_allowed)  # type: ignore[attr-defined]
+            method = request.method.lower()
+            # Only HTTP verbs name handlers: `CREATE` or `GET_OBJECT` must not reach a method of the view.
+            if method in self.http_method_names:  # type: ignore[attr-defined]
+                handler = getattr(self, method, self.http_method_not_allowed)  # type: ignore[attr-defined]
+            else:
+                handler = self.http_method_not_allowed  # type: ignore[attr-defined]
             response = self._handle(handler, request, *args, **kwargs)
         except Exception as exc:  # DRF's contract: every exception becomes a response
             response = self.handle_exception(exc)  # type: ignore[attr-defined]
@@ -75,7 +80,9 @@ class OrganizationScopedView:
         raw_key = request.headers.get(IDEMPOTENCY_HEADER)
         if request.method != "POST" or raw_key is None:
             return handler(request, *args, **kwargs)
-        fingerprint = request_fingerprint(request.method, request.get_full_path(), request.body)
+        key = request_api_key(request)
+        principal = f"api-key:{key.pk}" if key is not None else f"user:{request.user.pk}"
+        fingerprint = request_fingerprint(request.method, request.get_full_path(), request.body, principal=principal)
         record, replay = idempotency_claim(organization=self.organization, key=idempotency_key_parse(raw_key),
                                            fingerprint=fingerprint)
         if replay is not None:

@@ -130,3 +130,16 @@ def test_malformed_json_is_parse_error(api):
     response = api.post("/api/v1/customers/", "{nope", content_type="application/json")
     assert response.status_code == 400
     assert error_of(response)["code"] == "parse_error"
+
+
+@pytest.mark.parametrize("verb", ["CREATE", "GET_OBJECT", "PERFORM_CREATE", "LIST"])
+def test_a_method_that_is_not_an_http_verb_is_405_and_runs_nothing(api, verb):
+    # The view's own methods (create, get_object...) must not be reachable as HTTP methods.
+    from receivables.models import Customer
+
+    response = api.generic(verb, "/api/v1/customers/", '{"name": "Sneaky", "external_id": "C-X"}',
+                           content_type="application/json")
+    assert response.status_code == 405
+    assert error_of(response) == {"code": "method_not_allowed", "fields": {},
+                                  "message": f'Method "{verb}" not allowed.'}
+    assert not Customer.objects.exists()

@@ -40,3 +40,14 @@ def test_a_bad_filter_value_is_still_a_400(api, invoices):
     response = api.get("/api/v1/invoices/", {"issue_date_from": "yesterday"})
     assert response.status_code == 400
     assert "issue_date_from" in error_of(response)["fields"]
+
+
+def test_customer_search_matches_what_the_customer_list_page_matches(api, organization):
+    from tests.factories import CustomerFactory
+
+    CustomerFactory(organization=organization, name="上海华东贸易有限公司", registration_number="91310000MA1FL0XX1X",
+                    external_id="K-77")
+    CustomerFactory(organization=organization, name="Other")
+    for term in ("华东", "91310000MA1FL", "K-77"):
+        response = api.get("/api/v1/customers/", {"search": term})
+        assert [row["name"] for row in response.json()["results"]] == ["上海华东贸易有限公司"], term

@@ -216,3 +216,36 @@ def _waiting_on_locks() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype IN ('transactionid', 'tuple')")
         return cursor.fetchone()[0]
+
+
+# --- the key answers only the caller whose request ran -----------------------------------------
+
+@pytest.mark.django_db
+def test_a_viewer_replaying_a_collectors_key_gets_422_and_nothing_runs(organization, collector, viewer):
+    from rest_framework.test import APIClient
+
+    from receivables.models import Customer
+    from tests.factories import PASSWORD
+
+    collector_client, viewer_client = APIClient(), APIClient()
+    assert collector_client.login(username=collector.username, password=PASSWORD)
+    assert viewer_client.login(username=viewer.username, password=PASSWORD)
+    first = collector_client.post("/api/v1/customers/", CUSTOMER, format="json", HTTP_IDEMPOTENCY_KEY="k-shared")
+    assert first.status_code == 201
+    replay = viewer_client.post("/api/v1/customers/", CUSTOMER, format="json", HTTP_IDEMPOTENCY_KEY="k-shared")
+    assert replay.status_code == 422
+    assert error_of(replay)["code"] == "idempotency_key_mismatch"
+    assert "Idempotent-Replayed" not in replay.headers
+    assert Customer.objects.filter(external_id="C-42").count() == 1
+    # The collector's own retry is still answered from the record.
+    again = collector_client.post("/api/v1/customers/", CUSTOMER, format="json", HTTP_IDEMPOTENCY_KEY="k-shared")
+    assert (again.status_code, again.headers["Idempotent-Replayed"]) == (201, "true")
+
+
+@pytest.mark.django_db
+def test_another_api_key_of_the_organization_with_the_same_key_gets_422(api, organization):
+    assert api.post("/api/v1/customers/", CUSTOMER, format="json", HTTP_IDEMPOTENCY_KEY="k-keys").status_code == 201
+    writer = key_client(organization)
+    response = writer.post("/api/v1/customers/", CUSTOMER, format="json", HTTP_IDEMPOTENCY_KEY="k-keys")
+    assert response.status_code == 422
+    assert error_of(response)["code"] == "idempotency_key_mismatch"

@@ -87,3 +87,46 @@ def test_unknown_ordering_is_400(api):
     response = api.get("/api/v1/invoices/", {"ordering": "external_id"})
     assert response.status_code == 400
     assert "Order by one of: updated_at, id" in error_of(response)["fields"]["ordering"][0]["message"]
+
+
+# --- a field that can be NULL cannot order keyset pages ------------------------------------------
+
+def _credit_profiles(organization, count=7):
+    from credit.services import profile_ensure
+
+    profiles = []
+    for index in range(count):
+        profile = profile_ensure(organization=organization, customer=CustomerFactory(organization=organization))
+        if index % 2:  # every other file has a review date; the rest have none (NULL)
+            profile.next_review_on = dt.date(2026, 4, 1) + dt.timedelta(days=index % 3)
+            profile.save(update_fields=["next_review_on"])
+        profiles.append(profile)
+    return profiles
+
+
+@pytest.mark.parametrize("ordering", ["next_review_on", "-next_review_on"])
+def test_ordering_by_a_nullable_field_is_400(api, organization, ordering):
+    _credit_profiles(organization)
+    response = api.get("/api/v1/credit-profiles/", {"ordering": ordering, "page_size": 2})
+    assert response.status_code == 400
+    message = ("next_review_on can be empty, so it cannot order pages. Order by one of: updated_at, id "
+               "(prefix - for descending).")
+    assert error_of(response) == {"code": "validation_error", "message": message,
+                                  "fields": {"ordering": [{"code": "invalid", "message": message}]}}
+
+
+@pytest.mark.parametrize("ordering", ["id", "-id", "updated_at", "-updated_at"])
+def test_credit_profiles_page_through_every_row_by_a_non_null_field(api, organization, ordering):
+    profiles = _credit_profiles(organization)
+    seen, pages = _all_pages(api, "/api/v1/credit-profiles/", {"ordering": ordering, "page_size": 2})
+    assert pages == 4
+    assert sorted(seen) == sorted(p.pk for p in profiles) and len(seen) == len(profiles)
+
+
+def test_the_schema_offers_only_non_null_orderings(api):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    (ordering,) = [p for p in schema["paths"]["/api/v1/credit-profiles/"]["get"]["parameters"]
+                   if p["name"] == "ordering"]
+    assert ordering["schema"]["enum"] == ["updated_at", "-updated_at", "id", "-id"]

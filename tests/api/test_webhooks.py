@@ -12,11 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import time_machine
 from django.test import override_settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from receivables import services
-from tenancy.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEvent
-from tenancy.tasks import invoice_overdue_events_task
+from tenancy.errors import DomainError
+from tenancy.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
+from tenancy.tasks import invoice_overdue_events_task, webhook_deliveries_retry_task
 from tenancy.webhooks import (
     webhook_backoff,
     webhook_endpoint_create,
@@ -30,19 +32,26 @@ pytestmark = pytest.mark.django_db
 
 
 class Receiver:
-    """A real HTTP server: records every request, answers with the queued status codes (then 200)."""
+    """A real HTTP server: records every request, answers with the queued status codes (then 200),
+    with a Location header when `location` is set, after calling `on_request` if set."""
 
     def __init__(self):
         self.requests: list[tuple[dict, bytes]] = []
         self.statuses: queue.Queue[int] = queue.Queue()
+        self.location: str | None = None
+        self.on_request = None
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((dict(self.headers), body))
+                if receiver.on_request is not None:
+                    receiver.on_request()
                 status = 200 if receiver.statuses.empty() else receiver.statuses.get()
                 self.send_response(status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.end_headers()
 
             def log_message(self, *args):
@@ -62,10 +71,18 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    # The receiver listens on 127.0.0.1, which production refuses (tests below check that).
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
     server = Receiver()
     yield server
     server.close()
+
+
+def _retry_sweep_after(seconds: float) -> int:
+    """Run the retry sweep `seconds` from now (the clock moved on, as beat's would)."""
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=seconds), tick=False):
+        return webhook_deliveries_retry_task()
 
 
 @pytest.fixture
@@ -98,6 +115,8 @@ def test_failed_deliveries_are_retried_until_accepted(organization, acme_custome
     receiver.statuses.put(503)
     with django_capture_on_commit_callbacks(execute=True):
         make_invoice(organization, acme_customer)
+    assert _retry_sweep_after(webhook_backoff(1)) == 1
+    assert _retry_sweep_after(webhook_backoff(1) + webhook_backoff(2)) == 1
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == WebhookDeliveryStatus.SUCCEEDED
     assert [attempt["response_code"] for attempt in delivery.attempt_log] == [500, 503, 200]
@@ -112,6 +131,8 @@ def test_gives_up_after_the_last_attempt(organization, acme_customer, endpoint, 
         receiver.statuses.put(500)
     with django_capture_on_commit_callbacks(execute=True):
         make_invoice(organization, acme_customer)
+    assert _retry_sweep_after(webhook_backoff(1)) == 1
+    assert _retry_sweep_after(7 * 3600) == 0  # given up: nothing left to retry
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.response_code) == (WebhookDeliveryStatus.FAILED, 2, 500)
     assert delivery.error == "HTTP 500"
@@ -236,3 +257,146 @@ def test_events_are_listed_for_pull(api, organization, acme_customer):
     events = api.get("/api/v1/events/").json()["results"]
     assert [e["type"] for e in events] == ["invoice.created", "invoice.paid", "payment.received"]
     assert api.get("/api/v1/events/", {"type": "invoice.paid"}).json()["results"][0]["data"]["status"] == "paid"
+
+
+# --- where deliveries may go (no server-side request forgery) ---------------------------------
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8000/hooks",
+    "http://localhost/hooks",  # a name is resolved: localhost is loopback
+    "http://169.254.169.254/latest/meta-data/",  # cloud metadata (link-local)
+    "http://10.0.0.5/hooks",
+    "http://192.168.1.20/hooks",
+    "http://[::1]/hooks",
+    "http://[::ffff:127.0.0.1]/hooks",
+    "http://0.0.0.0/hooks",
+    "http://224.0.0.1/hooks",  # multicast
+    "http://240.0.0.1/hooks",  # reserved
+])
+def test_private_loopback_link_local_reserved_and_multicast_urls_are_refused(organization, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    with pytest.raises(DomainError) as refused:
+        webhook_endpoint_create(organization=organization, actor=None, url=url, event_types=[])
+    assert refused.value.field == "url"
+    assert refused.value.message == (
+        "Webhooks go to public addresses only: this URL's host is, or resolves to, a private, loopback, "
+        "link-local, reserved or multicast address.")
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_public_address_is_accepted(organization, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    endpoint = webhook_endpoint_create(organization=organization, actor=None, url="https://93.184.215.14/hooks",
+                                       event_types=[])
+    assert WebhookEndpoint.objects.get().url == endpoint.url == "https://93.184.215.14/hooks"
+
+
+def test_the_address_is_checked_again_before_each_attempt(organization, acme_customer, endpoint, receiver, settings,
+                                                          django_capture_on_commit_callbacks):
+    # given an endpoint registered while allowed (or a name that now resolves somewhere private)
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    # when an event is delivered
+    with django_capture_on_commit_callbacks(execute=True):
+        make_invoice(organization, acme_customer)
+    # then nothing is sent, and the attempt is logged as failed with the reason
+    assert receiver.requests == []
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == (WebhookDeliveryStatus.PENDING, 1, None)
+    assert delivery.error == "127.0.0.1 resolves to 127.0.0.1: not a public address"
+
+
+@override_settings(WEBHOOK_MAX_ATTEMPTS=1)
+def test_redirects_are_not_followed(organization, acme_customer, endpoint, receiver,
+                                    django_capture_on_commit_callbacks):
+    elsewhere = Receiver()
+    try:
+        receiver.statuses.put(302)
+        receiver.location = elsewhere.url
+        with django_capture_on_commit_callbacks(execute=True):
+            make_invoice(organization, acme_customer)
+        assert elsewhere.requests == []
+    finally:
+        elsewhere.close()
+    assert len(receiver.requests) == 1
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.response_code, delivery.error) == (WebhookDeliveryStatus.FAILED, 302, "HTTP 302")
+
+
+# --- retries: one attempt per call in-process, the sweep makes the next ones ------------------
+
+def test_in_process_delivery_makes_one_attempt_and_leaves_it_pending(organization, acme_customer, endpoint,
+                                                                     receiver, django_capture_on_commit_callbacks):
+    for _ in range(3):
+        receiver.statuses.put(500)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_invoice(organization, acme_customer)
+    assert len(receiver.requests) == 1
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == (WebhookDeliveryStatus.PENDING, 1, 500)
+    assert delivery.leased_until is None
+
+
+def test_retry_sweep_waits_for_the_backoff(organization, acme_customer, endpoint, receiver,
+                                           django_capture_on_commit_callbacks):
+    receiver.statuses.put(500)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_invoice(organization, acme_customer)
+    assert _retry_sweep_after(webhook_backoff(1) - 1) == 0
+    assert len(receiver.requests) == 1
+    assert _retry_sweep_after(webhook_backoff(1)) == 1
+    assert len(receiver.requests) == 2
+    assert WebhookDelivery.objects.get().status == WebhookDeliveryStatus.SUCCEEDED
+    assert _retry_sweep_after(7 * 3600) == 0  # delivered: never sent again
+
+
+def test_retry_sweep_leaves_a_delivery_another_worker_holds(organization, acme_customer, endpoint, receiver,
+                                                            django_capture_on_commit_callbacks):
+    receiver.statuses.put(500)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_invoice(organization, acme_customer)
+    held_until = timezone.now() + dt.timedelta(seconds=webhook_backoff(1) + 60)
+    WebhookDelivery.objects.update(leased_until=held_until)
+    assert _retry_sweep_after(webhook_backoff(1)) == 0
+    assert len(receiver.requests) == 1
+    # A lease runs out only when its worker died: then the delivery is picked up again.
+    assert _retry_sweep_after(webhook_backoff(1) + 61) == 1
+    assert len(receiver.requests) == 2
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == WebhookDeliveryStatus.SUCCEEDED and delivery.leased_until is None
+
+
+def test_the_embedded_scheduler_runs_the_retry_sweep(organization, acme_customer, endpoint, receiver, settings,
+                                                     django_capture_on_commit_callbacks):
+    from config.scheduler import EmbeddedScheduler
+
+    (name, entry), = [(n, e) for n, e in settings.CELERY_BEAT_SCHEDULE.items()
+                      if e["task"] == "tenancy.tasks.webhook_deliveries_retry_task"]
+    receiver.statuses.put(500)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_invoice(organization, acme_customer)
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=webhook_backoff(1)), tick=False):
+        EmbeddedScheduler({name: entry}).tick()
+    assert [attempt["response_code"] for attempt in WebhookDelivery.objects.get().attempt_log] == [500, 200]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_post_is_made_with_no_row_lock_held(organization, acme_customer, endpoint, receiver):
+    # While the receiver handles the request, another connection can lock the delivery row: the
+    # attempt holds a lease, not a transaction, for as long as the receiver takes.
+    seen = []
+
+    def lock_the_delivery():
+        from django.db import OperationalError, connection, transaction
+
+        try:
+            with transaction.atomic():
+                seen.append(len(WebhookDelivery.objects.select_for_update(nowait=True).all()))
+        except OperationalError as exc:
+            seen.append(str(exc).strip())
+        finally:
+            connection.close()
+
+    receiver.on_request = lock_the_delivery
+    make_invoice(organization, acme_customer)  # committed: the delivery runs on commit
+    assert seen == [1]
+    assert WebhookDelivery.objects.get().status == WebhookDeliveryStatus.SUCCEEDED

@@ -4,8 +4,7 @@ import pytest
 
 
 @pytest.fixture
-def page(browser, live_server, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 1366, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()

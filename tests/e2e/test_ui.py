@@ -26,11 +26,10 @@ def _number(text: str) -> Decimal:
 
 
 @pytest.fixture
-def ledger(organization, admin_user, settings):
+def ledger(organization, admin_user):
     """A small book over several buckets and two currencies (USD converted at a stored rate)."""
     from receivables import services
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     admin_user.set_password(PASSWORD)
     admin_user.save()
     east = CustomerFactory(organization=organization, name="上海华东贸易有限公司")

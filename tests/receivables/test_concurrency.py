@@ -96,31 +96,52 @@ def test_two_automatic_allocations_share_the_invoice_exactly(race):
     assert unapplied == [Decimal("0.00"), Decimal("60.00")]
 
 
-def test_an_issue_date_correction_locks_the_invoices_payments_before_the_invoice(race):
-    """A caller that locks the invoice itself (the API's If-Match, the edit page's version check)
-    takes the payment locks first through invoice_update_lock: the ledger's order, payment then
-    invoice, so a concurrent allocation waits instead of deadlocking."""
+def _waiting_locks() -> int:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        return cursor.fetchone()[0]
+
+
+def test_an_issue_date_patch_waits_for_the_payment_before_it_locks_the_invoice(race):
+    """The API's PATCH (If-Match compared under the service's locks) takes an invoice's payment locks
+    before the invoice's, the ledger's order: while a payment is held elsewhere, the PATCH waits
+    without holding the invoice, so an allocation on that payment cannot deadlock with it."""
+    from tests.api.conftest import key_client
+
     organization, invoice, first, _second = race
     services.payment_allocate(organization=organization, actor=None, payment=first,
                               allocations=[(invoice, Decimal("50.00"))])
+    api = key_client(organization)
+    etag = api.get(f"/api/v1/invoices/{invoice.pk}/").headers["ETag"]
     holding, release = threading.Event(), threading.Event()
 
-    def correct_and_hold():
+    def hold_the_payment():
         with transaction.atomic():
-            services.invoice_update_lock(organization=organization, invoice_id=invoice.pk,
-                                         changes={"issue_date": invoice.issue_date})
+            list(Payment.objects.select_for_update().filter(pk=first.pk))
             holding.set()
-            release.wait(timeout=10)
+            release.wait(timeout=15)
 
-    def try_payment_lock():
+    def patch_the_issue_date():
         holding.wait(timeout=10)
-        with transaction.atomic():
-            return list(Payment.objects.select_for_update(nowait=True).filter(pk=first.pk))
+        return api.patch(f"/api/v1/invoices/{invoice.pk}/", {"issue_date": "2025-12-15"}, format="json",
+                         HTTP_IF_MATCH=etag)
 
-    holder, _ = _in_thread(correct_and_hold)
-    prober, probed = _in_thread(try_payment_lock)
+    def probe_the_invoice():
+        with transaction.atomic():
+            return list(Invoice.objects.select_for_update(nowait=True).filter(pk=invoice.pk))
+
+    holder, _ = _in_thread(hold_the_payment)
+    patcher, patched = _in_thread(patch_the_issue_date)
+    for _ in range(100):  # until the PATCH is queued behind the held payment
+        if _waiting_locks():
+            break
+        threading.Event().wait(0.05)
+    prober, probed = _in_thread(probe_the_invoice)
     prober.join(timeout=15)
     release.set()
     holder.join(timeout=15)
+    patcher.join(timeout=15)
 
-    assert "error" in probed and "could not obtain lock" in str(probed["error"])
+    assert "error" not in probed, probed  # the invoice was free while the PATCH waited
+    assert patched["value"].status_code == 200, patched["value"].content
+    assert Invoice.objects.get(pk=invoice.pk).issue_date.isoformat() == "2025-12-15"

@@ -227,7 +227,7 @@ def test_payments_that_would_over_apply_are_listed_before_anything_is_written(or
         import_run(organization=organization, actor=collector, kind="payments", table=table, mapping=mapping)
 
     assert [str(e) for e in caught.value.errors] == [
-        "row 3, column Amount: Invoice INV-9 has 40.00 CNY outstanding; 60.00 cannot be applied.",
+        "row 3, column Amount: Invoice INV-9 has 40.00 CNY outstanding; 60.00 CNY cannot be applied.",
         "row 4, column Invoice: No invoice has number NOPE.",
     ]
     assert not Payment.objects.filter(organization=organization).exists()

@@ -127,7 +127,14 @@ class LedgerMachine(RuleBasedStateMachine):
         live = self._invoices().filter(voided_on__isnull=True)
         invoiced = live.aggregate(s=Sum("total_amount"))["s"] or Decimal(0)
         applied = Allocation.objects.filter(organization=self.organization).aggregate(s=Sum("amount"))["s"] or Decimal(0)
-        assert sum(report.totals) == report.total == invoiced - applied
+        assert report.total == invoiced - applied
+        # Each bucket, worked out here from days past due (not from the selector's date ranges).
+        expected = [Decimal(0)] * (len(self.organization.aging_buckets) + 2)
+        for invoice in live:
+            days = (self.today - invoice.due_date).days
+            slot = 0 if days <= 0 else 1 + sum(days > bound for bound in self.organization.aging_buckets)
+            expected[slot] += invoice.total_amount - invoice.applied_amount
+        assert report.totals == expected
         assert sum(row.total for row in report.rows) == report.total
         assert all(amount >= 0 for row in report.rows for amount in row.amounts)
         per_invoice = live.aggregate(s=Sum(F("total_amount") - F("applied_amount")))["s"] or Decimal(0)

@@ -441,3 +441,75 @@ def test_the_copy_stream_hands_over_every_character_in_order(size):
         assert len(chunk) <= size
         read.append(chunk)
     assert "".join(read) == "".join(lines)
+
+
+# --- roles, tenancy and rules shared with the one-at-a-time services ----------------------------
+
+def _many_calls(organization, customer, invoice):
+    return {
+        "invoices_create_many": lambda actor, target: services.invoices_create_many(
+            organization=organization, actor=actor, rows=[_row(target, 99)]),
+        "invoices_update_many": lambda actor, target: services.invoices_update_many(
+            organization=organization, actor=actor, changes=[(target, {"description": "changed"})]),
+        "payments_record_many": lambda actor, target: services.payments_record_many(
+            organization=organization, actor=actor, rows=[
+                {"customer": customer, "received_on": dt.date(2026, 3, 1), "amount": D("1.00"), "invoice": target}]),
+        "customers_create_many": lambda actor, target: services.customers_create_many(
+            organization=organization, actor=actor, rows=[{"name": "New"}]),
+        "customers_update_many": lambda actor, target: services.customers_update_many(
+            organization=organization, actor=actor, changes=[(target, {"name": "Renamed"})]),
+    }
+
+
+@pytest.mark.parametrize("name", ["invoices_create_many", "invoices_update_many", "payments_record_many",
+                                  "customers_create_many", "customers_update_many"])
+def test_viewers_cannot_write_many(organization, customer, viewer, name):
+    invoice = make_invoice(organization, customer, number="INV-1")
+    target = customer if name.startswith("customers") or name == "invoices_create_many" else invoice
+    with pytest.raises(PermissionDenied):
+        _many_calls(organization, customer, invoice)[name](viewer, target)
+
+
+@pytest.mark.parametrize("name", ["invoices_create_many", "invoices_update_many", "payments_record_many",
+                                  "customers_update_many"])
+def test_another_organizations_rows_are_refused_and_left_alone(organization, other_organization, customer,
+                                                               collector, name):
+    stranger = CustomerFactory(organization=other_organization, name="Stranger")
+    their_invoice = make_invoice(other_organization, stranger, number="THEIRS")
+    target = stranger if name in ("invoices_create_many", "customers_update_many") else their_invoice
+    with pytest.raises(RowsInvalid) as error:
+        _many_calls(organization, customer, make_invoice(organization, customer, number="INV-1"))[name](
+            collector, target)
+    assert error.value.rows[0][0].code == ErrorCode.NOT_FOUND
+    stranger.refresh_from_db()
+    their_invoice.refresh_from_db()
+    assert stranger.name == "Stranger" and their_invoice.description == "" and their_invoice.applied_amount == 0
+
+
+def test_a_total_too_large_for_the_ledger_is_a_row_error_not_a_crash(organization, customer, collector):
+    huge = D("9999999999999999")
+    with pytest.raises(RowsInvalid) as error:
+        services.invoices_create_many(organization=organization, actor=collector,
+                                      rows=[_row(customer, 1, net_amount=huge, tax_amount=huge)])
+    assert error.value.rows[0][0].field == "total_amount"
+    with pytest.raises(DomainError) as single:
+        services.invoice_create(organization=organization, actor=collector,
+                                **_row(customer, 2, net_amount=huge, tax_amount=huge))
+    assert single.value.field == "total_amount"
+
+
+def test_raising_an_invoice_total_passes_the_credit_hold_like_a_new_invoice(organization, customer, collector):
+    _limit(organization, customer, "300.00")
+    small = services.invoice_create(organization=organization, actor=collector, **_row(customer, 1,
+                                                                                        net_amount=D("10.00")))
+    with pytest.raises(DomainError) as single:
+        services.invoice_update(organization=organization, invoice=small, actor=collector, net_amount=D("5000.00"))
+    assert single.value.code == ErrorCode.CREDIT_HOLD
+    with pytest.raises(RowsInvalid) as many:
+        services.invoices_update_many(organization=organization, actor=collector,
+                                      changes=[(small, {"net_amount": D("5000.00")})])
+    assert many.value.rows[0][0].code == ErrorCode.CREDIT_HOLD
+    small.refresh_from_db()
+    assert small.net_amount == D("10.00")
+    lowered = services.invoice_update(organization=organization, invoice=small, actor=collector, net_amount=D("5.00"))
+    assert lowered.net_amount == D("5.00")  # lowering a total is never held

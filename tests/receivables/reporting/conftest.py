@@ -71,8 +71,9 @@ def eager_tasks():
 
 @pytest.fixture(autouse=True)
 def report_files(settings, tmp_path):
-    """Reports are written under a per-test folder (<MEDIA_ROOT>/../reports)."""
+    """Reports are written under a per-test folder (REPORTS_ROOT)."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.REPORTS_ROOT = str(tmp_path / "reports")
     return tmp_path / "reports"
 
 

@@ -25,11 +25,11 @@ def test_the_first_tick_runs_the_dispatcher_and_the_next_waits_for_the_interval(
         assert not WeeklyReport.objects.exists()
 
 
-def test_the_scheduler_is_off_when_tasks_go_to_a_broker(settings, monkeypatch):
-    monkeypatch.delenv("EMBEDDED_SCHEDULER", raising=False)  # the suite turns it off for live servers
+def test_the_scheduler_is_off_when_tasks_go_to_a_broker(settings):
+    settings.EMBEDDED_SCHEDULER = True  # the suite turns it off for live servers
     settings.CELERY_TASK_ALWAYS_EAGER = False
     assert scheduler_enabled() is False
     settings.CELERY_TASK_ALWAYS_EAGER = True
     assert scheduler_enabled() is True
-    monkeypatch.setenv("EMBEDDED_SCHEDULER", "false")
+    settings.EMBEDDED_SCHEDULER = False
     assert scheduler_enabled() is False

@@ -3,6 +3,7 @@
 import datetime as dt
 import io
 
+import pytest
 import time_machine
 from pypdf import PdfReader
 
@@ -94,3 +95,22 @@ def test_send_now_in_the_embedded_default_lands_in_the_outbox(
     assert message.organization_id == organization.pk
     assert message.attachment_names[0].endswith(".pdf")
     assert WeeklyReport.objects.get().status == "sent"
+
+
+@pytest.mark.parametrize("role", ["viewer", "collector"])
+def test_send_now_is_refused_below_admin(client, organization, admin_user, role, request,
+                                         django_capture_on_commit_callbacks):
+    from receivables.reporting import services
+    from tenancy.errors import DomainError
+
+    from .conftest import make_schedule
+
+    make_schedule(organization, users=[admin_user])
+    member = request.getfixturevalue(role)
+    with pytest.raises(DomainError, match="^This needs the Admin role in Acme Trading.$"):
+        services.weekly_report_request(organization=organization, actor=member)
+    client.force_login(member)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post("/reports/weekly/send-now/", follow=True)
+    assert "This needs the Admin role in Acme Trading." in response.content.decode()
+    assert not WeeklyReport.objects.exists() and callbacks == []
