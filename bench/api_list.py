@@ -54,9 +54,9 @@ def main() -> None:
 
     bench_setup()
     from django.conf import settings
-    from django.test import Client
 
     from bench.api_bulk import _organization, invoice_rows
+    from bench.common import api_client
     from receivables.models import Invoice
     from tenancy.api.keys import api_key_create
 
@@ -68,7 +68,7 @@ def main() -> None:
     copy_time(organization, invoice_rows(args.rows, 100))
     token = api_key_create(organization=organization, actor=None, name="bench", scopes=["read"],
                            rate_limit_per_minute=1_000_000).token
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="localhost")
+    client = api_client(token)
     name, encode = _encoder()
     decode = _decoder()
 

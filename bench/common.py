@@ -114,3 +114,14 @@ def table_print(title: str, rows: Sequence[Measurement]) -> None:
     for row in rows:
         print(f"{row.size:>10,}  {row.detail:<28} {row.report_s * 1000:>10.1f} {row.floor_s * 1000:>10.1f} "
               f"{row.ratio:>6.2f} {row.queries:>8}")
+
+
+def api_client(token: str):
+    """A test client with this API key, in a process set up as config.wsgi sets up a server's
+    (server_ready: URL conf loaded, long-lived objects kept out of the garbage collector's scans)."""
+    from django.test import Client
+
+    from config.server import server_ready
+
+    server_ready()
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="localhost")

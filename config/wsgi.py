@@ -9,3 +9,8 @@ application = get_wsgi_application()
 from config.scheduler import scheduler_start  # noqa: E402
 
 scheduler_start()
+
+# Last: what is loaded by now stays for the process's life.
+from config.server import server_ready  # noqa: E402
+
+server_ready()

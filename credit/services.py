@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from receivables.models import Customer
 from receivables.selectors import FxTable
 from tenancy.dates import local_today
+from tenancy.db import filter_in
 from tenancy.errors import DomainError, ErrorCode, PermissionDenied
 from tenancy.models import ROLE_RANK, Organization, Role
 from tenancy.money import ZERO, Money, parse_amount, validate_currency
@@ -515,8 +516,8 @@ def credit_hold_check_many(*, organization: Organization,
     customers = {customer.pk: customer for customer, _amount, _currency in invoices}
     if policy.hold_mode == HoldMode.OFF or not customers:
         return {}
-    profiles = {p.customer_id: p for p in CreditProfile.objects.filter(organization=organization,
-                                                                      customer_id__in=list(customers))}
+    profiles = {p.customer_id: p for p in filter_in(CreditProfile.objects.filter(organization=organization),
+                                                    "customer_id", list(customers))}
     if not profiles:
         return {}
     today = local_today(organization.timezone)

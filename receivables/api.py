@@ -117,7 +117,8 @@ class LedgerViewSet(OrganizationViewSet):
     def bulk_response(self, kind: str):
         result = bulk.bulk_upsert(organization=self.organization, actor=self.actor, kind=kind,
                                   rows=self.request.data.get("rows") if isinstance(self.request.data, dict) else None)
-        return Response(BulkResultSerializer(result).data)
+        # Already in BulkResultSerializer's shape (what the schema names); passing 10,000 rows through it costs ~4 µs each.
+        return Response(result)
 
 
 def _by_external_id_schema(serializer):

@@ -227,10 +227,12 @@ class InvoiceSerializer(serializers.ModelSerializer):
                       "currency", "net_amount", "tax_amount", "total_amount", "applied_amount", "written_off_amount",
                       "status", "voided_on", "description", "po_reference", "created_at", "updated_at")
 
-    def values_rows(self, rows: list[tuple]) -> list[dict]:
+    def values_rows(self, rows: list[tuple], *, from_database: bool = True) -> list[dict]:
+        """`from_database=False`: rows read off objects in memory, whose amounts may not have the
+        column's scale yet (113.00 saved, 113.0000 read back)."""
         amount, date, instant = amount_format(), date_format(), instant_format()
         stored = stored_amount_format(Invoice, "net_amount", "tax_amount", "total_amount", "applied_amount",
-                                      "written_off_amount")
+                                      "written_off_amount") if from_database else amount
         return [{
             "id": row.id, "external_id": row.external_id, "number": row.number,
             "customer": row.customer_id, "customer_external_id": row.customer__external_id,

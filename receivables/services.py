@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenancy.dates import local_today
-from tenancy.db import objects_insert
+from tenancy.db import object_builder, objects_insert
 from tenancy.errors import CurrencyMismatch, DomainError, ErrorCode, RowsInvalid
 from tenancy.models import Organization, Role
 from tenancy.money import ZERO, Money, parse_amount, validate_currency
@@ -753,6 +753,13 @@ def _length_check(invoice: Invoice, fields: Iterable[str]) -> None:
                               field=name)
 
 
+# Invoice(organization=..., customer=..., ...) without the keyword path's cost (a bulk upsert builds 10,000).
+_new_invoice = object_builder(Invoice, ("organization_id", "customer_id", "number", "external_id", "issue_date",
+                                        "due_date", "currency", "net_amount", "tax_amount", "total_amount",
+                                        "description", "po_reference"))
+_INVOICE_ORGANIZATION, _INVOICE_CUSTOMER = Invoice._meta.get_field("organization"), Invoice._meta.get_field("customer")
+
+
 def _invoice_build(organization: Organization, row: dict[str, Any]) -> Invoice:
     """invoice_create's checks on one row, without touching the database."""
     customer: Customer = row["customer"]
@@ -767,12 +774,12 @@ def _invoice_build(organization: Organization, row: dict[str, Any]) -> Invoice:
     if due_date < issue_date:
         raise DomainError(_("The due date cannot be before the issue date."), field="due_date")
     total = parse_amount(net + tax, field="total_amount")  # each part may fit while their sum does not
-    invoice = Invoice(
-        organization=organization, customer=customer, number=number, external_id=row.get("external_id") or None,
-        issue_date=issue_date, due_date=due_date, currency=validate_currency(row.get("currency") or customer.currency),
-        net_amount=net, tax_amount=tax, total_amount=total, description=row.get("description", ""),
-        po_reference=row.get("po_reference", ""),
-    )
+    invoice = _new_invoice(
+        organization.pk, customer.pk, number, row.get("external_id") or None, issue_date, due_date,
+        validate_currency(row.get("currency") or customer.currency), net, tax, total, row.get("description", ""),
+        row.get("po_reference", ""))
+    _INVOICE_ORGANIZATION.set_cached_value(invoice, organization)
+    _INVOICE_CUSTOMER.set_cached_value(invoice, customer)
     _length_check(invoice, ("number", "external_id", "po_reference"))
     return invoice
 

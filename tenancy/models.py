@@ -103,10 +103,12 @@ class AuditEntry(models.Model):
     covers its content and the previous entry's hash, so editing or deleting any entry
     breaks every link after it (`manage.py verify_audit`)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    # Indexed by the constraints and indexes below, which lead with it; the actor only where there is one.
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", db_index=False)
     sequence = models.PositiveBigIntegerField()
     created_at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", db_index=False)
     actor_label = models.CharField(max_length=200)
     action = models.CharField(max_length=80)
     object_type = models.CharField(max_length=80)
@@ -121,7 +123,10 @@ class AuditEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "sequence"], name="audit_sequence_unique"),
         ]
-        indexes = [models.Index(fields=["organization", "object_type", "object_id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["organization", "object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["actor"], condition=models.Q(actor__isnull=False), name="audit_actor_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
@@ -269,7 +274,8 @@ class WebhookEvent(models.Model):
     `event_id` is what receivers deduplicate on. `dedupe_key` makes "once per transition" events
     (invoice.overdue) idempotent: a second insert with the same key is refused by the database."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # Indexed by webhook_event_org_idx, which leads with it.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
     event_id = models.UUIDField(unique=True)
     type = models.CharField(max_length=64)
     payload = models.JSONField()
@@ -279,7 +285,9 @@ class WebhookEvent(models.Model):
     class Meta:
         ordering = ["pk"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "dedupe_key"], name="webhook_event_dedupe_unique"),
+            # Partial: most events have no key, and NULLs never clash anyway.
+            models.UniqueConstraint(fields=["organization", "dedupe_key"], condition=models.Q(dedupe_key__isnull=False),
+                                    name="webhook_event_dedupe_unique"),
         ]
         indexes = [models.Index(fields=["organization", "id"], name="webhook_event_org_idx")]
 

@@ -18,12 +18,13 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -32,10 +33,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .db import objects_insert
+from .db import RawJson, objects_insert, rows_insert
 from .errors import DomainError, ErrorCode
 from .models import Organization, Role, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
-from .services import Actor, audit_record, jsonable, role_require
+from .services import Actor, audit_record, canonical_json, jsonable, role_require
 from .webhook_transport import AddressRefused, url_addresses, webhook_post
 
 EVENT_TYPES = (
@@ -92,7 +93,7 @@ def event_emit(*, organization: Organization, type: str, payload: dict[str, Any]
     With `dedupe_key`, a second event with the same key is not recorded (returns None)."""
     if type not in EVENT_TYPES:
         raise ValueError(f"Unknown event type {type!r}")
-    event = WebhookEvent(organization=organization, event_id=uuid.uuid4(), type=type, payload=jsonable(payload),
+    event = WebhookEvent(organization=organization, event_id=event_ids(1)[0], type=type, payload=jsonable(payload),
                          dedupe_key=dedupe_key, created_at=timezone.now())
     if dedupe_key is None:
         event.save()
@@ -110,26 +111,42 @@ def event_emit(*, organization: Organization, type: str, payload: dict[str, Any]
     return event
 
 
+def event_ids(count: int) -> list[str]:
+    """`count` new event ids: UUIDs of version 7 (RFC 9562), a millisecond timestamp then 74 random
+    bits. Time-ordered, so the unique index on event_id grows at its end as the id index does,
+    instead of touching a random page per event; drawn from one call to the OS's random source."""
+    stamp = f"{time.time_ns() // 1_000_000:012x}"
+    random = os.urandom(10 * count).hex()
+    ids = []
+    for start in range(0, 20 * count, 20):
+        bits = random[start:start + 20]
+        variant = "89ab"[int(bits[3], 16) & 3]  # 10xx: the RFC's variant
+        ids.append(f"{stamp[:8]}-{stamp[8:]}-7{bits[:3]}-{variant}{bits[4:7]}-{bits[7:19]}")
+    return ids
+
+
 def events_emit(*, organization: Organization, type: str, payloads: list[dict[str, Any]],
-                batch_size: int = 2000, json_ready: bool = False) -> list[WebhookEvent]:
+                batch_size: int = 2000, json_ready: bool = False) -> list[int]:
     """event_emit for many events of one type: a fixed number of statements however many there are.
+    Returns the events' ids, in order.
 
     `json_ready`: the payloads hold only JSON types already (as the API's representations do), so
     they are stored as they are; anything else would fail to encode rather than be stored changed."""
     if type not in EVENT_TYPES:
         raise ValueError(f"Unknown event type {type!r}")
     now = timezone.now()
-    events = objects_insert(
-        [WebhookEvent(organization=organization, event_id=uuid.uuid4(), type=type,
-                      payload=payload if json_ready else jsonable(payload), created_at=now)
-         for payload in payloads], batch_size=batch_size)
+    encode = orjson.dumps if json_ready else canonical_json
+    ids = rows_insert(WebhookEvent, ("organization_id", "event_id", "type", "payload", "dedupe_key", "created_at"),
+                      [(organization.pk, event_id, type, RawJson(encode(payload).decode()), None, now)
+                       for event_id, payload in zip(event_ids(len(payloads)), payloads, strict=True)],
+                      batch_size=batch_size)
     endpoints = [e for e in WebhookEndpoint.objects.filter(organization=organization, is_active=True) if e.wants(type)]
-    if endpoints and events:
+    if endpoints and ids:
         deliveries = objects_insert(
-            [WebhookDelivery(organization=organization, endpoint=endpoint, event=event)
-             for event in events for endpoint in endpoints], batch_size=batch_size)
+            [WebhookDelivery(organization=organization, endpoint=endpoint, event_id=event_id)
+             for event_id in ids for endpoint in endpoints], batch_size=batch_size)
         _queue([delivery.pk for delivery in deliveries])
-    return events
+    return ids
 
 
 def _queue(delivery_ids: list[int]) -> None:

@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any
 
+from django.db import connections
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
 from receivables import services
 from receivables.models import Customer, ImportKind, Invoice, Payment
+from tenancy.db import filter_in
 from tenancy.errors import RowsInvalid
 from tenancy.models import Organization
 from tenancy.money import ZERO
@@ -26,7 +28,7 @@ from .errors import RowError, import_field
 from .mapping import Mapping
 from .parsing import ParsedRow
 
-CHUNK = 1000  # keys per IN (...) lookup
+CHUNK = 1000  # keys per IN (...) lookup, off PostgreSQL
 WRITE_CHUNK = 2000  # rows per set-based write (one progress step each)
 
 
@@ -38,9 +40,10 @@ class Outcome(StrEnum):
 
 def _lookup(queryset: QuerySet, field: str, keys: Iterable[str]) -> dict[str, Model]:
     keys = sorted(set(keys))
+    chunk = max(len(keys), 1) if connections[queryset.db].vendor == "postgresql" else CHUNK  # one array there
     found: dict[str, Model] = {}
-    for start in range(0, len(keys), CHUNK):
-        for obj in queryset.filter(**{f"{field}__in": keys[start:start + CHUNK]}):
+    for start in range(0, len(keys), chunk):
+        for obj in filter_in(queryset, field, keys[start:start + chunk]):
             found[getattr(obj, field)] = obj
     return found
 

@@ -39,11 +39,20 @@ def amount_format(*, max_digits: int = AMOUNT_DIGITS, decimal_places: int = AMOU
         if value is None:
             return None
         if type(value) is Decimal:
-            # A value that already has `decimal_places` places and fits `max_digits` (every value of a
-            # numeric(max_digits, decimal_places) column) is its own quantized form: str() is that, fast.
+            # A value with at most `decimal_places` places that fits `max_digits` (every value of a
+            # numeric(max_digits, decimal_places) column, every parsed amount) quantizes to its str()
+            # padded with zeros: no rounding can happen, and string work is much faster.
             text = str(value)
-            if len(text) <= longest and text[-decimal_places - 1:-decimal_places] == "." and "E" not in text:
-                return text
+            if decimal_places and "E" not in text:
+                point = text.find(".")
+                if point < 0:
+                    text += "." + "0" * decimal_places
+                elif (places := len(text) - point - 1) <= decimal_places:
+                    text += "0" * (decimal_places - places)
+                else:
+                    text = ""
+                if 0 < len(text) <= longest:
+                    return text
         else:
             value = Decimal(str(value).strip())
         return f"{value.quantize(quantum, context=context):f}"

@@ -400,3 +400,22 @@ def test_the_post_is_made_with_no_row_lock_held(organization, acme_customer, end
     make_invoice(organization, acme_customer)  # committed: the delivery runs on commit
     assert seen == [1]
     assert WebhookDelivery.objects.get().status == WebhookDeliveryStatus.SUCCEEDED
+
+
+def test_event_ids_are_time_ordered_rfc_9562_uuids():
+    import time
+    import uuid
+
+    from tenancy.webhooks import event_ids
+
+    before = time.time_ns() // 1_000_000
+    texts = event_ids(5000)
+    after = time.time_ns() // 1_000_000
+    ids = [uuid.UUID(text) for text in texts]
+
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert len(set(ids)) == 5000 and [str(i) for i in ids] == texts  # canonical text form
+    assert all(before <= i.int >> 80 <= after for i in ids)  # the first 48 bits: the creation's millisecond
+    # Every random bit is used: across many ids each of the 74 random bit positions takes both values.
+    random_bits = [(i.int >> 64 & 0xFFF) << 62 | (i.int & (2 ** 62 - 1)) for i in ids]
+    assert all(any(b >> n & 1 for b in random_bits) and not all(b >> n & 1 for b in random_bits) for n in range(74))

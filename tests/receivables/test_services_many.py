@@ -148,6 +148,39 @@ def test_the_statements_do_not_grow_with_the_rows(organization, customer, collec
     assert statements(3, 0) == statements(300, 100)
 
 
+@given(amounts=st.lists(st.decimals(min_value=D("0.01"), max_value=D("99999999.9999"), places=4), min_size=1,
+                        max_size=4),
+       text=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_many_at_once_events_carry_the_apis_representation_of_the_stored_invoice(organization, customer, collector,
+                                                                                   amounts, text):
+    """The events of invoices_create_many/invoices_update_many are built from the objects in memory,
+    not read back: each payload must still be what the API shows for the stored invoice."""
+    import orjson
+
+    from receivables.serializers import InvoiceSerializer
+
+    def api_view(invoice_ids):
+        invoices = Invoice.objects.filter(pk__in=invoice_ids).select_related("customer").order_by("pk")
+        return orjson.loads(orjson.dumps(InvoiceSerializer(invoices, many=True).data))
+
+    def payloads(type_, since):
+        return [e.payload for e in WebhookEvent.objects.filter(organization=organization, type=type_, pk__gt=since)
+                .order_by("pk")]
+
+    since = WebhookEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    stamp = Invoice.objects.count()
+    created = services.invoices_create_many(organization=organization, actor=collector, rows=[
+        _row(customer, f"{stamp}-{n}", net_amount=amount, tax_amount=D("0"), description=text)
+        for n, amount in enumerate(amounts)])
+    assert payloads("invoice.created", since) == api_view([i.pk for i in created])
+
+    services.invoices_update_many(organization=organization, actor=collector, changes=[
+        (Invoice.objects.get(pk=invoice.pk), {"net_amount": amount + D("1"), "description": text + "!"})
+        for invoice, amount in zip(created, amounts, strict=True)])
+    assert payloads("invoice.updated", since) == api_view([i.pk for i in created])
+
+
 # --- objects_insert ------------------------------------------------------------------------
 
 AWKWARD = "tab\there, line\nbreak, cr\rback\\slash, \\N, 中文, 'quote' \"double\", emoji 🧾"
@@ -189,6 +222,43 @@ def test_objects_insert_stores_json_and_uuids_as_bulk_create_does(organization):
     skip = ("id", "event_id")
     assert _stored(WebhookEvent, [e.pk for e in copied], skip) == _stored(WebhookEvent, [e.pk for e in created], skip)
     assert [WebhookEvent.objects.get(pk=e.pk).event_id for e in copied] == [e.event_id for e in copied]
+
+
+@pytest.mark.parametrize("values", [[], ["A-1"], ["A-1", "A-2", "missing"],
+                                    ["x'y", 'q"uote', "{brace}", "a,b", "back\\slash", "中文", "NULL", ""]])
+def test_filter_in_finds_what_in_finds(organization, customer, values):
+    from tenancy.db import filter_in
+
+    for number in ["A-1", "A-2", "B-1", *values]:
+        if number != "missing" and not Invoice.objects.filter(number=number).exists():
+            make_invoice(organization, customer, number=number)
+    invoices = Invoice.objects.filter(organization=organization)
+
+    found = sorted(filter_in(invoices, "number", values).values_list("number", flat=True))
+
+    assert found == sorted(invoices.filter(number__in=values).values_list("number", flat=True))
+    assert found == sorted(set(values) - {"missing", ""})  # make_invoice numbers "" itself
+
+
+def test_object_builder_makes_what_the_keyword_constructor_makes(organization, customer):
+    from tenancy.db import object_builder
+    from tenancy.models import WebhookDelivery
+
+    names = ("organization_id", "customer_id", "number", "issue_date", "due_date", "net_amount", "total_amount")
+    values = (organization.pk, customer.pk, "A-1", dt.date(2026, 1, 2), dt.date(2026, 2, 1), D("5"), D("5"))
+    built, made = object_builder(Invoice, names)(*values), Invoice(**dict(zip(names, values, strict=True)))
+
+    def fields(obj):
+        return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+    assert fields(built) == fields(made) and built._state.adding and built.pk is None
+    assert fields(built)["status"] == "open" and fields(built)["applied_amount"] == 0  # defaults
+    # A callable default gives every object its own value (attempt_log=list).
+    build = object_builder(WebhookDelivery, ("organization_id",))
+    first, second = build(organization.pk), build(organization.pk)
+    assert first.attempt_log == [] and first.attempt_log is not second.attempt_log
+    with pytest.raises(ValueError, match="customer"):
+        object_builder(Invoice, ("customer",))  # the attname is customer_id
 
 
 # --- payments_record_many --------------------------------------------------------------------

@@ -86,3 +86,97 @@ def test_verify_audit_command_reports_first_broken_link(ledger, capsys):
     with pytest.raises(CommandError, match="1 organization"):
         call_command("verify_audit", "--organization", ledger.slug)
     assert "BROKEN at entry 2" in capsys.readouterr().out
+
+
+# --- the canonical form: orjson writes what the standard encoder wrote -----------------------------
+
+def _standard_canonical(value):
+    """The canonical JSON as the chain has defined it since its first entry: the standard library's
+    encoder with DjangoJSONEncoder, keys sorted, no spaces, non-ASCII as is."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    return json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _json_values():
+    import datetime as dt
+    from decimal import Decimal
+
+    from hypothesis import strategies as st
+
+    text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)  # any code point a str may hold in UTF-8
+    scalars = st.one_of(
+        st.none(), st.booleans(), text, st.integers(min_value=-(2 ** 70), max_value=2 ** 70),
+        st.decimals(allow_nan=False, places=4, min_value=Decimal("-1e12"), max_value=Decimal("1e12")),
+        st.dates(), st.datetimes(timezones=st.sampled_from([None, dt.UTC, dt.timezone(dt.timedelta(hours=8))])),
+        st.uuids(), st.floats(allow_nan=False, allow_infinity=False),
+        st.sampled_from([1e16, 1e-7, 0.1, 5e-324, 1.7976931348623157e308, -0.0]),
+    )
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=4),
+                        max_leaves=12)
+
+
+def test_canonical_json_is_the_standard_encoders_bytes():
+    """Whatever the chain has hashed before must hash the same now: for every JSON-able value
+    (floats, huge integers and every printable or control character included), canonical_json
+    writes exactly the bytes of the standard encoder."""
+    from hypothesis import given, settings
+
+    from tenancy.services import canonical_json
+
+    @given(_json_values())
+    @settings(max_examples=1500, deadline=None)
+    def same(value):
+        assert canonical_json(value) == _standard_canonical(value)
+
+    same()
+
+
+def test_an_entrys_hash_is_the_standard_encoding_of_its_content(ledger):
+    """audit_record_many hashes with orjson fragments; the definition is still the sha256 of the
+    standard encoder's canonical JSON of the whole entry."""
+    import hashlib
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tenancy.services import _chain_hash, canonical_json
+
+    text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+
+    @given(label=text, action=text, object_id=text, before=st.none() | st.dictionaries(text, _json_values(), max_size=3),
+           after=st.none() | st.dictionaries(text, _json_values(), max_size=3))
+    @settings(max_examples=300, deadline=None)
+    def same(label, action, object_id, before, after):
+        content = {"organization": ledger.pk, "sequence": 7, "created_at": "2026-03-01T08:30:15.123456+00:00",
+                   "actor": label, "action": action, "object_type": "receivables.invoice", "object_id": object_id,
+                   "before": before, "after": after, "previous_hash": "ab" * 32}
+        expected = hashlib.sha256(_standard_canonical(content)).hexdigest()
+        assert _chain_hash(organization_id=ledger.pk, sequence=7, created_at=content["created_at"], actor=label,
+                           action=action, object_type="receivables.invoice", object_id=object_id,
+                           before=None if before is None else canonical_json(before),
+                           after=None if after is None else canonical_json(after),
+                           previous_hash="ab" * 32) == expected
+
+    same()
+
+
+def test_entries_written_many_at_once_verify_and_store_what_they_hash(ledger, customer):
+    """Awkward content (control characters, Chinese, huge integers, floats, nested lists) survives
+    the COPY into jsonb and still verifies."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from tenancy.services import audit_record_many
+
+    awkward = {"text": "tab\there\nline \\N \x01\x1f\u2028 中文 🧾 \"q\"", "big": 2 ** 65, "float": 0.1, "tiny": 1e-7,
+               "nested": [{"b": 1, "a": [None, True]}], "amount": Decimal("12.3400"), "day": dt.date(2026, 3, 1)}
+    audit_record_many(organization=ledger, actor=None, action="test.awkward", entries=[
+        (customer, None, awkward), (customer, awkward, {"text": "after"}), (customer, {}, None)])
+
+    entries = list(AuditEntry.objects.filter(organization=ledger, action="test.awkward").order_by("sequence"))
+    assert entries[0].after == {**awkward, "amount": "12.3400", "day": "2026-03-01"}
+    assert entries[1].before == entries[0].after and entries[2].before == {} and entries[2].after is None
+    assert audit_verify(ledger).ok
