@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from tenancy.db import object_builder, objects_insert
 from tenancy.errors import CurrencyMismatch, DomainError, ErrorCode, RowsInvalid
 from tenancy.models import Organization, Role
 from tenancy.money import ZERO, Money, parse_amount, validate_currency
-from tenancy.services import Actor, audit_record, audit_record_many, role_require
+from tenancy.services import Actor, AuditBatch, audit_record, audit_record_many, role_require
 
 from . import events
 from .models import (
@@ -57,8 +57,19 @@ def _snapshot(obj: Model, fields: Iterable[str]) -> dict[str, Any]:
     return {field: getattr(obj, field) for field in fields}
 
 
+def _nul_check(obj: Model, names: Iterable[str]) -> None:
+    """PostgreSQL text cannot hold a NUL character (0x00): refuse it as a clear error naming the
+    field, not a database failure (forms and the API refuse it already; files and callers may not)."""
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, str) and "\x00" in value:
+            raise DomainError(_("%(field)s: NUL characters (0x00) are not allowed.") % {"field": name}, field=name)
+
+
 def _full_clean(obj: Model, *, exclude: Sequence[str] = ()) -> None:
     """Model validation as a DomainError naming the first bad field."""
+    _nul_check(obj, [f.attname for f in obj._meta.concrete_fields
+                     if isinstance(f, models.CharField | models.TextField) and f.name not in exclude])
     try:
         obj.full_clean(exclude=list(exclude), validate_constraints=False)
     except ValidationError as exc:
@@ -781,6 +792,7 @@ def _invoice_build(organization: Organization, row: dict[str, Any]) -> Invoice:
     _INVOICE_ORGANIZATION.set_cached_value(invoice, organization)
     _INVOICE_CUSTOMER.set_cached_value(invoice, customer)
     _length_check(invoice, ("number", "external_id", "po_reference"))
+    _nul_check(invoice, ("number", "external_id", "po_reference", "description"))
     return invoice
 
 
@@ -809,11 +821,13 @@ def invoices_create_many(*, organization: Organization, actor: Actor, rows: Sequ
                for index, i in enumerate(invoices) if held.get(i.customer_id, ("", False))[1]}
     if refused:
         raise RowsInvalid(refused)
+    audit = AuditBatch(organization=organization, actor=actor, action="invoice.created")
     _insert_many(invoices, {f"invoice_{field}_unique": (
         field, _("An invoice with this %(field)s was created meanwhile; retry.") % {"field": field})
-        for field in ("external_id", "number")})
-    audit_record_many(organization=organization, actor=actor, action="invoice.created",
-                      entries=[(i, None, _snapshot(i, INVOICE_AUDIT_FIELDS)) for i in invoices])
+        for field in ("external_id", "number")},
+        # Each audit entry is made while the database stores the invoices before it.
+        meanwhile=lambda invoice: audit.add(invoice, None, _snapshot(invoice, INVOICE_AUDIT_FIELDS)))
+    audit.write()
     events.invoices_event(organization, invoices, "invoice.created")
     for invoice in invoices:
         invoice.credit_warning = held.get(invoice.customer_id, (None, False))[0]
@@ -962,13 +976,14 @@ def payments_record_many(*, organization: Organization, actor: Actor, rows: Sequ
     return payments
 
 
-def _insert_many(objects: list[Model], clashes: dict[str, tuple[str, str]]) -> None:
-    """Insert new objects of one model (COPY on PostgreSQL). A clash on one of the unique
-    constraints named in `clashes` ({constraint: (field, message)}; the callers check first, so
-    this is a concurrent writer's row) is a DomainError with that message."""
+def _insert_many(objects: list[Model], clashes: dict[str, tuple[str, str]],
+                 meanwhile: Callable[[Model], object] | None = None) -> None:
+    """Insert new objects of one model (COPY on PostgreSQL; `meanwhile` as objects_insert's). A
+    clash on one of the unique constraints named in `clashes` ({constraint: (field, message)}; the
+    callers check first, so this is a concurrent writer's row) is a DomainError with that message."""
     try:
         with transaction.atomic():  # a savepoint, so the clash can be reported as a domain error
-            objects_insert(objects, batch_size=BULK_BATCH)
+            objects_insert(objects, batch_size=BULK_BATCH, meanwhile=meanwhile)
     except IntegrityError as exc:
         clash = next((clash for name, clash in clashes.items() if name in str(exc)), None)
         if clash is None:

@@ -128,15 +128,22 @@ def _copy(connection, meta, columns: Sequence[str], count: int, lines: Callable[
     return pks
 
 
-def rows_insert(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[object]], *,
-                batch_size: int = 2000) -> list[int]:
+def rows_insert(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[object]], *,
+                count: int | None = None, batch_size: int = 2000) -> list[int]:
     """Insert rows given as tuples of values for `fields` (attribute names, the primary key
     excepted), without building model objects; returns the new primary keys in row order.
 
     The values are what the columns store, as an INSERT would send them: str, int, Decimal, date,
     aware datetime, bool, UUID or None, and for a JSONField its JSON text as RawJson. Nothing is
-    defaulted: every column without a database default must be among `fields`."""
-    if not rows:
+    defaulted: every column without a database default must be among `fields`.
+
+    With `count`, `rows` may be lazy (a generator of exactly `count` rows): on PostgreSQL each row
+    is then made while the database stores the ones before it, the work of both sides overlapping.
+    Making a row must not use the database then: the COPY holds the connection."""
+    if count is None:
+        rows = list(rows)
+        count = len(rows)
+    if not count:
         return []
     alias = router.db_for_write(model)
     connection = connections[alias]
@@ -146,7 +153,7 @@ def rows_insert(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
                             for name, value in zip(fields, row, strict=True)}) for row in rows]
         return [obj.pk for obj in model.objects.using(alias).bulk_create(objects, batch_size=batch_size)]
     columns = [model._meta.get_field(name).column for name in fields]
-    return _copy(connection, model._meta, columns, len(rows),
+    return _copy(connection, model._meta, columns, count,
                  lambda pks: ((pk, *row) for pk, row in zip(pks, rows, strict=True)))
 
 
@@ -154,19 +161,28 @@ def _stamped(field: models.Field) -> bool:
     return isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add)
 
 
-def objects_insert(objects: Sequence[M], *, batch_size: int = 2000) -> Sequence[M]:
+def objects_insert(objects: Sequence[M], *, batch_size: int = 2000,
+                   meanwhile: Callable[[M], object] | None = None) -> Sequence[M]:
     """Insert new (unsaved) objects of one model; each gets its primary key. No signals are
     sent (as with bulk_create). Returns `objects`.
 
     auto_now/auto_now_add datetimes are set as pre_save sets them, to one instant for the whole
-    insert (bulk_create's would differ by the microseconds it takes to reach each object)."""
+    insert (bulk_create's would differ by the microseconds it takes to reach each object).
+
+    `meanwhile(obj)` is called for each object once it has its primary key and timestamps, in
+    order. On PostgreSQL that is as its row is handed to the database, so what it does overlaps
+    the storing of the rows before it (the caller's own follow-up work: audit entries, say). It
+    must not use the database: the COPY holds the connection."""
     if not objects:
         return objects
     model = type(objects[0])
     alias = router.db_for_write(model)
     connection = connections[alias]
     if connection.vendor != "postgresql":
-        return model.objects.using(alias).bulk_create(objects, batch_size=batch_size)
+        model.objects.using(alias).bulk_create(objects, batch_size=batch_size)
+        for obj in objects if meanwhile is not None else ():
+            meanwhile(obj)
+        return objects
     meta = model._meta
     fields = [f for f in meta.local_concrete_fields if not getattr(f, "generated", False) and f is not meta.pk]
     names = [f.attname for f in fields]
@@ -189,6 +205,8 @@ def objects_insert(objects: Sequence[M], *, batch_size: int = 2000) -> Sequence[
             for index, convert in adapted:
                 row[index + 1] = convert(obj)
             yield row
+            if meanwhile is not None:
+                meanwhile(obj)
 
     _copy(connection, meta, [f.column for f in fields], len(objects), lines)
     for obj in objects:

@@ -147,6 +147,46 @@ _AUDIT_COLUMNS = ("organization_id", "sequence", "created_at", "actor_id", "acto
                   "object_id", "before", "after", "previous_hash", "entry_hash")
 
 
+class AuditBatch:
+    """Entries appended to an organization's chain together, inside the caller's transaction.
+
+    Opening the batch locks the chain and reads its end; `add` makes each entry (its hash
+    covering its content and the entry before it) without touching the database, so it can run
+    while the database is busy storing what the entries describe; `write` inserts them all."""
+
+    def __init__(self, *, organization: Organization, actor: Actor, action: str, actor_label: str | None = None):
+        _chain_lock(organization)
+        last = (AuditEntry.objects.filter(organization=organization).order_by("-sequence")
+                .values_list("sequence", "entry_hash").first())
+        self._sequence, self._previous_hash = last or (0, GENESIS_HASH)
+        self._organization_id, self._action = organization.pk, action
+        self._actor_id = None if actor is None else actor.pk
+        self._label = actor_label or (actor.get_username() if actor is not None else audit_actor_label.get() or "system")
+        self._now = timezone.now()
+        self._created_at = self._now.isoformat()
+        self._rows: list[tuple] = []
+
+    def add(self, obj: models.Model, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+        self._sequence += 1
+        object_type, object_id = obj._meta.label_lower, str(obj.pk)
+        before_json = None if before is None else canonical_json(before)
+        after_json = None if after is None else canonical_json(after)
+        entry_hash = _chain_hash(organization_id=self._organization_id, sequence=self._sequence,
+                                 created_at=self._created_at, actor=self._label, action=self._action,
+                                 object_type=object_type, object_id=object_id, before=before_json, after=after_json,
+                                 previous_hash=self._previous_hash)
+        self._rows.append((self._organization_id, self._sequence, self._now, self._actor_id, self._label, self._action,
+                           object_type, object_id, None if before_json is None else RawJson(before_json.decode()),
+                           None if after_json is None else RawJson(after_json.decode()), self._previous_hash,
+                           entry_hash))
+        self._previous_hash = entry_hash
+
+    def write(self, *, batch_size: int = 2000) -> list[int]:
+        """Insert the entries added (one COPY on PostgreSQL); returns their ids."""
+        rows, self._rows = self._rows, []
+        return rows_insert(AuditEntry, _AUDIT_COLUMNS, rows, batch_size=batch_size)
+
+
 def audit_record_many(
     *,
     organization: Organization,
@@ -164,27 +204,10 @@ def audit_record_many(
         return []
     # No savepoint: callers are atomic already, and an error here must roll back their write too.
     with transaction.atomic(savepoint=False):
-        _chain_lock(organization)
-        last = (AuditEntry.objects.filter(organization=organization).order_by("-sequence")
-                .values_list("sequence", "entry_hash").first())
-        sequence, previous_hash = last or (0, GENESIS_HASH)
-        label = actor_label or (actor.get_username() if actor is not None else audit_actor_label.get() or "system")
-        now = timezone.now()
-        created_at, actor_id = now.isoformat(), None if actor is None else actor.pk
-        rows = []
+        batch = AuditBatch(organization=organization, actor=actor, action=action, actor_label=actor_label)
         for obj, before, after in entries:
-            sequence += 1
-            object_type, object_id = obj._meta.label_lower, str(obj.pk)
-            before_json = None if before is None else canonical_json(before)
-            after_json = None if after is None else canonical_json(after)
-            entry_hash = _chain_hash(organization_id=organization.pk, sequence=sequence, created_at=created_at,
-                                     actor=label, action=action, object_type=object_type, object_id=object_id,
-                                     before=before_json, after=after_json, previous_hash=previous_hash)
-            rows.append((organization.pk, sequence, now, actor_id, label, action, object_type, object_id,
-                         None if before_json is None else RawJson(before_json.decode()),
-                         None if after_json is None else RawJson(after_json.decode()), previous_hash, entry_hash))
-            previous_hash = entry_hash
-        return rows_insert(AuditEntry, _AUDIT_COLUMNS, rows, batch_size=batch_size)
+            batch.add(obj, before, after)
+        return batch.write(batch_size=batch_size)
 
 
 @transaction.atomic

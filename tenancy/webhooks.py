@@ -21,6 +21,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,21 +126,25 @@ def event_ids(count: int) -> list[str]:
     return ids
 
 
-def events_emit(*, organization: Organization, type: str, payloads: list[dict[str, Any]],
-                batch_size: int = 2000, json_ready: bool = False) -> list[int]:
+def events_emit(*, organization: Organization, type: str, payloads: Iterable[dict[str, Any]],
+                count: int | None = None, batch_size: int = 2000, json_ready: bool = False) -> list[int]:
     """event_emit for many events of one type: a fixed number of statements however many there are.
     Returns the events' ids, in order.
 
     `json_ready`: the payloads hold only JSON types already (as the API's representations do), so
-    they are stored as they are; anything else would fail to encode rather than be stored changed."""
+    they are stored as they are; anything else would fail to encode rather than be stored changed.
+    With `count`, `payloads` may be lazy (exactly `count` of them), each made as its row is stored."""
     if type not in EVENT_TYPES:
         raise ValueError(f"Unknown event type {type!r}")
+    if count is None:
+        payloads = list(payloads)
+        count = len(payloads)
     now = timezone.now()
     encode = orjson.dumps if json_ready else canonical_json
     ids = rows_insert(WebhookEvent, ("organization_id", "event_id", "type", "payload", "dedupe_key", "created_at"),
-                      [(organization.pk, event_id, type, RawJson(encode(payload).decode()), None, now)
-                       for event_id, payload in zip(event_ids(len(payloads)), payloads, strict=True)],
-                      batch_size=batch_size)
+                      ((organization.pk, event_id, type, RawJson(encode(payload).decode()), None, now)
+                       for event_id, payload in zip(event_ids(count), payloads, strict=True)),
+                      count=count, batch_size=batch_size)
     endpoints = [e for e in WebhookEndpoint.objects.filter(organization=organization, is_active=True) if e.wants(type)]
     if endpoints and ids:
         deliveries = objects_insert(

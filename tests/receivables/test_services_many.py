@@ -181,6 +181,26 @@ def test_many_at_once_events_carry_the_apis_representation_of_the_stored_invoice
     assert payloads("invoice.updated", since) == api_view([i.pk for i in created])
 
 
+def test_a_nul_character_is_a_clear_error_one_at_a_time_and_many_at_once(organization, customer, collector):
+    """PostgreSQL text cannot hold 0x00: the services name the field instead of failing in the database."""
+    with pytest.raises(DomainError) as one:
+        services.invoice_create(organization=organization, actor=collector, **_row(customer, 1, description="a\x00b"))
+    with pytest.raises(RowsInvalid) as many:
+        services.invoices_create_many(organization=organization, actor=collector,
+                                      rows=[_row(customer, 2), _row(customer, 3, po_reference="\x00")])
+    invoice = make_invoice(organization, customer, number="INV-OK")
+    with pytest.raises(DomainError) as update:
+        services.invoice_update(organization=organization, invoice=invoice, actor=collector, description="\x00")
+    with pytest.raises(RowsInvalid) as update_many:
+        services.invoices_update_many(organization=organization, actor=collector,
+                                      changes=[(invoice, {"external_id": "E\x00"})])
+
+    assert (one.value.field, list(many.value.rows), many.value.rows[1][0].field) == ("description", [1], "po_reference")
+    assert (update.value.field, update_many.value.rows[0][0].field) == ("description", "external_id")
+    assert "NUL" in str(one.value) and Invoice.objects.filter(organization=organization).count() == 1
+    assert Invoice.objects.get(pk=invoice.pk).description == ""
+
+
 # --- objects_insert ------------------------------------------------------------------------
 
 AWKWARD = "tab\there, line\nbreak, cr\rback\\slash, \\N, 中文, 'quote' \"double\", emoji 🧾"
