@@ -130,3 +130,30 @@ def test_the_schema_offers_only_non_null_orderings(api):
     (ordering,) = [p for p in schema["paths"]["/api/v1/credit-profiles/"]["get"]["parameters"]
                    if p["name"] == "ordering"]
     assert ordering["schema"]["enum"] == ["updated_at", "-updated_at", "id", "-id"]
+
+
+def test_a_deep_page_is_read_by_seeking_the_index_not_by_sorting_what_follows(api, organization, collector):
+    """All rows of a bulk upsert share one updated_at: the cursor must still be a single index
+    range, read in order up to the page size (no Sort of every later row, page after page)."""
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    customer = CustomerFactory(organization=organization)
+    services.invoices_create_many(organization=organization, actor=collector, rows=[
+        {"customer": customer, "number": f"B-{n}", "issue_date": dt.date(2026, 1, 1), "net_amount": "10.00"}
+        for n in range(400)])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE receivables_invoice")
+    first = api.get("/api/v1/invoices/", {"page_size": 50}).json()
+    with CaptureQueriesContext(connection) as queries:
+        second = api.get("/api/v1/invoices/", {"page_size": 50, "cursor": first["next_cursor"]}).json()
+    page_sql = next(q["sql"] for q in queries.captured_queries if "receivables_invoice" in q["sql"] and "LIMIT 51" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + page_sql)
+        plan = json.dumps(cursor.fetchone()[0])
+
+    assert len(second["results"]) == 50 and second["results"][0]["id"] > first["results"][-1]["id"]
+    assert '"Node Type": "Sort"' not in plan and "Bitmap" not in plan
+    assert "ROW(updated_at, id) > ROW(" in plan  # the cursor is the index condition
