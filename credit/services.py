@@ -11,7 +11,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -22,9 +21,9 @@ from receivables.selectors import FxTable
 from tenancy.dates import local_today
 from tenancy.db import filter_in
 from tenancy.errors import DomainError, ErrorCode, PermissionDenied
-from tenancy.models import ROLE_RANK, Organization, Role
+from tenancy.models import Organization, Role
 from tenancy.money import ZERO, Money, parse_amount, validate_currency
-from tenancy.services import Actor, audit_record, role_require
+from tenancy.services import Actor, audit_record, model_check, role_require, same_organization_check
 
 from . import selectors
 from .models import (
@@ -56,20 +55,6 @@ FIGURES = ("revenue", "ebit", "net_income", "current_assets", "current_liabiliti
            "total_liabilities", "retained_earnings", "equity")
 POLICY_FIELDS = ("weights", "bands", "grade_policy", "provisional_missing_weight", "min_paid_invoices", "hold_mode",
                  "hold_overdue_days", "manager_approval_limit", "review_interval_months", "concentration_percent")
-
-
-def _same_org(organization: Organization, *objects) -> None:
-    for obj in objects:
-        if obj.organization_id != organization.pk:
-            raise DomainError(_("Not found."), code=ErrorCode.NOT_FOUND)
-
-
-def _full_clean(obj, exclude=("organization",)) -> None:
-    try:
-        obj.full_clean(exclude=list(exclude), validate_constraints=False)
-    except ValidationError as exc:
-        name, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(f"{name}: {' '.join(messages)}", field=name) from None
 
 
 def _event(organization: Organization, type_: str, payload: dict[str, Any]) -> None:
@@ -120,7 +105,7 @@ def policy_update(*, organization: Organization, actor: Actor, **changes: Any) -
     before = {name: getattr(policy, name) for name in changes}
     for name, value in changes.items():
         setattr(policy, name, value)
-    _full_clean(policy)
+    model_check(policy, exclude=("organization",))
     policy.save()
     audit_record(organization=organization, actor=actor, action="credit.policy_updated", obj=policy,
                  before=before, after=changes)
@@ -131,7 +116,7 @@ def policy_update(*, organization: Organization, actor: Actor, **changes: Any) -
 
 def profile_ensure(*, organization: Organization, customer: Customer) -> CreditProfile:
     """The customer's credit file, created empty the first time it is needed."""
-    _same_org(organization, customer)
+    same_organization_check(organization, customer)
     profile, _created = CreditProfile.objects.get_or_create(
         customer=customer, defaults={"organization": organization, "country": customer.country})
     return profile
@@ -156,7 +141,7 @@ def profile_update(*, organization: Organization, actor: Actor, customer: Custom
     before = {name: getattr(profile, name) for name in changes}
     for name, value in changes.items():
         setattr(profile, name, value)
-    _full_clean(profile, exclude=("organization", "customer", "latest_score"))
+    model_check(profile, exclude=("organization", "customer", "latest_score"))
     profile.save()
     audit_record(organization=organization, actor=actor, action="credit.profile_updated", obj=profile,
                  before=before, after=changes)
@@ -328,7 +313,7 @@ def _latest_scores_set(organization: Organization, *, created_at: dt.datetime, c
 def customer_score(*, organization: Organization, customer: Customer, actor: Actor = None,
                    as_of: dt.date | None = None) -> CreditScore:
     """Score one customer now."""
-    _same_org(organization, customer)
+    same_organization_check(organization, customer)
     return scores_run(organization=organization, as_of=as_of, customer_ids=[customer.pk], actor=actor)[0]
 
 
@@ -351,7 +336,7 @@ def limit_request_create(*, organization: Organization, actor: Actor, customer: 
                          requested_terms_days: int, reason: str) -> LimitRequest:
     """Propose a new limit and terms (collectors and up); the amount decides the approval levels."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _same_org(organization, customer)
+    same_organization_check(organization, customer)
     amount = parse_amount(requested_limit, field="requested_limit", allow_zero=True)
     if not reason.strip():
         raise DomainError(_("Say why the limit should change."), field="reason")
@@ -375,7 +360,7 @@ def limit_request_create(*, organization: Organization, actor: Actor, customer: 
 
 
 def _locked_pending(organization: Organization, request: LimitRequest) -> LimitRequest:
-    _same_org(organization, request)
+    same_organization_check(organization, request)
     request = LimitRequest.objects.select_for_update().get(pk=request.pk, organization=organization)
     if request.status != LimitRequestStatus.PENDING:
         raise DomainError(_("This limit request is already %(status)s.") % {"status": request.get_status_display().lower()},
@@ -675,7 +660,3 @@ def review_schedule(*, organization: Organization, actor: Actor, customer: Custo
     audit_record(organization=organization, actor=actor, action="credit.review_scheduled", obj=profile,
                  before=before, after={"next_review_on": on})
     return profile
-
-
-def role_rank(role: str) -> int:
-    return ROLE_RANK[Role(role)]

@@ -19,11 +19,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import F, Model, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +33,7 @@ from tenancy.errors import DomainError, ErrorCode
 from tenancy.mail import ORGANIZATION_HEADER
 from tenancy.models import Organization, Role
 from tenancy.money import ZERO, Money, parse_amount, quantize
-from tenancy.services import Actor, audit_record, role_require
+from tenancy.services import Actor, audit_record, model_check, role_require, same_organization_check
 
 from . import rendering, selectors
 from .models import (
@@ -85,20 +84,6 @@ RUN_LOCK_NAMESPACE = 0x64756E
 
 def _actor_label(actor: Actor, fallback: str = "system") -> str:
     return actor.get_username() if actor is not None else fallback
-
-
-def _same_organization(organization: Organization, *objects: Model) -> None:
-    for obj in objects:
-        if obj.organization_id != organization.pk:
-            raise DomainError(_("Not found."), code=ErrorCode.NOT_FOUND)
-
-
-def _full_clean(obj: Model, *, exclude: Sequence[str] = ()) -> None:
-    try:
-        obj.full_clean(exclude=list(exclude), validate_constraints=False)
-    except ValidationError as exc:
-        name, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(f"{name}: {' '.join(messages)}", field=name) from None
 
 
 def _hash(data: Any) -> str:
@@ -175,7 +160,7 @@ def dunning_policy_create(*, organization: Organization, actor: Actor, name: str
         raise DomainError(_("A policy named %(name)s already exists.") % {"name": name}, code=ErrorCode.DUPLICATE,
                           field="name")
     policy = DunningPolicy(organization=organization, name=name, tone=tone, **fields)
-    _full_clean(policy, exclude=["organization"])
+    model_check(policy, exclude=["organization"])
     policy.save()
     cleaned = _steps_validate(steps)
     DunningStep.objects.bulk_create([DunningStep(organization=organization, policy=policy, **s) for s in cleaned])
@@ -189,7 +174,7 @@ def dunning_policy_update(*, organization: Organization, actor: Actor, policy: D
                           **changes: Any) -> DunningPolicy:
     """Change a policy's tone, interest or discount terms (admins)."""
     role_require(organization=organization, actor=actor, role=Role.ADMIN)
-    _same_organization(organization, policy)
+    same_organization_check(organization, policy)
     allowed = {"name", "tone", "interest_mode", "interest_rate", "statutory_base_rate", "interest_margin",
                "discount_percent", "discount_days", "business_days_only"}
     if set(changes) - allowed:
@@ -201,7 +186,7 @@ def dunning_policy_update(*, organization: Organization, actor: Actor, policy: D
     before = {k: getattr(policy, k) for k in changes}
     for key, value in changes.items():
         setattr(policy, key, value)
-    _full_clean(policy, exclude=["organization"])
+    model_check(policy, exclude=["organization"])
     policy.save()
     audit_record(organization=organization, actor=actor, action="dunning.policy_updated", obj=policy,
                  before=before, after=changes)
@@ -214,7 +199,7 @@ def dunning_policy_steps_set(*, organization: Organization, actor: Actor, policy
     """Replace a policy's steps (admins). A step that already sent notices keeps its row (the
     notices point at it): it may change, but not be removed."""
     role_require(organization=organization, actor=actor, role=Role.ADMIN)
-    _same_organization(organization, policy)
+    same_organization_check(organization, policy)
     policy = DunningPolicy.objects.select_for_update().get(pk=policy.pk)
     cleaned = _steps_validate(steps)
     existing = {s.days_from_due: s for s in DunningStep.objects.filter(policy=policy)}
@@ -248,7 +233,7 @@ def segment_policy_set(*, organization: Organization, actor: Actor, segment: str
     if policy is None:
         SegmentPolicy.objects.filter(organization=organization, segment=segment).delete()
     else:
-        _same_organization(organization, policy)
+        same_organization_check(organization, policy)
         SegmentPolicy.objects.update_or_create(organization=organization, segment=segment,
                                                defaults={"policy": policy})
     audit_record(organization=organization, actor=actor, action="dunning.segment_policy_set", obj=organization,
@@ -260,11 +245,11 @@ def customer_dunning_set(*, organization: Organization, actor: Actor, customer: 
                          **changes: Any) -> CustomerDunning:
     """A customer's policy override, exclusion or assigned collector (credit managers)."""
     role_require(organization=organization, actor=actor, role=Role.CREDIT_MANAGER)
-    _same_organization(organization, customer)
+    same_organization_check(organization, customer)
     if set(changes) - {"policy", "excluded", "collector"}:
         raise ValueError(f"Not customer dunning settings: {sorted(changes)}")
     if changes.get("policy") is not None:
-        _same_organization(organization, changes["policy"])
+        same_organization_check(organization, changes["policy"])
     if changes.get("collector") is not None:
         _collector_require(organization, changes["collector"], field="collector")
     setting, _created = CustomerDunning.objects.select_for_update().get_or_create(organization=organization,
@@ -562,7 +547,7 @@ def dispute_open(*, organization: Organization, actor: Actor, invoice: Invoice, 
                  actor_label: str | None = None) -> Dispute:
     """Dispute an invoice (or part of it): dunning pauses on the disputed amount."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _same_organization(organization, invoice)
+    same_organization_check(organization, invoice)
     invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
     if reason not in DisputeReason.values:
         raise DomainError(_("Choose a reason: price, quantity, quality, not received, duplicate or other."),
@@ -602,7 +587,7 @@ def dispute_resolve(*, organization: Organization, actor: Actor, dispute: Disput
                     credit_note_number: str | None = None, credit_amount: Decimal | str | None = None) -> Dispute:
     """Close a dispute: credit note issued (created here), invoice corrected, or rejected."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _same_organization(organization, dispute)
+    same_organization_check(organization, dispute)
     dispute = Dispute.objects.select_for_update().select_related("invoice", "customer").get(pk=dispute.pk)
     if dispute.status != DisputeStatus.OPEN:
         raise DomainError(_("This dispute is already resolved."), field="status")
@@ -637,7 +622,7 @@ def _customer_invoices(organization: Organization, customer: Customer, invoices:
     if not invoices:
         raise DomainError(_("Choose at least one invoice."), field="invoices")
     for invoice in invoices:
-        _same_organization(organization, invoice)
+        same_organization_check(organization, invoice)
         if invoice.customer_id != customer.pk:
             raise DomainError(_("Invoice %(number)s belongs to another customer.") % {"number": invoice.number},
                               code=ErrorCode.CUSTOMER_MISMATCH, field="invoices")
@@ -667,7 +652,7 @@ def promise_create(*, organization: Organization, actor: Actor, customer: Custom
                    source: str = Source.COLLECTOR, actor_label: str | None = None) -> PromiseToPay:
     """Record a promise to pay: the invoices are not dunned until the date plus the grace days."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _same_organization(organization, customer)
+    same_organization_check(organization, customer)
     locked = _customer_invoices(organization, customer, invoices)
     amount = parse_amount(amount)
     total = sum((i.balance for i in locked), ZERO)
@@ -759,7 +744,7 @@ def payment_plan_create(*, organization: Organization, actor: Actor, customer: C
                         interest_rate: Decimal | str = "0", grace_days: int = 3, notes: str = "") -> PaymentPlan:
     """Agree installments over invoices; they must add up to the covered balance plus interest."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _same_organization(organization, customer)
+    same_organization_check(organization, customer)
     locked = _customer_invoices(organization, customer, invoices)
     currency = locked[0].currency
     busy = PaymentPlan.objects.filter(organization=organization, status=PlanStatus.ACTIVE,
@@ -847,7 +832,7 @@ def _plan_end(organization: Organization, plan: PaymentPlan, status: str, paid: 
 def collection_task_assign(*, organization: Organization, actor: Actor, task: CollectionTask, user) -> CollectionTask:
     """Give a task to a collector of the organization."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _same_organization(organization, task)
+    same_organization_check(organization, task)
     if user is not None:
         _collector_require(organization, user, field="assigned_to")
     before = task.assigned_to_id
@@ -863,7 +848,7 @@ def collection_task_log(*, organization: Organization, actor: Actor, task: Colle
                         notes: str = "", close: bool = True) -> CollectionTask:
     """Log a call's outcome on the customer's timeline; close the task unless told not to."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _same_organization(organization, task)
+    same_organization_check(organization, task)
     if outcome not in Outcome.values:
         raise DomainError(_("Unknown outcome %(outcome)s.") % {"outcome": outcome}, field="outcome")
     task.last_outcome = outcome
@@ -946,7 +931,7 @@ def payment_record_with_discount(*, organization: Organization, actor: Actor, in
     """Record a payment on one invoice; inside the policy's discount window (e.g. 2/10 net 30) a
     payment of the discounted balance settles it, the discount booked as a credit note."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _same_organization(organization, invoice)
+    same_organization_check(organization, invoice)
     amount = parse_amount(amount)
     customer = invoice.customer
     policy = policy_for_customer(organization, customer)
@@ -979,7 +964,7 @@ def late_charges_invoice(*, organization: Organization, actor: Actor, customer: 
                          number: str) -> Invoice | None:
     """Raise one invoice for the fees and interest of the notices sent and not yet charged."""
     role_require(organization=organization, actor=actor, role=Role.CREDIT_MANAGER)
-    _same_organization(organization, customer)
+    same_organization_check(organization, customer)
     pending = list(DunningNotice.objects.select_for_update().filter(
         organization=organization, customer=customer, currency=customer.currency, charges_invoice__isnull=True,
     ).exclude(fee_amount=0, interest_amount=0).order_by("pk"))

@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +24,16 @@ from tenancy.db import object_builder, objects_insert
 from tenancy.errors import CurrencyMismatch, DomainError, ErrorCode, RowsInvalid
 from tenancy.models import Organization, Role
 from tenancy.money import ZERO, Money, parse_amount, validate_currency
-from tenancy.services import Actor, AuditBatch, audit_record, audit_record_many, role_require
+from tenancy.services import (
+    Actor,
+    AuditBatch,
+    audit_record,
+    audit_record_many,
+    model_check,
+    nul_check,
+    role_require,
+    same_organization_check,
+)
 
 from . import events
 from .models import (
@@ -57,26 +65,6 @@ def _snapshot(obj: Model, fields: Iterable[str]) -> dict[str, Any]:
     return {field: getattr(obj, field) for field in fields}
 
 
-def _nul_check(obj: Model, names: Iterable[str]) -> None:
-    """PostgreSQL text cannot hold a NUL character (0x00): refuse it as a clear error naming the
-    field, not a database failure (forms and the API refuse it already; files and callers may not)."""
-    for name in names:
-        value = getattr(obj, name)
-        if isinstance(value, str) and "\x00" in value:
-            raise DomainError(_("%(field)s: NUL characters (0x00) are not allowed.") % {"field": name}, field=name)
-
-
-def _full_clean(obj: Model, *, exclude: Sequence[str] = ()) -> None:
-    """Model validation as a DomainError naming the first bad field."""
-    _nul_check(obj, [f.attname for f in obj._meta.concrete_fields
-                     if isinstance(f, models.CharField | models.TextField) and f.name not in exclude])
-    try:
-        obj.full_clean(exclude=list(exclude), validate_constraints=False)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(f"{field}: {' '.join(messages)}", field=field) from None
-
-
 def _save_unique(obj: Model, *, what: str, **kwargs) -> None:
     """Save, turning a unique-constraint violation into a clear domain error."""
     # No savepoint of its own: the service's atomic block rolls back on the DomainError raised here.
@@ -91,13 +79,6 @@ def _save_unique(obj: Model, *, what: str, **kwargs) -> None:
             raise DomainError(_("A %(what)s with this number already exists.") % {"what": what},
                               code=ErrorCode.DUPLICATE, field="number") from None
         raise
-
-
-def _ensure_same_organization(organization: Organization, *objects: Model) -> None:
-    for obj in objects:
-        if obj.organization_id != organization.pk:
-            # Never confirm that another organization's row exists.
-            raise DomainError(_("Not found."), code=ErrorCode.NOT_FOUND)
 
 
 def _invoice_status(invoice: Invoice) -> str:
@@ -169,7 +150,7 @@ def _customer_build(organization: Organization, fields: dict[str, Any]) -> Custo
               "language": organization.default_language, **fields}
     fields["currency"] = validate_currency(fields["currency"])
     customer = Customer(organization=organization, **fields)
-    _full_clean(customer, exclude=["organization"])
+    model_check(customer, exclude=["organization"])
     return customer
 
 
@@ -187,7 +168,7 @@ def _customer_change(customer: Customer, changes: dict[str, Any]) -> tuple[dict[
     before = _snapshot(customer, changed)
     for field, value in changed.items():
         setattr(customer, field, value)
-    _full_clean(customer, exclude=["organization"])
+    model_check(customer, exclude=["organization"])
     return before, changed
 
 
@@ -206,7 +187,7 @@ def customer_create(*, organization: Organization, actor: Actor, **fields: Any) 
 def customer_update(*, organization: Organization, customer: Customer, actor: Actor, **changes: Any) -> Customer:
     """Change a customer's details."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _ensure_same_organization(organization, customer)
+    same_organization_check(organization, customer)
     before, changed = _customer_change(customer, changes)
     if not changed:
         return customer
@@ -244,7 +225,7 @@ def invoice_create(
     from credit.services import credit_hold_check  # lazily: credit depends on receivables, not the reverse
     credit_warning = credit_hold_check(organization=organization, customer=customer, amount=invoice.total_amount,
                                        currency=invoice.currency)
-    _full_clean(invoice, exclude=["organization", "customer"])
+    model_check(invoice, exclude=["organization", "customer"])
     _save_unique(invoice, what=_("invoice"))
     audit_record(organization=organization, actor=actor, action="invoice.created", obj=invoice,
                  after=_snapshot(invoice, INVOICE_AUDIT_FIELDS))
@@ -289,7 +270,7 @@ def _invoice_change(invoice: Invoice, changes: dict[str, Any]) -> tuple[dict[str
     if invoice.due_date < invoice.issue_date:
         raise DomainError(_("The due date cannot be before the issue date."), field="due_date")
     invoice.status = _invoice_status(invoice)
-    _full_clean(invoice, exclude=["organization", "customer"])
+    model_check(invoice, exclude=["organization", "customer"])
     return before, changed
 
 
@@ -353,7 +334,7 @@ def invoice_update(*, organization: Organization, invoice: Invoice, actor: Actor
     `precondition(locked_invoice)` runs once the rows are locked and before anything changes (the
     API's If-Match, the edit page's version check): it raises to refuse."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _ensure_same_organization(organization, invoice)
+    same_organization_check(organization, invoice)
     _editable_check(changes, INVOICE_EDITABLE_FIELDS, _("invoice"))
     if "issue_date" in changes:
         _payments_lock_for_redate(organization, [invoice.pk])
@@ -384,7 +365,7 @@ def invoice_void(*, organization: Organization, invoice: Invoice, actor: Actor, 
                  reason: str = "") -> Invoice:
     """Void an invoice; only possible while nothing has been applied to it."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _ensure_same_organization(organization, invoice)
+    same_organization_check(organization, invoice)
     invoice = _lock_invoices(organization, [invoice.pk])[invoice.pk]
     if invoice.voided_on is not None:
         raise DomainError(_("Invoice %(number)s is already void.") % {"number": invoice.number},
@@ -468,7 +449,7 @@ def _allocate(
     else:
         requested = [(invoice, parse_amount(amount)) for invoice, amount in allocations]
         for invoice, _amount in requested:
-            _ensure_same_organization(organization, invoice)
+            same_organization_check(organization, invoice)
         locked = _lock_invoices(organization, [invoice.pk for invoice, _amount in requested])
         plan = [(locked[invoice.pk], amount) for invoice, amount in requested]
         total = sum((amount for _invoice, amount in plan), ZERO)
@@ -510,7 +491,7 @@ def payment_allocate(
 ) -> list[Allocation]:
     """Apply a payment to invoices: the given (invoice, amount) pairs, or oldest-due-first."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _ensure_same_organization(organization, payment)
+    same_organization_check(organization, payment)
     payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk, organization=organization)
     return _allocate(organization=organization, actor=actor, source=payment, kind=AllocationKind.PAYMENT,
                      source_date=payment.received_on, allocations=allocations)
@@ -534,14 +515,14 @@ def credit_note_create(
 ) -> CreditNote:
     """Issue a credit note; with `invoice`, apply it to that invoice at once."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _ensure_same_organization(organization, customer)
+    same_organization_check(organization, customer)
     amount = parse_amount(amount)
     note = CreditNote(
         organization=organization, customer=customer, number=number.strip(), issued_on=issued_on, amount=amount,
         unapplied_amount=amount, currency=validate_currency(currency or customer.currency), reason=reason,
         external_id=external_id or None,
     )
-    _full_clean(note, exclude=["organization", "customer"])
+    model_check(note, exclude=["organization", "customer"])
     _save_unique(note, what=_("credit note"))
     audit_record(organization=organization, actor=actor, action="credit_note.created", obj=note,
                  after=_snapshot(note, ("number", "customer_id", "issued_on", "amount", "currency", "reason")))
@@ -558,7 +539,7 @@ def credit_note_apply(
 ) -> list[Allocation]:
     """Apply a credit note's unapplied amount to invoices (or oldest-due-first)."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _ensure_same_organization(organization, credit_note)
+    same_organization_check(organization, credit_note)
     note = CreditNote.objects.select_for_update(of=("self",)).get(pk=credit_note.pk, organization=organization)
     return _allocate(organization=organization, actor=actor, source=note, kind=AllocationKind.CREDIT_NOTE,
                      source_date=note.issued_on, allocations=allocations)
@@ -631,7 +612,7 @@ def _source_update(*, organization: Organization, actor: Actor, source: Payment 
             source, changed["amount"], what)
     for field, value in changed.items():
         setattr(source, field, value)
-    _full_clean(source, exclude=["organization", "customer"])
+    model_check(source, exclude=["organization", "customer"])
     _save_unique(source, what=what)
     if date_field in changed:
         moved_from, moved_to = _allocations_redate(organization, source, kind, getattr(source, date_field))
@@ -646,7 +627,7 @@ def _source_update(*, organization: Organization, actor: Actor, source: Payment 
 def payment_update(*, organization: Organization, payment: Payment, actor: Actor, **changes: Any) -> Payment:
     """Correct a payment's date, amount (never below what is allocated), method or references."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _ensure_same_organization(organization, payment)
+    same_organization_check(organization, payment)
     _editable_check(changes, PAYMENT_EDITABLE_FIELDS, _("payment"))
     payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk, organization=organization)
     return _source_update(organization=organization, actor=actor, source=payment, changes=changes, what=_("payment"),
@@ -658,7 +639,7 @@ def credit_note_update(*, organization: Organization, credit_note: CreditNote, a
                        **changes: Any) -> CreditNote:
     """Correct a credit note's number, date, amount (never below what is applied), reason or external id."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    _ensure_same_organization(organization, credit_note)
+    same_organization_check(organization, credit_note)
     _editable_check(changes, CREDIT_NOTE_EDITABLE_FIELDS, _("credit note"))
     note = CreditNote.objects.select_for_update(of=("self",)).get(pk=credit_note.pk, organization=organization)
     if "number" in changes:
@@ -681,7 +662,7 @@ def invoice_write_off(
 ) -> WriteOff:
     """Write off part or all (the default) of an invoice's balance as bad debt."""
     role_require(organization=organization, actor=actor, role=Role.CREDIT_MANAGER)
-    _ensure_same_organization(organization, invoice)
+    same_organization_check(organization, invoice)
     if not reason.strip():
         raise DomainError(_("A write-off needs a reason."), field="reason")
     invoice = _lock_invoices(organization, [invoice.pk])[invoice.pk]
@@ -709,7 +690,7 @@ WRITE_OFF_EDITABLE_FIELDS = ("reason",)
 def write_off_update(*, organization: Organization, write_off: WriteOff, actor: Actor, **changes: Any) -> WriteOff:
     """Correct the reason recorded for a write-off."""
     role_require(organization=organization, actor=actor, role=Role.CREDIT_MANAGER)
-    _ensure_same_organization(organization, write_off)
+    same_organization_check(organization, write_off)
     _editable_check(changes, WRITE_OFF_EDITABLE_FIELDS, _("write-off"))
     write_off = WriteOff.objects.select_for_update(of=("self",)).get(pk=write_off.pk, organization=organization)
     if "reason" in changes:
@@ -722,7 +703,7 @@ def write_off_update(*, organization: Organization, write_off: WriteOff, actor: 
     before = _snapshot(write_off, changed)
     for field, value in changed.items():
         setattr(write_off, field, value)
-    _full_clean(write_off, exclude=["organization", "invoice"])
+    model_check(write_off, exclude=["organization", "invoice"])
     write_off.save(update_fields=[*changed, "updated_at"])
     audit_record(organization=organization, actor=actor, action="write_off.updated", obj=write_off,
                  before=before, after=changed)
@@ -774,7 +755,7 @@ _INVOICE_ORGANIZATION, _INVOICE_CUSTOMER = Invoice._meta.get_field("organization
 def _invoice_build(organization: Organization, row: dict[str, Any]) -> Invoice:
     """invoice_create's checks on one row, without touching the database."""
     customer: Customer = row["customer"]
-    _ensure_same_organization(organization, customer)
+    same_organization_check(organization, customer)
     number = (row.get("number") or "").strip()
     if not number:
         raise DomainError(_("An invoice needs a number."), field="number")
@@ -792,7 +773,7 @@ def _invoice_build(organization: Organization, row: dict[str, Any]) -> Invoice:
     _INVOICE_ORGANIZATION.set_cached_value(invoice, organization)
     _INVOICE_CUSTOMER.set_cached_value(invoice, customer)
     _length_check(invoice, ("number", "external_id", "po_reference"))
-    _nul_check(invoice, ("number", "external_id", "po_reference", "description"))
+    nul_check(invoice, ("number", "external_id", "po_reference", "description"))
     return invoice
 
 
@@ -837,7 +818,7 @@ def invoices_create_many(*, organization: Organization, actor: Actor, rows: Sequ
 def _payment_build(organization: Organization, row: dict[str, Any]) -> Payment:
     """payment_record's checks on one row, without touching the database."""
     customer: Customer = row["customer"]
-    _ensure_same_organization(organization, customer)
+    same_organization_check(organization, customer)
     amount = parse_amount(row["amount"])
     payment = Payment(
         organization=organization, customer=customer, received_on=row["received_on"], amount=amount,
@@ -845,9 +826,9 @@ def _payment_build(organization: Organization, row: dict[str, Any]) -> Payment:
         method=row.get("method") or "bank_transfer", reference=row.get("reference", ""),
         external_id=row.get("external_id") or None,
     )
-    _full_clean(payment, exclude=["organization", "customer"])
+    model_check(payment, exclude=["organization", "customer"])
     if row.get("invoice") is not None:
-        _ensure_same_organization(organization, row["invoice"])
+        same_organization_check(organization, row["invoice"])
     return payment
 
 
@@ -1042,7 +1023,7 @@ def customers_update_many(*, organization: Organization, actor: Actor,
     problems: dict[int, list[DomainError]] = {}
     for index, (customer, _change) in enumerate(changes):
         try:
-            _ensure_same_organization(organization, customer)
+            same_organization_check(organization, customer)
         except DomainError as exc:
             problems[index] = [exc]
     if problems:
@@ -1082,7 +1063,7 @@ def invoices_update_many(*, organization: Organization, actor: Actor,
     problems: dict[int, list[DomainError]] = {}
     for index, (invoice, change) in enumerate(changes):
         try:
-            _ensure_same_organization(organization, invoice)
+            same_organization_check(organization, invoice)
             _editable_check(change, INVOICE_EDITABLE_FIELDS, _("invoice"))
         except DomainError as exc:
             problems[index] = [exc]

@@ -72,6 +72,11 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.VIEWER: 0, Role.COLLECTOR: 1, Role.CREDIT_MANAGER: 2, Role.ADMIN: 3}
 
 
+def role_covers(held: str, needed: Role) -> bool:
+    """Whether holding role `held` allows what `needed` allows (each role includes those below it)."""
+    return ROLE_RANK[Role(held)] >= ROLE_RANK[needed]
+
+
 class Membership(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import hashlib
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 import orjson
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
@@ -18,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from .db import RawJson, rows_insert
 from .errors import DomainError, ErrorCode, PermissionDenied
-from .models import ROLE_RANK, AuditChainHead, AuditEntry, Membership, Organization, Role, UserProfile
+from .models import AuditChainHead, AuditEntry, Membership, Organization, Role, UserProfile, role_covers
 from .selectors import membership_candidates
 
 Actor = AbstractBaseUser | None  # None is the system itself (scheduled work, migrations)
@@ -38,10 +40,39 @@ def role_require(*, organization: Organization, actor: Actor, role: Role) -> Non
         .values_list("role", flat=True)
         .first()
     )
-    if held is None or ROLE_RANK[Role(held)] < ROLE_RANK[role]:
+    if held is None or not role_covers(held, role):
         raise PermissionDenied(
             _("This needs the %(role)s role in %(org)s.") % {"role": role.label, "org": organization.name}
         )
+
+
+def same_organization_check(organization: Organization, *objects: models.Model) -> None:
+    """Refuse an object of another organization as if it did not exist: a service never confirms
+    that another organization's row exists (the API turns this into a 404)."""
+    for obj in objects:
+        if obj.organization_id != organization.pk:
+            raise DomainError(_("Not found."), code=ErrorCode.NOT_FOUND)
+
+
+def nul_check(obj: models.Model, names: Iterable[str]) -> None:
+    """PostgreSQL text cannot hold a NUL character (0x00): refuse it as a clear error naming the
+    field, not a database failure (forms and the API refuse it already; files and callers may not)."""
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, str) and "\x00" in value:
+            raise DomainError(_("%(field)s: NUL characters (0x00) are not allowed.") % {"field": name}, field=name)
+
+
+def model_check(obj: models.Model, *, exclude: Sequence[str] = ()) -> None:
+    """Model validation (full_clean; constraints are left to the database) as a DomainError naming
+    the first bad field, after nul_check of every text field."""
+    nul_check(obj, [f.attname for f in obj._meta.concrete_fields
+                    if isinstance(f, models.CharField | models.TextField) and f.name not in exclude])
+    try:
+        obj.full_clean(exclude=list(exclude), validate_constraints=False)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(f"{field}: {' '.join(messages)}", field=field) from None
 
 
 # One encoder, reused: json.dumps(cls=...) would build one per call (a good part of a small payload's cost).

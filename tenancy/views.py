@@ -24,7 +24,7 @@ from . import services
 from .errors import DomainError
 from .forms import MembershipForm, OrganizationSettingsForm, OrganizationSwitchForm, form_error_from_domain
 from .middleware import SESSION_ORGANIZATION_KEY
-from .models import ROLE_RANK, Language, Membership, OutboxMessage, Role
+from .models import Language, Membership, OutboxMessage, Role, role_covers
 
 PAGE_SIZE = 25
 
@@ -45,7 +45,7 @@ def organization_required(view):
 def role_at_least(request: HttpRequest, role: Role) -> bool:
     """For showing or hiding buttons only; services check roles again on every write."""
     membership = getattr(request, "membership", None)
-    return membership is not None and ROLE_RANK[Role(membership.role)] >= ROLE_RANK[role]
+    return membership is not None and role_covers(membership.role, role)
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:

@@ -92,8 +92,7 @@ def event_emit(*, organization: Organization, type: str, payload: dict[str, Any]
     """Record an event in the caller's transaction and queue its deliveries on commit.
 
     With `dedupe_key`, a second event with the same key is not recorded (returns None)."""
-    if type not in EVENT_TYPES:
-        raise ValueError(f"Unknown event type {type!r}")
+    _type_check(type)
     event = WebhookEvent(organization=organization, event_id=event_ids(1)[0], type=type, payload=jsonable(payload),
                          dedupe_key=dedupe_key, created_at=timezone.now())
     if dedupe_key is None:
@@ -104,12 +103,23 @@ def event_emit(*, organization: Organization, type: str, payload: dict[str, Any]
                 event.save()
         except IntegrityError:
             return None
-    endpoints = [e for e in WebhookEndpoint.objects.filter(organization=organization, is_active=True) if e.wants(type)]
-    if endpoints:
-        deliveries = WebhookDelivery.objects.bulk_create(
-            [WebhookDelivery(organization=organization, endpoint=endpoint, event=event) for endpoint in endpoints])
-        _queue([delivery.pk for delivery in deliveries])
+    _deliveries_queue(organization, type, [event.pk])
     return event
+
+
+def _type_check(type: str) -> None:
+    if type not in EVENT_TYPES:
+        raise ValueError(f"Unknown event type {type!r}")
+
+
+def _deliveries_queue(organization: Organization, type: str, event_pks: list[int], batch_size: int = 2000) -> None:
+    """One delivery per (event, active endpoint that wants `type`), sent once the transaction commits."""
+    endpoints = [e for e in WebhookEndpoint.objects.filter(organization=organization, is_active=True) if e.wants(type)]
+    if endpoints and event_pks:
+        deliveries = objects_insert(
+            [WebhookDelivery(organization=organization, endpoint=endpoint, event_id=event_pk)
+             for event_pk in event_pks for endpoint in endpoints], batch_size=batch_size)
+        _queue([delivery.pk for delivery in deliveries])
 
 
 def event_ids(count: int) -> list[str]:
@@ -134,8 +144,7 @@ def events_emit(*, organization: Organization, type: str, payloads: Iterable[dic
     `json_ready`: the payloads hold only JSON types already (as the API's representations do), so
     they are stored as they are; anything else would fail to encode rather than be stored changed.
     With `count`, `payloads` may be lazy (exactly `count` of them), each made as its row is stored."""
-    if type not in EVENT_TYPES:
-        raise ValueError(f"Unknown event type {type!r}")
+    _type_check(type)
     if count is None:
         payloads = list(payloads)
         count = len(payloads)
@@ -145,12 +154,7 @@ def events_emit(*, organization: Organization, type: str, payloads: Iterable[dic
                       ((organization.pk, event_id, type, RawJson(encode(payload).decode()), None, now)
                        for event_id, payload in zip(event_ids(count), payloads, strict=True)),
                       count=count, batch_size=batch_size)
-    endpoints = [e for e in WebhookEndpoint.objects.filter(organization=organization, is_active=True) if e.wants(type)]
-    if endpoints and ids:
-        deliveries = objects_insert(
-            [WebhookDelivery(organization=organization, endpoint=endpoint, event_id=event_id)
-             for event_id in ids for endpoint in endpoints], batch_size=batch_size)
-        _queue([delivery.pk for delivery in deliveries])
+    _deliveries_queue(organization, type, ids, batch_size)
     return ids
 
 
