@@ -45,13 +45,6 @@ class CustomerForm(forms.Form):
     external_id = forms.CharField(label=_("External id"), max_length=100, required=False)
 
     @classmethod
-    def for_customer(cls, customer: Customer, data=None):
-        initial = {name: getattr(customer, name) for name in cls.base_fields}
-        initial["contact_emails"] = ", ".join(customer.contact_emails or [])
-        initial["external_id"] = customer.external_id or ""
-        return cls(data=data, initial=initial)
-
-    @classmethod
     def for_organization(cls, organization, data=None):
         return cls(data=data, initial={
             "currency": organization.base_currency,
@@ -218,13 +211,39 @@ class StaleEdit(Exception):
     """The row changed since the user opened the edit form."""
 
 
-class EditVersionForm(forms.Form):
+class VersionedForm(forms.Form):
     """An edit form that remembers which version of the row the user opened (its `updated_at`), so
     a save over someone else's change is refused instead of silently overwriting it."""
 
     STALE_MESSAGE = _("This record was changed by someone else since you opened it; review and save again.")
 
     updated_at = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean_updated_at(self):
+        try:
+            return dt.datetime.fromisoformat(self.cleaned_data["updated_at"])
+        except ValueError:
+            return None
+
+    def clean(self):
+        data = super().clean()
+        if "updated_at" in data and data["updated_at"] is None:
+            raise forms.ValidationError(_("This form is incomplete; open the edit page again."))
+        return data
+
+    def is_stale(self, current) -> bool:
+        """True when the row changed since the user opened the form."""
+        return self.cleaned_data["updated_at"] != current.updated_at
+
+    def fresh_check(self, current) -> None:
+        """A service's `precondition`: refuse (StaleEdit) when the locked row changed since the form was opened."""
+        if self.is_stale(current):
+            raise StaleEdit
+
+
+class EditVersionForm(VersionedForm):
+    """A ledger correction form: the `edit_fields` a service accepts, with the version opened."""
+
     edit_fields: tuple[str, ...] = ()
 
     @classmethod
@@ -237,38 +256,32 @@ class EditVersionForm(forms.Form):
         initial["updated_at"] = obj.updated_at.isoformat()
         return cls(data=data, initial=initial)
 
-    def clean_updated_at(self):
-        try:
-            return dt.datetime.fromisoformat(self.cleaned_data["updated_at"])
-        except ValueError:
-            return None
-
     def clean_external_id(self) -> str | None:
         return self.cleaned_data["external_id"].strip() or None
-
-    def clean(self):
-        data = super().clean()
-        if "updated_at" in data and data["updated_at"] is None:
-            raise forms.ValidationError(_("This form is incomplete; open the edit page again."))
-        return data
 
     def disable(self) -> None:
         for name in self.edit_fields:
             self.fields[name].disabled = True
 
-    def is_stale(self, current) -> bool:
-        """True when the row changed since the user opened the form."""
-        return self.cleaned_data["updated_at"] != current.updated_at
-
-    def fresh_check(self, current) -> None:
-        """A service's `precondition`: refuse (StaleEdit) when the locked row changed since the form was opened."""
-        if self.is_stale(current):
-            raise StaleEdit
-
     def changes(self, current) -> dict:
         """The fields whose value differs from the row as it is now (only those go to the service)."""
         return {name: self.cleaned_data[name] for name in self.edit_fields
                 if self.cleaned_data[name] != getattr(current, name)}
+
+
+class CustomerEditForm(VersionedForm, CustomerForm):
+    """CustomerForm for an existing customer, with the version the user opened."""
+
+    @classmethod
+    def for_customer(cls, customer: Customer, data=None):
+        initial = {name: getattr(customer, name) for name in cls.base_fields if name != "updated_at"}
+        initial["contact_emails"] = ", ".join(customer.contact_emails or [])
+        initial["external_id"] = customer.external_id or ""
+        initial["updated_at"] = customer.updated_at.isoformat()
+        return cls(data=data, initial=initial)
+
+    def changes(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "updated_at"}
 
 
 class InvoiceUpdateForm(EditVersionForm):

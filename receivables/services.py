@@ -184,10 +184,18 @@ def customer_create(*, organization: Organization, actor: Actor, **fields: Any) 
 
 
 @transaction.atomic
-def customer_update(*, organization: Organization, customer: Customer, actor: Actor, **changes: Any) -> Customer:
-    """Change a customer's details."""
+def customer_update(*, organization: Organization, customer: Customer, actor: Actor,
+                    precondition: Callable[[Customer], None] | None = None, **changes: Any) -> Customer:
+    """Change a customer's details, on the row as it is under lock (a concurrent change of another
+    field is kept, not overwritten). Returns the updated customer.
+
+    `precondition(locked_customer)` runs before anything changes (the API's If-Match, the edit
+    page's version check): it raises to refuse."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     same_organization_check(organization, customer)
+    customer = Customer.objects.select_for_update().get(organization=organization, pk=customer.pk)
+    if precondition is not None:
+        precondition(customer)
     before, changed = _customer_change(customer, changes)
     if not changed:
         return customer

@@ -13,7 +13,7 @@ from tenancy.models import Role
 from tenancy.views import organization_required, paginate, role_at_least
 
 from .. import selectors, services
-from ..forms import CustomerForm
+from ..forms import CustomerEditForm, CustomerForm, StaleEdit, VersionedForm
 from ..models import Customer
 from .common import as_of_from
 
@@ -77,16 +77,24 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 @organization_required
 def customer_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a customer through `services.customer_update`. The form carries the `updated_at` the
+    user opened; a save over a change made meanwhile is refused and the current values are shown."""
     customer = get_object_or_404(Customer, organization=request.organization, pk=pk)
-    form = CustomerForm.for_customer(customer, request.POST or None)
+    form = CustomerEditForm.for_customer(customer, request.POST or None)
+    stale = False
     if request.method == "POST" and form.is_valid():
         try:
-            services.customer_update(organization=request.organization, customer=customer, actor=request.user,
-                                     **form.cleaned_data)
+            # Compared under the service's row lock, as the API's If-Match is: two saves cannot both win.
+            customer = services.customer_update(organization=request.organization, customer=customer,
+                                                actor=request.user, precondition=form.fresh_check, **form.changes())
+        except StaleEdit:
+            stale = True
+            customer = get_object_or_404(Customer, organization=request.organization, pk=pk)
+            form = CustomerEditForm.for_customer(customer)  # what is there now, to review and save again
         except DomainError as exc:
-            customer.refresh_from_db()  # the service may have changed the instance before refusing
             form_error_from_domain(form, exc)
         else:
             messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
             return redirect("customer_detail", pk=customer.pk)
-    return render(request, "receivables/customer_form.html", {"form": form, "customer": customer})
+    return render(request, "receivables/customer_form.html", {
+        "form": form, "customer": customer, "stale_message": VersionedForm.STALE_MESSAGE if stale else None})

@@ -136,6 +136,7 @@ def test_customer_duplicate_external_id_is_a_form_error(member_client, organizat
     response = member_client.post(reverse("customer_update", args=[customer.pk]), {
         "name": customer.name, "currency": "CNY", "payment_terms_days": "30", "language": "en",
         "segment": "standard", "status": "active", "external_id": "ERP-1",
+        "updated_at": customer.updated_at.isoformat(),  # the version the edit page was opened at
     })
     assert response.status_code == 200
     assert response.context["form"].errors["external_id"] == ["A customer with this external id already exists."]

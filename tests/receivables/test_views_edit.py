@@ -336,3 +336,48 @@ def test_edit_form_shows_amounts_in_the_currencys_units_unless_that_would_round(
     fine = make_invoice(organization, customer, amount="12.3456", number="INV-FINE")
     fine.refresh_from_db()
     assert InvoiceUpdateForm.for_object(fine).initial["net_amount"] == Decimal("12.3456")
+
+
+# --- customers -----------------------------------------------------------------------------
+
+def _customer_post(form, **overrides):
+    return {**{name: form[name].value() or "" for name in form.fields}, **overrides}
+
+
+def test_customer_edit_saves_through_the_service_with_the_version_opened(member_client, customer):
+    opened = member_client.get(reverse("customer_update", args=[customer.pk])).context["form"]
+    response = member_client.post(reverse("customer_update", args=[customer.pk]),
+                                  _customer_post(opened, payment_terms_days="45"))
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.payment_terms_days == 45
+    assert AuditEntry.objects.filter(action="customer.updated").count() == 1
+
+
+def test_customer_edit_over_someone_elses_change_is_refused_and_shows_the_current_values(
+        member_client, organization, customer):
+    opened = member_client.get(reverse("customer_update", args=[customer.pk])).context["form"]
+    with _later():
+        services.customer_update(organization=organization, customer=customer, actor=None, segment="strategic")
+    response = member_client.post(reverse("customer_update", args=[customer.pk]),
+                                  _customer_post(opened, name="Renamed by me"))
+
+    assert response.status_code == 200 and response.context["stale_message"] == STALE
+    assert STALE in response.content.decode()
+    customer.refresh_from_db()
+    assert (customer.name, customer.segment) != ("Renamed by me", opened["segment"].value())  # neither overwritten
+    assert customer.segment == "strategic"
+    form = response.context["form"]
+    assert form["segment"].value() == "strategic" and form["updated_at"].value() == customer.updated_at.isoformat()
+    assert AuditEntry.objects.filter(action="customer.updated").count() == 1
+
+
+def test_customer_update_applies_changes_to_the_row_as_it_is_under_lock(organization, customer):
+    """A stale in-memory customer must not write its stale fields back over a change made meanwhile."""
+    stale_copy = type(customer).objects.get(pk=customer.pk)
+    services.customer_update(organization=organization, customer=customer, actor=None, segment="strategic")
+
+    services.customer_update(organization=organization, customer=stale_copy, actor=None, payment_terms_days=60)
+
+    customer.refresh_from_db()
+    assert (customer.segment, customer.payment_terms_days) == ("strategic", 60)
