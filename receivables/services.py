@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenancy.dates import local_today
-from tenancy.db import object_builder, objects_insert
+from tenancy.db import object_builder, objects_insert, objects_update
 from tenancy.errors import CurrencyMismatch, DomainError, ErrorCode, RowsInvalid
 from tenancy.models import Organization, Role
 from tenancy.money import ZERO, Money, parse_amount, validate_currency
@@ -942,8 +942,8 @@ def payments_record_many(*, organization: Organization, actor: Actor, rows: Sequ
     now = timezone.now()
     for invoice in touched.values():
         invoice.updated_at = now
-    Invoice.objects.bulk_update(list(touched.values()), ["applied_amount", "status", "updated_at"],
-                                batch_size=BULK_BATCH)
+    objects_update(Invoice.objects.filter(organization=organization), list(touched.values()),
+                   ["applied_amount", "status", "updated_at"], batch_size=BULK_BATCH)
     audit_record_many(organization=organization, actor=actor, action="payment.recorded", entries=[
         (p, None, _snapshot(p, PAYMENT_AUDIT_FIELDS))
         for p in payments])
@@ -989,8 +989,8 @@ def _save_many(organization: Organization, objects: list[Model], fields: set[str
         obj.updated_at = now
     try:
         with transaction.atomic():  # a savepoint, so the clash can be reported as a domain error
-            type(objects[0]).objects.filter(organization=organization).bulk_update(
-                objects, sorted(fields | {"updated_at"}), batch_size=BULK_BATCH)
+            objects_update(type(objects[0]).objects.filter(organization=organization), objects,
+                           sorted(fields | {"updated_at"}), batch_size=BULK_BATCH)
     except IntegrityError as exc:
         if constraint not in str(exc):
             raise

@@ -263,3 +263,47 @@ def object_builder(model: type[M], names: Sequence[str]) -> Callable[..., M]:
         return model(*row)
 
     return build
+
+
+def objects_update(queryset: QuerySet[M], objects: Sequence[M], fields: Sequence[str], *,
+                   batch_size: int = 2000) -> None:
+    """`queryset.bulk_update(objects, fields)`: save these fields of objects already stored, only
+    where the row also matches `queryset`'s filter (its organization, say: another's row is left
+    untouched).
+
+    On PostgreSQL it is one UPDATE ... FROM unnest(one array per column): bulk_update's
+    CASE WHEN id = ... THEN ... per row and field costs Django ~100 µs a row to build, and the
+    database more to evaluate. Values are prepared by each field as a save would (JSON as text)."""
+    if not objects:
+        return
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        queryset.bulk_update(objects, fields, batch_size=batch_size)
+        return
+    query = queryset.query
+    if sum(1 for count in query.alias_refcount.values() if count) > 1:
+        raise ValueError("objects_update filters on the model's own columns only (no joins)")
+    meta = queryset.model._meta
+    model_fields = [meta.get_field(name) for name in fields]
+    columns, arrays, types = [], [], []
+    for field in [meta.pk, *model_fields]:
+        if isinstance(field, models.JSONField):
+            encode = (field.encoder or json.JSONEncoder)().encode
+            values = [None if (v := getattr(obj, field.attname)) is None else encode(v) for obj in objects]
+            array_type = "jsonb[]"
+        else:
+            values = [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objects]
+            array_type = f"{field.rel_db_type(connection) if field.is_relation else field.db_type(connection)}[]"
+        columns.append(connection.ops.quote_name(field.column))
+        arrays.append(values)
+        types.append(array_type)
+    table = connection.ops.quote_name(meta.db_table)
+    names = [f"c{index}" for index in range(len(columns))]
+    assignments = ", ".join(f"{column} = v.{name}" for column, name in zip(columns[1:], names[1:], strict=True))
+    where, where_params = query.get_compiler(queryset.db).compile(query.where)
+    unnest = ", ".join(f"%s::{array_type}" for array_type in types)
+    # Identifiers are the model's quoted names, types its fields' own; every value is a parameter.
+    sql = (f"UPDATE {table} SET {assignments} FROM unnest({unnest}) AS v({', '.join(names)}) "  # noqa: S608
+           f"WHERE {table}.{columns[0]} = v.{names[0]}" + (f" AND {where}" if where else ""))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*arrays, *where_params])

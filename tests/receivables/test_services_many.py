@@ -281,6 +281,38 @@ def test_object_builder_makes_what_the_keyword_constructor_makes(organization, c
         object_builder(Invoice, ("customer",))  # the attname is customer_id
 
 
+def test_objects_update_saves_what_bulk_update_saves_and_only_in_the_queryset(organization, other_organization):
+    from tenancy.db import objects_update
+
+    def customers(org, prefix):
+        return [CustomerFactory(organization=org, name=f"{prefix}{n}", currency="CNY") for n in range(3)]
+
+    def change(rows):
+        for n, customer in enumerate(rows):
+            customer.name = AWKWARD[:150] + str(n)
+            customer.contact_emails = [f"ap{n}@example.com", "中文@example.com"] if n else []
+            customer.payment_terms_days = 45 + n
+            customer.legal_name = "" if n else "Legal \\N 'x'"
+            customer.updated_at = dt.datetime(2026, 3, 1, 8, 30, n, 123456, tzinfo=dt.UTC)
+        return rows
+
+    fields = ["name", "contact_emails", "payment_terms_days", "legal_name", "updated_at"]
+    mine, theirs = change(customers(organization, "A")), change(customers(organization, "B"))
+    foreign = customers(other_organization, "C")
+    foreign_before = _stored(Customer, [c.pk for c in foreign])
+
+    objects_update(Customer.objects.filter(organization=organization), mine, fields)
+    Customer.objects.filter(organization=organization).bulk_update(theirs, fields)
+    # Another organization's rows passed in are not touched: the queryset's filter applies.
+    objects_update(Customer.objects.filter(organization=organization), change(foreign), fields)
+
+    skip = ("id", "external_id", "name", "created_at")
+    assert _stored(Customer, [c.pk for c in mine], skip) == _stored(Customer, [c.pk for c in theirs], skip)
+    assert [c.name for c in Customer.objects.filter(pk__in=[c.pk for c in mine]).order_by("pk")] == [
+        AWKWARD[:150] + str(n) for n in range(3)]
+    assert _stored(Customer, [c.pk for c in foreign]) == foreign_before
+
+
 # --- payments_record_many --------------------------------------------------------------------
 
 def _ledger(organization, customers, invoices):
