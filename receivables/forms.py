@@ -299,6 +299,18 @@ class InvoiceUpdateForm(EditVersionForm):
     external_id = forms.CharField(label=_("External id"), max_length=100, required=False)
 
 
+class CreditNoteUpdateForm(EditVersionForm):
+    """Correct a credit note: the fields `services.credit_note_update` accepts."""
+
+    edit_fields = ("number", "issued_on", "amount", "reason", "external_id")
+
+    number = forms.CharField(label=_("Number"), max_length=64)
+    issued_on = forms.DateField(label=_("Issued on"), widget=DateInput())
+    amount = AmountField(_("Amount"))
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+    external_id = forms.CharField(label=_("External id"), max_length=100, required=False)
+
+
 class PaymentUpdateForm(EditVersionForm):
     """Correct a payment: the fields `services.payment_update` accepts."""
 

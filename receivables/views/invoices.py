@@ -76,6 +76,7 @@ def _detail(request: HttpRequest, invoice: Invoice, **forms) -> HttpResponse:
         "show_write_off": write_off_form.is_bound or (open_balance and role_at_least(request, Role.CREDIT_MANAGER)),
         "show_void": void_form.is_bound or (invoice.voided_on is None and role_at_least(request, Role.COLLECTOR)),
         "show_edit": invoice.voided_on is None and role_at_least(request, Role.COLLECTOR),
+        "can_edit": role_at_least(request, Role.COLLECTOR),  # links to the credit notes' edit pages
     }
     return render(request, "receivables/invoice_detail.html", context)
 

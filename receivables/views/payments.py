@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +18,7 @@ from tenancy.views import organization_required, paginate, role_at_least
 from .. import selectors, services
 from ..forms import EditVersionForm, PaymentAllocateForm, PaymentRecordForm, PaymentUpdateForm
 from ..models import Allocation, Customer, Payment
+from .common import versioned_save
 
 
 @organization_required
@@ -124,19 +124,15 @@ def payment_update(request: HttpRequest, pk: int) -> HttpResponse:
     stale = False
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                # Compare under the row lock, as the API's If-Match does, so two saves cannot both win.
-                current = _payment_locked(request, pk)
-                stale = form.is_stale(current)
-                if not stale:
-                    payment = services.payment_update(organization=request.organization, payment=current,
-                                                      actor=request.user, **form.changes(current))
+            saved = versioned_save(form, lambda: _payment_locked(request, pk), lambda current: services.payment_update(
+                organization=request.organization, payment=current, actor=request.user, **form.changes(current)))
         except DomainError as exc:
             form_error_from_domain(form, exc)
         else:
-            if not stale:
-                messages.success(request, _("Payment %(payment)s saved.") % {"payment": payment})
-                return redirect("payment_detail", pk=payment.pk)
+            if saved is not None:
+                messages.success(request, _("Payment %(payment)s saved.") % {"payment": saved})
+                return redirect("payment_detail", pk=saved.pk)
+            stale = True
             payment = _payment(request, pk)  # show what is there now; the user reviews it and saves again
             form = PaymentUpdateForm.for_object(payment)
     return render(request, "receivables/payment_edit.html", {

@@ -381,3 +381,72 @@ def test_customer_update_applies_changes_to_the_row_as_it_is_under_lock(organiza
 
     customer.refresh_from_db()
     assert (customer.segment, customer.payment_terms_days) == ("strategic", 60)
+
+
+# --- credit notes ----------------------------------------------------------------------------
+
+@pytest.fixture
+def credit_note(organization, customer, invoice):
+    """CN-1 of 300.00, 200.00 of it applied to the invoice on 2026-03-05."""
+    note = services.credit_note_create(organization=organization, actor=None, customer=customer, number="CN-1",
+                                       issued_on=dt.date(2026, 3, 5), amount=Decimal("300.00"), currency="CNY",
+                                       reason="Damaged goods")
+    services.credit_note_apply(organization=organization, actor=None, credit_note=note,
+                               allocations=[(invoice, Decimal("200.00"))])
+    note.refresh_from_db()
+    return note
+
+
+def _credit_note_post(note, **overrides):
+    return {"number": note.number, "issued_on": note.issued_on.isoformat(), "amount": str(note.amount),
+            "reason": note.reason, "external_id": note.external_id or "", "updated_at": note.updated_at.isoformat(),
+            **overrides}
+
+
+def test_invoice_page_links_a_credit_note_to_its_edit_page(member_client, invoice, credit_note):
+    page = member_client.get(reverse("invoice_detail", args=[invoice.pk])).content.decode()
+    assert reverse("credit_note_update", args=[credit_note.pk]) in page
+
+
+def test_credit_note_edit_corrects_it_audits_it_and_re_dates_what_it_settled(member_client, credit_note, invoice):
+    page = member_client.get(reverse("credit_note_update", args=[credit_note.pk]))
+    assert page.context["form"]["amount"].value() == Decimal("300.00") and invoice.number in page.content.decode()
+
+    with _later():
+        response = member_client.post(reverse("credit_note_update", args=[credit_note.pk]), _credit_note_post(
+            credit_note, number="CN-1A", issued_on="2026-03-07", reason="Damaged goods (2 cartons)"))
+
+    assert response.status_code == 302
+    credit_note.refresh_from_db()
+    assert (credit_note.number, credit_note.issued_on, credit_note.reason) == (
+        "CN-1A", dt.date(2026, 3, 7), "Damaged goods (2 cartons)")
+    assert Allocation.objects.get(credit_note=credit_note).applied_on == dt.date(2026, 3, 7)
+    assert AuditEntry.objects.filter(action="credit_note.updated", object_id=str(credit_note.pk)).count() == 1
+
+
+def test_credit_note_amount_below_what_is_applied_is_refused(member_client, credit_note):
+    response = member_client.post(reverse("credit_note_update", args=[credit_note.pk]),
+                                  _credit_note_post(credit_note, amount="150.00"))
+    assert response.status_code == 200 and response.context["form"].errors["amount"]
+    credit_note.refresh_from_db()
+    assert credit_note.amount == Decimal("300.00")
+
+
+def test_credit_note_edit_over_someone_elses_change_is_refused(member_client, organization, credit_note):
+    opened = _credit_note_post(credit_note)
+    with _later():
+        services.credit_note_update(organization=organization, credit_note=credit_note, actor=None, reason="Other")
+    response = member_client.post(reverse("credit_note_update", args=[credit_note.pk]), {**opened, "reason": "Mine"})
+    assert response.status_code == 200 and STALE in response.content.decode()
+    credit_note.refresh_from_db()
+    assert credit_note.reason == "Other" and response.context["form"]["reason"].value() == "Other"
+
+
+def test_another_organizations_credit_note_is_not_found(client, other_organization, credit_note):
+    from tests.factories import MembershipFactory
+
+    outsider = MembershipFactory(organization=other_organization, role="admin").user
+    client.force_login(outsider)
+    assert client.get(reverse("credit_note_update", args=[credit_note.pk])).status_code == 404
+    assert client.post(reverse("credit_note_update", args=[credit_note.pk]),
+                       _credit_note_post(credit_note, reason="x")).status_code == 404
