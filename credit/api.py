@@ -182,7 +182,7 @@ class CreditProfileViewSet(CreditViewSet):
 
     @transaction.atomic
     def partial_update(self, request, pk=None):
-        profile = get_object_or_404(self.get_queryset().select_for_update(of=("self",)), pk=pk)
+        profile = get_object_or_404(self.get_queryset().select_for_update(of=("self",), no_key=True), pk=pk)
         changes = _validated(CreditProfileWriteSerializer, self, request.data, partial=True)
         self.if_match_locked(profile)
         services.profile_update(organization=self.organization, actor=self.actor, customer=profile.customer,

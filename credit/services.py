@@ -101,7 +101,7 @@ def policy_update(*, organization: Organization, actor: Actor, **changes: Any) -
         raise DomainError(_("Weights: %(problem)s.") % {"problem": problem}, field="weights")
     if "bands" in changes and (problem := bands_problem(changes["bands"])):
         raise DomainError(_("Grade bands: %(problem)s.") % {"problem": problem}, field="bands")
-    policy = CreditPolicy.objects.select_for_update().get(pk=policy_ensure(organization).pk)
+    policy = CreditPolicy.objects.select_for_update(no_key=True).get(pk=policy_ensure(organization).pk)
     before = {name: getattr(policy, name) for name in changes}
     for name, value in changes.items():
         setattr(policy, name, value)
@@ -361,7 +361,7 @@ def limit_request_create(*, organization: Organization, actor: Actor, customer: 
 
 def _locked_pending(organization: Organization, request: LimitRequest) -> LimitRequest:
     same_organization_check(organization, request)
-    request = LimitRequest.objects.select_for_update().get(pk=request.pk, organization=organization)
+    request = LimitRequest.objects.select_for_update(no_key=True).get(pk=request.pk, organization=organization)
     if request.status != LimitRequestStatus.PENDING:
         raise DomainError(_("This limit request is already %(status)s.") % {"status": request.get_status_display().lower()},
                           code=ErrorCode.INVALID)
@@ -437,7 +437,7 @@ def credit_limit_apply(*, organization: Organization, actor: Actor, customer: Cu
     """Set the limit and terms (called by an approved request only) and tell webhooks."""
     from receivables.services import customer_update
 
-    profile = CreditProfile.objects.select_for_update().get(pk=profile_ensure(organization=organization,
+    profile = CreditProfile.objects.select_for_update(no_key=True).get(pk=profile_ensure(organization=organization,
                                                                                 customer=customer).pk)
     before = {"credit_limit": profile.credit_limit, "payment_terms_days": profile.payment_terms_days}
     profile.credit_limit, profile.payment_terms_days = limit, terms_days
@@ -605,7 +605,7 @@ def alerts_digest_send(*, organization: Organization) -> int:
     from .mail import alert_digest_send
 
     with transaction.atomic():
-        alerts = list(CreditAlert.objects.select_for_update(skip_locked=True)
+        alerts = list(CreditAlert.objects.select_for_update(skip_locked=True, no_key=True)
                       .filter(organization=organization, digested_at__isnull=True)
                       .select_related("customer").order_by("created_at", "pk"))
         if not alerts:
@@ -626,7 +626,7 @@ def reviews_run(*, organization: Organization, as_of: dt.date | None = None) -> 
     Idempotent: a review is unique per customer and due date, and the next date moves on."""
     as_of = as_of or local_today(organization.timezone)
     policy = policy_ensure(organization)
-    due = list(CreditProfile.objects.select_for_update(skip_locked=True).filter(
+    due = list(CreditProfile.objects.select_for_update(skip_locked=True, no_key=True).filter(
         organization=organization, next_review_on__lte=as_of).order_by("pk"))
     if not due:
         return []

@@ -121,7 +121,7 @@ def dunning_policy_default(*, organization: Organization) -> DunningPolicy:
         return policy
     with transaction.atomic():
         # Serialise the lazy creation: two first runs must not each create a default.
-        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
         policy = DunningPolicy.objects.filter(organization=organization, is_default=True).first()
         if policy is None:
             policy = DunningPolicy.objects.create(organization=organization, name=str(_("Standard")), is_default=True)
@@ -200,7 +200,7 @@ def dunning_policy_steps_set(*, organization: Organization, actor: Actor, policy
     notices point at it): it may change, but not be removed."""
     role_require(organization=organization, actor=actor, role=Role.ADMIN)
     same_organization_check(organization, policy)
-    policy = DunningPolicy.objects.select_for_update().get(pk=policy.pk)
+    policy = DunningPolicy.objects.select_for_update(no_key=True).get(pk=policy.pk)
     cleaned = _steps_validate(steps)
     existing = {s.days_from_due: s for s in DunningStep.objects.filter(policy=policy)}
     wanted = {s["days_from_due"] for s in cleaned}
@@ -252,7 +252,7 @@ def customer_dunning_set(*, organization: Organization, actor: Actor, customer: 
         same_organization_check(organization, changes["policy"])
     if changes.get("collector") is not None:
         _collector_require(organization, changes["collector"], field="collector")
-    setting, _created = CustomerDunning.objects.select_for_update().get_or_create(organization=organization,
+    setting, _created = CustomerDunning.objects.select_for_update(no_key=True).get_or_create(organization=organization,
                                                                                   customer=customer)
     before = {"policy": setting.policy_id, "excluded": setting.excluded, "collector": setting.collector_id}
     for key, value in changes.items():
@@ -548,7 +548,7 @@ def dispute_open(*, organization: Organization, actor: Actor, invoice: Invoice, 
     """Dispute an invoice (or part of it): dunning pauses on the disputed amount."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     same_organization_check(organization, invoice)
-    invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
+    invoice = Invoice.objects.select_for_update(of=("self",), no_key=True).get(pk=invoice.pk)
     if reason not in DisputeReason.values:
         raise DomainError(_("Choose a reason: price, quantity, quality, not received, duplicate or other."),
                           field="reason")
@@ -588,7 +588,7 @@ def dispute_resolve(*, organization: Organization, actor: Actor, dispute: Disput
     """Close a dispute: credit note issued (created here), invoice corrected, or rejected."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     same_organization_check(organization, dispute)
-    dispute = Dispute.objects.select_for_update().select_related("invoice", "customer").get(pk=dispute.pk)
+    dispute = Dispute.objects.select_for_update(no_key=True).select_related("invoice", "customer").get(pk=dispute.pk)
     if dispute.status != DisputeStatus.OPEN:
         raise DomainError(_("This dispute is already resolved."), field="status")
     if resolution not in DisputeResolution.values:
@@ -626,7 +626,7 @@ def _customer_invoices(organization: Organization, customer: Customer, invoices:
         if invoice.customer_id != customer.pk:
             raise DomainError(_("Invoice %(number)s belongs to another customer.") % {"number": invoice.number},
                               code=ErrorCode.CUSTOMER_MISMATCH, field="invoices")
-    locked = list(Invoice.objects.select_for_update(of=("self",)).filter(pk__in=[i.pk for i in invoices])
+    locked = list(Invoice.objects.select_for_update(of=("self",), no_key=True).filter(pk__in=[i.pk for i in invoices])
                   .order_by("pk"))
     currencies = {i.currency for i in locked}
     if len(currencies) > 1:
@@ -965,7 +965,7 @@ def late_charges_invoice(*, organization: Organization, actor: Actor, customer: 
     """Raise one invoice for the fees and interest of the notices sent and not yet charged."""
     role_require(organization=organization, actor=actor, role=Role.CREDIT_MANAGER)
     same_organization_check(organization, customer)
-    pending = list(DunningNotice.objects.select_for_update().filter(
+    pending = list(DunningNotice.objects.select_for_update(no_key=True).filter(
         organization=organization, customer=customer, currency=customer.currency, charges_invoice__isnull=True,
     ).exclude(fee_amount=0, interest_amount=0).order_by("pk"))
     total = sum((n.fee_amount + n.interest_amount for n in pending), ZERO)

@@ -107,7 +107,7 @@ class LedgerViewSet(OrganizationViewSet):
 
     def locked_object(self):
         """The row of this request under a row lock (for If-Match and the write after it)."""
-        queryset = self.get_queryset().select_for_update(of=("self",))
+        queryset = self.get_queryset().select_for_update(of=("self",), no_key=True)
         return get_object_or_404(queryset, pk=self.kwargs["pk"])
 
     def created(self, instance) -> Response:

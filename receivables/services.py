@@ -94,7 +94,7 @@ def _invoice_status(invoice: Invoice) -> str:
 
 def _lock_invoices(organization: Organization, invoice_ids: Iterable[int]) -> dict[int, Invoice]:
     rows = (
-        Invoice.objects.select_for_update(of=("self",))
+        Invoice.objects.select_for_update(of=("self",), no_key=True)
         .filter(organization=organization, pk__in=set(invoice_ids))
         .order_by("pk")
     )
@@ -193,13 +193,16 @@ def customer_update(*, organization: Organization, customer: Customer, actor: Ac
     page's version check): it raises to refuse."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     same_organization_check(organization, customer)
-    customer = Customer.objects.select_for_update().get(organization=organization, pk=customer.pk)
+    given = customer
+    customer = Customer.objects.select_for_update(no_key=True).get(organization=organization, pk=customer.pk)
     if precondition is not None:
         precondition(customer)
     before, changed = _customer_change(customer, changes)
     if not changed:
         return customer
     _save_unique(customer, what=_("customer"))
+    for name in (*changed, "updated_at"):  # the caller's object shows what was saved, as it always did
+        setattr(given, name, getattr(customer, name))
     audit_record(organization=organization, actor=actor, action="customer.updated", obj=customer,
                  before=before, after=changed)
     events.customer_updated(organization, customer)
@@ -245,7 +248,7 @@ def invoice_create(
 def _payments_lock_for_redate(organization: Organization, invoice_ids: Iterable[int]) -> None:
     """A new issue date may re-date the payments' allocations: lock those payments first, as every
     service locks a payment before its invoices, so this cannot deadlock with an allocation."""
-    list(Payment.objects.select_for_update(of=("self",)).filter(
+    list(Payment.objects.select_for_update(of=("self",), no_key=True).filter(
         organization=organization, pk__in=Allocation.objects.filter(
             organization=organization, invoice_id__in=list(invoice_ids), payment__isnull=False).values("payment_id"),
     ).order_by("pk").values_list("pk", flat=True))
@@ -500,7 +503,7 @@ def payment_allocate(
     """Apply a payment to invoices: the given (invoice, amount) pairs, or oldest-due-first."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     same_organization_check(organization, payment)
-    payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk, organization=organization)
+    payment = Payment.objects.select_for_update(of=("self",), no_key=True).get(pk=payment.pk, organization=organization)
     return _allocate(organization=organization, actor=actor, source=payment, kind=AllocationKind.PAYMENT,
                      source_date=payment.received_on, allocations=allocations)
 
@@ -548,7 +551,7 @@ def credit_note_apply(
     """Apply a credit note's unapplied amount to invoices (or oldest-due-first)."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     same_organization_check(organization, credit_note)
-    note = CreditNote.objects.select_for_update(of=("self",)).get(pk=credit_note.pk, organization=organization)
+    note = CreditNote.objects.select_for_update(of=("self",), no_key=True).get(pk=credit_note.pk, organization=organization)
     return _allocate(organization=organization, actor=actor, source=note, kind=AllocationKind.CREDIT_NOTE,
                      source_date=note.issued_on, allocations=allocations)
 
@@ -637,7 +640,7 @@ def payment_update(*, organization: Organization, payment: Payment, actor: Actor
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     same_organization_check(organization, payment)
     _editable_check(changes, PAYMENT_EDITABLE_FIELDS, _("payment"))
-    payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk, organization=organization)
+    payment = Payment.objects.select_for_update(of=("self",), no_key=True).get(pk=payment.pk, organization=organization)
     return _source_update(organization=organization, actor=actor, source=payment, changes=changes, what=_("payment"),
                           date_field="received_on", kind=AllocationKind.PAYMENT)
 
@@ -649,7 +652,7 @@ def credit_note_update(*, organization: Organization, credit_note: CreditNote, a
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     same_organization_check(organization, credit_note)
     _editable_check(changes, CREDIT_NOTE_EDITABLE_FIELDS, _("credit note"))
-    note = CreditNote.objects.select_for_update(of=("self",)).get(pk=credit_note.pk, organization=organization)
+    note = CreditNote.objects.select_for_update(of=("self",), no_key=True).get(pk=credit_note.pk, organization=organization)
     if "number" in changes:
         changes["number"] = (changes["number"] or "").strip()
         if not changes["number"]:
@@ -700,7 +703,7 @@ def write_off_update(*, organization: Organization, write_off: WriteOff, actor: 
     role_require(organization=organization, actor=actor, role=Role.CREDIT_MANAGER)
     same_organization_check(organization, write_off)
     _editable_check(changes, WRITE_OFF_EDITABLE_FIELDS, _("write-off"))
-    write_off = WriteOff.objects.select_for_update(of=("self",)).get(pk=write_off.pk, organization=organization)
+    write_off = WriteOff.objects.select_for_update(of=("self",), no_key=True).get(pk=write_off.pk, organization=organization)
     if "reason" in changes:
         changes["reason"] = (changes["reason"] or "").strip()
         if not changes["reason"]:
@@ -730,7 +733,7 @@ def fx_rate_set(*, organization: Organization, actor: Actor, currency: str, rate
     rate = Decimal(str(rate))
     if not rate.is_finite() or rate <= 0:
         raise DomainError(_("A rate must be a positive number."), field="rate")
-    fx, created = FxRate.objects.select_for_update().get_or_create(
+    fx, created = FxRate.objects.select_for_update(no_key=True).get_or_create(
         organization=organization, currency=currency, rate_date=rate_date, defaults={"rate": rate}
     )
     before = None if created else {"rate": fx.rate}
@@ -846,7 +849,7 @@ class _OpenBook:
 
     def __init__(self, organization: Organization, payments: list[Payment], explicit_ids: set[int]):
         customer_ids = {p.customer_id for p in payments}
-        rows = (Invoice.objects.select_for_update(of=("self",)).filter(organization=organization)
+        rows = (Invoice.objects.select_for_update(of=("self",), no_key=True).filter(organization=organization)
                 .filter(Q(customer_id__in=customer_ids, voided_on__isnull=True, applied_amount__lt=F("total_amount"))
                         | Q(pk__in=explicit_ids))
                 .order_by("pk"))
@@ -1037,7 +1040,7 @@ def customers_update_many(*, organization: Organization, actor: Actor,
     if problems:
         raise RowsInvalid(problems)
     # The rows as they are now, locked: the changes apply to them, not to what the caller read earlier.
-    locked = {c.pk: c for c in Customer.objects.select_for_update(of=("self",))
+    locked = {c.pk: c for c in Customer.objects.select_for_update(of=("self",), no_key=True)
               .filter(organization=organization, pk__in=[c.pk for c, _change in changes]).order_by("pk")}
     for index, (customer, change) in enumerate(changes):
         customer = locked[customer.pk]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import attrgetter
 from typing import TypeVar
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections, models, router
 from django.db.models import F, Lookup, Model, QuerySet
 from django.utils import timezone
@@ -223,7 +224,8 @@ class _AnyOf(Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*params, self.rhs)
+        field = self.lhs.output_field  # values as the field prepares them ("4" for an id is 4), as __in does
+        return f"{lhs} = ANY(%s)", (*params, [field.get_db_prep_value(v, connection, prepared=False) for v in self.rhs])
 
 
 def filter_in(queryset: QuerySet[M], field: str, values: Sequence[object]) -> QuerySet[M]:
@@ -293,14 +295,22 @@ def objects_update(queryset: QuerySet[M], objects: Sequence[M], fields: Sequence
             array_type = "jsonb[]"
         else:
             values = [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objects]
-            array_type = f"{field.rel_db_type(connection) if field.is_relation else field.db_type(connection)}[]"
+            db_type = field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
+            # Text as text: an explicit cast to varchar(n) would cut a long value short; assigning
+            # text to the column refuses it instead, as an UPDATE of that value would.
+            array_type = f"{'text' if db_type.startswith('varchar') else db_type}[]"
         columns.append(connection.ops.quote_name(field.column))
         arrays.append(values)
         types.append(array_type)
     table = connection.ops.quote_name(meta.db_table)
     names = [f"c{index}" for index in range(len(columns))]
     assignments = ", ".join(f"{column} = v.{name}" for column, name in zip(columns[1:], names[1:], strict=True))
-    where, where_params = query.get_compiler(queryset.db).compile(query.where)
+    try:
+        where, where_params = query.get_compiler(queryset.db).compile(query.where)
+    except FullResultSet:  # no filter at all
+        where, where_params = "", []
+    except EmptyResultSet:  # .none(), an empty __in...: no row to update
+        return
     unnest = ", ".join(f"%s::{array_type}" for array_type in types)
     # Identifiers are the model's quoted names, types its fields' own; every value is a parameter.
     sql = (f"UPDATE {table} SET {assignments} FROM unnest({unnest}) AS v({', '.join(names)}) "  # noqa: S608

@@ -76,7 +76,7 @@ def parse_amount(raw: object, *, field: str = "amount", allow_zero: bool = False
         raise DomainError(f"{field}: at most {AMOUNT_PLACES} decimal places.", field=field)
     if value.adjusted() >= AMOUNT_DIGITS - AMOUNT_PLACES:
         raise DomainError(f"{field}: {raw!r} is too large.", field=field)
-    return value
+    return value.copy_abs()  # never negative here; -0.00 becomes 0.00 (it would print as "-0.00")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -63,11 +64,26 @@ def nul_check(obj: models.Model, names: Iterable[str]) -> None:
             raise DomainError(_("%(field)s: NUL characters (0x00) are not allowed.") % {"field": name}, field=name)
 
 
+def _json_has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_json_has_nul(key) or _json_has_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_json_has_nul(item) for item in value)
+    return False
+
+
 def model_check(obj: models.Model, *, exclude: Sequence[str] = ()) -> None:
     """Model validation (full_clean; constraints are left to the database) as a DomainError naming
-    the first bad field, after nul_check of every text field."""
-    nul_check(obj, [f.attname for f in obj._meta.concrete_fields
-                    if isinstance(f, models.CharField | models.TextField) and f.name not in exclude])
+    the first bad field, after nul_check of every text field (and of the strings in JSON fields:
+    jsonb cannot hold \u0000 either)."""
+    fields = [f for f in obj._meta.concrete_fields if f.name not in exclude]
+    nul_check(obj, [f.attname for f in fields if isinstance(f, models.CharField | models.TextField)])
+    for field in fields:
+        if isinstance(field, models.JSONField) and _json_has_nul(getattr(obj, field.attname)):
+            raise DomainError(_("%(field)s: NUL characters (0x00) are not allowed.") % {"field": field.name},
+                              field=field.name)
     try:
         obj.full_clean(exclude=list(exclude), validate_constraints=False)
     except ValidationError as exc:
@@ -101,16 +117,23 @@ def _has_float(value: Any) -> bool:
     return not kinds <= _LEAVES and any(_has_float(item) for item in items if type(item) not in _LEAVES)
 
 
+def _orjson_canonical(payload: Any) -> bytes | None:
+    """canonical_json by orjson, or None for a payload only the standard encoder takes as it is
+    (a float, a non-string key, an integer beyond 64 bits)."""
+    if _has_float(payload):
+        return None
+    try:
+        return orjson.dumps(payload, default=_CANONICAL.default, option=_ORJSON_CANONICAL)
+    except orjson.JSONEncodeError:
+        return None
+
+
 def canonical_json(payload: Any) -> bytes:
     """The canonical JSON of `payload`: keys sorted, no spaces, non-ASCII as it is, Decimals and
     dates as DjangoJSONEncoder writes them. orjson encodes it (the tests hold its bytes equal to
     the standard encoder's); a float, or anything orjson refuses, goes to the standard encoder."""
-    if not _has_float(payload):
-        try:
-            return orjson.dumps(payload, default=_CANONICAL.default, option=_ORJSON_CANONICAL)
-        except orjson.JSONEncodeError:
-            pass
-    return _CANONICAL.encode(payload).encode()
+    text = _orjson_canonical(payload)
+    return text if text is not None else _CANONICAL.encode(payload).encode()
 
 
 def _chain_hash(*, organization_id: int, sequence: int, created_at: str, actor: str, action: str, object_type: str,
@@ -138,8 +161,18 @@ def audit_entry_hash(entry: AuditEntry) -> str:
 
 def jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     """`value` as JSON types: Decimals, dates and UUIDs become the strings the encoder writes
-    (so audit entries store what is hashed, and webhook payloads what is sent)."""
-    return None if value is None else orjson.loads(canonical_json(value))
+    (so audit entries store what is hashed, and webhook payloads what is sent). The standard
+    decoder: orjson's would turn integers beyond 64 bits into floats."""
+    return None if value is None else json.loads(canonical_json(value))
+
+
+def _stored_canonical(value: Any) -> bytes:
+    """canonical_json of `value` as it reads back from the database, which is what an audit entry
+    must hash. What orjson encodes reads back unchanged; what only the standard encoder takes (a
+    non-string key: {10: .., 9: ..} is written {"9": .., "10": ..} but reads back {"10": .., "9": ..})
+    is decoded and encoded once more, as jsonable() always did."""
+    text = _orjson_canonical(value)
+    return text if text is not None else canonical_json(json.loads(_CANONICAL.encode(value)))
 
 
 GENESIS_HASH = "0" * 64
@@ -150,10 +183,10 @@ def _chain_lock(organization: Organization) -> None:
 
     The lock row is only locked, never updated: rewriting one row per entry would leave a
     version per entry in a long transaction (a 10,000-row import) and slow every later read."""
-    if AuditChainHead.objects.select_for_update().filter(organization=organization).exists():
+    if AuditChainHead.objects.select_for_update(no_key=True).filter(organization=organization).exists():
         return
     AuditChainHead.objects.get_or_create(organization=organization)
-    AuditChainHead.objects.select_for_update().filter(organization=organization).exists()
+    AuditChainHead.objects.select_for_update(no_key=True).filter(organization=organization).exists()
 
 
 AuditSpec = tuple[models.Model, dict[str, Any] | None, dict[str, Any] | None]  # obj, before, after
@@ -181,40 +214,45 @@ _AUDIT_COLUMNS = ("organization_id", "sequence", "created_at", "actor_id", "acto
 class AuditBatch:
     """Entries appended to an organization's chain together, inside the caller's transaction.
 
-    Opening the batch locks the chain and reads its end; `add` makes each entry (its hash
-    covering its content and the entry before it) without touching the database, so it can run
-    while the database is busy storing what the entries describe; `write` inserts them all."""
+    `add` prepares an entry's content (its before/after as canonical JSON) without touching the
+    database, so it can run while the database stores what the entries describe; `write` then
+    locks the chain, reads its end, links and hashes the entries in order and inserts them all.
+    The chain is locked only after the caller's own rows are written, as a single audit_record
+    locks it: taking it earlier would deadlock with a concurrent writer whose row ours waits on."""
 
     def __init__(self, *, organization: Organization, actor: Actor, action: str, actor_label: str | None = None):
-        _chain_lock(organization)
-        last = (AuditEntry.objects.filter(organization=organization).order_by("-sequence")
-                .values_list("sequence", "entry_hash").first())
-        self._sequence, self._previous_hash = last or (0, GENESIS_HASH)
-        self._organization_id, self._action = organization.pk, action
+        self._organization = organization
+        self._action = action
         self._actor_id = None if actor is None else actor.pk
         self._label = actor_label or (actor.get_username() if actor is not None else audit_actor_label.get() or "system")
-        self._now = timezone.now()
-        self._created_at = self._now.isoformat()
-        self._rows: list[tuple] = []
+        self._entries: list[tuple[str, str, bytes | None, bytes | None]] = []
 
     def add(self, obj: models.Model, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
-        self._sequence += 1
-        object_type, object_id = obj._meta.label_lower, str(obj.pk)
-        before_json = None if before is None else canonical_json(before)
-        after_json = None if after is None else canonical_json(after)
-        entry_hash = _chain_hash(organization_id=self._organization_id, sequence=self._sequence,
-                                 created_at=self._created_at, actor=self._label, action=self._action,
-                                 object_type=object_type, object_id=object_id, before=before_json, after=after_json,
-                                 previous_hash=self._previous_hash)
-        self._rows.append((self._organization_id, self._sequence, self._now, self._actor_id, self._label, self._action,
-                           object_type, object_id, None if before_json is None else RawJson(before_json.decode()),
-                           None if after_json is None else RawJson(after_json.decode()), self._previous_hash,
-                           entry_hash))
-        self._previous_hash = entry_hash
+        self._entries.append((obj._meta.label_lower, str(obj.pk), None if before is None else _stored_canonical(before),
+                              None if after is None else _stored_canonical(after)))
 
     def write(self, *, batch_size: int = 2000) -> list[int]:
-        """Insert the entries added (one COPY on PostgreSQL); returns their ids."""
-        rows, self._rows = self._rows, []
+        """Append the entries added to the chain (one lock, one insert); returns their ids."""
+        entries, self._entries = self._entries, []
+        if not entries:
+            return []
+        organization_id = self._organization.pk
+        _chain_lock(self._organization)
+        last = (AuditEntry.objects.filter(organization_id=organization_id).order_by("-sequence")
+                .values_list("sequence", "entry_hash").first())
+        sequence, previous_hash = last or (0, GENESIS_HASH)
+        now = timezone.now()
+        created_at = now.isoformat()
+        rows = []
+        for object_type, object_id, before, after in entries:
+            sequence += 1
+            entry_hash = _chain_hash(organization_id=organization_id, sequence=sequence, created_at=created_at,
+                                     actor=self._label, action=self._action, object_type=object_type,
+                                     object_id=object_id, before=before, after=after, previous_hash=previous_hash)
+            rows.append((organization_id, sequence, now, self._actor_id, self._label, self._action, object_type,
+                         object_id, None if before is None else RawJson(before.decode()),
+                         None if after is None else RawJson(after.decode()), previous_hash, entry_hash))
+            previous_hash = entry_hash
         return rows_insert(AuditEntry, _AUDIT_COLUMNS, rows, batch_size=batch_size)
 
 
@@ -290,11 +328,11 @@ def membership_set(*, organization: Organization, actor: Actor, user: AbstractBa
         raise DomainError(str(MEMBERSHIP_USER_NOT_FOUND), code=ErrorCode.NOT_FOUND, field="username")
     # The organization's admins, locked in a fixed order: two admins demoting each other at the
     # same time must not leave none.
-    admins = list(Membership.objects.select_for_update().filter(organization=organization, role=Role.ADMIN)
+    admins = list(Membership.objects.select_for_update(no_key=True).filter(organization=organization, role=Role.ADMIN)
                   .order_by("pk").values_list("user_id", flat=True))
     if role != Role.ADMIN and admins == [user.pk]:
         raise DomainError(_("An organization needs at least one admin."), field="role")
-    membership, created = Membership.objects.select_for_update().get_or_create(
+    membership, created = Membership.objects.select_for_update(no_key=True).get_or_create(
         organization=organization, user=user, defaults={"role": role}
     )
     before = None if created else {"role": membership.role}

@@ -219,7 +219,7 @@ def _claim(delivery_id: int) -> tuple[WebhookDelivery | None, AttemptOutcome | N
     """Take a short lease on a due pending delivery: (delivery, None), or (None, why not)."""
     now = timezone.now()
     with transaction.atomic():
-        delivery = (WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        delivery = (WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
                     .select_related("endpoint", "event").filter(pk=delivery_id).first())
         if delivery is None:  # gone, or its row is locked by another worker's claim this instant
             return None, AttemptOutcome(attempted=False, finished=not WebhookDelivery.objects.filter(
@@ -255,7 +255,7 @@ def webhook_attempt(delivery_id: int) -> AttemptOutcome:
     code, error = webhook_post(delivery.endpoint.url, body, headers)
     latency_ms = int((time.monotonic() - started) * 1000)
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update(of=("self",)).get(pk=delivery_id)
+        delivery = WebhookDelivery.objects.select_for_update(of=("self",), no_key=True).get(pk=delivery_id)
         now = timezone.now()
         delivery.attempts += 1
         delivery.response_code, delivery.latency_ms, delivery.error = code, latency_ms, error
@@ -332,7 +332,7 @@ def webhook_redeliver(*, organization: Organization, actor: Actor, delivery: Web
     role_require(organization=organization, actor=actor, role=Role.ADMIN)
     if delivery.organization_id != organization.pk:
         raise DomainError(_("Not found."), code=ErrorCode.NOT_FOUND)
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    delivery = WebhookDelivery.objects.select_for_update(no_key=True).get(pk=delivery.pk)
     delivery.status, delivery.attempts = WebhookDeliveryStatus.PENDING, 0
     delivery.save(update_fields=["status", "attempts"])
     audit_record(organization=organization, actor=actor, action="webhook_delivery.redelivered", obj=delivery,

@@ -91,7 +91,7 @@ def import_mapping_save(*, organization: Organization, actor: Actor, name: str, 
     if not name:
         raise DomainError(_("A saved mapping needs a name."), field="name")
     data = mapping.as_dict()
-    saved, created = ImportMapping.objects.select_for_update().get_or_create(
+    saved, created = ImportMapping.objects.select_for_update(no_key=True).get_or_create(
         organization=organization, name=name, defaults={"kind": mapping.kind})
     before = None if created else {"kind": saved.kind, "columns": saved.columns}
     saved.kind = mapping.kind

@@ -19,7 +19,8 @@ from .common import versioned_save
 
 
 def _credit_note(request: HttpRequest, pk: int, *, locked: bool = False) -> CreditNote:
-    notes = CreditNote.objects.select_for_update(of=("self",)) if locked else CreditNote.objects.select_related("customer")
+    notes = (CreditNote.objects.select_for_update(of=("self",), no_key=True) if locked
+             else CreditNote.objects.select_related("customer"))
     return get_object_or_404(notes, organization=request.organization, pk=pk)
 
 

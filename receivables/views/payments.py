@@ -64,7 +64,8 @@ def _payment(request: HttpRequest, pk: int) -> Payment:
 
 
 def _payment_locked(request: HttpRequest, pk: int) -> Payment:
-    return get_object_or_404(Payment.objects.select_for_update(of=("self",)), organization=request.organization, pk=pk)
+    return get_object_or_404(Payment.objects.select_for_update(of=("self",), no_key=True),
+                             organization=request.organization, pk=pk)
 
 
 def _open_invoices_for(request: HttpRequest, payment: Payment):

@@ -69,7 +69,7 @@ def api_key_revoke(*, organization: Organization, actor: Actor, key: ApiKey) -> 
     role_require(organization=organization, actor=actor, role=Role.ADMIN)
     if key.organization_id != organization.pk:
         raise DomainError(_("Not found."), code=ErrorCode.NOT_FOUND)
-    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    key = ApiKey.objects.select_for_update(no_key=True).get(pk=key.pk)
     if key.revoked_at is not None:
         return key
     key.revoked_at = timezone.now()

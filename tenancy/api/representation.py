@@ -43,7 +43,7 @@ def amount_format(*, max_digits: int = AMOUNT_DIGITS, decimal_places: int = AMOU
             # numeric(max_digits, decimal_places) column, every parsed amount) quantizes to its str()
             # padded with zeros: no rounding can happen, and string work is much faster.
             text = str(value)
-            if decimal_places and "E" not in text:
+            if decimal_places and "E" not in text and value.is_finite():
                 point = text.find(".")
                 if point < 0:
                     text += "." + "0" * decimal_places

@@ -78,6 +78,19 @@ def test_amount_format_is_amount_field(value):
     assert amount_format()(value) == expected
 
 
+@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), Decimal("-Infinity"),
+                                   Decimal("-0"), Decimal("0E-7"), Decimal("1E+3")])
+def test_amount_format_is_amount_field_for_special_decimals(value):
+    field = serializers.DecimalField(max_digits=20, decimal_places=4, coerce_to_string=True)
+    try:
+        expected = field.to_representation(value)
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            amount_format()(value)
+        return
+    assert amount_format()(value) == expected
+
+
 @given(value=INSTANTS | st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2100, 1, 1)),
        zone=st.sampled_from(["UTC", "Asia/Shanghai", "Europe/London"]))
 def test_instant_format_is_datetime_field_in_any_current_zone(value, zone):

@@ -145,3 +145,93 @@ def test_an_issue_date_patch_waits_for_the_payment_before_it_locks_the_invoice(r
     assert "error" not in probed, probed  # the invoice was free while the PATCH waited
     assert patched["value"].status_code == 200, patched["value"].content
     assert Invoice.objects.get(pk=invoice.pk).issue_date.isoformat() == "2025-12-15"
+
+
+# --- lock order: row locks leave foreign-key checks alone; the audit chain is locked last --------
+
+def _until_a_session_waits_for_a_lock(timeout: float = 10.0) -> None:
+    """Block until another session of this database is waiting for a lock (PostgreSQL says so)."""
+    import time
+
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # inside a transaction the view is a snapshot
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.02)
+    raise AssertionError("no session ever waited for a lock")
+
+
+def test_editing_a_customer_while_an_invoice_for_it_commits_does_not_deadlock():
+    """The invoice's transaction holds the audit chain and checks its customer foreign key at commit
+    (FOR KEY SHARE); the customer edit locks the customer, then waits for the chain. A FOR UPDATE
+    lock on the customer made that a deadlock; FOR NO KEY UPDATE lets the key check through."""
+    import datetime as dt
+
+    organization = OrganizationFactory()
+    customer = CustomerFactory(organization=organization, currency="CNY")
+    invoiced = threading.Event()
+
+    def invoice_and_hold():
+        with transaction.atomic():
+            services.invoice_create(organization=organization, actor=None, customer=customer, number="INV-L1",
+                                    issue_date=dt.date(2026, 3, 1), net_amount=Decimal("10"))
+            invoiced.set()
+            _until_a_session_waits_for_a_lock()  # the customer edit, waiting for the audit chain
+
+    def edit_customer():
+        invoiced.wait(timeout=10)
+        return services.customer_update(organization=organization, customer=customer, actor=None, name="Renamed")
+
+    first, first_outcome = _in_thread(invoice_and_hold)
+    second, second_outcome = _in_thread(edit_customer)
+    first.join(30)
+    second.join(30)
+
+    assert "error" not in first_outcome and "error" not in second_outcome, (first_outcome, second_outcome)
+    assert Invoice.objects.filter(number="INV-L1").exists()
+    assert services.Customer.objects.get(pk=customer.pk).name == "Renamed"
+
+
+def test_a_bulk_create_clashing_with_an_uncommitted_invoice_is_a_clear_error_not_a_deadlock():
+    """A single create has stored invoice number N and will lock the audit chain next; a bulk create of
+    N waits on that row. Had the bulk create locked the chain before storing its rows, the two would
+    wait on each other."""
+    import datetime as dt
+
+    from receivables.models import Invoice as InvoiceModel
+    from tenancy.services import audit_record
+
+    organization = OrganizationFactory()
+    customer = CustomerFactory(organization=organization, currency="CNY")
+    stored = threading.Event()
+
+    def store_then_audit():
+        with transaction.atomic():
+            invoice = InvoiceModel.objects.create(
+                organization=organization, customer=customer, number="INV-N", issue_date=dt.date(2026, 3, 1),
+                due_date=dt.date(2026, 3, 31), currency="CNY", net_amount=Decimal("10"), tax_amount=Decimal("0"),
+                total_amount=Decimal("10"))
+            stored.set()
+            _until_a_session_waits_for_a_lock()  # the bulk create, waiting on number N
+            audit_record(organization=organization, actor=None, action="invoice.created", obj=invoice)
+
+    def bulk_create():
+        stored.wait(timeout=10)
+        return services.invoices_create_many(organization=organization, actor=None, rows=[
+            {"customer": customer, "number": "INV-N", "issue_date": dt.date(2026, 3, 1), "net_amount": Decimal("5")}])
+
+    first, first_outcome = _in_thread(store_then_audit)
+    second, second_outcome = _in_thread(bulk_create)
+    first.join(30)
+    second.join(30)
+
+    assert "error" not in first_outcome, first_outcome
+    error = second_outcome.get("error")
+    assert isinstance(error, DomainError) and error.code == ErrorCode.DUPLICATE, second_outcome
+    assert InvoiceModel.objects.filter(number="INV-N").count() == 1

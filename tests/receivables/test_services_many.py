@@ -201,6 +201,17 @@ def test_a_nul_character_is_a_clear_error_one_at_a_time_and_many_at_once(organiz
     assert Invoice.objects.get(pk=invoice.pk).description == ""
 
 
+def test_a_negative_zero_tax_is_zero_in_the_event_and_the_api(organization, customer, collector):
+    """-0.00 parses as 0.00: the event built from memory printed "-0.0000" where the API shows "0.0000"."""
+    from tenancy.money import parse_amount
+
+    assert str(parse_amount("-0.00", allow_zero=True)) == "0.00"
+    invoice = services.invoices_create_many(organization=organization, actor=collector,
+                                            rows=[_row(customer, 1, tax_amount="-0.00")])[0]
+    event = WebhookEvent.objects.get(organization=organization, type="invoice.created")
+    assert event.payload["tax_amount"] == "0.0000" and Invoice.objects.get(pk=invoice.pk).tax_amount == 0
+
+
 # --- objects_insert ------------------------------------------------------------------------
 
 AWKWARD = "tab\there, line\nbreak, cr\rback\\slash, \\N, 中文, 'quote' \"double\", emoji 🧾"
@@ -258,6 +269,10 @@ def test_filter_in_finds_what_in_finds(organization, customer, values):
 
     assert found == sorted(invoices.filter(number__in=values).values_list("number", flat=True))
     assert found == sorted(set(values) - {"missing", ""})  # make_invoice numbers "" itself
+    # Values are prepared by the field, as __in prepares them: an id given as text is an id.
+    ids = [str(pk) for pk in invoices.values_list("pk", flat=True)[:2]]
+    assert sorted(filter_in(invoices, "pk", ids).values_list("pk", flat=True)) == sorted(
+        invoices.filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def test_object_builder_makes_what_the_keyword_constructor_makes(organization, customer):
@@ -311,6 +326,25 @@ def test_objects_update_saves_what_bulk_update_saves_and_only_in_the_queryset(or
     assert [c.name for c in Customer.objects.filter(pk__in=[c.pk for c in mine]).order_by("pk")] == [
         AWKWARD[:150] + str(n) for n in range(3)]
     assert _stored(Customer, [c.pk for c in foreign]) == foreign_before
+    # No filter at all updates the objects given; an empty queryset none of them.
+    mine[0].name = "Unfiltered"
+    objects_update(Customer.objects.all(), mine[:1], ["name"])
+    mine[1].name = "Never"
+    objects_update(Customer.objects.none(), mine[1:2], ["name"])
+    assert [c.name for c in Customer.objects.filter(pk__in=[mine[0].pk, mine[1].pk]).order_by("pk")] == [
+        "Unfiltered", AWKWARD[:150] + "1"]
+
+
+def test_objects_update_refuses_a_value_too_long_instead_of_cutting_it(organization):
+    from django.db import DataError
+
+    from tenancy.db import objects_update
+
+    customer = CustomerFactory(organization=organization, name="Short")
+    customer.name = "x" * 201  # the column is varchar(200)
+    with pytest.raises(DataError), transaction.atomic():
+        objects_update(Customer.objects.filter(organization=organization), [customer], ["name"])
+    assert Customer.objects.get(pk=customer.pk).name == "Short"
 
 
 # --- payments_record_many --------------------------------------------------------------------

@@ -172,11 +172,19 @@ def test_entries_written_many_at_once_verify_and_store_what_they_hash(ledger, cu
     from tenancy.services import audit_record_many
 
     awkward = {"text": "tab\there\nline \\N \x01\x1f\u2028 中文 🧾 \"q\"", "big": 2 ** 65, "float": 0.1, "tiny": 1e-7,
-               "nested": [{"b": 1, "a": [None, True]}], "amount": Decimal("12.3400"), "day": dt.date(2026, 3, 1)}
+               "nested": [{"b": 1, "a": [None, True]}], "amount": Decimal("12.3400"), "day": dt.date(2026, 3, 1),
+               # Integer keys are written as strings and read back in the strings' order ("10" < "9").
+               "by_bucket": {10: "a", 9: "b"}}
     audit_record_many(organization=ledger, actor=None, action="test.awkward", entries=[
         (customer, None, awkward), (customer, awkward, {"text": "after"}), (customer, {}, None)])
 
     entries = list(AuditEntry.objects.filter(organization=ledger, action="test.awkward").order_by("sequence"))
-    assert entries[0].after == {**awkward, "amount": "12.3400", "day": "2026-03-01"}
+    assert entries[0].after == {**awkward, "amount": "12.3400", "day": "2026-03-01", "by_bucket": {"10": "a", "9": "b"}}
     assert entries[1].before == entries[0].after and entries[2].before == {} and entries[2].after is None
     assert audit_verify(ledger).ok
+
+
+def test_jsonable_keeps_integers_beyond_64_bits_exact():
+    from tenancy.services import jsonable
+
+    assert jsonable({"n": 2 ** 70, "m": -(2 ** 64) - 1}) == {"n": 2 ** 70, "m": -(2 ** 64) - 1}
