@@ -243,17 +243,20 @@ class AuditBatch:
         sequence, previous_hash = last or (0, GENESIS_HASH)
         now = timezone.now()
         created_at = now.isoformat()
-        rows = []
-        for object_type, object_id, before, after in entries:
-            sequence += 1
-            entry_hash = _chain_hash(organization_id=organization_id, sequence=sequence, created_at=created_at,
-                                     actor=self._label, action=self._action, object_type=object_type,
-                                     object_id=object_id, before=before, after=after, previous_hash=previous_hash)
-            rows.append((organization_id, sequence, now, self._actor_id, self._label, self._action, object_type,
-                         object_id, None if before is None else RawJson(before.decode()),
-                         None if after is None else RawJson(after.decode()), previous_hash, entry_hash))
-            previous_hash = entry_hash
-        return rows_insert(AuditEntry, _AUDIT_COLUMNS, rows, batch_size=batch_size)
+
+        def rows():  # linked and hashed as the entries before them are stored
+            nonlocal sequence, previous_hash
+            for object_type, object_id, before, after in entries:
+                sequence += 1
+                entry_hash = _chain_hash(organization_id=organization_id, sequence=sequence, created_at=created_at,
+                                         actor=self._label, action=self._action, object_type=object_type,
+                                         object_id=object_id, before=before, after=after, previous_hash=previous_hash)
+                yield (organization_id, sequence, now, self._actor_id, self._label, self._action, object_type,
+                       object_id, None if before is None else RawJson(before.decode()),
+                       None if after is None else RawJson(after.decode()), previous_hash, entry_hash)
+                previous_hash = entry_hash
+
+        return rows_insert(AuditEntry, _AUDIT_COLUMNS, rows(), count=len(entries), batch_size=batch_size)
 
 
 def audit_record_many(
