@@ -747,9 +747,12 @@ def fx_rate_set(*, organization: Organization, actor: Actor, currency: str, rate
 
 # --- many at once ----------------------------------------------------------------------------
 
+_INVOICE_LIMITS = {name: Invoice._meta.get_field(name).max_length for name in ("number", "external_id", "po_reference")}
+
+
 def _length_check(invoice: Invoice, fields: Iterable[str]) -> None:
     for name in fields:
-        limit = Invoice._meta.get_field(name).max_length
+        limit = _INVOICE_LIMITS[name]
         value = getattr(invoice, name)
         if value is not None and len(value) > limit:
             raise DomainError(_("%(field)s: at most %(limit)s characters.") % {"field": name, "limit": limit},

@@ -19,7 +19,8 @@ from typing import TypeVar
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections, models, router
-from django.db.models import F, Lookup, Model, QuerySet
+from django.db.models import F, Lookup, Model, QuerySet, signals
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 M = TypeVar("M", bound=Model)
@@ -241,9 +242,14 @@ def filter_in(queryset: QuerySet[M], field: str, values: Sequence[object]) -> Qu
 def object_builder(model: type[M], names: Sequence[str]) -> Callable[..., M]:
     """A fast constructor for new objects of `model`: `build(*values)` gives values to the
     attributes `names` (attnames: `customer_id`, not `customer`) in that order, every other field
-    its default, as `model(**dict(zip(names, values)))` would. It takes Django's positional
-    path (the one `from_db` uses), a third of the keyword path's cost for a model of twenty
-    fields. Related objects are not cached: set them with `field.set_cached_value` if needed."""
+    its default, and returns what `model(**dict(zip(names, values)))` returns (the tests compare
+    every field and the object's state). A request of 10,000 invoices builds 10,000 of them.
+
+    When nothing listens to the model's pre_init/post_init signals (Django's own ImageField
+    would), the object is made as `__init__` leaves it, without running it: its state and every
+    field's value set directly, a fifth of the keyword constructor's cost. Otherwise Django's
+    positional constructor is used. Related objects are not cached: set them with
+    `field.set_cached_value` if needed."""
     fields = model._meta.concrete_fields
     position = {field.attname: index for index, field in enumerate(fields)}
     unknown = set(names) - set(position)
@@ -251,18 +257,30 @@ def object_builder(model: type[M], names: Sequence[str]) -> Callable[..., M]:
         raise ValueError(f"{model.__name__} has no fields {sorted(unknown)}")
     slots = [position[name] for name in names]
     given = set(slots)
-    fixed = [None if index in given else field.get_default() for index, field in enumerate(fields)]
     # A callable default (list, uuid4...) gives each object its own value.
-    fresh = [(index, field.get_default) for index, field in enumerate(fields)
+    fresh = [(field.attname, field.get_default) for index, field in enumerate(fields)
              if index not in given and field.has_default() and callable(field.default)]
+    fixed = {field.attname: field.get_default() for index, field in enumerate(fields) if index not in given}
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        attnames = [field.attname for field in fields]
+
+        def build_with_init(*values: object) -> M:
+            row = {**fixed, **dict(zip(names, values, strict=True))}
+            row.update((name, default()) for name, default in fresh)
+            return model(*[row[name] for name in attnames])
+
+        return build_with_init
+    new = model.__new__
 
     def build(*values: object) -> M:
-        row = fixed.copy()
-        for slot, value in zip(slots, values, strict=True):
-            row[slot] = value
-        for index, default in fresh:
-            row[index] = default()
-        return model(*row)
+        obj = new(model)
+        obj._state = ModelState()
+        attributes = obj.__dict__
+        attributes.update(fixed)
+        attributes.update(zip(names, values, strict=True))
+        for name, default in fresh:
+            attributes[name] = default()
+        return obj
 
     return build
 

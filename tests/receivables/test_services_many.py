@@ -287,6 +287,7 @@ def test_object_builder_makes_what_the_keyword_constructor_makes(organization, c
         return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
 
     assert fields(built) == fields(made) and built._state.adding and built.pk is None
+    assert set(vars(built)) == set(vars(made)) and (built._state.db, made._state.db) == (None, None)
     assert fields(built)["status"] == "open" and fields(built)["applied_amount"] == 0  # defaults
     # A callable default gives every object its own value (attempt_log=list).
     build = object_builder(WebhookDelivery, ("organization_id",))
@@ -294,6 +295,24 @@ def test_object_builder_makes_what_the_keyword_constructor_makes(organization, c
     assert first.attempt_log == [] and first.attempt_log is not second.attempt_log
     with pytest.raises(ValueError, match="customer"):
         object_builder(Invoice, ("customer",))  # the attname is customer_id
+
+
+def test_object_builder_runs_the_constructor_when_something_listens_to_its_signals(organization, customer):
+    from django.db.models.signals import post_init
+
+    from tenancy.db import object_builder
+
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(instance.number)
+
+    post_init.connect(listener, sender=Invoice)
+    try:
+        built = object_builder(Invoice, ("organization_id", "customer_id", "number"))(organization.pk, customer.pk, "S-1")
+    finally:
+        post_init.disconnect(listener, sender=Invoice)
+    assert seen == ["S-1"] and built.status == "open" and built.customer_id == customer.pk
 
 
 def test_objects_update_saves_what_bulk_update_saves_and_only_in_the_queryset(organization, other_organization):
