@@ -252,7 +252,8 @@ class EditVersionForm(VersionedForm):
         for name, value in initial.items():  # amounts as the currency writes them (9800.00 EUR, 5000 JPY),
             if isinstance(value, Decimal) and quantize(value, obj.currency) == value:  # unless that rounds
                 initial[name] = quantize(value, obj.currency)
-        initial["external_id"] = obj.external_id or ""
+        if "external_id" in cls.edit_fields:
+            initial["external_id"] = obj.external_id or ""
         initial["updated_at"] = obj.updated_at.isoformat()
         return cls(data=data, initial=initial)
 
@@ -309,6 +310,14 @@ class CreditNoteUpdateForm(EditVersionForm):
     amount = AmountField(_("Amount"))
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
     external_id = forms.CharField(label=_("External id"), max_length=100, required=False)
+
+
+class WriteOffUpdateForm(EditVersionForm):
+    """Correct the reason recorded for a write-off (`services.write_off_update`)."""
+
+    edit_fields = ("reason",)
+
+    reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
 class PaymentUpdateForm(EditVersionForm):

@@ -20,6 +20,7 @@ urlpatterns = [
     path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
     path("payments/<int:pk>/edit/", views.payment_update, name="payment_update"),
     path("credit-notes/<int:pk>/edit/", views.credit_note_update, name="credit_note_update"),
+    path("write-offs/<int:pk>/edit/", views.write_off_update, name="write_off_update"),
     path("payments/<int:pk>/allocate/", views.payment_allocate, name="payment_allocate"),
     path("fx-rates/", views.fx_rate_list, name="fx_rate_list"),
 ]

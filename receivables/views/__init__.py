@@ -1,6 +1,6 @@
 """Browser pages of the receivables ledger: thin views over the services and selectors."""
 
-from .credits import credit_note_update
+from .credits import credit_note_update, write_off_update
 from .customers import customer_create, customer_detail, customer_list, customer_update
 from .dashboard import dashboard
 from .fx import fx_rate_list
@@ -19,4 +19,5 @@ __all__ = [
     "credit_note_update", "customer_create", "customer_detail", "customer_list", "customer_update", "dashboard", "fx_rate_list",
     "invoice_create", "invoice_credit_note", "invoice_detail", "invoice_list", "invoice_update", "invoice_void",
     "invoice_write_off", "payment_allocate", "payment_detail", "payment_list", "payment_record", "payment_update",
+    "write_off_update",
 ]

@@ -8,12 +8,14 @@ from typing import TypeVar
 
 from django.db import transaction
 from django.db.models import Model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from tenancy.dates import local_today
-from tenancy.forms import AsOfForm
+from tenancy.errors import DomainError
+from tenancy.forms import AsOfForm, form_error_from_domain
 
-from ..forms import VersionedForm
+from ..forms import EditVersionForm, VersionedForm
 
 M = TypeVar("M", bound=Model)
 
@@ -34,3 +36,28 @@ def versioned_save(form: VersionedForm, locked: Callable[[], M], save: Callable[
         if form.is_stale(current):
             return None
         return save(current)
+
+
+def correction_page(request: HttpRequest, *, form_class: type[EditVersionForm], load: Callable[..., M],
+                    save: Callable[[M, dict], M], done: Callable[[M], HttpResponse], template: str,
+                    context: Callable[[M], dict]) -> HttpResponse:
+    """A ledger correction page. GET: the form with the row's values and version. POST: the changes
+    saved through `save(locked row, changes)` if the row is still that version (then `done(saved)`,
+    e.g. a message and a redirect), else the row's current values shown with the stale message; a
+    DomainError (a rule, a role) is shown on the form. `load(locked=False)` reads the row."""
+    obj = load()
+    form = form_class.for_object(obj, request.POST if request.method == "POST" else None)
+    stale = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = versioned_save(form, lambda: load(locked=True), lambda current: save(current, form.changes(current)))
+        except DomainError as exc:
+            form_error_from_domain(form, exc)
+        else:
+            if saved is not None:
+                return done(saved)
+            stale = True
+            obj = load()  # what is there now: the user reviews it and saves again
+            form = form_class.for_object(obj)
+    return render(request, template, {
+        "form": form, **context(obj), "stale_message": EditVersionForm.STALE_MESSAGE if stale else None})

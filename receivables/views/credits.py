@@ -1,21 +1,20 @@
-"""Credit note pages: correct a credit note (number, date, amount, reason, external id)."""
+"""Correcting what settled an invoice besides cash: a credit note (number, date, amount, reason,
+external id), a write-off (its reason)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
-from tenancy.errors import DomainError
-from tenancy.forms import form_error_from_domain
 from tenancy.views import organization_required
 
 from .. import services
-from ..forms import CreditNoteUpdateForm, EditVersionForm
-from ..models import CreditNote
-from .common import versioned_save
+from ..forms import CreditNoteUpdateForm, WriteOffUpdateForm
+from ..models import CreditNote, WriteOff
+from .common import correction_page
 
 
 def _credit_note(request: HttpRequest, pk: int, *, locked: bool = False) -> CreditNote:
@@ -26,31 +25,41 @@ def _credit_note(request: HttpRequest, pk: int, *, locked: bool = False) -> Cred
 
 @organization_required
 def credit_note_update(request: HttpRequest, pk: int) -> HttpResponse:
-    """Correct a credit note through `services.credit_note_update`.
+    """Correct a credit note through `services.credit_note_update` (the version check of every
+    correction page: a save over a change made meanwhile is refused, the current values shown)."""
 
-    The form carries the `updated_at` the user opened; a save over a change made meanwhile is refused
-    and the form shows the current values instead."""
-    note = _credit_note(request, pk)
-    form = CreditNoteUpdateForm.for_object(note, request.POST if request.method == "POST" else None)
-    stale = False
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = versioned_save(form, lambda: _credit_note(request, pk, locked=True),
-                                   lambda current: services.credit_note_update(
-                                       organization=request.organization, credit_note=current, actor=request.user,
-                                       **form.changes(current)))
-        except DomainError as exc:
-            form_error_from_domain(form, exc)
-        else:
-            if saved is not None:
-                messages.success(request, _("Credit note %(number)s saved.") % {"number": saved.number})
-                return redirect("credit_note_update", pk=saved.pk)
-            stale = True
-            note = _credit_note(request, pk)  # show what is there now; the user reviews it and saves again
-            form = CreditNoteUpdateForm.for_object(note)
-    allocations = note.allocations.filter(organization=request.organization).select_related("invoice").order_by("pk")
-    return render(request, "receivables/credit_note_edit.html", {
-        "form": form, "note": note, "allocations": allocations,
-        "applied": allocations.aggregate(total=Sum("amount"))["total"] or 0,
-        "stale_message": EditVersionForm.STALE_MESSAGE if stale else None,
-    })
+    def done(note: CreditNote) -> HttpResponse:
+        messages.success(request, _("Credit note %(number)s saved.") % {"number": note.number})
+        return redirect("credit_note_update", pk=note.pk)
+
+    def context(note: CreditNote) -> dict:
+        allocations = note.allocations.filter(organization=request.organization).select_related("invoice")
+        return {"note": note, "allocations": allocations.order_by("pk"),
+                "applied": allocations.aggregate(total=Sum("amount"))["total"] or 0}
+
+    return correction_page(
+        request, form_class=CreditNoteUpdateForm, load=lambda locked=False: _credit_note(request, pk, locked=locked),
+        save=lambda current, changes: services.credit_note_update(
+            organization=request.organization, credit_note=current, actor=request.user, **changes),
+        done=done, template="receivables/credit_note_edit.html", context=context)
+
+
+def _write_off(request: HttpRequest, pk: int, *, locked: bool = False) -> WriteOff:
+    write_offs = (WriteOff.objects.select_for_update(of=("self",), no_key=True) if locked
+                  else WriteOff.objects.select_related("invoice"))
+    return get_object_or_404(write_offs, organization=request.organization, pk=pk)
+
+
+@organization_required
+def write_off_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a write-off's reason through `services.write_off_update` (credit managers)."""
+
+    def done(write_off: WriteOff) -> HttpResponse:
+        messages.success(request, _("Write-off saved."))
+        return redirect("invoice_detail", pk=write_off.invoice_id)
+
+    return correction_page(
+        request, form_class=WriteOffUpdateForm, load=lambda locked=False: _write_off(request, pk, locked=locked),
+        save=lambda current, changes: services.write_off_update(
+            organization=request.organization, write_off=current, actor=request.user, **changes),
+        done=done, template="receivables/write_off_edit.html", context=lambda write_off: {"write_off": write_off})

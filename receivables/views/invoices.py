@@ -77,6 +77,7 @@ def _detail(request: HttpRequest, invoice: Invoice, **forms) -> HttpResponse:
         "show_void": void_form.is_bound or (invoice.voided_on is None and role_at_least(request, Role.COLLECTOR)),
         "show_edit": invoice.voided_on is None and role_at_least(request, Role.COLLECTOR),
         "can_edit": role_at_least(request, Role.COLLECTOR),  # links to the credit notes' edit pages
+        "can_edit_write_off": role_at_least(request, Role.CREDIT_MANAGER),
     }
     return render(request, "receivables/invoice_detail.html", context)
 

@@ -16,9 +16,9 @@ from tenancy.models import Role
 from tenancy.views import organization_required, paginate, role_at_least
 
 from .. import selectors, services
-from ..forms import EditVersionForm, PaymentAllocateForm, PaymentRecordForm, PaymentUpdateForm
+from ..forms import PaymentAllocateForm, PaymentRecordForm, PaymentUpdateForm
 from ..models import Allocation, Customer, Payment
-from .common import versioned_save
+from .common import correction_page
 
 
 @organization_required
@@ -116,27 +116,19 @@ def payment_allocate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @organization_required
 def payment_update(request: HttpRequest, pk: int) -> HttpResponse:
-    """Correct a payment (date, amount, method, references) through `services.payment_update`.
+    """Correct a payment (date, amount, method, references) through `services.payment_update`, with
+    the version check of every correction page."""
 
-    The form carries the `updated_at` the user opened; a save over a change made meanwhile is refused
-    and the form shows the current values instead."""
-    payment = _payment(request, pk)
-    form = PaymentUpdateForm.for_object(payment, request.POST if request.method == "POST" else None)
-    stale = False
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = versioned_save(form, lambda: _payment_locked(request, pk), lambda current: services.payment_update(
-                organization=request.organization, payment=current, actor=request.user, **form.changes(current)))
-        except DomainError as exc:
-            form_error_from_domain(form, exc)
-        else:
-            if saved is not None:
-                messages.success(request, _("Payment %(payment)s saved.") % {"payment": saved})
-                return redirect("payment_detail", pk=saved.pk)
-            stale = True
-            payment = _payment(request, pk)  # show what is there now; the user reviews it and saves again
-            form = PaymentUpdateForm.for_object(payment)
-    return render(request, "receivables/payment_edit.html", {
-        "form": form, "payment": payment, "applied": payment.amount - payment.unapplied_amount,
-        "stale_message": EditVersionForm.STALE_MESSAGE if stale else None,
-    })
+    def load(locked: bool = False) -> Payment:
+        return _payment_locked(request, pk) if locked else _payment(request, pk)
+
+    def done(payment: Payment) -> HttpResponse:
+        messages.success(request, _("Payment %(payment)s saved.") % {"payment": payment})
+        return redirect("payment_detail", pk=payment.pk)
+
+    return correction_page(
+        request, form_class=PaymentUpdateForm, load=load,
+        save=lambda current, changes: services.payment_update(
+            organization=request.organization, payment=current, actor=request.user, **changes),
+        done=done, template="receivables/payment_edit.html",
+        context=lambda payment: {"payment": payment, "applied": payment.amount - payment.unapplied_amount})

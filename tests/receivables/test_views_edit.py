@@ -450,3 +450,58 @@ def test_another_organizations_credit_note_is_not_found(client, other_organizati
     assert client.get(reverse("credit_note_update", args=[credit_note.pk])).status_code == 404
     assert client.post(reverse("credit_note_update", args=[credit_note.pk]),
                        _credit_note_post(credit_note, reason="x")).status_code == 404
+
+
+# --- write-offs ------------------------------------------------------------------------------
+
+@pytest.fixture
+def write_off(organization, invoice):
+    return services.invoice_write_off(organization=organization, actor=None, invoice=invoice, reason="Bankrupt",
+                                      written_off_on=dt.date(2026, 3, 20))
+
+
+def _write_off_of(invoice):
+    from receivables.models import WriteOff
+
+    return WriteOff.objects.get(invoice=invoice)
+
+
+def test_credit_manager_corrects_a_write_offs_reason_from_the_invoice_page(client, credit_manager, invoice, write_off):
+    client.force_login(credit_manager)
+    record = _write_off_of(invoice)
+    page = client.get(reverse("invoice_detail", args=[invoice.pk])).content.decode()
+    assert reverse("write_off_update", args=[record.pk]) in page
+
+    with _later():
+        response = client.post(reverse("write_off_update", args=[record.pk]),
+                               {"reason": "Bankrupt: liquidator's letter of 2026-03-18",
+                                "updated_at": record.updated_at.isoformat()})
+
+    assert response.status_code == 302 and response.url == reverse("invoice_detail", args=[invoice.pk])
+    record.refresh_from_db()
+    assert record.reason == "Bankrupt: liquidator's letter of 2026-03-18"
+    assert AuditEntry.objects.filter(action="write_off.updated", object_id=str(record.pk)).count() == 1
+
+
+def test_a_collector_cannot_change_a_write_off(member_client, invoice, write_off):
+    record = _write_off_of(invoice)
+    assert reverse("write_off_update", args=[record.pk]) not in member_client.get(
+        reverse("invoice_detail", args=[invoice.pk])).content.decode()
+    response = member_client.post(reverse("write_off_update", args=[record.pk]),
+                                  {"reason": "Changed", "updated_at": record.updated_at.isoformat()})
+    assert response.status_code == 200 and response.context["form"].non_field_errors()
+    record.refresh_from_db()
+    assert record.reason == "Bankrupt"
+
+
+def test_write_off_edit_over_someone_elses_change_is_refused(client, organization, credit_manager, invoice,
+                                                             write_off):
+    client.force_login(credit_manager)
+    record = _write_off_of(invoice)
+    opened = record.updated_at.isoformat()
+    with _later():
+        services.write_off_update(organization=organization, write_off=record, actor=None, reason="Other")
+    response = client.post(reverse("write_off_update", args=[record.pk]), {"reason": "Mine", "updated_at": opened})
+    assert response.status_code == 200 and STALE in response.content.decode()
+    record.refresh_from_db()
+    assert record.reason == "Other" and response.context["form"]["reason"].value() == "Other"
