@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -870,8 +869,9 @@ def collector_notify(*, organization: Organization, customer: Customer, title: s
     setting = CustomerDunning.objects.filter(organization=organization, customer=customer).first()
     collector_id = setting.collector_id if setting else None
     task = _follow_up(organization, customer, title, local_today(organization.timezone), collector_id)
-    users = (get_user_model().objects.filter(pk=collector_id) if collector_id
-             else selectors.collectors(organization))
+    # The customer's collector while they still collect for this organization; else every collector.
+    members = selectors.collectors(organization)
+    users = (collector_id and list(members.filter(pk=collector_id))) or members
     recipients = sorted({u.email for u in users if u.email})
     if recipients:
         email = EmailMultiAlternatives(subject=title, body=body, from_email=settings.DEFAULT_FROM_EMAIL,

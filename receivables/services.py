@@ -645,6 +645,14 @@ def payment_update(*, organization: Organization, payment: Payment, actor: Actor
                           date_field="received_on", kind=AllocationKind.PAYMENT)
 
 
+def _required_text(changes: dict[str, Any], field: str, message: str) -> None:
+    """A correction of a required text field: trimmed, and refused (naming the field) when empty."""
+    if field in changes:
+        changes[field] = (changes[field] or "").strip()
+        if not changes[field]:
+            raise DomainError(message, field=field)
+
+
 @transaction.atomic
 def credit_note_update(*, organization: Organization, credit_note: CreditNote, actor: Actor,
                        **changes: Any) -> CreditNote:
@@ -653,10 +661,7 @@ def credit_note_update(*, organization: Organization, credit_note: CreditNote, a
     same_organization_check(organization, credit_note)
     _editable_check(changes, CREDIT_NOTE_EDITABLE_FIELDS, _("credit note"))
     note = CreditNote.objects.select_for_update(of=("self",), no_key=True).get(pk=credit_note.pk, organization=organization)
-    if "number" in changes:
-        changes["number"] = (changes["number"] or "").strip()
-        if not changes["number"]:
-            raise DomainError(_("A credit note needs a number."), field="number")
+    _required_text(changes, "number", _("A credit note needs a number."))
     return _source_update(organization=organization, actor=actor, source=note, changes=changes,
                           what=_("credit note"), date_field="issued_on", kind=AllocationKind.CREDIT_NOTE)
 
@@ -704,10 +709,7 @@ def write_off_update(*, organization: Organization, write_off: WriteOff, actor: 
     same_organization_check(organization, write_off)
     _editable_check(changes, WRITE_OFF_EDITABLE_FIELDS, _("write-off"))
     write_off = WriteOff.objects.select_for_update(of=("self",), no_key=True).get(pk=write_off.pk, organization=organization)
-    if "reason" in changes:
-        changes["reason"] = (changes["reason"] or "").strip()
-        if not changes["reason"]:
-            raise DomainError(_("A write-off needs a reason."), field="reason")
+    _required_text(changes, "reason", _("A write-off needs a reason."))
     changed = {k: v for k, v in changes.items() if getattr(write_off, k) != v}
     if not changed:
         return write_off

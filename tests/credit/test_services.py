@@ -48,15 +48,20 @@ def test_payment_behaviour_is_amount_weighted_from_allocation_dates(organization
     assert behaviour.trend == Decimal("15.00")
 
 
-def test_score_is_stored_with_inputs_and_reproducible(organization, customer, credit_manager):
-    for month in range(4, 12):
-        pay_late(organization, customer, amount="1000.00", due=dt.date(2025, month, 10), days_late=month - 4)
+def _sound_credit_file(organization, customer, credit_manager):
+    """A registered company founded in 2010 with a healthy 2025 statement."""
     services.profile_update(organization=organization, actor=credit_manager, customer=customer, founding_year=2010,
                             uscc="91440300708461136T")
     services.financial_statement_set(
         organization=organization, actor=credit_manager, customer=customer, year=2025, revenue="50000000",
         ebit="4000000", net_income="3000000", current_assets="20000000", current_liabilities="12000000",
         total_assets="40000000", total_liabilities="22000000", retained_earnings="9000000", equity="18000000")
+
+
+def test_score_is_stored_with_inputs_and_reproducible(organization, customer, credit_manager):
+    for month in range(4, 12):
+        pay_late(organization, customer, amount="1000.00", due=dt.date(2025, month, 10), days_late=month - 4)
+    _sound_credit_file(organization, customer, credit_manager)
 
     score = services.customer_score(organization=organization, customer=customer)
 
@@ -318,12 +323,7 @@ def test_over_limit_and_first_overdue_of_good_customer(organization, customer):
 def test_grade_drop_raises_one_alert_and_a_rerun_none(organization, customer, credit_manager):
     for month in range(4, 12):
         pay_late(organization, customer, amount="1000.00", due=dt.date(2025, month, 10), days_late=0)
-    services.profile_update(organization=organization, actor=credit_manager, customer=customer, founding_year=2010,
-                            uscc="91440300708461136T")
-    services.financial_statement_set(
-        organization=organization, actor=credit_manager, customer=customer, year=2025, revenue="50000000",
-        ebit="4000000", net_income="3000000", current_assets="20000000", current_liabilities="12000000",
-        total_assets="40000000", total_liabilities="22000000", retained_earnings="9000000", equity="18000000")
+    _sound_credit_file(organization, customer, credit_manager)
     before = services.customer_score(organization=organization, customer=customer)
     # given: three large invoices paid five months late
     for month in (9, 10, 11):

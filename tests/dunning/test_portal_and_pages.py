@@ -109,6 +109,21 @@ def test_portal_dispute_pauses_dunning_and_notifies_the_collector(
     assert not DunningNotice.objects.filter(invoice=invoice).exists()
 
 
+def test_a_collector_who_left_the_organization_is_not_told_about_its_customers(
+        client, organization, english, invoices, collector, credit_manager, django_capture_on_commit_callbacks):
+    from tenancy.models import Membership
+
+    services.customer_dunning_set(organization=organization, actor=None, customer=english, collector=collector)
+    Membership.objects.filter(organization=organization, user=collector).delete()  # they left
+    invoice = invoices[0]
+    url = reverse("portal:dispute", args=[portal_token(organization, english), invoice.pk])
+    with travel(dt.date(2026, 3, 1)), django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {f"d{invoice.pk}-reason": "quantity", f"d{invoice.pk}-description": "Short"})
+
+    assert len(mail.outbox) == 1 and collector.email not in mail.outbox[0].to
+    assert mail.outbox[0].to == [credit_manager.email]  # the organization's collectors (and above) instead
+
+
 def test_portal_promise_in_the_past_shows_the_error(client, organization, english, invoices):
     invoice = invoices[0]
     url = reverse("portal:promise", args=[portal_token(organization, english), invoice.pk])

@@ -392,48 +392,64 @@ def _outcome(organization):
 amounts = st.decimals(min_value=D("0.01"), max_value=D("500"), places=2)
 
 
+def _one_by_one_and_many_at_once(setup, one_by_one, many_at_once, outcome) -> list:
+    """The same work done both ways, each in a fresh organization inside a rolled-back transaction:
+    `work = setup(organization)`, then `one_by_one(organization, work)` or `many_at_once(organization,
+    work)`. Returns both outcomes: `outcome(organization)`, or ("refused", the first error's code).
+    Every audit chain must verify."""
+    from tests.factories import OrganizationFactory
+
+    results = []
+    for write in (one_by_one, many_at_once):
+        with transaction.atomic():
+            organization = OrganizationFactory()
+            work = setup(organization)
+            try:
+                write(organization, work)
+                result = outcome(organization)
+            except DomainError as error:
+                result = ("refused", error.code if not isinstance(error, RowsInvalid)
+                          else next(iter(error.rows.values()))[0].code)
+            assert audit_verify(organization).ok
+            results.append(result)
+            transaction.set_rollback(True)
+    event("refused" if results[0][0] == "refused" else "written")
+    return results
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(invoices=st.lists(st.tuples(st.integers(0, 1), amounts, st.integers(0, 60), st.integers(0, 60)),
                          min_size=1, max_size=8),
        payments=st.lists(st.tuples(st.integers(0, 1), amounts, st.integers(0, 90), st.none() | st.integers(0, 7)),
                          min_size=1, max_size=8))
 def test_many_payments_settle_exactly_as_one_after_another(db, invoices, payments):
-    from tests.factories import OrganizationFactory
+    def setup(organization):
+        customers = [CustomerFactory(organization=organization, currency="CNY") for _ in range(2)]
+        made = _ledger(organization, customers, invoices)
+        rows = []
+        for n, (who, amount, day, target) in enumerate(payments):
+            invoice = made[target] if target is not None and target < len(made) else None
+            if invoice is not None:  # an explicit payment goes to an invoice of its own customer, in full
+                who = customers.index(next(c for c in customers if c.pk == invoice.customer_id))
+            rows.append({"customer": customers[who], "received_on": dt.date(2026, 1, 1) + dt.timedelta(days=day),
+                         "amount": amount, "external_id": f"P-{n}", "invoice": invoice})
+        return rows
 
-    results = []
-    for many in (False, True):
+    def one_by_one(organization, rows):
         with transaction.atomic():
-            organization = OrganizationFactory()
-            customers = [CustomerFactory(organization=organization, currency="CNY") for _ in range(2)]
-            made = _ledger(organization, customers, invoices)
-            rows = []
-            for n, (who, amount, day, target) in enumerate(payments):
-                invoice = made[target] if target is not None and target < len(made) else None
-                if invoice is not None:  # an explicit payment goes to an invoice of its own customer, in full
-                    who = customers.index(next(c for c in customers if c.pk == invoice.customer_id))
-                rows.append({"customer": customers[who], "received_on": dt.date(2026, 1, 1) + dt.timedelta(days=day),
-                             "amount": amount, "external_id": f"P-{n}", "invoice": invoice})
-            try:
-                if many:
-                    services.payments_record_many(organization=organization, actor=None, rows=rows)
-                else:
-                    with transaction.atomic():
-                        for row in rows:
-                            invoice = row.pop("invoice")
-                            payment = services.payment_record(organization=organization, actor=None,
-                                                              auto_allocate=invoice is None, **row)
-                            if invoice is not None:
-                                services.payment_allocate(organization=organization, actor=None, payment=payment,
-                                                          allocations=[(invoice, payment.amount)])
-                outcome = _outcome(organization)
-            except DomainError as error:
-                outcome = ("refused", error.code if not isinstance(error, RowsInvalid)
-                           else next(iter(error.rows.values()))[0].code)
-            assert audit_verify(organization).ok
-            results.append(outcome)
-            transaction.set_rollback(True)
-    event("refused" if results[0][0] == "refused" else "written")
-    assert results[1] == results[0]
+            for row in rows:
+                invoice = row.pop("invoice")
+                payment = services.payment_record(organization=organization, actor=None,
+                                                  auto_allocate=invoice is None, **row)
+                if invoice is not None:
+                    services.payment_allocate(organization=organization, actor=None, payment=payment,
+                                              allocations=[(invoice, payment.amount)])
+
+    def many_at_once(organization, rows):
+        services.payments_record_many(organization=organization, actor=None, rows=rows)
+
+    first, second = _one_by_one_and_many_at_once(setup, one_by_one, many_at_once, _outcome)
+    assert second == first
 
 
 def test_many_payments_refuse_every_bad_row_and_write_nothing(organization, customer, collector):
@@ -557,37 +573,26 @@ def _invoice_outcome(organization):
            "net_amount": st.decimals(min_value=D("1"), max_value=D("600"), places=2),
            "description": st.text(max_size=5)})), min_size=1, max_size=3, unique_by=lambda c: c[0]))
 def test_many_invoice_changes_come_out_as_one_after_another(db, paid, changes):
-    from tests.factories import OrganizationFactory
+    def setup(organization):
+        customer = CustomerFactory(organization=organization, currency="CNY")
+        invoices = _ledger(organization, [customer], [(0, D("500.00"), 5 * n, 30) for n in range(3)])
+        for invoice, amount in zip(invoices, paid, strict=True):
+            payment = services.payment_record(organization=organization, actor=None, customer=customer,
+                                              received_on=dt.date(2026, 1, 20), amount=amount, auto_allocate=False)
+            services.payment_allocate(organization=organization, actor=None, payment=payment,
+                                      allocations=[(invoice, amount)])
+        return [(Invoice.objects.get(pk=invoices[i].pk), dict(change)) for i, change in changes]
 
-    results = []
-    for many in (False, True):
+    def one_by_one(organization, pairs):
         with transaction.atomic():
-            organization = OrganizationFactory()
-            customer = CustomerFactory(organization=organization, currency="CNY")
-            invoices = _ledger(organization, [customer], [(0, D("500.00"), 5 * n, 30) for n in range(3)])
-            for invoice, amount in zip(invoices, paid, strict=True):
-                payment = services.payment_record(organization=organization, actor=None, customer=customer,
-                                                  received_on=dt.date(2026, 1, 20), amount=amount,
-                                                  auto_allocate=False)
-                services.payment_allocate(organization=organization, actor=None, payment=payment,
-                                          allocations=[(invoice, amount)])
-            pairs = [(Invoice.objects.get(pk=invoices[i].pk), dict(change)) for i, change in changes]
-            try:
-                if many:
-                    services.invoices_update_many(organization=organization, actor=None, changes=pairs)
-                else:
-                    with transaction.atomic():
-                        for invoice, change in pairs:
-                            services.invoice_update(organization=organization, invoice=invoice, actor=None, **change)
-                outcome = _invoice_outcome(organization)
-            except DomainError as error:
-                outcome = ("refused", error.code if not isinstance(error, RowsInvalid)
-                           else next(iter(error.rows.values()))[0].code)
-            assert audit_verify(organization).ok
-            results.append(outcome)
-            transaction.set_rollback(True)
-    event("refused" if results[0][0] == "refused" else "written")
-    assert results[1] == results[0]
+            for invoice, change in pairs:
+                services.invoice_update(organization=organization, invoice=invoice, actor=None, **change)
+
+    def many_at_once(organization, pairs):
+        services.invoices_update_many(organization=organization, actor=None, changes=pairs)
+
+    first, second = _one_by_one_and_many_at_once(setup, one_by_one, many_at_once, _invoice_outcome)
+    assert second == first
 
 
 def test_many_invoice_changes_refuse_void_and_unknown_fields(organization, customer, collector):
