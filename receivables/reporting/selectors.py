@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import translation
 
 from credit.selectors import customers_over_limit_count
 from receivables.models import (
@@ -27,6 +28,7 @@ from receivables.models import (
     WeeklyReportSchedule,
     WeeklyReportStatus,
 )
+from receivables.reporting.sections import BuiltSection, sections_build
 from receivables.selectors import AgingReport, DsoReport, FxTable, _open_items_sql, _table, aging_report, dso_report
 from tenancy.models import Organization
 from tenancy.money import ZERO, sql_decimal
@@ -167,6 +169,7 @@ class WeeklyReportData:
     top_overdue: list[OverdueInvoice]
     changes: WeeklyChanges
     customers_over_limit: int | None  # None: the organization has set no credit limits
+    sections: list[BuiltSection] = field(default_factory=list)  # what higher apps registered (sections.py)
 
     @property
     def total_change(self) -> Decimal:
@@ -283,4 +286,5 @@ def weekly_report_data(organization: Organization, as_of: dt.date) -> WeeklyRepo
         top_overdue=top_overdue_invoices(organization, as_of),
         changes=weekly_changes(organization, as_of),
         customers_over_limit=customers_over_limit(organization, as_of),
+        sections=sections_build(organization, as_of, translation.get_language() or organization.default_language),
     )

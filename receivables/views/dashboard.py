@@ -11,6 +11,7 @@ from tenancy.errors import DomainError
 from tenancy.views import organization_required
 
 from .. import selectors
+from ..reporting.sections import sections_build
 from .common import as_of_from
 
 
@@ -47,4 +48,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["report_error"] = exc.message
     else:
         context.update(report=report, aging=_aging_table(report), dso=dso, trend=_trend_bars(dso))
+    # Higher apps' panels (factoring position, insurance deadlines, forecast, provision): sections.py.
+    context["sections"] = sections_build(request.organization, as_of, request.LANGUAGE_CODE, where="dashboard")
     return render(request, "receivables/dashboard.html", context)
