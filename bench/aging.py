@@ -20,6 +20,7 @@ from bench.common import (
     queries_issued,
     sql_floor,
     table_print,
+    table_record,
 )
 
 
@@ -56,6 +57,7 @@ def main() -> None:
         organization = dataset_ensure(invoices=size, customers=args.customers, regenerate=args.regenerate)
         rows.append(aging_measure(organization, repeat=args.repeat, show_plan=args.explain))
     table_print(f"aging_report vs floor (medians of {args.repeat} alternating runs after a warm-up)", rows)
+    table_record("aging", rows, max_ratio=1.5)
     counts = {row.queries for row in rows}
     print(f"\nquery count {'constant' if len(counts) == 1 else 'VARIES'}: {sorted(counts)}; "
           f"ratio at {rows[-1].size:,}: {rows[-1].ratio:.2f} (target <= 2)")

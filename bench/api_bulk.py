@@ -158,6 +158,10 @@ def main() -> None:
     print(f"  COPY: {floor:8.2f} s  {args.rows / floor:10,.0f} rows/s  (faster of {floors[0]:.2f} s before and "
           f"{floors[1]:.2f} s after the API)")
     print(f"  ratio API / COPY: {api / floor:.1f}x (target <= 5x)")
+    from bench.summary import summary_record
+
+    summary_record(bench="api_bulk", figure=f"bulk upsert of {args.rows:,} invoices", value=api, unit="s", floor=floor,
+                   target="<= 5x COPY", met=api / floor <= 5)
     if args.profile:
         profile_request(_organization(f"bench-api-profile-{stamp}", args.customers),
                         invoice_rows(args.batch, args.customers))

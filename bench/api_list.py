@@ -97,6 +97,10 @@ def main() -> None:
     print(f"  API             : {a * 1000:8.1f} ms")
     print(f"  .values() + {name:6}: {f * 1000:8.1f} ms")
     print(f"  ratio: {a / f:.1f}x (target <= 3x)")
+    from bench.summary import summary_record
+
+    summary_record(bench="api_list", figure=f"listing {args.rows:,} invoices", value=a * 1000, unit="ms", floor=f * 1000,
+                   target="<= 3x", met=a / f <= 3)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,19 @@ def table_print(title: str, rows: Sequence[Measurement]) -> None:
               f"{row.ratio:>6.2f} {row.queries:>8}")
 
 
+def table_record(bench: str, rows: Sequence[Measurement], *, max_ratio: float) -> None:
+    """Each size's ratio into `make bench`'s summary; the target applies at every size, and the query
+    count must be the same at every size."""
+    from bench.summary import summary_record
+
+    for row in rows:
+        summary_record(bench=bench, figure=f"{row.size:,} invoices ({row.queries} queries)", value=row.report_s * 1000,
+                       unit="ms", floor=row.floor_s * 1000, target=f"<= {max_ratio}x", met=row.ratio <= max_ratio)
+    counts = {row.queries for row in rows}
+    summary_record(bench=bench, figure="query count across sizes", value=max(counts), unit="queries",
+                   target="constant", met=len(counts) == 1)
+
+
 def api_client(token: str):
     """A test client with this API key, in a process set up as config.wsgi sets up a server's
     (server_ready: URL conf loaded, long-lived objects kept out of the garbage collector's scans)."""

@@ -18,6 +18,7 @@ from bench.common import (
     queries_issued,
     sql_floor,
     table_print,
+    table_record,
 )
 
 DSO_FLOOR_SQL = """
@@ -57,6 +58,7 @@ def main() -> None:
     rows = [dso_measure(dataset_ensure(invoices=size, customers=args.customers, regenerate=args.regenerate),
                         repeat=args.repeat, show_plan=args.explain) for size in args.sizes]
     table_print(f"dso_report vs floor (medians of {args.repeat} alternating runs after a warm-up)", rows)
+    table_record("dso", rows, max_ratio=3)
 
 
 if __name__ == "__main__":

@@ -79,6 +79,13 @@ def main() -> None:
         print(f"{row['size']:>10,} {row['open']:>10,} {row['seconds']:>8.2f} {row['notices']:>9,} "
               f"{row['messages']:>9,} {row['per_second']:>10,.0f} {row['queries']:>8}")
     counts = {row["queries"] for row in rows}
+    from bench.summary import summary_record
+
+    for row in rows:
+        summary_record(bench="dunning_run", figure=f"{row['size']:,} invoices, {row['open']:,} open ({row['queries']} queries)",
+                       value=row["seconds"], unit="s", target="< 60 s", met=row["seconds"] < 60)
+    summary_record(bench="dunning_run", figure="query count across sizes", value=max(counts), unit="queries",
+                   target="constant", met=len(counts) == 1)
     print(f"\nquery count {'constant' if len(counts) == 1 else 'VARIES'}: {sorted(counts)}; "
           f"target: 100,000 invoices in < 60 s")
 

@@ -18,6 +18,7 @@ from bench.common import (
     queries_issued,
     sql_floor,
     table_print,
+    table_record,
 )
 
 STATEMENT_FLOOR_SQL = """
@@ -59,6 +60,7 @@ def main() -> None:
     rows = [statement_measure(dataset_ensure(invoices=size, customers=args.customers, regenerate=args.regenerate),
                               repeat=args.repeat, show_plan=args.explain) for size in args.sizes]
     table_print(f"customer_statement vs floor (medians of {args.repeat} alternating runs after a warm-up)", rows)
+    table_record("statement", rows, max_ratio=3)
 
 
 if __name__ == "__main__":

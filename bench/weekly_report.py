@@ -31,6 +31,8 @@ import subprocess
 import sys
 import time
 
+from bench.summary import summary_record
+
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/inflow_bench_weekly"
 TARGET_PAGES_PER_SECOND = 10
 TARGET_MB_PER_PAGE = 15
@@ -144,6 +146,11 @@ def main() -> None:
               f"{pages / (r['warm_up_s'] + r['first_s']):>8.1f} {r['process_mb']:>7.0f} {r['process_mb'] / pages:>9.1f} "
               f"{r['render_mb']:>9.0f} {render_mb_page:>11.1f} {r['next_render_mb']:>7.0f} {r['xlsx_s']:>6.2f}",
               flush=True)
+        summary_record(bench="weekly_report", figure=f"{size:,} customers, {pages} pages: 1st report of a worker",
+                       value=first_pps, unit="pages/s", target=f">= {TARGET_PAGES_PER_SECOND} pages/s",
+                       met=first_pps >= TARGET_PAGES_PER_SECOND)
+        summary_record(bench="weekly_report", figure=f"{size:,} customers: render's own memory", value=render_mb_page,
+                       unit="MB/page", target=f"<= {TARGET_MB_PER_PAGE} MB/page", met=render_mb_page <= TARGET_MB_PER_PAGE)
     print(f"targets: >= {TARGET_PAGES_PER_SECOND} pages/s (1st p/s: first report of a started worker), "
           f"<= {TARGET_MB_PER_PAGE} MB/page (render MB/p: the render's own peak RSS above the worker's RSS "
           f"before it; proc MB/p, the whole process's peak RSS / pages, is printed beside it)"
