@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "receivables",
     "dunning",
     "credit",
+    "factoring",
 ]
 
 MIDDLEWARE = [
