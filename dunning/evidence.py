@@ -15,13 +15,14 @@ from django.utils import timezone
 
 from receivables.models import Customer, Invoice
 from tenancy.models import AuditEntry, Organization
+from tenancy.spreadsheet import spreadsheet_rows
 
 from .models import CustomerEvent, DunningMessage
 
 
 def _csv(rows: list[list]) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    csv.writer(buffer).writerows(spreadsheet_rows(rows))
     return buffer.getvalue().encode("utf-8-sig")
 
 

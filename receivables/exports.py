@@ -13,6 +13,8 @@ from typing import Any
 from openpyxl import Workbook
 from rest_framework.renderers import BaseRenderer
 
+from tenancy.spreadsheet import spreadsheet_row, spreadsheet_rows
+
 from .selectors import AgingReport, Statement
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -98,8 +100,8 @@ def statement_table(statement: Statement) -> tuple[list[str], list[list[Any]]]:
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(spreadsheet_row(header))
+    writer.writerows(spreadsheet_rows(rows))
     return buffer.getvalue().encode("utf-8")
 
 
@@ -122,9 +124,9 @@ def xlsx_workbook(sheets: Iterable[Sheet]) -> bytes:
     workbook.remove(workbook.active)
     for sheet in sheets:
         worksheet = workbook.create_sheet(sheet.title[:31])
-        worksheet.append(list(sheet.header))
-        for row in sheet.rows:
-            worksheet.append(list(row))
+        worksheet.append(spreadsheet_row(sheet.header))
+        for row in spreadsheet_rows(sheet.rows):
+            worksheet.append(row)
         for column in worksheet.iter_cols(max_row=min(worksheet.max_row, WIDTH_SAMPLE_ROWS)):
             width = max(len(str(cell.value if cell.value is not None else "")) for cell in column)
             worksheet.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 50)
