@@ -18,6 +18,7 @@ from django.utils import translation
 from receivables.models import Customer
 from tenancy.models import Language, Organization
 from tenancy.money import ZERO, quantize
+from tenancy.text import render_text
 
 from .models import StepTemplate
 from .selectors import Candidate, charges_for
@@ -135,8 +136,8 @@ def message_render(*, organization: Organization, customer: Customer, items: lis
                "portal_url": portal_link, "has_letter": headline == StepTemplate.FINAL_DEMAND}
     folder = f"emails/dunning/{language}"
     with translation.override(language):
-        subject = " ".join(render_to_string(f"{folder}/notice_subject.txt", context).split())
-        text = render_to_string(f"{folder}/notice_body.txt", context)
+        subject = " ".join(render_text(f"{folder}/notice_subject.txt", context).split())
+        text = render_text(f"{folder}/notice_body.txt", context)
         html = render_to_string(f"{folder}/notice_body.html", context)
     return Rendered(subject, text, html, language, headline, context["has_letter"], items)
 

@@ -11,6 +11,7 @@ from receivables.exports import XLSX_MEDIA_TYPE
 from receivables.models import WeeklyReport
 from tenancy.mail import ORGANIZATION_HEADER
 from tenancy.models import Language
+from tenancy.text import render_text
 
 from .pdf import amount, long_date
 from .selectors import WeeklyReportData
@@ -31,7 +32,7 @@ def _section(data: WeeklyReportData, language: str) -> dict:
             "overdue_ratio": data.aging.overdue_ratio,
             "dso": data.dso.standard,
             "collected": amount(data.changes.collected.amount, data.currency),
-            "subject": render_to_string("emails/weekly_report_subject.txt",
+            "subject": render_text("emails/weekly_report_subject.txt",
                                         {"organization": data.organization, "as_of": long_date(data.as_of)}).strip(),
         }
 
@@ -44,7 +45,7 @@ def weekly_report_email(report: WeeklyReport, data: WeeklyReportData, *, recipie
     subject = " / ".join(section["subject"] for section in sections)
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),
-        body=render_to_string("emails/weekly_report_body.txt", context),
+        body=render_text("emails/weekly_report_body.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=recipients,
         headers={ORGANIZATION_HEADER: str(data.organization.pk)},

@@ -1,0 +1,185 @@
+"""Stored XSS: every free-text field a user controls is given markup, then every page and every
+mail that shows it must print it escaped.
+
+The demo book is seeded, then every text column of every organization-owned table (and the
+organization's name, the members' names) gets `<x-xss>` in front. An escaped page shows
+`&lt;x-xss&gt;`; a raw `<x-xss>` in HTML is the bug (the dunning preview printed the plain-text
+mail raw; mail `<title>`s printed the organization's name raw)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Left
+from django.urls import reverse
+
+from tenancy.models import Membership, Organization, OutboxMessage
+
+from .conftest import NOW
+from .urlwalk import CONSTANT_ARGS, pages, unfilled
+
+MARK = "<x-xss>"
+RAW = MARK.encode()
+ESCAPED = b"&lt;x-xss&gt;"
+APPS = {"tenancy", "receivables", "credit", "dunning", "factoring", "insurance", "forecasting"}
+# Not free text a user types: machine values, codes parsed by the app, hashes, secrets.
+NOT_FREE_TEXT = {"currency", "timezone", "language", "country", "status", "content_hash", "hash", "prev_hash",
+                 "token", "key_hash", "prefix", "secret", "kind", "channel", "template", "date_format",
+                 "decimal_separator", "aging_buckets", "file", "stored_name", "path", "default_language",
+                 "base_currency", "scopes", "action", "object_type", "object_id", "grade", "level", "decision",
+                 "method", "role", "event_type", "type", "code", "idempotency_key", "request_hash", "tone",
+                 "segment_code", "weekday", "time_zone", "sheet", "encoding", "delimiter", "headline", "mode",
+                 "pdf_path", "xlsx_path", "pdf_file", "xlsx_file", "error_code"}
+SKIPPED_MODELS = {"tenancy.AuditEntry", "tenancy.AuditChainHead", "tenancy.IdempotencyRecord",
+                  "tenancy.WebhookEvent", "tenancy.WebhookDelivery", "tenancy.OutboxMessage"}
+
+
+def _text_fields(model) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields
+            if isinstance(f, models.CharField | models.TextField)
+            and not isinstance(f, models.SlugField | models.URLField | models.EmailField)
+            and not f.choices and f.name not in NOT_FREE_TEXT and (f.max_length is None or f.max_length >= 12)]
+
+
+def poison(organization: Organization) -> list[str]:
+    """Put MARK in front of every free-text value of the organization's rows; returns what was changed."""
+    changed = []
+    for model in apps.get_models():
+        label = model._meta.label
+        if model._meta.app_label not in APPS or label in SKIPPED_MODELS:
+            continue
+        if model is Organization:
+            rows = Organization.objects.filter(pk=organization.pk)
+        elif any(f.name == "organization" for f in model._meta.concrete_fields):
+            rows = model._base_manager.filter(organization=organization)
+        else:
+            continue
+        for field in _text_fields(model):
+            value = Concat(Value(MARK), F(field.name), output_field=field)
+            if field.max_length:
+                value = Left(value, field.max_length, output_field=field)
+            # empty values stay empty: some are unique only when set (external ids)
+            filled = rows.exclude(**{field.name: ""}).exclude(**{f"{field.name}__isnull": True})
+            if filled.update(**{field.name: value}):
+                changed.append(f"{label}.{field.name}")
+    users = get_user_model().objects.filter(pk__in=Membership.objects.filter(organization=organization)
+                                            .values("user_id"))
+    users.update(first_name=Concat(Value(MARK), Value("First")), last_name=Concat(Value(MARK), Value("Last")))
+    return changed
+
+
+@pytest.fixture(scope="module")
+def poisoned(seeded_book, django_db_blocker):
+    with django_db_blocker.unblock():
+        demo = Organization.objects.get(slug="demo")
+        changed = poison(demo)
+        yield demo, changed
+
+
+@pytest.fixture
+def demo(poisoned, db):
+    return poisoned[0]
+
+
+@pytest.fixture
+def admin_client(client, demo):
+    client.force_login(get_user_model().objects.get(username="demo-admin"))
+    return client
+
+
+def _first(model, organization):
+    return model._base_manager.filter(organization=organization).order_by("pk").first()
+
+
+def _url(page, organization) -> str | None:
+    from dunning.portal import portal_token
+    from receivables.models import Customer
+
+    kwargs = {}
+    for arg in page.args:
+        if arg in CONSTANT_ARGS:
+            kwargs[arg] = CONSTANT_ARGS[arg]
+        elif arg == "token":
+            kwargs[arg] = portal_token(organization, _first(Customer, organization))
+        else:
+            row = _first(page.model_for(arg), organization)
+            if row is None:
+                return None
+            kwargs[arg] = row.pk
+    return reverse(page.name, kwargs=kwargs)
+
+
+def _html(response) -> bytes:
+    kind = response.get("Content-Type", "")
+    if "html" in kind:
+        return response.content
+    return b""
+
+
+def test_every_free_text_field_was_given_markup(poisoned):
+    # given the sweep below relies on the poisoning reaching the fields the attack used
+    _demo, changed = poisoned
+    for field in ("tenancy.Organization.name", "receivables.Customer.name", "receivables.Customer.legal_name",
+                  "receivables.Invoice.number", "receivables.Invoice.description", "receivables.Payment.reference",
+                  "receivables.WriteOff.reason", "dunning.Dispute.description", "dunning.PromiseToPay.notes"):
+        assert field in changed
+
+
+def test_every_page_pattern_can_be_filled():
+    assert unfilled() == []
+
+
+def test_no_page_prints_user_text_raw(admin_client, demo):
+    # when every page is opened as the organization's admin
+    raw, errors, shown = [], [], 0
+    with time_machine.travel(NOW, tick=False):
+        for page in pages():
+            url = _url(page, demo)
+            if url is None:
+                continue
+            response = admin_client.get(url)
+            if response.status_code >= 500:
+                errors.append(url)
+            body = _html(response)
+            shown += ESCAPED in body
+            if RAW in body:
+                raw.append(url)
+    # then the markup is shown as text everywhere (and was shown somewhere)
+    assert errors == []
+    assert raw == []
+    assert shown >= 10
+
+
+def test_no_mail_html_carries_user_text_raw(admin_client, demo):
+    from credit.services import alerts_digest_send, alerts_scan
+    from dunning.services import dunning_run
+    from receivables.models import WeeklyReportSchedule
+    from receivables.reporting.services import weekly_report_request
+
+    # given the organization's mail: the dunning run, the weekly report, the credit digest
+    before = OutboxMessage.objects.filter(organization=demo).values_list("pk", flat=True)
+    before = set(before)
+    admin = get_user_model().objects.get(username="demo-admin")
+    WeeklyReportSchedule.objects.update_or_create(organization=demo, defaults={"external_recipients": ["cfo@example.com"]})
+    with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
+        dunning_run(organization=demo)
+        weekly_report_request(organization=demo, actor=admin)
+        alerts_scan(organization=demo)
+        alerts_digest_send(organization=demo)
+    sent = OutboxMessage.objects.filter(organization=demo).exclude(pk__in=before)
+    assert sent.count() >= 3
+    # then no HTML part shows the markup raw, while the plain-text parts carry it as typed
+    assert [m.subject for m in sent if MARK in m.html_body] == []
+    assert any(MARK in m.body for m in sent)
+    assert any("&lt;x-xss&gt;" in m.html_body for m in sent)
+    # and the outbox pages show each message escaped
+    for message in sent:
+        response = admin_client.get(reverse("outbox_detail", args=[message.pk]))
+        assert response.status_code == 200
+        assert RAW not in response.content
