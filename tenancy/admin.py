@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -160,3 +163,39 @@ class OutboxMessageAdmin(OrganizationScopedAdmin, ReadOnlyAdmin):
     list_filter = (OrganizationListFilter,)
     search_fields = ("subject",)
     exclude = ("raw",)
+
+
+class SuperuserOnlyAdmin:
+    """Users and groups span every organization (a user may belong to several, a permission group
+    grants admin rights): only superusers manage them. A staff user of one organization could
+    otherwise list every tenant's users, reset another organization's admin password, or grant
+    themselves permissions; members are managed per organization on the Settings page."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
+class InflowUserAdmin(SuperuserOnlyAdmin, UserAdmin):
+    pass
+
+
+class InflowGroupAdmin(SuperuserOnlyAdmin, GroupAdmin):
+    pass
+
+
+for _model, _admin in ((get_user_model(), InflowUserAdmin), (Group, InflowGroupAdmin)):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _admin)
