@@ -2,7 +2,9 @@
 
 - Z (Altman 1968, public manufacturers): 1.2 X1 + 1.4 X2 + 3.3 X3 + 0.6 X4 + 1.0 X5, with
   X4 = market value of equity / total liabilities; distress below 1.81, safe above 2.99.
-- Z'' (Altman 1995 / 2000, private and non-manufacturing firms): 6.56 X1 + 3.26 X2 + 6.72 X3
+- Z' (Altman 1983 / 2000, private manufacturers): 0.717 X1 + 0.847 X2 + 3.107 X3 + 0.420 X4
+  + 0.998 X5, with X4 = book value of equity / total liabilities; distress below 1.23, safe above 2.90.
+- Z'' (Altman 1995 / 2000, non-manufacturing firms and emerging markets): 6.56 X1 + 3.26 X2 + 6.72 X3
   + 1.05 X4, with X4 = book value of equity / total liabilities and no sales term (asset
   turnover varies too much by industry); distress below 1.10, safe above 2.60.
 
@@ -21,7 +23,8 @@ FOUR_PLACES = Decimal("0.0001")
 
 class ZModel(StrEnum):
     Z = "z"  # public manufacturer
-    Z_DOUBLE_PRIME = "z2"  # private or non-manufacturing
+    Z_PRIME = "z1"  # private manufacturer (one prime)
+    Z_DOUBLE_PRIME = "z2"  # non-manufacturer, or any firm in an emerging market (two primes)
 
 
 class Zone(StrEnum):
@@ -32,11 +35,13 @@ class Zone(StrEnum):
 
 COEFFICIENTS = {
     ZModel.Z: (Decimal("1.2"), Decimal("1.4"), Decimal("3.3"), Decimal("0.6"), Decimal("1.0")),
+    ZModel.Z_PRIME: (Decimal("0.717"), Decimal("0.847"), Decimal("3.107"), Decimal("0.420"), Decimal("0.998")),
     ZModel.Z_DOUBLE_PRIME: (Decimal("6.56"), Decimal("3.26"), Decimal("6.72"), Decimal("1.05")),
 }
 # (distress below, safe above)
 CUTOFFS = {
     ZModel.Z: (Decimal("1.81"), Decimal("2.99")),
+    ZModel.Z_PRIME: (Decimal("1.23"), Decimal("2.90")),
     ZModel.Z_DOUBLE_PRIME: (Decimal("1.10"), Decimal("2.60")),
 }
 
@@ -49,9 +54,19 @@ class ZScore:
     zone: Zone
 
 
-def z_model_for(*, is_public: bool, is_manufacturer: bool) -> ZModel:
-    """Z needs a market value of equity and a manufacturer's asset turnover; everyone else gets Z''."""
-    return ZModel.Z if is_public and is_manufacturer else ZModel.Z_DOUBLE_PRIME
+# MSCI Emerging Markets constituents (ISO 3166 codes): Altman's Z'' is the model for firms there,
+# whatever their industry (Altman, "An emerging market credit scoring system", 2005).
+EMERGING_MARKETS = frozenset({
+    "AE", "BR", "CL", "CN", "CO", "CZ", "EG", "GR", "HU", "ID", "IN", "KR", "KW", "MX", "MY", "PE", "PH", "PL",
+    "QA", "SA", "TH", "TR", "TW", "ZA",
+})
+
+
+def z_model_for(*, is_public: bool, is_manufacturer: bool, country: str = "") -> ZModel:
+    """Public manufacturer Z, private manufacturer Z', non-manufacturer or emerging market Z''."""
+    if not is_manufacturer or (country or "").upper() in EMERGING_MARKETS:
+        return ZModel.Z_DOUBLE_PRIME
+    return ZModel.Z if is_public else ZModel.Z_PRIME
 
 
 def zone_of(model: ZModel, value: Decimal) -> Zone:
@@ -70,6 +85,15 @@ def altman_z(*, working_capital: Decimal, retained_earnings: Decimal, ebit: Deci
     ratios = (working_capital / total_assets, retained_earnings / total_assets, ebit / total_assets,
               market_value_equity / total_liabilities, sales / total_assets)
     return _score(ZModel.Z, ratios)
+
+
+def altman_z_prime(*, working_capital: Decimal, retained_earnings: Decimal, ebit: Decimal, book_value_equity: Decimal,
+                   sales: Decimal, total_assets: Decimal, total_liabilities: Decimal) -> ZScore:
+    """Z' of a private manufacturer: Z re-estimated with the book value of equity."""
+    _positive(total_assets=total_assets, total_liabilities=total_liabilities)
+    ratios = (working_capital / total_assets, retained_earnings / total_assets, ebit / total_assets,
+              book_value_equity / total_liabilities, sales / total_assets)
+    return _score(ZModel.Z_PRIME, ratios)
 
 
 def altman_z_double_prime(*, working_capital: Decimal, retained_earnings: Decimal, ebit: Decimal,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from receivables.models import AmountField, Customer
 from tenancy.models import Organization, Role
+from tenancy.money import CURRENCY_CHOICES
 
 from .scoring import DEFAULT_BANDS, DEFAULT_PROVISIONAL_MISSING_WEIGHT, DEFAULT_WEIGHTS
 
@@ -54,6 +55,15 @@ class CreditPolicy(models.Model):
     # Limits up to this amount are approved by a credit manager; above it an admin approves too.
     manager_approval_limit = AmountField(_("credit manager approves limits up to"), default=1_000_000)
     review_interval_months = models.PositiveSmallIntegerField(_("review every (months)"), default=3)
+    # The weakest grades are reviewed more often (monthly by default).
+    weak_grades_review_months = models.PositiveSmallIntegerField(_("review grades D and E every (months)"), default=1)
+    # Disputed invoices and invoices under an agreed payment plan are not "overdue" for the hold unless asked.
+    hold_counts_disputed = models.BooleanField(_("credit hold counts disputed invoices as overdue"), default=False)
+    hold_counts_payment_plans = models.BooleanField(
+        _("credit hold counts invoices under a payment plan as overdue"), default=False)
+    # The company-size scale (revenue 1 million to 1 billion) is read in this currency, through FX.
+    size_reference_currency = models.CharField(_("company size measured in"), max_length=3,
+                                               choices=CURRENCY_CHOICES, default="USD")
     concentration_percent = models.PositiveSmallIntegerField(_("concentration alert above (percent of AR)"), default=20)
 
     class Meta:
@@ -61,6 +71,8 @@ class CreditPolicy(models.Model):
             models.CheckConstraint(condition=Q(hold_mode__in=HoldMode.values), name="credit_policy_hold_mode_valid"),
             models.CheckConstraint(condition=Q(review_interval_months__gte=1, review_interval_months__lte=24),
                                    name="credit_policy_review_interval_sane"),
+            models.CheckConstraint(condition=Q(weak_grades_review_months__gte=1, weak_grades_review_months__lte=24),
+                                   name="credit_policy_weak_review_interval_sane"),
             models.CheckConstraint(condition=Q(concentration_percent__gte=1, concentration_percent__lte=100),
                                    name="credit_policy_concentration_sane"),
             models.CheckConstraint(condition=Q(manager_approval_limit__gte=0), name="credit_policy_threshold_nonneg"),

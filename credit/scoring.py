@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .altman import CUTOFFS, ZModel, altman_z, altman_z_double_prime
+from .altman import CUTOFFS, ZModel, altman_z, altman_z_double_prime, altman_z_prime
 
-MODEL_VERSION = "2026.1"
+MODEL_VERSION = "2026.2"  # 2026.2: Z', zero liabilities, stale statements, size in a reference currency
 ONE_PLACE = Decimal("0.1")
 GRADES = ("A", "B", "C", "D", "E")
 
@@ -120,9 +120,11 @@ def _payment(inputs: dict[str, Any], key: str) -> tuple[Decimal, str] | None:
 
 def _financial_strength(inputs: dict[str, Any]) -> tuple[Decimal, str] | None:
     fin = inputs.get("financials")
-    if not fin or _d(fin.get("total_assets")) in (None, Decimal(0)) or _d(fin.get("total_liabilities")) in (
-            None, Decimal(0)):
+    if not fin or _d(fin.get("total_assets")) in (None, Decimal(0)) or _d(fin.get("total_liabilities")) is None:
         return None
+    if _d(fin["total_liabilities"]) == 0:
+        # No debt at all: nothing a creditor could lose to, the best financial strength there is.
+        return Decimal(1), f"no liabilities ({fin['year']})"
     common = {
         "working_capital": _d(fin["working_capital"]), "retained_earnings": _d(fin["retained_earnings"]),
         "ebit": _d(fin["ebit"]), "total_assets": _d(fin["total_assets"]),
@@ -131,6 +133,9 @@ def _financial_strength(inputs: dict[str, Any]) -> tuple[Decimal, str] | None:
     if fin["model"] == ZModel.Z:
         z = altman_z(**common, market_value_equity=_d(fin["market_value_equity"]), sales=_d(fin["revenue"]))
         label = "Z"
+    elif fin["model"] == ZModel.Z_PRIME:
+        z = altman_z_prime(**common, book_value_equity=_d(fin["equity"]), sales=_d(fin["revenue"]))
+        label = "Z'"
     else:
         z = altman_z_double_prime(**common, book_value_equity=_d(fin["equity"]))
         label = "Z''"
@@ -165,12 +170,19 @@ def _company_age(inputs: dict[str, Any]) -> tuple[Decimal, str] | None:
 
 def _company_size(inputs: dict[str, Any]) -> tuple[Decimal, str] | None:
     fin = inputs.get("financials")
-    revenue = _d(fin.get("revenue")) if fin else None
-    if revenue is None:
+    if not fin or fin.get("revenue") is None:
         return None
-    # Revenue on a log scale: 1 million (base currency) or less scores 0, 1 billion or more full.
+    if "reference_currency" in fin:
+        # Revenue in the reference currency (converted when scored): the scale means the same size
+        # for an organization keeping its books in JPY as for one in CNY. None: no rate to convert.
+        revenue, unit = _d(fin["revenue_reference"]), f" M {fin['reference_currency']}"
+        if revenue is None:
+            return None
+    else:  # scores stored before the reference currency: base-currency units, reproduced as they were
+        revenue, unit = _d(fin["revenue"]), " M"
+    # Revenue on a log scale: 1 million or less scores 0, 1 billion or more full.
     fraction = Decimal(0) if revenue <= 0 else _clamp((revenue / Decimal(1_000_000)).log10() / 3)
-    return fraction, f"{(revenue / Decimal(1_000_000)).quantize(ONE_PLACE, ROUND_HALF_UP)} M"
+    return fraction, f"{(revenue / Decimal(1_000_000)).quantize(ONE_PLACE, ROUND_HALF_UP)}{unit}"
 
 
 def _signals(inputs: dict[str, Any]) -> tuple[Decimal, str] | None:
@@ -212,7 +224,8 @@ def scorecard(inputs: dict[str, Any], *, weights: dict[str, int] | None = None, 
         result = measure(inputs)
         if result is None:
             missing_weight += weight
-            factors.append(Factor(key, "no data", (Decimal(weight) / 2).quantize(ONE_PLACE, ROUND_HALF_UP), weight, True))
+            why = (inputs.get("missing") or {}).get(key, "no data")  # e.g. "statement 2023 older than 18 months"
+            factors.append(Factor(key, why, (Decimal(weight) / 2).quantize(ONE_PLACE, ROUND_HALF_UP), weight, True))
             continue
         fraction, shown = result
         points = (fraction * weight).quantize(ONE_PLACE, ROUND_HALF_UP)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -120,6 +121,9 @@ class Exposure:
     overdue: Decimal = ZERO
     max_days_overdue: int = 0
     invoices: int = 0
+    # Currencies of open invoices with no rate to the base currency on the as-of date: counted at
+    # face value, so the figure is not reliable and the credit hold says so.
+    missing_rates: list[str] = field(default_factory=list)
 
 
 def _customer_filter(column: str, customer_ids: list[int] | None) -> str:
@@ -137,32 +141,53 @@ def _customer_param(customer_ids: list[int] | None) -> dict[str, list[int]]:
     return {"customers": customer_ids}
 
 
-def exposures(organization: Organization, as_of: dt.date, *,
-              customer_ids: list[int] | None = None) -> dict[int, Exposure]:
+def exposures(organization: Organization, as_of: dt.date, *, customer_ids: list[int] | None = None,
+              overdue_exempt: set[int] | frozenset[int] = frozenset()) -> dict[int, Exposure]:
     """Open receivables now, per customer, in base currency (two queries: balances and FX).
 
+    Invoices in `overdue_exempt` (ids) count in the outstanding amount but not as overdue.
     This is the credit exposure; a later module (e.g. financed invoices) adds to it here."""
+    exempt = sorted(int(pk) for pk in overdue_exempt)
+    if not exempt:
+        not_exempt = "TRUE"
+    elif connection.vendor == "sqlite":
+        not_exempt = f"id NOT IN ({','.join(str(pk) for pk in exempt)})"
+    else:
+        not_exempt = "NOT (id = ANY(%(exempt)s))"
     sql = f"""
         SELECT customer_id, currency, SUM(total_amount - applied_amount),
-               SUM(CASE WHEN due_date < %(as_of)s THEN total_amount - applied_amount ELSE 0 END),
-               {_days("%(as_of)s", "MIN(due_date)")}, COUNT(*)
+               SUM(CASE WHEN due_date < %(as_of)s AND {not_exempt} THEN total_amount - applied_amount ELSE 0 END),
+               {_days("%(as_of)s", f"MIN(CASE WHEN {not_exempt} THEN due_date END)")}, COUNT(*)
         FROM {_table(Invoice)}
         WHERE organization_id = %(org)s AND voided_on IS NULL AND applied_amount < total_amount
           {_customer_filter("customer_id", customer_ids)}
         GROUP BY customer_id, currency
     """  # noqa: S608 - only table names and fixed fragments are formatted in; values are bound
+    params = {"org": organization.pk, "as_of": as_of, **_customer_param(customer_ids)}
+    if exempt and connection.vendor != "sqlite":
+        params["exempt"] = exempt
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"org": organization.pk, "as_of": as_of, **_customer_param(customer_ids)})
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     fx = FxTable.load(organization, {row[1] for row in rows}, as_of)
     result: dict[int, Exposure] = defaultdict(Exposure)
     for cid, currency, outstanding, overdue, days, count in rows:
         exposure = result[cid]
+        if not _has_rate(fx, currency, as_of) and currency not in exposure.missing_rates:
+            exposure.missing_rates.append(currency)
         exposure.outstanding += _convert(fx, sql_decimal(outstanding), currency, as_of)
         exposure.overdue += _convert(fx, sql_decimal(overdue), currency, as_of)
         exposure.max_days_overdue = max(exposure.max_days_overdue, int(days or 0))
         exposure.invoices += count
     return dict(result)
+
+
+def _has_rate(fx: FxTable, currency: str, on: dt.date) -> bool:
+    try:
+        fx.rate(currency, on)
+    except DomainError:
+        return False
+    return True
 
 
 def _convert(fx: FxTable, amount: Decimal, currency: str, on: dt.date) -> Decimal:
@@ -214,11 +239,33 @@ def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+STATEMENT_MAX_AGE_MONTHS = 18
+
+
+def statement_period_end(statement: FinancialStatement) -> dt.date:
+    """Fiscal years are calendar years (as in mainland China): the statement ends on 31 December."""
+    return dt.date(statement.year, 12, 31)
+
+
+def statement_is_stale(statement: FinancialStatement, as_of: dt.date) -> bool:
+    """Older than 18 months after its period end: counted as missing by the scorecard."""
+    return as_of > statement_usable_until(statement)
+
+
+def statement_usable_until(statement: FinancialStatement) -> dt.date:
+    """31 December + 18 months: 30 June of the second year after the fiscal year."""
+    return dt.date(statement_period_end(statement).year + 2, 6, 30)
+
+
 def score_inputs(*, profile: CreditProfile, as_of: dt.date, behaviour: PaymentBehaviour | None,
                  exposure: Exposure | None, statement: FinancialStatement | None, signals: list[ExternalSignal],
-                 min_paid_invoices: int) -> dict[str, Any]:
-    """The JSON a score is computed from and stored with (strings for decimals)."""
+                 min_paid_invoices: int, fx: FxTable | None = None, reference_currency: str = "") -> dict[str, Any]:
+    """The JSON a score is computed from and stored with (strings for decimals).
+
+    With `reference_currency`, the revenue is also given in it (converted with `fx` on `as_of`) for the
+    company-size scale; `missing` says why a factor has no data when "no data" would not say enough."""
     exposure = exposure or Exposure()
+    missing: dict[str, str] = {}
     payment = None
     if behaviour is not None and behaviour.invoices >= min_paid_invoices:
         payment = {"invoices": behaviour.invoices, "avg_days_late": str(behaviour.avg_days_late),
@@ -227,17 +274,28 @@ def score_inputs(*, profile: CreditProfile, as_of: dt.date, behaviour: PaymentBe
                    "worst_delay": max(behaviour.worst_delay, exposure.max_days_overdue),
                    "trend": _s(behaviour.trend)}
     financials = None
-    if statement is not None:
-        model = z_model_for(is_public=profile.is_public, is_manufacturer=profile.is_manufacturer)
+    if statement is not None and statement_is_stale(statement, as_of):
+        why = _("statement %(year)s older than %(months)s months") % {"year": statement.year,
+                                                                         "months": STATEMENT_MAX_AGE_MONTHS}
+        missing["financial_strength"] = missing["company_size"] = why
+    elif statement is not None:
+        model = z_model_for(is_public=profile.is_public, is_manufacturer=profile.is_manufacturer,
+                            country=profile.country)
         if model == "z" and statement.market_value_equity is None:
-            model = z_model_for(is_public=False, is_manufacturer=True)
+            model = z_model_for(is_public=False, is_manufacturer=True, country=profile.country)
         financials = {
             "year": statement.year, "model": str(model),
             **{name: _s(getattr(statement, name)) for name in (
                 "revenue", "ebit", "working_capital", "retained_earnings", "total_assets", "total_liabilities",
                 "equity", "market_value_equity")},
         }
-    return {
+        if reference_currency and fx is not None:
+            financials["reference_currency"] = reference_currency
+            financials["revenue_reference"] = _s(_to_reference(fx, statement.revenue, reference_currency, as_of))
+            if financials["revenue_reference"] is None:
+                missing["company_size"] = _("no %(currency)s to %(base)s rate on or before %(date)s") % {
+                    "currency": reference_currency, "base": fx.base_currency, "date": as_of.isoformat()}
+    inputs = {
         "as_of": as_of.isoformat(),
         "payment": payment,
         "financials": financials,
@@ -247,6 +305,19 @@ def score_inputs(*, profile: CreditProfile, as_of: dt.date, behaviour: PaymentBe
         "signals": [{"kind": s.kind, "severity": s.severity, "observed_on": s.observed_on.isoformat()}
                     for s in signals],
     }
+    if missing:
+        inputs["missing"] = missing
+    return inputs
+
+
+def _to_reference(fx: FxTable, amount: Decimal, currency: str, on: dt.date) -> Decimal | None:
+    """A base-currency amount in `currency` (the rate gives base units per unit of `currency`)."""
+    if currency == fx.base_currency:
+        return amount
+    try:
+        return (amount / fx.rate(currency, on)).quantize(Decimal("0.01"))
+    except DomainError:
+        return None
 
 
 def credit_file(organization: Organization, customer: Customer) -> CreditProfile | None:
@@ -263,21 +334,68 @@ def score_history(organization: Organization, customer: Customer, limit: int = 2
 
 # --- holds ---------------------------------------------------------------------------------
 
+# Higher apps (dunning) tell the hold which open invoices are disputed or under an agreed payment
+# plan: fn(organization, customer_ids | None) -> {"disputed": {invoice ids}, "payment_plan": {...}}.
+OverdueExemptionSource = Callable[[Organization, "list[int] | None"], dict[str, set[int]]]
+_overdue_exemption_sources: list[OverdueExemptionSource] = []
+DISPUTED, PAYMENT_PLAN = "disputed", "payment_plan"
+
+
+def overdue_exemption_source_register(source: OverdueExemptionSource) -> None:
+    if source not in _overdue_exemption_sources:
+        _overdue_exemption_sources.append(source)
+
+
+def hold_overdue_exempt(organization: Organization, policy: CreditPolicy,
+                        customer_ids: list[int] | None) -> set[int]:
+    """The invoices the credit hold does not count as overdue under the policy (by default: disputed
+    ones and those under an agreed payment plan)."""
+    kinds = {kind for kind, counted in ((DISPUTED, policy.hold_counts_disputed),
+                                        (PAYMENT_PLAN, policy.hold_counts_payment_plans)) if not counted}
+    exempt: set[int] = set()
+    if kinds:
+        for source in _overdue_exemption_sources:
+            for kind, invoice_ids in source(organization, customer_ids).items():
+                if kind in kinds:
+                    exempt |= invoice_ids
+    return exempt
+
+
+def hold_exposures(organization: Organization, as_of: dt.date, *, policy: CreditPolicy,
+                   customer_ids: list[int] | None) -> dict[int, Exposure]:
+    """Exposures as the credit hold reads them (overdue without the policy's exempt invoices)."""
+    return exposures(organization, as_of, customer_ids=customer_ids,
+                     overdue_exempt=hold_overdue_exempt(organization, policy, customer_ids))
+
+
 def hold_reasons(organization: Organization, customer: Customer, as_of: dt.date, *,
                  extra_amount: Decimal = ZERO, policy: CreditPolicy | None = None) -> list[str]:
     """Why the customer is on credit hold (empty when it is not), counting `extra_amount` of new invoicing."""
     profile = CreditProfile.objects.filter(organization=organization, customer=customer).first()
     if profile is None:
         return []
-    return hold_reasons_of(customer, profile, customer_exposure(organization, customer, as_of),
-                           extra_amount=extra_amount, policy=policy or policy_of(organization),
-                           currency=organization.base_currency)
+    policy = policy or policy_of(organization)
+    exposure = hold_exposures(organization, as_of, policy=policy, customer_ids=[customer.pk]).get(
+        customer.pk, Exposure())
+    return hold_reasons_of(customer, profile, exposure, extra_amount=extra_amount, policy=policy,
+                           currency=organization.base_currency, as_of=as_of)
 
 
 def hold_reasons_of(customer: Customer, profile: CreditProfile, exposure: Exposure, *, extra_amount: Decimal,
-                    policy: CreditPolicy, currency: str) -> list[str]:
-    """hold_reasons from figures already read (amounts in the base currency `currency`)."""
+                    policy: CreditPolicy, currency: str, as_of: dt.date,
+                    missing_rates: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """hold_reasons from figures already read (amounts in the base currency `currency`).
+
+    `missing_rates`: currencies of the new invoices with no rate; with the exposure's own, they make the
+    limit check impossible, which is a reason in itself (the amounts were counted at face value)."""
     reasons = []
+    unknown = sorted(set(exposure.missing_rates) | set(missing_rates))
+    if profile.credit_limit is not None and unknown:
+        reasons.append(
+            _("No exchange rate from %(currencies)s to %(base)s on or before %(date)s, so the exposure cannot be "
+              "checked against the credit limit of %(limit)s; add the rate under FX rates.")
+            % {"currencies": ", ".join(unknown), "base": currency, "date": as_of.isoformat(),
+               "limit": Money(profile.credit_limit, currency)})
     if profile.blacklisted:
         reasons.append(_("%(customer)s is blacklisted (%(reason)s).")
                        % {"customer": customer.name, "reason": profile.blacklist_reason})

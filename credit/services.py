@@ -54,7 +54,9 @@ PROFILE_FIELDS = ("uscc", "registry_id", "founding_year", "industry", "country",
 FIGURES = ("revenue", "ebit", "net_income", "current_assets", "current_liabilities", "total_assets",
            "total_liabilities", "retained_earnings", "equity")
 POLICY_FIELDS = ("weights", "bands", "grade_policy", "provisional_missing_weight", "min_paid_invoices", "hold_mode",
-                 "hold_overdue_days", "manager_approval_limit", "review_interval_months", "concentration_percent")
+                 "hold_overdue_days", "manager_approval_limit", "review_interval_months", "concentration_percent",
+                 "weak_grades_review_months", "hold_counts_disputed", "hold_counts_payment_plans",
+                 "size_reference_currency")
 
 
 def _event(organization: Organization, type_: str, payload: dict[str, Any]) -> None:
@@ -101,6 +103,8 @@ def policy_update(*, organization: Organization, actor: Actor, **changes: Any) -
         raise DomainError(_("Weights: %(problem)s.") % {"problem": problem}, field="weights")
     if "bands" in changes and (problem := bands_problem(changes["bands"])):
         raise DomainError(_("Grade bands: %(problem)s.") % {"problem": problem}, field="bands")
+    if "size_reference_currency" in changes:
+        changes["size_reference_currency"] = validate_currency(changes["size_reference_currency"])
     policy = CreditPolicy.objects.select_for_update(no_key=True).get(pk=policy_ensure(organization).pk)
     before = {name: getattr(policy, name) for name in changes}
     for name, value in changes.items():
@@ -266,13 +270,15 @@ def scores_run(*, organization: Organization, as_of: dt.date | None = None, cust
     exposure = selectors.exposures(organization, as_of, customer_ids=customer_ids)
     statements = selectors.latest_financials(organization, profile_ids)
     signals = selectors.recent_signals(organization, as_of, profile_ids)
+    fx = FxTable.load(organization, {policy.size_reference_currency}, as_of)
     now = timezone.now()
-    scores, drops = [], []
+    scores, drops, reviews_moved = [], [], []
     for profile in profiles:
         inputs = selectors.score_inputs(
             profile=profile, as_of=as_of, behaviour=behaviour.get(profile.customer_id),
             exposure=exposure.get(profile.customer_id), statement=statements.get(profile.pk),
-            signals=signals.get(profile.pk, []), min_paid_invoices=policy.min_paid_invoices)
+            signals=signals.get(profile.pk, []), min_paid_invoices=policy.min_paid_invoices,
+            fx=fx, reference_currency=policy.size_reference_currency)
         card = scorecard(inputs, weights=policy.weights, bands=policy.bands,
                          provisional_missing_weight=policy.provisional_missing_weight)
         limit, terms, conditions = _recommendation(policy, card.grade, card.provisional)
@@ -286,7 +292,13 @@ def scores_run(*, organization: Organization, as_of: dt.date | None = None, cust
         previous = profile.previous_grade
         if previous is not None and card.grade > previous and not card.provisional:
             drops.append((profile, previous, card.grade))
+        # The next review comes by the grade's interval at the latest; a sooner one already planned stays.
+        review_by = review_date_for(policy, card.grade, as_of)
+        if profile.next_review_on is None or profile.next_review_on > review_by:
+            profile.next_review_on = review_by
+            reviews_moved.append(profile)
     CreditScore.objects.bulk_create(scores, batch_size=SCORE_BATCH)
+    CreditProfile.objects.bulk_update(reviews_moved, ["next_review_on"], batch_size=SCORE_BATCH)
     _latest_scores_set(organization, created_at=now, customer_ids=customer_ids)
     if drops:
         alerts_create(organization=organization, alerts=[(
@@ -298,6 +310,20 @@ def scores_run(*, organization: Organization, as_of: dt.date | None = None, cust
     audit_record(organization=organization, actor=actor, action="credit.scored", obj=policy,
                  after={"as_of": as_of, "customers": len(scores), "grade_drops": len(drops)})
     return scores
+
+
+WEAK_GRADES = ("D", "E")
+
+
+def review_months_for(policy: CreditPolicy, grade: str | None) -> int:
+    """Months between reviews: the policy's interval (quarterly by default), the weakest grades more often."""
+    if grade in WEAK_GRADES:
+        return min(policy.weak_grades_review_months, policy.review_interval_months)
+    return policy.review_interval_months
+
+
+def review_date_for(policy: CreditPolicy, grade: str | None, start: dt.date) -> dt.date:
+    return add_months(start, review_months_for(policy, grade))
 
 
 def _latest_scores_set(organization: Organization, *, created_at: dt.datetime, customer_ids: list[int] | None) -> None:
@@ -439,12 +465,17 @@ def credit_limit_apply(*, organization: Organization, actor: Actor, customer: Cu
 
     profile = CreditProfile.objects.select_for_update(no_key=True).get(pk=profile_ensure(organization=organization,
                                                                                 customer=customer).pk)
-    before = {"credit_limit": profile.credit_limit, "payment_terms_days": profile.payment_terms_days}
+    before = {"credit_limit": profile.credit_limit, "payment_terms_days": profile.payment_terms_days,
+              "next_review_on": profile.next_review_on}
     profile.credit_limit, profile.payment_terms_days = limit, terms_days
-    profile.save(update_fields=["credit_limit", "payment_terms_days", "updated_at"])
+    # An approved limit is a review done: the next one is due by the customer's grade.
+    grade = profile.latest_score.grade if profile.latest_score_id else None
+    profile.next_review_on = review_date_for(policy_ensure(organization), grade, local_today(organization.timezone))
+    profile.save(update_fields=["credit_limit", "payment_terms_days", "next_review_on", "updated_at"])
     if customer.payment_terms_days != terms_days:
         customer_update(organization=organization, customer=customer, actor=actor, payment_terms_days=terms_days)
-    after = {"credit_limit": limit, "payment_terms_days": terms_days, "source": source}
+    after = {"credit_limit": limit, "payment_terms_days": terms_days, "source": source,
+             "next_review_on": profile.next_review_on}
     audit_record(organization=organization, actor=actor, action="credit.limit_changed", obj=profile,
                  before=before, after=after)
     _event(organization, "credit.limit_changed", {
@@ -508,14 +539,17 @@ def credit_hold_check_many(*, organization: Organization,
     today = local_today(organization.timezone)
     fx = FxTable.load(organization, {validate_currency(c) for _customer, _amount, c in invoices}, today)
     extra: dict[int, Decimal] = {}
+    no_rate: dict[int, list[str]] = {}
     for customer, amount, currency in invoices:
         if customer.pk in profiles:
+            currency = validate_currency(currency)
             try:
-                base_amount = fx.convert(amount, validate_currency(currency), today)
+                base_amount = fx.convert(amount, currency, today)
             except DomainError:
-                base_amount = amount  # no rate: face value, rather than letting the invoice dodge the check
+                base_amount = amount  # no rate: face value, and the hold names the missing rate
+                no_rate.setdefault(customer.pk, []).append(currency)
             extra[customer.pk] = extra.get(customer.pk, ZERO) + base_amount
-    exposures = selectors.exposures(organization, today, customer_ids=list(profiles))
+    exposures = selectors.hold_exposures(organization, today, policy=policy, customer_ids=list(profiles))
     refuse = policy.hold_mode == HoldMode.REFUSE
     held: dict[int, tuple[str, bool]] = {}
     alerts: list[AlertSpec] = []
@@ -523,7 +557,8 @@ def credit_hold_check_many(*, organization: Organization,
         customer = customers[customer_id]
         reasons = selectors.hold_reasons_of(customer, profile, exposures.get(customer_id, selectors.Exposure()),
                                             extra_amount=extra[customer_id], policy=policy,
-                                            currency=organization.base_currency)
+                                            currency=organization.base_currency, as_of=today,
+                                            missing_rates=no_rate.get(customer_id, ()))
         if not reasons:
             continue
         message = _("%(customer)s is on credit hold: %(reasons)s") % {"customer": customer.name,
@@ -639,9 +674,10 @@ def reviews_run(*, organization: Organization, as_of: dt.date | None = None) -> 
                for p in due]
     CreditReview.objects.bulk_create(reviews, ignore_conflicts=True, batch_size=2000)
     for profile in due:
+        months = review_months_for(policy, scores[profile.customer_id].grade)
         next_on = profile.next_review_on
         while next_on <= as_of:
-            next_on = add_months(next_on, policy.review_interval_months)
+            next_on = add_months(next_on, months)
         profile.next_review_on = next_on
     CreditProfile.objects.bulk_update(due, ["next_review_on"], batch_size=2000)
     audit_record(organization=organization, actor=None, action="credit.reviews_opened", obj=policy,

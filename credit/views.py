@@ -47,13 +47,18 @@ def customer_credit(request: HttpRequest, pk: int) -> HttpResponse:
     today = local_today(organization.timezone)
     history = selectors.score_history(organization, customer)
     profile_initial = {f: getattr(profile, f) for f in services.PROFILE_FIELDS} if profile else {}
+    financials = list(profile.financials.all()[:5]) if profile else []
+    stale = financials[0] if financials and selectors.statement_is_stale(financials[0], today) else None
     return render(request, "credit/customer_credit.html", {
         "customer": customer, "profile": profile, "score": profile.latest_score if profile else None,
         "history": history, "chart_points": _chart_points(history), "chart_width": CHART_WIDTH,
         "chart_height": CHART_HEIGHT,
         "exposure": selectors.customer_exposure(organization, customer, today),
         "hold_reasons": selectors.hold_reasons(organization, customer, today),
-        "financials": profile.financials.all()[:5] if profile else [],
+        "financials": financials,
+        "stale_statement": stale,
+        "stale_until": selectors.statement_usable_until(stale) if stale else None,
+        "statement_max_age": selectors.STATEMENT_MAX_AGE_MONTHS,
         "signals": profile.signals.all()[:20] if profile else [],
         "documents": profile.documents.select_related("uploaded_by")[:50] if profile else [],
         "financials_form": FinancialStatementForm(initial={"year": today.year - 1}), "document_form": DocumentForm(),
@@ -118,8 +123,9 @@ def customer_document(request: HttpRequest, pk: int, document_pk: int) -> FileRe
     """Download a credit document (scoped: another organization's document is a 404)."""
     document = get_object_or_404(CreditDocument, organization=request.organization, profile__customer_id=pk,
                                  pk=document_pk)
-    return FileResponse(document.file.open("rb"), as_attachment=True,
-                        filename=document.file.name.rsplit("/", 1)[-1])
+    # Stored under a random name (tenancy.storage): the download is named after the document's title.
+    suffix = "." + document.file.name.rsplit(".", 1)[-1] if "." in document.file.name.rsplit("/", 1)[-1] else ""
+    return FileResponse(document.file.open("rb"), as_attachment=True, filename=f"{document.title}{suffix}")
 
 
 @organization_required

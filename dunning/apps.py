@@ -6,3 +6,11 @@ class DunningConfig(AppConfig):
     name = "dunning"
     verbose_name = _("Dunning and collections")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The credit hold asks which invoices are disputed or under a payment plan (credit sits below dunning).
+        from credit.selectors import overdue_exemption_source_register
+
+        from .credit_hold import overdue_exemptions
+
+        overdue_exemption_source_register(overdue_exemptions)

@@ -81,7 +81,7 @@ def test_altman_z_double_prime_coefficients_and_zones():
 
 def test_z_model_choice():
     assert z_model_for(is_public=True, is_manufacturer=True) == ZModel.Z
-    assert z_model_for(is_public=False, is_manufacturer=True) == ZModel.Z_DOUBLE_PRIME
+    assert z_model_for(is_public=False, is_manufacturer=True) == ZModel.Z_PRIME  # issue 12: Z', not Z''
     assert z_model_for(is_public=True, is_manufacturer=False) == ZModel.Z_DOUBLE_PRIME
 
 
