@@ -122,12 +122,12 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "staticfiles")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
-# Weekly report files (receivables/reporting/storage.py): served by no URL, so beside MEDIA_ROOT
-# (which DEBUG serves to anyone) rather than inside it.
+# Weekly report files (receivables/reporting/storage.py): served by no URL, like MEDIA_ROOT.
 REPORTS_ROOT = env.path("REPORTS_ROOT", default=Path(str(MEDIA_ROOT)).parent / "reports")
 MEDIA_URL = "/media/"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads: random names, no public URL (tenancy/storage.py); pages serve them after an organization check.
+    "default": {"BACKEND": "tenancy.storage.PrivateFileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

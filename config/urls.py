@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,8 +14,5 @@ urlpatterns = [
     path("portal/", include("dunning.portal_urls")),
     path("credit/", include("credit.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploads (MEDIA_ROOT) are never served as static files, not even under DEBUG: each is handed out
+# by a view that checks the organization (credit documents), or not at all (import files).
