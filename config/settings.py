@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "dunning",
     "credit",
     "factoring",
+    "insurance",
+    "forecasting",
 ]
 
 MIDDLEWARE = [
@@ -257,6 +259,7 @@ SPECTACULAR_SETTINGS = {
         "CustomerStatusEnum": "receivables.models.CustomerStatus",
         "PaymentMethodEnum": "receivables.models.PaymentMethod",
         "AllocationKindEnum": "receivables.models.AllocationKind",
+        "InvoiceKindEnum": "receivables.models.InvoiceKind",
         "SignalKindEnum": "credit.models.SignalKind",
         "AlertKindEnum": "credit.models.AlertKind",
         "RoleEnum": "tenancy.models.Role",
@@ -312,4 +315,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Quiet by default: WeasyPrint logs every layout step and fontTools every subset at INFO, each
+    # in-process task logs a line, and kombu warns about the in-memory broker of the embedded default.
+    "loggers": {
+        "weasyprint": {"level": env.str("WEASYPRINT_LOG_LEVEL", default="WARNING")},
+        "fontTools": {"level": "WARNING"},
+        "celery.app.trace": {"level": env.str("TASK_LOG_LEVEL", default="WARNING")},
+        "kombu.connection": {"level": "ERROR"},
+    },
 }
