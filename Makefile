@@ -31,14 +31,15 @@ deps: $(VENV)/.deps
 dev-deps: $(VENV)/.dev-deps
 
 migrate: deps
-	$(PY) manage.py migrate --no-input
+	$(PY) manage.py migrate --no-input --verbosity 0
 
 seed: migrate
 	$(PY) manage.py seed_demo
 
 ## The app with realistic demo data on the embedded default: SQLite, in-process tasks, mail outbox.
 run: seed pdf-check
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Inflow: http://$(HOST):$(PORT)/  (PORT=8080 make run for another port)"
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## The weekly PDF (WeasyPrint) needs Pango and HarfBuzz, and Noto Sans CJK for Chinese: say what is
 ## missing (the rest of the app runs without them).
