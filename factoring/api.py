@@ -1,0 +1,190 @@
+"""The factoring REST API (/api/v1/factoring/): facilities and their eligibility, assignments
+(create, submit, approve, fund, repurchase, cancel) and the factor's statement import.
+
+Thin by rule: validate with a serializer, call the same service or selector as the pages,
+return. Every view subclasses tenancy.api.views.OrganizationViewSet, which scopes every query to
+the request's organization and fails closed. An assignment that names an ineligible or already
+assigned invoice is refused whole: 409 when one is already assigned, else 400, with each invoice
+and its reasons under error.invoices."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+
+from tenancy.api.errors import error_body
+from tenancy.api.views import OrganizationViewSet
+from tenancy.dates import local_today
+from tenancy.errors import ErrorCode
+from tenancy.models import Organization
+
+from . import selectors, services
+from .models import Assignment, AssignmentLine, Facility, LineState, Sublimit
+from .serializers import (
+    AssignmentCreateSerializer,
+    AssignmentSerializer,
+    AvailabilitySerializer,
+    FacilitySerializer,
+    FundSerializer,
+    RepurchaseSerializer,
+    StatementSerializer,
+    SublimitSerializer,
+)
+
+
+def _validated(serializer_class, view, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, context=view.get_serializer_context(), **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _refused(exc: services.AssignmentRefused) -> Response:
+    code = status.HTTP_409_CONFLICT if exc.code == ErrorCode.DUPLICATE else status.HTTP_400_BAD_REQUEST
+    return Response(error_body(exc.code, exc.message, invoices=exc.invoices), status=code)
+
+
+class FactoringViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationViewSet):
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = r"[^/]+"
+    default_ordering = "id"
+    ordering_fields: tuple[str, ...] = ("id", "updated_at")
+
+    def retrieve(self, request, pk=None):
+        return self.respond_with_etag(self.get_object())
+
+    def created(self, instance):
+        location = reverse(f"api:{self.basename}-detail", kwargs={"pk": instance.pk})
+        return self.respond_with_etag(instance, status=201, Location=location)
+
+
+@extend_schema(exclude=True)
+class FacilityViewSet(FactoringViewSet):
+    """Facilities (one per agreement with a factor or bank): admins set them up and change them."""
+
+    serializer_class = FacilitySerializer
+
+    def scoped_queryset(self, organization: Organization) -> QuerySet:
+        return (Facility.objects.filter(organization=organization)
+                .prefetch_related("excluded_customers",
+                                  Prefetch("sublimits", queryset=Sublimit.objects.order_by("customer_id"))))
+
+    def create(self, request):
+        fields = _validated(FacilitySerializer, self, request.data)
+        facility = services.facility_create(organization=self.organization, actor=self.actor, **fields)
+        return self.created(self.get_queryset().get(pk=facility.pk))
+
+    @transaction.atomic
+    def partial_update(self, request, pk=None):
+        facility = get_object_or_404(self.get_queryset(), pk=pk)
+        changes = _validated(FacilitySerializer, self, request.data, partial=True)
+        self.if_match_locked(facility)
+        services.facility_update(organization=self.organization, actor=self.actor, facility=facility, **changes)
+        return self.respond_with_etag(self.get_queryset().get(pk=facility.pk))
+
+    @action(detail=True, methods=["post"])
+    def sublimits(self, request, pk=None):
+        facility = self.get_object()
+        fields = _validated(SublimitSerializer, self, request.data)
+        services.sublimit_set(organization=self.organization, actor=self.actor, facility=facility,
+                              customer=fields["customer"], limit=fields["limit"])
+        return self.respond_with_etag(self.get_queryset().get(pk=facility.pk))
+
+    @extend_schema(parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD; default today")])
+    @action(detail=True, methods=["get"])
+    def eligibility(self, request, pk=None):
+        facility = self.get_object()
+        raw = request.query_params.get("as_of")
+        try:
+            as_of = dt.date.fromisoformat(raw) if raw else local_today(self.organization.timezone)
+        except ValueError:
+            raise ValidationError({"as_of": [_("Give the date as YYYY-MM-DD.")]}) from None
+        result = selectors.eligibility(self.organization, facility, as_of)
+        invoices = [{"invoice": row.invoice_id, "number": row.number, "customer": row.customer_id,
+                     "currency": row.currency, "due_date": row.due_date, "days_past_due": row.days_past_due,
+                     "balance": str(row.balance), "eligible": row.eligible, "reasons": row.reason_messages(),
+                     "advance_amount": str(row.advance_amount)} for row in result.rows]
+        return Response({"facility": facility.pk, "as_of": as_of,
+                         "availability": AvailabilitySerializer(result.availability).data, "invoices": invoices})
+
+    @action(detail=True, methods=["post"], url_path="statements")
+    def statements(self, request, pk=None):
+        facility = self.get_object()
+        fields = _validated(StatementSerializer, self, request.data)
+        try:
+            statement = services.statement_import(organization=self.organization, actor=self.actor,
+                                                  facility=facility, file_name=fields["file_name"],
+                                                  content=fields["csv"].encode())
+        except services.StatementInvalid as exc:
+            rows = [{"row": row, "column": column, "message": message} for row, column, message in exc.rows]
+            return Response(error_body(exc.code, exc.message, rows=rows), status=status.HTTP_400_BAD_REQUEST)
+        return Response({"id": statement.pk, "file_name": statement.file_name, "rows": statement.row_count},
+                        status=201)
+
+
+@extend_schema(exclude=True)
+class AssignmentViewSet(FactoringViewSet):
+    """Assignment schedules: POST {facility, invoices, assigned_on} makes a draft; then submit,
+    approve (admins, above the facility's threshold), fund, repurchase, cancel."""
+
+    serializer_class = AssignmentSerializer
+
+    def scoped_queryset(self, organization: Organization) -> QuerySet:
+        lines = AssignmentLine.objects.filter(organization=organization).select_related("invoice").order_by("pk")
+        return (Assignment.objects.filter(organization=organization)
+                .prefetch_related(Prefetch("lines", queryset=lines)))
+
+    def create(self, request):
+        fields = _validated(AssignmentCreateSerializer, self, request.data)
+        try:
+            with transaction.atomic():
+                assignment = services.assignment_create(
+                    organization=self.organization, actor=self.actor, facility=fields["facility"],
+                    invoices=fields["invoices"], assigned_on=fields["assigned_on"])
+                if fields["submit"]:
+                    services.assignment_submit(organization=self.organization, actor=self.actor,
+                                               assignment=assignment)
+        except services.AssignmentRefused as exc:
+            return _refused(exc)
+        return self.created(self.get_queryset().get(pk=assignment.pk))
+
+    def _transition(self, service, **kwargs):
+        assignment = self.get_object()
+        service(organization=self.organization, actor=self.actor, assignment=assignment, **kwargs)
+        return self.respond_with_etag(self.get_queryset().get(pk=assignment.pk))
+
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._transition(services.assignment_submit)
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._transition(services.assignment_approve)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._transition(services.assignment_cancel)
+
+    @action(detail=True, methods=["post"])
+    def fund(self, request, pk=None):
+        fields = _validated(FundSerializer, self, request.data)
+        return self._transition(services.assignment_fund, **fields)
+
+    @action(detail=True, methods=["post"])
+    def repurchase(self, request, pk=None):
+        assignment = self.get_object()
+        fields = _validated(RepurchaseSerializer, self, request.data)
+        line = get_object_or_404(AssignmentLine.objects.filter(organization=self.organization, assignment=assignment,
+                                                               invoice_id=fields["invoice"], state=LineState.ASSIGNED))
+        services.line_repurchase(organization=self.organization, actor=self.actor, line=line,
+                                 repurchased_on=fields["repurchased_on"], note=fields["note"])
+        return self.respond_with_etag(self.get_queryset().get(pk=assignment.pk))
