@@ -198,6 +198,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "credit.tasks.credit_alerts_dispatch_task",
         "schedule": env.float("CREDIT_ALERT_DIGEST_SECONDS", default=24 * 3600.0),
     },
+    # Forecasting (in the worker): retrain each organization's payment-date model weekly; refresh the
+    # open invoices' predictions and store the week's cash-forecast snapshot daily (once per week).
+    "forecasting-retrain": {
+        "task": "forecasting.tasks.payment_models_retrain_dispatch_task",
+        "schedule": env.float("FORECAST_RETRAIN_SECONDS", default=7 * 24 * 3600.0),
+    },
+    "forecasting-daily": {
+        "task": "forecasting.tasks.forecast_daily_dispatch_task",
+        "schedule": env.float("FORECAST_DAILY_SECONDS", default=24 * 3600.0),
+    },
 }
 # A worker child that grew past this (KiB) after a task, e.g. a 10,000-customer PDF, is replaced.
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=600_000)

@@ -62,6 +62,8 @@ INVOICE_FIELDS = (
     FieldSpec("total_amount", _("Total amount"), FieldType.AMOUNT),
     FieldSpec("description", _("Description")),
     FieldSpec("po_reference", _("PO reference"), max_length=100),
+    # A dispute on record in the source ledger; stored by the app that registered the column (forecasting).
+    FieldSpec("disputed", _("Disputed (yes/no)"), FieldType.CHOICE, choices=(("yes", _("Yes")), ("no", _("No")))),
 )
 
 PAYMENT_FIELDS = (

@@ -164,6 +164,14 @@ class CustomerImporter(Importer):
         return {number: outcomes[number] for number in sorted(outcomes)}
 
 INVOICE_UPDATE_FIELDS = ("issue_date", "due_date", "net_amount", "tax_amount", "description", "po_reference")
+# Invoice columns that are not the ledger's: a higher app stores them (forecasting: `disputed`), registered as
+# name -> store(organization, {invoice id: value}) from its AppConfig.ready(); unregistered, they are ignored.
+INVOICE_EXTRA_FIELDS = ("disputed",)
+INVOICE_COLUMN_STORES: dict[str, Callable[[Organization, dict[int, Any]], None]] = {}
+
+
+def invoice_column_register(name: str, store: Callable[[Organization, dict[int, Any]], None]) -> None:
+    INVOICE_COLUMN_STORES[name] = store
 
 
 class InvoiceImporter(Importer):
@@ -277,11 +285,16 @@ class InvoiceImporter(Importer):
                     self.warnings[row.number] = invoice.credit_warning
             if progress:
                 progress(len(outcomes))
+        for name, store in INVOICE_COLUMN_STORES.items():
+            if extra := {self.existing[row.values["external_id"]].pk: row.values[name]
+                         for row in rows if name in row.values}:
+                store(self.organization, extra)
         return {number: outcomes[number] for number in sorted(outcomes)}
 
     @staticmethod
     def _create_fields(values: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in values.items() if k not in ("customer_external_id", "customer_name")}
+        return {k: v for k, v in values.items()
+                if k not in ("customer_external_id", "customer_name", *INVOICE_EXTRA_FIELDS)}
 
 
 # --- payments ------------------------------------------------------------------------------
