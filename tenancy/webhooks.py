@@ -53,6 +53,11 @@ EVENT_TYPES = (
     "dispute.resolved",
     "promise.broken",
     "dunning.sent",
+    "insurance.cover_decided",
+    "insurance.declared",
+    "insurance.deadline_warning",
+    "insurance.cover_lost",
+    "insurance.claim_updated",
 )
 SIGNATURE_HEADER = "Inflow-Signature"
 EVENT_ID_HEADER = "Inflow-Event-Id"

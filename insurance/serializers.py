@@ -1,0 +1,274 @@
+"""API representations of policies, cover requests and decisions, deadlines, declarations and claims,
+and the input each write accepts. Fields pointing at rows are scoped to the request's organization
+(another organization's id is "does not exist"); amounts are decimal strings."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from receivables.models import Customer, Invoice
+from receivables.serializers import AmountField, ScopedPrimaryKeyRelatedField
+
+from .models import (
+    Claim,
+    ClaimInvoice,
+    ClaimRecovery,
+    ClaimStatus,
+    ConnectorKind,
+    CoverRequest,
+    Decision,
+    Declaration,
+    DeclarationInvoice,
+    DeclarationKind,
+    Policy,
+    RequestType,
+)
+from .selectors import DeadlineState
+
+PERCENT = {"max_digits": 5, "decimal_places": 2}
+RATE = {"max_digits": 7, "decimal_places": 4}
+
+
+def _customer(**kwargs) -> ScopedPrimaryKeyRelatedField:
+    return ScopedPrimaryKeyRelatedField(Customer, help_text=_("The customer's (buyer's) id."), **kwargs)
+
+
+def _invoices(**kwargs) -> ScopedPrimaryKeyRelatedField:
+    return ScopedPrimaryKeyRelatedField(Invoice, many=True, help_text=_("Invoice ids."), **kwargs)
+
+
+def _policy(**kwargs) -> ScopedPrimaryKeyRelatedField:
+    return ScopedPrimaryKeyRelatedField(Policy, help_text=_("The policy's id."), **kwargs)
+
+
+# --- policies ----------------------------------------------------------------------------------
+
+class PolicySerializer(serializers.ModelSerializer):
+    insured_percentage = serializers.DecimalField(**PERCENT, read_only=True)
+    premium_rate = serializers.DecimalField(**RATE, read_only=True,
+                                            help_text=_("Percent of the insured turnover, e.g. 0.2500."))
+    discretionary_limit = AmountField(read_only=True)
+    claim_threshold = AmountField(read_only=True)
+    deductible = AmountField(read_only=True)
+    excluded_customers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Policy
+        fields = ("id", "insurer_name", "policy_number", "currency", "insured_percentage", "max_credit_period_days",
+                  "overdue_notification_days", "max_extension_days", "claim_filing_days", "waiting_period_days",
+                  "discretionary_limit", "discretionary_conditions", "claim_threshold", "deductible", "premium_rate",
+                  "premium_declaration_days", "starts_on", "ends_on", "covered_countries", "excluded_customers",
+                  "warning_days", "connector", "connector_url", "created_at", "updated_at")
+        read_only_fields = fields
+
+
+class PolicyWriteSerializer(serializers.Serializer):
+    insurer_name = serializers.CharField(max_length=200)
+    policy_number = serializers.CharField(max_length=64)
+    currency = serializers.CharField(max_length=3, required=False)
+    insured_percentage = serializers.DecimalField(**PERCENT, min_value=0)
+    max_credit_period_days = serializers.IntegerField(min_value=1, max_value=720)
+    overdue_notification_days = serializers.IntegerField(min_value=1, max_value=720)
+    max_extension_days = serializers.IntegerField(min_value=0, max_value=720)
+    claim_filing_days = serializers.IntegerField(min_value=1, max_value=1440)
+    waiting_period_days = serializers.IntegerField(min_value=0, max_value=720)
+    discretionary_limit = AmountField(required=False)
+    discretionary_conditions = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    claim_threshold = AmountField(required=False)
+    deductible = AmountField(required=False)
+    premium_rate = serializers.DecimalField(**RATE, min_value=0, max_value=100)
+    premium_declaration_days = serializers.IntegerField(min_value=0, max_value=90, required=False)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    covered_countries = serializers.ListField(child=serializers.CharField(min_length=2, max_length=2), required=False)
+    excluded_customers = ScopedPrimaryKeyRelatedField(Customer, many=True, required=False)
+    warning_days = serializers.IntegerField(min_value=0, max_value=90, required=False)
+    connector = serializers.ChoiceField(choices=ConnectorKind.choices, required=False)
+    connector_url = serializers.URLField(required=False, allow_blank=True)
+
+
+# --- cover -------------------------------------------------------------------------------------
+
+class CoverRequestSerializer(serializers.ModelSerializer):
+    policy = serializers.IntegerField(source="policy_id", read_only=True)
+    customer = serializers.IntegerField(source="customer_id", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    amount = AmountField(read_only=True)
+    decided_amount = AmountField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = CoverRequest
+        fields = ("id", "policy", "customer", "customer_name", "request_type", "amount", "currency", "discretionary",
+                  "requested_on", "status", "decision", "decided_amount", "reason_code", "reason_text", "decided_on",
+                  "valid_until", "external_reference", "created_at", "updated_at")
+        read_only_fields = fields
+
+
+class CoverRequestWriteSerializer(serializers.Serializer):
+    policy = _policy()
+    customer = _customer()
+    request_type = serializers.ChoiceField(choices=RequestType.choices)
+    amount = AmountField(required=False, help_text=_("In the policy's currency; 0 or absent for a cancellation."))
+    requested_on = serializers.DateField(required=False)
+    discretionary = serializers.BooleanField(required=False, default=False)
+    submit = serializers.BooleanField(required=False, default=False,
+                                      help_text=_("Send it at once through the policy's insurer connection."))
+
+
+class CoverDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    amount = AmountField(required=False, help_text=_("The amount granted (partial decisions)."))
+    reason_code = serializers.CharField(max_length=10, required=False, allow_blank=True,
+                                        help_text=_("EDIFACT 4509 reason code, e.g. 3."))
+    reason_text = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    valid_until = serializers.DateField(required=False, allow_null=True)
+    decided_on = serializers.DateField(required=False)
+
+
+# --- deadlines ---------------------------------------------------------------------------------
+
+class DeadlineRowSerializer(serializers.Serializer):
+    invoice = serializers.IntegerField(source="invoice_id")
+    invoice_number = serializers.CharField()
+    customer = serializers.IntegerField(source="customer_id")
+    customer_name = serializers.CharField()
+    policy = serializers.IntegerField(source="policy_id")
+    currency = serializers.CharField()
+    due_date = serializers.DateField()
+    effective_due = serializers.DateField(help_text=_("The due date after any declared extension."))
+    balance = AmountField()
+    disputed = AmountField()
+    covered_amount = AmountField()
+    notify_by = serializers.DateField()
+    extend_until = serializers.DateField()
+    claim_by = serializers.DateField()
+    state = serializers.ChoiceField(choices=[(s, s) for s in DeadlineState.ALL])
+    notified_on = serializers.DateField(allow_null=True)
+    claim = serializers.IntegerField(source="claim_id", allow_null=True)
+    days_left = serializers.IntegerField(allow_null=True)
+
+
+# --- declarations ------------------------------------------------------------------------------
+
+class DeclarationLineSerializer(serializers.ModelSerializer):
+    invoice = serializers.IntegerField(source="invoice_id", read_only=True)
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+    amount_due = AmountField(read_only=True)
+
+    class Meta:
+        model = DeclarationInvoice
+        fields = ("invoice", "invoice_number", "due_date", "amount_due", "currency")
+        read_only_fields = fields
+
+
+class DeclarationSerializer(serializers.ModelSerializer):
+    policy = serializers.IntegerField(source="policy_id", read_only=True)
+    customer = serializers.IntegerField(source="customer_id", read_only=True)
+    invoices = DeclarationLineSerializer(source="lines", many=True, read_only=True)
+
+    class Meta:
+        model = Declaration
+        fields = ("id", "policy", "customer", "kind", "invoices", "notified_on", "new_due_date", "payment_plan",
+                  "reference", "notes", "content", "content_hash", "created_at")
+        read_only_fields = fields
+
+
+class DeclarationWriteSerializer(serializers.Serializer):
+    policy = _policy()
+    customer = _customer()
+    kind = serializers.ChoiceField(choices=DeclarationKind.choices)
+    invoices = _invoices()
+    notified_on = serializers.DateField(required=False)
+    new_due_date = serializers.DateField(required=False, allow_null=True)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+# --- claims ------------------------------------------------------------------------------------
+
+class ClaimLineSerializer(serializers.ModelSerializer):
+    invoice = serializers.IntegerField(source="invoice_id", read_only=True)
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+    outstanding = AmountField(read_only=True)
+    covered_amount = AmountField(read_only=True)
+
+    class Meta:
+        model = ClaimInvoice
+        fields = ("invoice", "invoice_number", "outstanding", "covered_amount", "currency")
+        read_only_fields = fields
+
+
+class ClaimRecoverySerializer(serializers.ModelSerializer):
+    amount = AmountField(read_only=True)
+    insurer_share = AmountField(read_only=True)
+    policyholder_share = AmountField(read_only=True)
+
+    class Meta:
+        model = ClaimRecovery
+        fields = ("received_on", "amount", "insurer_share", "policyholder_share", "currency", "note")
+        read_only_fields = fields
+
+
+class IndemnityStepSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    amount = serializers.CharField()
+    note = serializers.CharField()
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    policy = serializers.IntegerField(source="policy_id", read_only=True)
+    customer = serializers.IntegerField(source="customer_id", read_only=True)
+    invoices = ClaimLineSerializer(source="lines", many=True, read_only=True)
+    outstanding = AmountField(read_only=True)
+    covered_loss = AmountField(read_only=True)
+    recoveries = AmountField(read_only=True)
+    expected_indemnity = AmountField(read_only=True)
+    computation = IndemnityStepSerializer(many=True, read_only=True)
+    accepted_amount = AmountField(read_only=True, allow_null=True)
+    paid_amount = AmountField(read_only=True, allow_null=True)
+    recovery_rows = ClaimRecoverySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Claim
+        fields = ("id", "policy", "customer", "status", "currency", "invoices", "filed_on", "decided_on", "paid_on",
+                  "outstanding", "covered_loss", "recoveries", "expected_indemnity", "computation",
+                  "accepted_amount", "paid_amount", "rejection_reason", "payment", "reference", "recovery_rows",
+                  "created_at", "updated_at")
+        read_only_fields = fields
+
+
+class ClaimWriteSerializer(serializers.Serializer):
+    policy = _policy()
+    customer = _customer()
+    invoices = _invoices()
+    recoveries = AmountField(required=False)
+    filed_on = serializers.DateField(required=False, allow_null=True,
+                                     help_text=_("Give it to file the claim at once; absent: a draft."))
+
+
+class ClaimFileSerializer(serializers.Serializer):
+    filed_on = serializers.DateField(required=False)
+
+
+class ClaimDecideSerializer(serializers.Serializer):
+    accepted = serializers.BooleanField()
+    amount = AmountField(required=False)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    decided_on = serializers.DateField(required=False)
+
+
+class ClaimPaySerializer(serializers.Serializer):
+    amount = AmountField(min_value=None)
+    paid_on = serializers.DateField(required=False)
+    write_off_rest = serializers.BooleanField(required=False, default=False)
+
+
+class ClaimRecoveryWriteSerializer(serializers.Serializer):
+    amount = AmountField()
+    received_on = serializers.DateField(required=False)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+CLAIM_STATUSES = ClaimStatus.choices
