@@ -6,6 +6,7 @@ moves it to the production shape (PostgreSQL, Celery on Redis, SMTP). The README
 configuration table lists every variable read here.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "tenancy",
     "receivables",
     "dunning",
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenancy.middleware.OrganizationMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -106,6 +110,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses sign-ins (even correct ones) while the username or address is locked out.
+    "tenancy.auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -307,6 +316,20 @@ SECURE_HSTS_PRELOAD = not DEBUG
 if env.bool("BEHIND_PROXY", default=not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The reverse proxies in front of the app that append the client's address to X-Forwarded-For
+# (0: clients connect directly; REMOTE_ADDR is the client). tenancy/net.py reads the client from it
+# for the sign-in lockout and the portal's rate limit.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT failures for one username or from one
+# address, sign-ins from it are refused for AXES_COOLOFF_MINUTES; every attempt is kept.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_CLIENT_IP_CALLABLE = "tenancy.auth.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "tenancy.auth.login_locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
 X_FRAME_OPTIONS = "DENY"
 
 # --- Inflow ----------------------------------------------------------------------------

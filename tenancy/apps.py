@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class TenancyConfig(AppConfig):
     name = "tenancy"
     verbose_name = _("Tenancy")
+
+    def ready(self) -> None:
+        from axes.signals import user_locked_out
+
+        from .auth import login_lockout_audit
+
+        user_locked_out.connect(login_lockout_audit, dispatch_uid="tenancy.login_lockout_audit")
