@@ -13,6 +13,7 @@ urlpatterns = [
     path("dunning/", include("dunning.urls")),
     path("portal/", include("dunning.portal_urls")),
     path("credit/", include("credit.urls")),
+    path("insurance/", include("insurance.urls")),
 ]
 # Uploads (MEDIA_ROOT) are never served as static files, not even under DEBUG: each is handed out
 # by a view that checks the organization (credit documents), or not at all (import files).

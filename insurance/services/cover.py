@@ -146,14 +146,19 @@ def cover_request_decide(*, organization: Organization, actor: Actor, request: C
 
 
 @transaction.atomic
-def cover_request_submit(*, organization: Organization, actor: Actor, request: CoverRequest) -> CoverRequest:
-    """Send a pending request through the policy's connector; with an insurer API it waits for the job."""
+def cover_request_submit(*, organization: Organization, actor: Actor, request: CoverRequest,
+                         callback_url: str = "") -> CoverRequest:
+    """Send a pending request through the policy's connector; with an insurer API it waits for the job
+    (polled, or pushed to `callback_url`)."""
     role_require(organization=organization, actor=actor, role=Role.CREDIT_MANAGER)
     request = _lock(organization, request)
     if request.status != RequestStatus.PENDING:
         raise DomainError(_("Only a pending request can be sent."), code=ErrorCode.DUPLICATE)
     try:
-        job_id = connector_for(request.policy).cover_request_submit(_request_payload(request))
+        payload = _request_payload(request)
+        if callback_url:
+            payload["callbackUrl"] = callback_url
+        job_id = connector_for(request.policy).cover_request_submit(payload)
     except InsurerError as exc:
         raise DomainError(_("The insurer did not take the request: %(error)s") % {"error": exc}) from None
     if job_id is None:
