@@ -15,7 +15,7 @@ from receivables.selectors import customer_statement, open_invoices
 from tenancy.dates import local_today
 from tenancy.errors import DomainError
 
-from . import services
+from . import financing, services
 from .forms import PortalDisputeForm, PortalPromiseForm
 from .models import Dispute, DisputeStatus, PromiseStatus, PromiseToPay
 from .portal import PortalLinkError, portal_customer, portal_rate_limited
@@ -58,6 +58,12 @@ def _open_invoices(customer):
     return list(open_invoices(customer.organization).filter(customer=customer).order_by("due_date", "pk"))
 
 
+def _pay_to(organization, invoices) -> list[dict]:
+    """Whom to pay for invoices assigned to a disclosed factor (dunning.financing)."""
+    return financing.pay_to_groups(financing.pay_to(organization, [i.pk for i in invoices]),
+                                   [(i.pk, i.number) for i in invoices])
+
+
 def _portal_invoice(customer, invoice_id: int) -> Invoice:
     invoice = Invoice.objects.filter(organization_id=customer.organization_id, customer=customer,
                                      pk=invoice_id).first()
@@ -83,7 +89,8 @@ def _page(request, token, customer, *, errors=None, forms_for=None, status=200):
     totals = [{"currency": c, "balance": statement.balance(c)} for c in sorted(statement.lines_by_currency)]
     return render(request, "dunning/portal/home.html", {
         "customer": customer, "organization": organization, "rows": rows, "totals": totals, "token": token,
-        "today": today, "done": request.GET.get("done", ""), "errors": errors or []}, status=status)
+        "today": today, "done": request.GET.get("done", ""), "errors": errors or [],
+        "pay_to": _pay_to(organization, invoices)}, status=status)
 
 
 @require_http_methods(["GET"])
@@ -105,7 +112,8 @@ def portal_statement_pdf(request, token, customer):
     html = render_to_string("dunning/statement_pdf.html", {
         "organization": organization, "customer": customer, "statement": statement, "today": today,
         "currencies": [{"currency": c, "lines": lines, "balance": statement.balance(c)}
-                       for c, lines in sorted(statement.lines_by_currency.items())]})
+                       for c, lines in sorted(statement.lines_by_currency.items())],
+        "pay_to": _pay_to(organization, _open_invoices(customer))})
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="statement-{today.isoformat()}.pdf"'
     return response

@@ -20,6 +20,7 @@ from tenancy.models import Language, Organization
 from tenancy.money import ZERO, quantize
 from tenancy.text import render_text
 
+from . import financing
 from .models import StepTemplate
 from .selectors import Candidate, charges_for
 
@@ -127,13 +128,15 @@ def _totals(items: list[Item], open_totals: dict[str, tuple[Decimal, Decimal]]) 
 
 
 def message_render(*, organization: Organization, customer: Customer, items: list[Item], tone: str,
-                   open_totals: dict[str, tuple[Decimal, Decimal]], today: dt.date, portal_link: str) -> Rendered:
+                   open_totals: dict[str, tuple[Decimal, Decimal]], today: dt.date, portal_link: str,
+                   pay_to: dict[int, dict] | None = None) -> Rendered:
     """Render one customer's message for today, in the customer's language."""
     language = customer_language(customer)
     headline = max((i.template for i in items), key=SEVERITY.index)
     context = {"organization": organization, "customer": customer, "items": items, "tone": tone,
                "headline": headline, "totals": _totals(items, open_totals), "today": today,
-               "portal_url": portal_link, "has_letter": headline == StepTemplate.FINAL_DEMAND}
+               "portal_url": portal_link, "has_letter": headline == StepTemplate.FINAL_DEMAND,
+               "pay_to": financing.pay_to_groups(pay_to or {}, [(i.candidate.invoice_id, i.number) for i in items])}
     folder = f"emails/dunning/{language}"
     with translation.override(language):
         subject = " ".join(render_text(f"{folder}/notice_subject.txt", context).split())

@@ -18,6 +18,7 @@ from tenancy.errors import DomainError
 from tenancy.models import ROLE_RANK, Organization, Role
 from tenancy.money import ZERO, quantize
 
+from . import financing
 from .models import (
     CollectionTask,
     CustomerDunning,
@@ -188,7 +189,9 @@ def dunning_candidates(organization: Organization, book: PolicyBook, today: dt.d
         due_date = _as_date(due_date)
         candidates.append(Candidate(pk, number, customer_id, _as_date(issue_date), due_date, currency, balance,
                                     disputed, book.steps[step_id], (today - due_date).days))
-    return candidates
+    # Invoices a factor collects (disclosed factoring) are not the seller's to dun (issue 15).
+    stopped = financing.dunning_stopped(organization, [c.invoice_id for c in candidates])
+    return [c for c in candidates if c.invoice_id not in stopped] if stopped else candidates
 
 
 def late_interest(amount: Decimal, currency: str, annual_rate_percent: Decimal, days_late: int) -> Decimal:

@@ -339,6 +339,19 @@ def pay_to(organization: Organization, invoice_ids: Iterable[int]) -> dict[int, 
     return {line.invoice_id: line.facility for line in lines}
 
 
+class DunningAnswers:
+    """factoring's answers to dunning's questions (dunning.financing), registered in apps.py."""
+
+    @staticmethod
+    def dunning_stopped(organization: Organization, invoice_ids: Iterable[int]) -> set[int]:
+        return dunning_stopped(organization, invoice_ids)
+
+    @staticmethod
+    def pay_to(organization: Organization, invoice_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        return {pk: {"factor": f.factor_name, "bank": f.factor_bank_name, "account": f.factor_bank_account}
+                for pk, f in pay_to(organization, invoice_ids).items()}
+
+
 def dunning_stopped(organization: Organization, invoice_ids: Iterable[int]) -> set[int]:
     """Invoices the seller must not dun: assigned in a disclosed facility that does not delegate
     collection to the seller (the factor collects them)."""

@@ -19,7 +19,7 @@ from tenancy.models import Organization, Role
 from tenancy.money import ZERO
 from tenancy.services import Actor, audit_record, role_require
 
-from .. import rendering, selectors
+from .. import financing, rendering, selectors
 from ..models import (
     Channel,
     CollectionTask,
@@ -84,6 +84,8 @@ class Plan:
         self.totals = _open_totals(organization, set(self.by_customer), today)
         self.settings = {s.customer_id: s for s in CustomerDunning.objects.filter(
             organization=organization, customer_id__in=list(self.by_customer))}
+        # Invoices to be paid to a disclosed factor, asked once for the run (issue 15).
+        self.pay_to = financing.pay_to(organization, [c.invoice_id for c in candidates])
 
     def policy_of(self, candidates: list[selectors.Candidate]) -> DunningPolicy:
         return self.book.policies[candidates[0].step.policy_id]
@@ -101,7 +103,8 @@ class Plan:
                 rendered = rendering.message_render(
                     organization=self.organization, customer=customer,
                     items=rendering.items_for(mail, policy.annual_rate), tone=policy.tone,
-                    open_totals=self.totals.get(customer_id, {}), today=self.today, portal_link=link)
+                    open_totals=self.totals.get(customer_id, {}), today=self.today, portal_link=link,
+                    pay_to=self.pay_to)
             yield customer, mail, calls, rendered
 
 
