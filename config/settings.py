@@ -207,6 +207,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "credit.tasks.credit_alerts_dispatch_task",
         "schedule": env.float("CREDIT_ALERT_DIGEST_SECONDS", default=24 * 3600.0),
     },
+    # Insurance: every insured invoice's deadlines recomputed, warnings raised once (insurance.tasks).
+    "insurance-deadlines-dispatch": {
+        "task": "insurance.tasks.insurance_deadlines_dispatch_task",
+        "schedule": env.float("INSURANCE_DEADLINES_SECONDS", default=24 * 3600.0),
+    },
     # Forecasting (in the worker): retrain each organization's payment-date model weekly; refresh the
     # open invoices' predictions and store the week's cash-forecast snapshot daily (once per week).
     "forecasting-retrain": {
