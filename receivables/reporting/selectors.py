@@ -101,7 +101,7 @@ def stale_claim_cutoff(now: dt.datetime) -> dt.datetime:
 def weekly_reports_stuck(now: dt.datetime) -> list[int]:
     """Ids of reports (scheduled and manual) whose delivery was lost and must be queued again:
     rendering with a stale claim, or pending for longer than STUCK_PENDING_AFTER. One query."""
-    stuck = (Q(status=WeeklyReportStatus.RENDERING, claimed_at__lt=stale_claim_cutoff(now))
+    stuck = (Q(status=WeeklyReportStatus.RENDERING, claimed_at__lt=stale_claim_cutoff(now), sent_at__isnull=True)
              | Q(status=WeeklyReportStatus.PENDING, created_at__lt=now - STUCK_PENDING_AFTER))
     return list(WeeklyReport.objects.filter(stuck).order_by("pk").values_list("pk", flat=True))
 

@@ -199,8 +199,10 @@ def weekly_report_start(*, report_id: int) -> bool:
     """Move a report to rendering if nobody else holds it; True when this caller now does.
 
     A rendering row with a stale claim (`selectors.stale_claim_cutoff`) is taken over."""
+    # A row whose mail was handed to the server (sent_at set while rendering: "sending") is never taken.
     claimable = (Q(status__in=CLAIMABLE)
-                 | Q(status=WeeklyReportStatus.RENDERING, claimed_at__lt=stale_claim_cutoff(timezone.now())))
+                 | Q(status=WeeklyReportStatus.RENDERING, claimed_at__lt=stale_claim_cutoff(timezone.now()),
+                     sent_at__isnull=True))
     taken = WeeklyReport.objects.filter(claimable, pk=report_id).update(
         status=WeeklyReportStatus.RENDERING, attempts=F("attempts") + 1, claimed_at=timezone.now(), error="",
     )
@@ -220,11 +222,29 @@ def weekly_report_deliver(*, report_id: int) -> WeeklyReport | None:
     try:
         _render_and_send(report)
     except Exception as exc:
-        WeeklyReport.objects.filter(pk=report_id, status=WeeklyReportStatus.RENDERING).update(
+        # Only a report whose mail did not go out may fail (and be retried); one marked sending stays
+        # so: its mail may have gone, and a retry must never mail it twice.
+        WeeklyReport.objects.filter(pk=report_id, status=WeeklyReportStatus.RENDERING, sent_at__isnull=True).update(
             status=WeeklyReportStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
         logger.warning("weekly report %s failed (attempt %s): %s", report_id, report.attempts, exc)
         raise
     return report
+
+
+def _mail_once(report: WeeklyReport, message) -> None:
+    """Mark the report "sending" (sent_at set, still rendering) and commit that before the SMTP
+    call, like dunning messages: if recording "sent" fails after the mail went out, no retry or
+    second worker takes the row again. A refused or failed SMTP call clears the mark (nothing went
+    out), so the report fails and is retried."""
+    marked = WeeklyReport.objects.filter(pk=report.pk, status=WeeklyReportStatus.RENDERING,
+                                         sent_at__isnull=True).update(sent_at=timezone.now())
+    if marked != 1:
+        raise DomainError(_("This report is already being sent."))
+    try:
+        message.send(fail_silently=False)
+    except Exception:
+        WeeklyReport.objects.filter(pk=report.pk, status=WeeklyReportStatus.RENDERING).update(sent_at=None)
+        raise
 
 
 def _render_and_send(report: WeeklyReport) -> None:
@@ -248,7 +268,7 @@ def _render_and_send(report: WeeklyReport) -> None:
         report.recipients = recipients
         report.save(update_fields=["pdf", "xlsx", "page_count", "recipients"])
     message = weekly_report_email(report, data, recipients=recipients, pdf=pdf.content, xlsx=xlsx)
-    message.send(fail_silently=False)
+    _mail_once(report, message)
     with transaction.atomic():
         WeeklyReport.objects.filter(pk=report.pk).update(status=WeeklyReportStatus.SENT, sent_at=timezone.now(),
                                                          error="")
