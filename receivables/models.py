@@ -78,6 +78,13 @@ class InvoiceStatus(models.TextChoices):
     WRITTEN_OFF = "written_off", _("Written off")
 
 
+class InvoiceKind(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    # Late interest and fees billed for existing debt: passes the credit hold (audited as such)
+    # and never accrues interest or fees itself.
+    CHARGES = "charges", _("Charges")
+
+
 class Invoice(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
@@ -96,6 +103,7 @@ class Invoice(models.Model):
     voided_on = models.DateField(_("voided on"), null=True, blank=True, editable=False)
     description = models.TextField(_("description"), blank=True)
     po_reference = models.CharField(_("PO reference"), max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=InvoiceKind.choices, default=InvoiceKind.STANDARD)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -119,6 +127,7 @@ class Invoice(models.Model):
                 name="invoice_write_off_within_applied",
             ),
             models.CheckConstraint(condition=Q(due_date__gte=F("issue_date")), name="invoice_due_after_issue"),
+            models.CheckConstraint(condition=Q(kind__in=InvoiceKind.values), name="invoice_kind_valid"),
             models.CheckConstraint(
                 condition=Q(voided_on__isnull=True) | (Q(status=InvoiceStatus.VOID) & Q(applied_amount=0)),
                 name="invoice_void_has_nothing_applied",

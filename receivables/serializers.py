@@ -31,6 +31,7 @@ from .models import (
     Customer,
     CustomerStatus,
     Invoice,
+    InvoiceKind,
     InvoiceStatus,
     Payment,
     PaymentMethod,
@@ -197,7 +198,7 @@ NEW_INVOICE_EXAMPLE = {
     "issue_date": "2026-03-01", "due_date": "2026-03-31", "currency": "CNY", "net_amount": "1000.0000",
     "tax_amount": "130.0000", "total_amount": "1130.0000", "applied_amount": "0.0000", "written_off_amount": "0.0000",
     "balance": "1130.0000", "status": "open", "voided_on": None, "description": "", "po_reference": "PO-7781",
-    "created_at": "2026-03-01T02:15:00Z", "updated_at": "2026-03-01T02:15:00Z"}
+    "kind": "standard", "created_at": "2026-03-01T02:15:00Z", "updated_at": "2026-03-01T02:15:00Z"}
 
 
 @extend_schema_serializer(examples=[OpenApiExample("Partly paid invoice", response_only=True, value={
@@ -219,13 +220,13 @@ class InvoiceSerializer(serializers.ModelSerializer):
         model = Invoice
         fields = ("id", "external_id", "number", "customer", "customer_external_id", "issue_date", "due_date",
                   "currency", "net_amount", "tax_amount", "total_amount", "applied_amount", "written_off_amount",
-                  "balance", "status", "voided_on", "description", "po_reference", "created_at", "updated_at")
+                  "balance", "status", "voided_on", "description", "po_reference", "kind", "created_at", "updated_at")
         read_only_fields = fields
         list_serializer_class = ValuesListSerializer
 
     values_columns = ("id", "external_id", "number", "customer_id", "customer__external_id", "issue_date", "due_date",
                       "currency", "net_amount", "tax_amount", "total_amount", "applied_amount", "written_off_amount",
-                      "status", "voided_on", "description", "po_reference", "created_at", "updated_at")
+                      "status", "voided_on", "description", "po_reference", "kind", "created_at", "updated_at")
 
     def values_rows(self, rows: list[tuple], *, from_database: bool = True) -> list[dict]:
         """`from_database=False`: rows read off objects in memory, whose amounts may not have the
@@ -243,7 +244,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             # Invoice.balance (the equivalence test keeps this in step with the property)
             "balance": amount(row.total_amount - row.applied_amount if row.voided_on is None else 0),
             "status": row.status, "voided_on": date(row.voided_on), "description": row.description,
-            "po_reference": row.po_reference, "created_at": instant(row.created_at),
+            "po_reference": row.po_reference, "kind": row.kind, "created_at": instant(row.created_at),
             "updated_at": instant(row.updated_at),
         } for row in rows]
 
@@ -281,6 +282,9 @@ class InvoiceCreateSerializer(serializers.Serializer):
     tax_amount = AmountField(required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     po_reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    kind = serializers.ChoiceField(choices=InvoiceKind.choices, required=False,
+                                   help_text='"charges": late interest or fees billed for existing debt (passes the '
+                                             'credit hold, audited as such). Default "standard".')
 
     def validate(self, attrs):
         return _customer_resolve(attrs)
@@ -643,7 +647,7 @@ class AgingRowSerializer(serializers.Serializer):
     "as_of": "2026-03-31", "currency": "CNY",
     "buckets": [{"key": "current", "label": "Current"}, {"key": "d1_30", "label": "1-30"},
                 {"key": "d31_60", "label": "31-60"}, {"key": "d61_90", "label": "61-90"},
-                {"key": "d90_plus", "label": "90+"}],
+                {"key": "d90_plus", "label": "91+"}],
     "rows": [
         {"customer_id": 8, "customer_name": "Northwind Traders", "invoice_count": 1,
          "amounts": {"current": "0.0000", "d1_30": "17395.0000", "d31_60": "0.0000", "d61_90": "0.0000",

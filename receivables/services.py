@@ -43,6 +43,7 @@ from .models import (
     Customer,
     FxRate,
     Invoice,
+    InvoiceKind,
     InvoiceStatus,
     Payment,
     WriteOff,
@@ -54,7 +55,7 @@ CUSTOMER_FIELDS = (
 )
 BULK_BATCH = 2000  # rows per INSERT
 INVOICE_AUDIT_FIELDS = ("number", "customer_id", "issue_date", "due_date", "currency", "net_amount", "tax_amount",
-                        "total_amount", "external_id")
+                        "total_amount", "external_id", "kind")
 PAYMENT_AUDIT_FIELDS = ("customer_id", "received_on", "amount", "currency", "method", "reference")
 INVOICE_EDITABLE_FIELDS = ("due_date", "description", "po_reference", "external_id", "net_amount", "tax_amount", "issue_date")
 
@@ -226,20 +227,32 @@ def invoice_create(
     description: str = "",
     po_reference: str = "",
     external_id: str | None = None,
+    kind: str = InvoiceKind.STANDARD,
 ) -> Invoice:
-    """Issue an invoice to a customer; due date defaults to issue date + the customer's terms."""
+    """Issue an invoice to a customer; due date defaults to issue date + the customer's terms.
+
+    A "charges" invoice (late interest, fees, a returned-payment fee) bills existing debt: it passes
+    the credit hold, and its audit entry records the hold it passed."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     invoice = _invoice_build(organization, {
         "customer": customer, "number": number, "issue_date": issue_date, "net_amount": net_amount,
         "tax_amount": tax_amount, "due_date": due_date, "currency": currency, "description": description,
-        "po_reference": po_reference, "external_id": external_id})
-    from credit.services import credit_hold_check  # lazily: credit depends on receivables, not the reverse
-    credit_warning = credit_hold_check(organization=organization, customer=customer, amount=invoice.total_amount,
-                                       currency=invoice.currency)
+        "po_reference": po_reference, "external_id": external_id, "kind": kind})
+    from credit.services import credit_hold_check, credit_hold_check_many  # lazily: credit sits above receivables
+    after_extra = {}
+    if invoice.kind == InvoiceKind.CHARGES:
+        held = credit_hold_check_many(organization=organization,
+                                      invoices=[(customer, invoice.total_amount, invoice.currency)])
+        credit_warning = held[customer.pk][0] if customer.pk in held else None
+        if credit_warning:
+            after_extra["credit_hold_passed"] = credit_warning
+    else:
+        credit_warning = credit_hold_check(organization=organization, customer=customer,
+                                           amount=invoice.total_amount, currency=invoice.currency)
     model_check(invoice, exclude=["organization", "customer"])
     _save_unique(invoice, what=_("invoice"))
     audit_record(organization=organization, actor=actor, action="invoice.created", obj=invoice,
-                 after=_snapshot(invoice, INVOICE_AUDIT_FIELDS))
+                 after={**_snapshot(invoice, INVOICE_AUDIT_FIELDS), **after_extra})
     events.invoice_event(organization, invoice, "invoice.created")
     invoice.credit_warning = credit_warning  # shown by the UI / API when the organization warns instead of refusing
     return invoice
@@ -764,7 +777,7 @@ def _length_check(invoice: Invoice, fields: Iterable[str]) -> None:
 # Invoice(organization=..., customer=..., ...) without the keyword path's cost (a bulk upsert builds 10,000).
 _new_invoice = object_builder(Invoice, ("organization_id", "customer_id", "number", "external_id", "issue_date",
                                         "due_date", "currency", "net_amount", "tax_amount", "total_amount",
-                                        "description", "po_reference"))
+                                        "description", "po_reference", "kind"))
 _INVOICE_ORGANIZATION, _INVOICE_CUSTOMER = Invoice._meta.get_field("organization"), Invoice._meta.get_field("customer")
 
 
@@ -782,10 +795,14 @@ def _invoice_build(organization: Organization, row: dict[str, Any]) -> Invoice:
     if due_date < issue_date:
         raise DomainError(_("The due date cannot be before the issue date."), field="due_date")
     total = parse_amount(net + tax, field="total_amount")  # each part may fit while their sum does not
+    kind = row.get("kind") or InvoiceKind.STANDARD
+    if kind not in InvoiceKind.values:
+        raise DomainError(_("An invoice's kind is one of: %(kinds)s.") % {"kinds": ", ".join(InvoiceKind.values)},
+                          field="kind")
     invoice = _new_invoice(
         organization.pk, customer.pk, number, row.get("external_id") or None, issue_date, due_date,
         validate_currency(row.get("currency") or customer.currency), net, tax, total, row.get("description", ""),
-        row.get("po_reference", ""))
+        row.get("po_reference", ""), kind)
     _INVOICE_ORGANIZATION.set_cached_value(invoice, organization)
     _INVOICE_CUSTOMER.set_cached_value(invoice, customer)
     _length_check(invoice, ("number", "external_id", "po_reference"))
@@ -815,7 +832,8 @@ def invoices_create_many(*, organization: Organization, actor: Actor, rows: Sequ
     held = credit_hold_check_many(organization=organization, invoices=[(i.customer, i.total_amount, i.currency)
                                                                        for i in invoices])
     refused = {index: [DomainError(held[i.customer_id][0], code=ErrorCode.CREDIT_HOLD, field="customer")]
-               for index, i in enumerate(invoices) if held.get(i.customer_id, ("", False))[1]}
+               for index, i in enumerate(invoices)
+               if held.get(i.customer_id, ("", False))[1] and i.kind != InvoiceKind.CHARGES}
     if refused:
         raise RowsInvalid(refused)
     audit = AuditBatch(organization=organization, actor=actor, action="invoice.created")
@@ -823,12 +841,20 @@ def invoices_create_many(*, organization: Organization, actor: Actor, rows: Sequ
         field, _("An invoice with this %(field)s was created meanwhile; retry.") % {"field": field})
         for field in ("external_id", "number")},
         # Each audit entry is made while the database stores the invoices before it.
-        meanwhile=lambda invoice: audit.add(invoice, None, _snapshot(invoice, INVOICE_AUDIT_FIELDS)))
+        meanwhile=lambda invoice: audit.add(invoice, None, _created_snapshot(invoice, held)))
     audit.write()
     events.invoices_event(organization, invoices, "invoice.created")
     for invoice in invoices:
         invoice.credit_warning = held.get(invoice.customer_id, (None, False))[0]
     return invoices
+
+
+def _created_snapshot(invoice: Invoice, held: dict[int, tuple[str, bool]]) -> dict[str, Any]:
+    """An invoice.created entry; a charges invoice records the credit hold it passed."""
+    after = _snapshot(invoice, INVOICE_AUDIT_FIELDS)
+    if invoice.kind == InvoiceKind.CHARGES and invoice.customer_id in held:
+        after["credit_hold_passed"] = held[invoice.customer_id][0]
+    return after
 
 
 def _payment_build(organization: Organization, row: dict[str, Any]) -> Payment:
