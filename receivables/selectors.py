@@ -18,7 +18,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext as _
 
-from tenancy.dates import month_ends
+from tenancy.dates import month_end, month_ends
 from tenancy.errors import DomainError, ErrorCode
 from tenancy.models import Organization
 from tenancy.money import ZERO, quantize, sql_decimal, validate_currency
@@ -86,15 +86,47 @@ def invoice_ledger(organization: Organization, invoice: Invoice) -> QuerySet[All
 
 # --- FX ------------------------------------------------------------------------------------
 
-class FxTable:
-    """Rates to the base currency, each valid from its date until the next one."""
+@dataclass(frozen=True)
+class FxGap:
+    """A rate a report needed and did not have: amounts in `currency` on `on` were left out."""
 
-    def __init__(self, base_currency: str, rates: dict[str, list[tuple[dt.date, Decimal]]]):
+    currency: str
+    base_currency: str
+    on: dt.date  # the earliest date a rate was missing for
+
+    @property
+    def message(self) -> str:
+        return _("No %(currency)s to %(base)s exchange rate on or before %(date)s: amounts in %(currency)s are left "
+                 "out of the figures that need it. Add the rate under FX rates.") % {
+            "currency": self.currency, "base": self.base_currency, "date": self.on.isoformat()}
+
+
+def fx_gaps_merge(*lists: list[FxGap]) -> list[FxGap]:
+    """One gap per currency (its earliest date) from several reports' gaps, for one warning each."""
+    earliest: dict[str, FxGap] = {}
+    for gaps in lists:
+        for gap in gaps:
+            if gap.currency not in earliest or gap.on < earliest[gap.currency].on:
+                earliest[gap.currency] = gap
+    return [earliest[c] for c in sorted(earliest)]
+
+
+class FxTable:
+    """Rates to the base currency, each valid from its date until the next one.
+
+    Strict by default (a missing rate raises). A lenient table (reports) counts an amount it cannot
+    convert as zero and records the gap, so one missing rate never kills a report: `gaps` lists them."""
+
+    def __init__(self, base_currency: str, rates: dict[str, list[tuple[dt.date, Decimal]]], *,
+                 lenient: bool = False):
         self.base_currency = base_currency
         self._rates = {currency: sorted(points) for currency, points in rates.items()}
+        self.lenient = lenient
+        self._gaps: dict[str, dt.date] = {}
 
     @classmethod
-    def load(cls, organization: Organization, currencies: set[str], until: dt.date) -> FxTable:
+    def load(cls, organization: Organization, currencies: set[str], until: dt.date, *,
+             lenient: bool = False) -> FxTable:
         """Every rate up to `until` for the given currencies, in one query."""
         needed = currencies - {organization.base_currency}
         rates: dict[str, list[tuple[dt.date, Decimal]]] = defaultdict(list)
@@ -102,7 +134,11 @@ class FxTable:
             rows = FxRate.objects.filter(organization=organization, currency__in=needed, rate_date__lte=until)
             for currency, rate_date, rate in rows.values_list("currency", "rate_date", "rate"):
                 rates[currency].append((rate_date, rate))
-        return cls(organization.base_currency, rates)
+        return cls(organization.base_currency, rates, lenient=lenient)
+
+    @property
+    def gaps(self) -> list[FxGap]:
+        return [FxGap(c, self.base_currency, on) for c, on in sorted(self._gaps.items())]
 
     def rate(self, currency: str, on: dt.date) -> Decimal:
         if currency == self.base_currency:
@@ -121,10 +157,18 @@ class FxTable:
         return best
 
     def convert(self, amount: Decimal, currency: str, on: dt.date) -> Decimal:
-        """Convert to base currency, rounded once to its minor unit."""
+        """Convert to base currency, rounded once to its minor unit (lenient: zero when no rate, noted)."""
         if currency == self.base_currency:
             return quantize(amount, currency)
-        return quantize(amount * self.rate(currency, on), self.base_currency)
+        try:
+            rate = self.rate(currency, on)
+        except DomainError:
+            if not self.lenient:
+                raise
+            if currency not in self._gaps or on < self._gaps[currency]:
+                self._gaps[currency] = on
+            return ZERO
+        return quantize(amount * rate, self.base_currency)
 
 
 # --- aging ---------------------------------------------------------------------------------
@@ -147,7 +191,9 @@ def aging_buckets(organization: Organization, as_of: dt.date) -> list[AgingBucke
         buckets.append(AgingBucket(f"d{lower + 1}_{upper}", f"{lower + 1}-{upper}",
                                    as_of - dt.timedelta(days=upper), as_of - dt.timedelta(days=lower)))
         lower = upper
-    buckets.append(AgingBucket(f"d{lower}_plus", f"{lower}+", None, as_of - dt.timedelta(days=lower)))
+    # The last bucket holds invoices more than `lower` days past due: "91+" (days 91 and up), not "90+".
+    # Numbers only, like "1-30": the pages compose "91+ days" / "逾期 91+ 天" around it in each language.
+    buckets.append(AgingBucket(f"d{lower}_plus", f"{lower + 1}+", None, as_of - dt.timedelta(days=lower)))
     return buckets
 
 
@@ -173,6 +219,7 @@ class AgingReport:
     currency: str
     buckets: list[AgingBucket]
     rows: list[AgingRow] = field(default_factory=list)
+    fx_gaps: list[FxGap] = field(default_factory=list)  # lenient reports: rates missing, amounts left out
 
     @property
     def totals(self) -> list[Decimal]:
@@ -228,13 +275,14 @@ def _open_items_sql() -> str:
 
 
 def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int | None = None,
-                 currency: str | None = None) -> AgingReport:
+                 currency: str | None = None, lenient: bool = False) -> AgingReport:
     """Receivables outstanding on `as_of`, by customer and bucket, in base currency; with
     `currency`, only the invoices in that currency, in it (no FX conversion).
 
     Two queries whatever the size of the ledger: the bucketed sums (aggregated per customer
     and currency before joining customer names, so the join sees one row per customer) and
-    the FX rates (none when `currency` is given)."""
+    the FX rates (none when `currency` is given). `lenient` (the dashboard, the weekly report): an
+    amount without a rate is left out and named in `fx_gaps` instead of failing the report."""
     buckets = aging_buckets(organization, as_of)
     params: dict[str, object] = {"org": organization.pk, "as_of": as_of}
     cases = []
@@ -272,7 +320,7 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if currency is None:
-        fx = FxTable.load(organization, {row[2] for row in rows}, as_of)
+        fx = FxTable.load(organization, {row[2] for row in rows}, as_of, lenient=lenient)
         convert = fx.convert
     else:
         # One currency asked for: its own amounts, rounded once per cell like a conversion would be.
@@ -286,7 +334,8 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
             if amount:
                 row.amounts[i] += convert(sql_decimal(amount), row_currency, as_of)
     report_rows = sorted((r for r in by_customer.values() if r.total), key=lambda r: (-r.overdue, -r.total, r.customer_name))
-    return AgingReport(as_of=as_of, currency=currency or organization.base_currency, buckets=buckets, rows=report_rows)
+    return AgingReport(as_of=as_of, currency=currency or organization.base_currency, buckets=buckets, rows=report_rows,
+                       fx_gaps=fx.gaps if currency is None else [])
 
 
 def open_items_floor_sql() -> str:
@@ -304,7 +353,7 @@ def open_items_floor_sql() -> str:
 class DsoPoint:
     period_end: dt.date
     receivables: Decimal
-    sales: Decimal  # credit sales in the month ending at period_end
+    sales: Decimal  # credit sales in the month ending at period_end (net of voids and credit notes)
     standard: Decimal | None  # receivables / sales x days, over the trailing period
     countback: Decimal | None
 
@@ -319,45 +368,72 @@ class DsoReport:
     receivables: Decimal
     sales: Decimal
     trend: list[DsoPoint]
+    fx_gaps: list[FxGap] = field(default_factory=list)  # rates missing: those amounts are left out
+
+
+def _grouped_by_month(qs, date_field: str, amount_field: str) -> dict[tuple[str, dt.date], Decimal]:
+    rows = (qs.annotate(month=TruncMonth(date_field)).values("currency", "month")
+            .annotate(s=Sum(amount_field)).values_list("currency", "month", "s"))
+    return {(c, m.date() if isinstance(m, dt.datetime) else m): s for c, m, s in rows}
 
 
 def _monthly_ledger(organization: Organization, until: dt.date) -> tuple[dict, dict, dict]:
-    """Per (currency, month) up to `until`: amounts invoiced, voided and applied. Three queries."""
-
-    def grouped(qs, date_field: str, amount_field: str) -> dict[tuple[str, dt.date], Decimal]:
-        rows = (qs.annotate(month=TruncMonth(date_field)).values("currency", "month")
-                .annotate(s=Sum(amount_field)).values_list("currency", "month", "s"))
-        return {(c, m.date() if isinstance(m, dt.datetime) else m): s for c, m, s in rows}
-
+    """Per (currency, month) up to `until`: amounts invoiced, voided and applied (signed). Three queries."""
     base = Invoice.objects.filter(organization=organization)
-    invoiced = grouped(base.filter(issue_date__lte=until), "issue_date", "total_amount")
-    voided = grouped(base.filter(voided_on__lte=until), "voided_on", "total_amount")
-    applied = grouped(Allocation.objects.filter(organization=organization, applied_on__lte=until),
-                      "applied_on", "amount")
+    invoiced = _grouped_by_month(base.filter(issue_date__lte=until), "issue_date", "total_amount")
+    voided = _grouped_by_month(base.filter(voided_on__lte=until), "voided_on", "total_amount")
+    applied = _grouped_by_month(Allocation.objects.filter(organization=organization, applied_on__lte=until),
+                                "applied_on", "amount")
     return invoiced, voided, applied
+
+
+def _monthly_sales(organization: Organization, until: dt.date) -> dict[tuple[str, dt.date], Decimal]:
+    """Credit sales per (currency, month) up to `until`: invoices issued that month and not voided by
+    `until` (a voided invoice was never a sale), less credit notes issued that month. Two queries."""
+    sales = _grouped_by_month(
+        Invoice.objects.filter(organization=organization, issue_date__lte=until)
+        .filter(Q(voided_on__isnull=True) | Q(voided_on__gt=until)), "issue_date", "total_amount")
+    credited = _grouped_by_month(CreditNote.objects.filter(organization=organization, issued_on__lte=until),
+                                 "issued_on", "amount")
+    net: dict[tuple[str, dt.date], Decimal] = defaultdict(lambda: ZERO)
+    for key, amount in sales.items():
+        net[key] += amount
+    for key, amount in credited.items():
+        net[key] -= amount
+    return dict(net)
 
 
 def dso_report(organization: Organization, as_of: dt.date, *, period_days: int = 90, months: int = 12) -> DsoReport:
     """DSO on `as_of` (standard over the trailing `period_days`, and countback), with a
-    monthly trend. A fixed number of queries: the ledger grouped by month, sales in the
-    period, and the FX rates."""
+    monthly trend. A fixed number of queries: the ledger grouped by month, sales by month and in
+    the period, and the FX rates.
+
+    Sales are net: voided invoices are not sales and credit notes reduce the month they are issued in.
+    Amounts are converted at the rate in force at the end of their month (the last rate of the period);
+    an amount with no rate at all by then is left out and named in `fx_gaps`, never an error."""
     invoiced, voided, applied = _monthly_ledger(organization, as_of)
-    currencies = {c for c, _m in invoiced}
+    monthly_sales = _monthly_sales(organization, as_of)
     points = month_ends(as_of, months)
     # Exact trailing-period sales for the headline figure and each trend point.
     period_start = as_of - dt.timedelta(days=period_days - 1)
-    period_sales_rows = (
+    period_sales_rows = list(
         Invoice.objects.filter(organization=organization, issue_date__gte=period_start, issue_date__lte=as_of)
         .filter(Q(voided_on__isnull=True) | Q(voided_on__gt=as_of))
         .values("currency").annotate(s=Sum("total_amount")).values_list("currency", "s")
     )
-    fx = FxTable.load(organization, currencies | {c for c, _s in period_sales_rows}, as_of)
+    period_credits_rows = list(
+        CreditNote.objects.filter(organization=organization, issued_on__gte=period_start, issued_on__lte=as_of)
+        .values("currency").annotate(s=Sum("amount")).values_list("currency", "s")
+    )
+    currencies = ({c for c, _m in invoiced} | {c for c, _m in monthly_sales} | {c for c, _s in period_sales_rows}
+                  | {c for c, _s in period_credits_rows})
+    fx = FxTable.load(organization, currencies, as_of, lenient=True)
 
     all_months = sorted({m for _c, m in invoiced} | {m for _c, m in voided} | {m for _c, m in applied}
-                        | {p.replace(day=1) for p in points})
+                        | {m for _c, m in monthly_sales} | {p.replace(day=1) for p in points})
 
-    def in_base(table: dict, month: dt.date, on: dt.date) -> Decimal:
-        return sum((fx.convert(v, c, on) for (c, m), v in table.items() if m == month), ZERO)
+    def rate_day(month: dt.date) -> dt.date:
+        return min(month_end(month), as_of)  # the last rate in force during the month
 
     # Month-by-month AR at each month end (base currency at that date's rate).
     balance_by_currency: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -377,7 +453,8 @@ def dso_report(organization: Organization, as_of: dt.date, *, period_days: int =
         end = point_by_month.get(month)
         if end is not None:
             ar_at[end] = sum((fx.convert(v, c, end) for c, v in balance_by_currency.items() if v), ZERO)
-        sales_in[month] = in_base(invoiced, month, point_by_month.get(month, month))
+        sales_in[month] = sum((fx.convert(v, c, rate_day(month)) for (c, m), v in monthly_sales.items()
+                               if m == month), ZERO)
 
     def countback(ar: Decimal, end: dt.date) -> Decimal | None:
         if ar <= 0:
@@ -407,12 +484,13 @@ def dso_report(organization: Organization, as_of: dt.date, *, period_days: int =
         days_in_period = (end - month).days + 1
         trend.append(DsoPoint(end, ar_at[end], sales, standard(ar_at[end], sales, days_in_period),
                               countback(ar_at[end], end)))
-    period_sales = sum((fx.convert(s, c, as_of) for c, s in period_sales_rows), ZERO)
+    period_sales = (sum((fx.convert(s, c, as_of) for c, s in period_sales_rows), ZERO)
+                    - sum((fx.convert(s, c, as_of) for c, s in period_credits_rows), ZERO))
     receivables = ar_at[as_of]
     return DsoReport(
         as_of=as_of, currency=organization.base_currency, period_days=period_days,
         standard=standard(receivables, period_sales, period_days), countback=countback(receivables, as_of),
-        receivables=receivables, sales=period_sales, trend=trend,
+        receivables=receivables, sales=period_sales, trend=trend, fx_gaps=fx.gaps,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -12,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from receivables.models import ImportJob, ImportKind, ImportMapping, ImportStatus
+from receivables.models import FxRate, ImportJob, ImportKind, ImportMapping, ImportStatus
 from tenancy.errors import DomainError, ErrorCode, RowsInvalid
 from tenancy.models import Organization, Role
 from tenancy.services import Actor, audit_record, role_require
@@ -35,6 +36,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     customers_created: int = 0  # invoices only: missing customers created from customer_name
+    warnings: list[str] = dataclasses.field(default_factory=list)  # imported, but worth knowing (a currency with no rate)
 
     @property
     def total(self) -> int:
@@ -78,7 +80,19 @@ def import_run(*, organization: Organization, actor: Actor, kind: str, table: Ta
     for outcome in outcomes.values():
         setattr(result, outcome.value, getattr(result, outcome.value) + 1)
     result.customers_created = getattr(importer, "customers_created", 0)
+    result.warnings = _missing_rate_warnings(organization, {row.values.get("currency") for row in rows}
+                                             | {mapping.default_currency})
     return result
+
+
+def _missing_rate_warnings(organization: Organization, currencies: set[str | None]) -> list[str]:
+    """One warning per imported foreign currency without any stored rate: reports would leave it out."""
+    foreign = {c for c in currencies if c and c != organization.base_currency}
+    known = set(FxRate.objects.filter(organization=organization, currency__in=foreign)
+                .values_list("currency", flat=True).distinct()) if foreign else set()
+    return [_("No %(currency)s to %(base)s exchange rate is stored yet: reports leave the %(currency)s amounts "
+              "out until one is added under FX rates.") % {"currency": c, "base": organization.base_currency}
+            for c in sorted(foreign - known)]
 
 
 # --- saved mappings ------------------------------------------------------------------------
@@ -203,7 +217,9 @@ def import_job_run(*, job_id: int) -> ImportJob:
         _job_finish(job, status=ImportStatus.FAILED,
                     errors=[RowError(JOB_ROW, "", _("The import failed unexpectedly; nothing was imported."))])
     else:
-        _job_finish(job, status=ImportStatus.SUCCEEDED, result=result)
+        # A succeeded job's "errors" are warnings (row 0): it imported everything.
+        _job_finish(job, status=ImportStatus.SUCCEEDED, result=result,
+                    errors=[RowError(JOB_ROW, "", warning) for warning in result.warnings])
         audit_record(organization=organization, actor=job.created_by, action="import.completed", obj=job,
                      after={"kind": job.kind, "file": job.file_name, "created": result.created,
                             "updated": result.updated, "unchanged": result.unchanged})

@@ -32,6 +32,7 @@ def _section(data: WeeklyReportData, language: str) -> dict:
             "overdue_ratio": data.aging.overdue_ratio,
             "dso": data.dso.standard,
             "collected": amount(data.changes.collected.amount, data.currency),
+            "fx_warnings": [gap.message for gap in data.fx_gaps],
             "subject": render_text("emails/weekly_report_subject.txt",
                                         {"organization": data.organization, "as_of": long_date(data.as_of)}).strip(),
         }

@@ -255,6 +255,7 @@ def weekly_report_context(data: WeeklyReportData, *, generated_at: dt.datetime |
         "total_change": signed_amount(data.total_change, currency),
         "overdue_change": signed_amount(data.overdue_change, currency),
         "sections": data.sections,  # higher apps' sections (reporting/sections.py), after the summary
+        "fx_warnings": [gap.message for gap in data.fx_gaps],  # missing rates: figures left out, named
     }
 
 

@@ -29,7 +29,17 @@ from receivables.models import (
     WeeklyReportStatus,
 )
 from receivables.reporting.sections import BuiltSection, sections_build
-from receivables.selectors import AgingReport, DsoReport, FxTable, _open_items_sql, _table, aging_report, dso_report
+from receivables.selectors import (
+    AgingReport,
+    DsoReport,
+    FxGap,
+    FxTable,
+    _open_items_sql,
+    _table,
+    aging_report,
+    dso_report,
+    fx_gaps_merge,
+)
 from tenancy.models import Organization
 from tenancy.money import ZERO, sql_decimal
 
@@ -155,6 +165,7 @@ class WeeklyChanges:
     new_overdue: WeekChange  # fell due during the week and still open
     collected: WeekChange  # payments received during the week
     invoiced: WeekChange  # invoices issued during the week (not voided by as_of)
+    fx_gaps: list[FxGap] = field(default_factory=list)  # rates missing: those amounts are left out
 
 
 @dataclass(frozen=True)
@@ -178,6 +189,12 @@ class WeeklyReportData:
     @property
     def overdue_change(self) -> Decimal:
         return self.aging.overdue - self.previous_aging.overdue
+
+    @property
+    def fx_gaps(self) -> list[FxGap]:
+        """Every rate the report needed and did not have (one per currency): shown as warnings."""
+        return fx_gaps_merge(self.aging.fx_gaps, self.previous_aging.fx_gaps, self.dso.fx_gaps,
+                             self.previous_dso.fx_gaps, self.changes.fx_gaps)
 
     @property
     def dso_change(self) -> Decimal | None:
@@ -212,7 +229,8 @@ def top_overdue_invoices(organization: Organization, as_of: dt.date, *, limit: i
     with connection.cursor() as cursor:
         cursor.execute(sql, {"org": organization.pk, "as_of": as_of, "limit": limit})
         rows = cursor.fetchall()
-    fx = fx or FxTable.load(organization, {row[3] for row in rows}, as_of)
+    # Lenient: an invoice without a rate is valued at zero here; the aging report names the gap.
+    fx = fx or FxTable.load(organization, {row[3] for row in rows}, as_of, lenient=True)
     items = []
     for pk, number, customer_name, currency, due_date, balance in rows:
         due_date, balance = _as_date(due_date), sql_decimal(balance)
@@ -256,13 +274,14 @@ def weekly_changes(organization: Organization, as_of: dt.date) -> WeeklyChanges:
         .values_list("currency", "issue_date", "n", "s")
     )
     currencies = {row[0] for row in [*overdue_rows, *collected_rows, *invoiced_rows]}
-    fx = FxTable.load(organization, currencies, as_of)
+    fx = FxTable.load(organization, currencies, as_of, lenient=True)
     # An overdue balance is valued on as_of, like the aging report; cash on the day it came in.
     return WeeklyChanges(
         since=since,
         new_overdue=_change(((c, as_of, n, s) for c, _d, n, s in overdue_rows), fx),
         collected=_change(collected_rows, fx),
         invoiced=_change(invoiced_rows, fx),
+        fx_gaps=fx.gaps,
     )
 
 
@@ -279,8 +298,8 @@ def weekly_report_data(organization: Organization, as_of: dt.date) -> WeeklyRepo
         organization=organization,
         as_of=as_of,
         currency=organization.base_currency,
-        aging=aging_report(organization, as_of),
-        previous_aging=aging_report(organization, previous),
+        aging=aging_report(organization, as_of, lenient=True),
+        previous_aging=aging_report(organization, previous, lenient=True),
         dso=dso_report(organization, as_of),
         previous_dso=dso_report(organization, previous),
         top_overdue=top_overdue_invoices(organization, as_of),

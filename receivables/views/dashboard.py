@@ -42,12 +42,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     as_of, as_of_form = as_of_from(request)
     context = {"as_of": as_of, "as_of_form": as_of_form}
     try:
-        report = selectors.aging_report(request.organization, as_of)
+        report = selectors.aging_report(request.organization, as_of, lenient=True)
         dso = selectors.dso_report(request.organization, as_of)
-    except DomainError as exc:  # e.g. a missing FX rate: say which one, do not fail the page
+    except DomainError as exc:  # nothing left that should raise, but never fail the whole page
         context["report_error"] = exc.message
     else:
-        context.update(report=report, aging=_aging_table(report), dso=dso, trend=_trend_bars(dso))
+        context.update(report=report, aging=_aging_table(report), dso=dso, trend=_trend_bars(dso),
+                       fx_gaps=selectors.fx_gaps_merge(report.fx_gaps, dso.fx_gaps))
     # Higher apps' panels (factoring position, insurance deadlines, forecast, provision): sections.py.
     context["sections"] = sections_build(request.organization, as_of, request.LANGUAGE_CODE, where="dashboard")
     return render(request, "receivables/dashboard.html", context)

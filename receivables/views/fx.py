@@ -21,7 +21,11 @@ from ..models import FxRate
 @organization_required
 def fx_rate_list(request: HttpRequest) -> HttpResponse:
     organization = request.organization
-    form = FxRateForm(request.POST or None, initial={"rate_date": local_today(organization.timezone)})
+    # ?currency=USD&rate_date=2026-04-30: the link of a report's missing-rate warning fills the form in.
+    initial = {"rate_date": request.GET.get("rate_date") or local_today(organization.timezone)}
+    if request.GET.get("currency"):
+        initial["currency"] = request.GET["currency"].strip().upper()[:3]
+    form = FxRateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             fx = services.fx_rate_set(organization=organization, actor=request.user, **form.cleaned_data)

@@ -119,7 +119,7 @@ def test_csv_in_one_currency_says_so(api, book):
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="aging-2026-03-01-USD.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["customer_id", "customer", "invoices", "Current", "1-30", "31-60", "61-90", "90+", "total",
+    assert rows[0] == ["customer_id", "customer", "invoices", "Current", "1-30", "31-60", "61-90", "91+", "total",
                        "currency"]
     assert rows[1][1:] == ["Pacific Imports", "2", "600.00", "400.00", "0", "0", "0", "1000.00", "USD"]
     assert rows[-1][1:] == ["TOTAL", "2", "600.00", "400.00", "0", "0", "0", "1000.00", "USD"]

@@ -39,7 +39,7 @@ def test_aging_is_reproducible_for_a_past_date(api, ledger):
 
 def test_aging_with_custom_buckets(api, ledger):
     body = api.get("/api/v1/reports/aging/", {"as_of": "2026-03-01", "buckets": "15,45"}).json()
-    assert [b["label"] for b in body["buckets"]] == ["Current", "1-15", "16-45", "45+"]
+    assert [b["label"] for b in body["buckets"]] == ["Current", "1-15", "16-45", "46+"]
     assert body["totals"]["d16_45"] == "60.0000"
 
 
@@ -60,7 +60,7 @@ def test_aging_csv(api, ledger):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="aging-2026-03-01.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["customer_id", "customer", "invoices", "Current", "1-30", "31-60", "61-90", "90+", "total"]
+    assert rows[0] == ["customer_id", "customer", "invoices", "Current", "1-30", "31-60", "61-90", "91+", "total"]
     assert rows[1][1:] == ["Shanghai East Trading", "2", "250.00", "60.00", "0", "0", "0", "310.00"]
     assert rows[-1][1] == "TOTAL"
 

@@ -44,7 +44,7 @@ def test_aging_uses_the_organizations_own_buckets(organization, customer):
 
     report = selectors.aging_report(organization, AS_OF)
 
-    assert [b.label for b in report.buckets] == ["Current", "1-15", "16-45", "45+"]
+    assert [b.label for b in report.buckets] == ["Current", "1-15", "16-45", "46+"]
     assert report.totals == [D("0"), D("0"), D("10.00"), D("5.00")]
 
 

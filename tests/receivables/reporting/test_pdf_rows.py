@@ -21,7 +21,7 @@ def test_rows_read_in_order_with_headings_on_every_page(organization, customer, 
     assert len(pages) == 4
     for page in pages[1:]:
         assert "Aging by customer" in page
-        assert "# CUSTOMER CURRENT 1-30 31-60 61-90 90+ TOTAL" in page  # headings are upper-cased by CSS
+        assert "# CUSTOMER CURRENT 1-30 31-60 61-90 91+ TOTAL" in page  # headings are upper-cased by CSS
     assert "continued" in pages[3]
     assert "1 上海华东贸易有限公司 – 8,000.50 – – 120,000.00 128,000.50 2 Globex Corporation" in pages[1]
     assert "26 Client 030 – 130.00 – – – 130.00 27 Client 029" in pages[2]
