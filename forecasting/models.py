@@ -124,6 +124,7 @@ class ForecastSnapshot(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     week_start = models.DateField()
+    as_of = models.DateField()  # the day it was made: the invoices issued by then are the ones it forecast
     created_at = models.DateTimeField()
     currency = models.CharField(max_length=3)
     weeks = models.JSONField(default=list)  # [{week_start, p10, p50, p90, baseline}] amounts as strings

@@ -1,0 +1,402 @@
+"""The 13-week cash forecast, its weekly snapshots and their accuracy.
+
+Each open invoice's balance (base currency) is spread over the weeks by its stored prediction: a
+piecewise-linear distribution of the payment day through P10, P50 and P90 (10%, 50%, 90%), with
+short tails. A week's P50 is the expected cash; its band assumes invoices pay independently
+(mean +- 1.2816 standard deviations of the sum, never below zero). Promises to pay move the
+promised part to the promised date; payment plans replace their invoices by the instalments still
+to pay; disputed amounts are left out or haircut (settings); factoring and insurance add their
+flows (their selectors, when those apps provide them). Invoices without a stored prediction count
+at their due date (or today when overdue). Weeks begin on the organization's week start.
+
+A snapshot of each week's forecast is stored once a week; when a week has passed, the customer
+collections each earlier snapshot forecast for it are compared with the payments applied that week
+to the invoices the snapshot knew: WAPE and bias per horizon (1..13 weeks ahead), beside the
+baseline's (due date + the customer's median delay).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+from django.apps import apps
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from dunning.models import Dispute, DisputeStatus, PaymentPlan, PlanStatus, PromiseStatus, PromiseToPay
+from dunning.selectors import cash_applied
+from receivables.models import Allocation, AllocationKind, Customer, Invoice
+from receivables.selectors import FxTable
+from tenancy.models import Organization
+from tenancy.money import ZERO, quantize
+
+from .models import DisputedMode, ForecastSnapshot, InvoiceDisputeFlag, InvoicePrediction
+from .selectors import forecast_settings
+
+Z90 = 1.2815515655446004  # the standard normal's 90th percentile
+SOURCES = ("invoices", "promises", "plans", "factoring", "insurance")
+CUSTOMER_SOURCES = ("invoices", "promises", "plans")  # what customers pay us: what accuracy measures
+
+
+def week_start_of(day: dt.date, week_start: int) -> dt.date:
+    return day - dt.timedelta(days=(day.weekday() - week_start) % 7)
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@dataclass
+class OpenItems:
+    """The open book as arrays: one element per invoice part with its own dates."""
+
+    invoice_id: np.ndarray
+    amount: np.ndarray  # base currency, float (Decimal again at the edge)
+    p10: np.ndarray     # day ordinals
+    p50: np.ndarray
+    p90: np.ndarray
+    baseline: np.ndarray
+    source: list[str]
+
+
+def _open_book(organization: Organization, as_of: dt.date) -> tuple[list[tuple], FxTable]:
+    """(invoice id, customer id, currency, balance, due, p10, p50, p90, baseline, disputed flag) per open invoice."""
+    sql = f"""
+        SELECT i.id, i.customer_id, i.currency, i.total_amount - i.applied_amount, i.due_date,
+               p.p10_date, p.expected_date, p.p90_date, p.baseline_date, COALESCE(f.disputed, FALSE)
+        FROM {_table(Invoice)} i
+        LEFT JOIN {_table(InvoicePrediction)} p ON p.invoice_id = i.id
+        LEFT JOIN {_table(InvoiceDisputeFlag)} f ON f.invoice_id = i.id
+        WHERE i.organization_id = %(org)s AND i.voided_on IS NULL AND i.applied_amount < i.total_amount
+    """  # noqa: S608 - table names from the models; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"org": organization.pk})
+        rows = cursor.fetchall()
+    fx = FxTable.load(organization, {row[2] for row in rows}, as_of)
+    return rows, fx
+
+
+def _rates(fx: FxTable, currencies: set[str], as_of: dt.date) -> dict[str, float]:
+    return {currency: float(fx.rate(currency, as_of)) for currency in currencies}
+
+
+def open_items(organization: Organization, as_of: dt.date) -> tuple[OpenItems, dict[str, float]]:
+    """The book spread into parts: predicted invoice balances, promised parts, disputed haircuts applied;
+    plus what was held back (disputes) in base currency."""
+    settings = forecast_settings(organization)
+    rows, fx = _open_book(organization, as_of)
+    rate = _rates(fx, {row[2] for row in rows}, as_of)
+    today = as_of.toordinal()
+    balance = {row[0]: float(row[3]) * rate[row[2]] for row in rows}
+    info = {row[0]: row for row in rows}
+    held_back = 0.0
+    # Disputes: open dunning disputes (their amount) and imported flags (the whole balance).
+    disputed: dict[int, float] = {}
+    for invoice_id, amount, currency in Dispute.objects.filter(
+            organization=organization, status=DisputeStatus.OPEN, invoice_id__in=list(balance)
+    ).values_list("invoice_id", "amount", "currency"):
+        disputed[invoice_id] = disputed.get(invoice_id, 0.0) + float(amount) * float(fx.rate(currency, as_of))
+    for row in rows:
+        if row[9]:
+            disputed[row[0]] = balance[row[0]]
+    keep = 0.0 if settings.disputed_mode == DisputedMode.EXCLUDE else 1 - settings.dispute_haircut_percent / 100
+    for invoice_id, amount in disputed.items():
+        cut = min(amount, balance[invoice_id]) * (1 - keep)
+        balance[invoice_id] -= cut
+        held_back += cut
+    parts: list[tuple[int, float, int, int, int, int, str]] = []
+    # Plans: their invoices leave the prediction; the instalments still to pay come instead.
+    for plan in PaymentPlan.objects.filter(organization=organization, status=PlanStatus.ACTIVE).prefetch_related(
+            "installments", "invoices"):
+        ids = [invoice.pk for invoice in plan.invoices.all()]
+        left = sum(balance.pop(pk, 0.0) for pk in ids)
+        paid = float(cash_applied(organization, ids, plan.start_date, as_of, until=as_of)) * float(
+            fx.rate(plan.currency, as_of))
+        plan_rate = float(fx.rate(plan.currency, as_of))
+        for installment in plan.installments.all():
+            amount = float(installment.amount) * plan_rate
+            covered = min(amount, paid)
+            paid -= covered
+            amount = min(amount - covered, left)
+            if amount > 0:
+                left -= amount
+                day = max(installment.due_date.toordinal(), today)
+                parts.append((ids[0] if ids else 0, amount, day, day, day, day, "plans"))
+    # Promises: the promised amount on the promised date, taken from the covered invoices oldest due first.
+    for promise in PromiseToPay.objects.filter(organization=organization, status=PromiseStatus.OPEN).prefetch_related(
+            "invoices"):
+        remaining = float(promise.amount - promise.paid_amount) * float(fx.rate(promise.currency, as_of))
+        day = max(promise.promised_date.toordinal(), today)
+        for invoice in sorted(promise.invoices.all(), key=lambda i: (i.due_date, i.pk)):
+            take = min(remaining, balance.get(invoice.pk, 0.0))
+            if take > 0:
+                balance[invoice.pk] -= take
+                remaining -= take
+                parts.append((invoice.pk, take, day, day, day, day, "promises"))
+    for invoice_id, amount in balance.items():
+        if amount <= 0.005:
+            continue
+        row = info[invoice_id]
+        due = max(row[4].toordinal(), today)
+        if row[6] is None:  # not predicted yet: its due date, or today
+            parts.append((invoice_id, amount, due, due, due, due, "invoices"))
+        else:
+            parts.append((invoice_id, amount, row[5].toordinal(), row[6].toordinal(), row[7].toordinal(),
+                          row[8].toordinal(), "invoices"))
+    parts.sort(key=lambda part: (part[0], part[6]))
+    items = OpenItems(
+        np.array([p[0] for p in parts], dtype=np.int64), np.array([p[1] for p in parts], dtype=float),
+        np.array([p[2] for p in parts], dtype=float), np.array([p[3] for p in parts], dtype=float),
+        np.array([p[4] for p in parts], dtype=float), np.array([p[5] for p in parts], dtype=float),
+        [p[6] for p in parts])
+    return items, {"disputed_held_back": held_back}
+
+
+def week_shares(items: OpenItems, edges: np.ndarray) -> np.ndarray:
+    """(parts x weeks) probability that each part is paid in each week [edge k, edge k+1)."""
+    if not len(items.amount):
+        return np.zeros((0, len(edges) - 1))
+    p10, p50, p90 = items.p10, items.p50, items.p90
+    lo = p10 - np.maximum((p50 - p10) / 4, 0.5)
+    hi = p90 + np.maximum((p90 - p50) / 4, 0.5)
+    knots = np.column_stack([lo, p10, p50, p90, hi])
+    knots = np.maximum.accumulate(knots + np.arange(5) * 1e-6, axis=1)  # strictly increasing
+    levels = np.array([0, 0.1, 0.5, 0.9, 1.0])
+    # A payment on day d belongs to the week holding d: evaluate the CDF half a day before each edge.
+    points = edges - 0.5
+    cdf = np.empty((len(p10), len(points)))
+    for j, x in enumerate(points):
+        # Piecewise-linear interpolation per row, vectorised over the five knots.
+        idx = np.clip((knots <= x).sum(axis=1) - 1, 0, 3)
+        rows = np.arange(len(p10))
+        x0, x1 = knots[rows, idx], knots[rows, idx + 1]
+        y0, y1 = levels[idx], levels[idx + 1]
+        value = y0 + (y1 - y0) * np.clip((x - x0) / (x1 - x0), 0, 1)
+        value = np.where(x < knots[:, 0], 0.0, np.where(x >= knots[:, 4], 1.0, value))
+        cdf[:, j] = value
+    return np.diff(cdf, axis=1)
+
+
+@dataclass
+class ForecastWeek:
+    week_start: dt.date
+    p10: Decimal
+    p50: Decimal
+    p90: Decimal
+    baseline: Decimal
+    collections: Decimal  # the customers' part of p50 (invoices, promises, plans)
+    sources: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass
+class CashForecast:
+    as_of: dt.date
+    currency: str
+    week_start_day: int
+    weeks: list[ForecastWeek]
+    later: Decimal  # expected after the horizon
+    disputed_held_back: Decimal
+    open_balance: Decimal
+
+
+def _edges(organization: Organization, as_of: dt.date, weeks: int) -> tuple[dt.date, np.ndarray]:
+    first = week_start_of(as_of, forecast_settings(organization).week_start)
+    return first, np.array([(first + dt.timedelta(days=7 * k)).toordinal() for k in range(weeks + 1)], dtype=float)
+
+
+def _flows(organization: Organization, start: dt.date, end: dt.date) -> list[tuple[str, dict]]:
+    """Factoring and insurance flows through the selectors those apps define, when they are here."""
+    found = []
+    for app, name, source in (("factoring", "expected_cash_flows", "factoring"),
+                              ("insurance", "expected_indemnities", "insurance")):
+        if not apps.is_installed(app):
+            continue
+        module = __import__(f"{app}.selectors", fromlist=[name])
+        reader = getattr(module, name, None)
+        if reader is not None:
+            found += [(source, flow) for flow in reader(organization, start=start, end=end)]
+    return found
+
+
+def cash_forecast(organization: Organization, *, as_of: dt.date, weeks: int = 13) -> CashForecast:
+    """The weekly cash expected from the open book and the financing flows, in base currency."""
+    currency = organization.base_currency
+    first, edges = _edges(organization, as_of, weeks)
+    items, extra = open_items(organization, as_of)
+    shares = week_shares(items, edges)
+    amount = items.amount
+    sources = np.array(items.source)
+    invoice_rows = sources == "invoices"
+    expected = amount[:, None] * shares
+    by_source = {source: expected[sources == source].sum(axis=0) for source in CUSTOMER_SOURCES}
+    variance = ((amount[invoice_rows] ** 2)[:, None] * shares[invoice_rows] * (1 - shares[invoice_rows])).sum(axis=0)
+    spread = Z90 * np.sqrt(variance)
+    baseline = np.zeros(weeks)
+    if len(amount):
+        index = np.searchsorted(edges, items.baseline, side="right") - 1
+        inside = (index >= 0) & (index < weeks)
+        np.add.at(baseline, index[inside], amount[inside])
+    flows = np.zeros((2, weeks))
+    end = first + dt.timedelta(days=7 * weeks - 1)
+    for source, flow in _flows(organization, first, end):
+        k = (flow["date"] - first).days // 7
+        if 0 <= k < weeks:
+            flows[0 if source == "factoring" else 1, k] += float(flow["amount"])
+    result = []
+    for k in range(weeks):
+        parts = {source: by_source[source][k] for source in CUSTOMER_SOURCES}
+        parts["factoring"], parts["insurance"] = flows[0, k], flows[1, k]
+        collections = sum(parts[source] for source in CUSTOMER_SOURCES)
+        fixed = collections - parts["invoices"] + parts["factoring"] + parts["insurance"]
+        p50 = parts["invoices"] + fixed
+        p10 = max(parts["invoices"] - spread[k], 0.0) + fixed
+        p90 = parts["invoices"] + spread[k] + fixed
+
+        def money(value: float) -> Decimal:
+            return quantize(Decimal(repr(float(value))), currency)
+
+        result.append(ForecastWeek(first + dt.timedelta(days=7 * k), money(p10), money(p50), money(p90),
+                                   money(baseline[k]), money(collections),
+                                   {source: money(value) for source, value in parts.items()}))
+    later = float((amount * (1 - shares.sum(axis=1))).sum()) if len(amount) else 0.0
+    return CashForecast(as_of, currency, forecast_settings(organization).week_start, result,
+                        quantize(Decimal(repr(max(later, 0.0))), currency),
+                        quantize(Decimal(repr(extra["disputed_held_back"])), currency),
+                        quantize(Decimal(repr(float(amount.sum()) + extra["disputed_held_back"])), currency))
+
+
+@dataclass
+class WeekLine:
+    invoice_id: int
+    number: str
+    customer_id: int
+    customer_name: str
+    source: str
+    amount: Decimal  # expected in the week
+    p10_date: dt.date
+    expected_date: dt.date
+    p90_date: dt.date
+
+
+def forecast_week_lines(organization: Organization, *, as_of: dt.date, week_start: dt.date, weeks: int = 13
+                        ) -> list[WeekLine]:
+    """The invoices behind one week's figure: each one's expected cash in that week, largest first."""
+    first, edges = _edges(organization, as_of, weeks)
+    k = (week_start - first).days // 7
+    if not 0 <= k < weeks or (week_start - first).days % 7:
+        return []
+    items, _extra = open_items(organization, as_of)
+    shares = week_shares(items, edges)
+    if not len(items.amount):
+        return []
+    in_week = items.amount * shares[:, k]
+    chosen = np.flatnonzero(in_week >= 0.005)
+    invoices = {pk: (number, customer_id, name) for pk, number, customer_id, name in Invoice.objects.filter(
+        organization=organization, pk__in=[int(items.invoice_id[i]) for i in chosen]).values_list(
+        "pk", "number", "customer_id", "customer__name")}
+    lines = []
+    currency = organization.base_currency
+    for i in chosen:
+        pk = int(items.invoice_id[i])
+        if pk not in invoices:
+            continue
+        number, customer_id, name = invoices[pk]
+        lines.append(WeekLine(pk, number, customer_id, name, items.source[i],
+                              quantize(Decimal(repr(float(in_week[i]))), currency),
+                              dt.date.fromordinal(int(items.p10[i])), dt.date.fromordinal(int(items.p50[i])),
+                              dt.date.fromordinal(int(items.p90[i]))))
+    return sorted(lines, key=lambda line: (-line.amount, line.number))
+
+
+# --- snapshots and accuracy -------------------------------------------------------------------
+
+def forecast_snapshot_store(*, organization: Organization, as_of: dt.date) -> ForecastSnapshot:
+    """Store this week's forecast once (a second call in the same week returns the first)."""
+    forecast = cash_forecast(organization, as_of=as_of)
+    first = forecast.weeks[0].week_start
+    existing = ForecastSnapshot.objects.filter(organization=organization, week_start=first).first()
+    if existing:
+        return existing
+    weeks = [{"week_start": w.week_start.isoformat(), "p10": str(w.p10), "p50": str(w.p50), "p90": str(w.p90),
+              "collections": str(w.collections), "baseline": str(w.baseline)} for w in forecast.weeks]
+    try:
+        with transaction.atomic():
+            return ForecastSnapshot.objects.create(organization=organization, week_start=first, as_of=as_of,
+                                                   created_at=timezone.now(), currency=forecast.currency, weeks=weeks)
+    except IntegrityError:  # another worker stored it first
+        return ForecastSnapshot.objects.get(organization=organization, week_start=first)
+
+
+def _collections_by_week(organization: Organization, snapshot: ForecastSnapshot, until: dt.date) -> dict[dt.date, Decimal]:
+    """Payments applied in each week of the snapshot's horizon that has ended by `until`, to invoices
+    issued on or before the snapshot's date (signed: reversals count), in base currency."""
+    start = snapshot.week_start
+    end = min(start + dt.timedelta(days=7 * len(snapshot.weeks)), until)
+    rows = (Allocation.objects.filter(organization=organization, kind=AllocationKind.PAYMENT, applied_on__gte=start,
+                                      applied_on__lt=end, invoice__issue_date__lte=snapshot.as_of)
+            .values("applied_on", "currency").order_by().annotate(total=Sum("amount"))
+            .values_list("applied_on", "currency", "total"))
+    rows = list(rows)
+    fx = FxTable.load(organization, {currency for _d, currency, _t in rows}, until)
+    by_week: dict[dt.date, Decimal] = {}
+    for day, currency, total in rows:
+        week = start + dt.timedelta(days=7 * ((day - start).days // 7))
+        by_week[week] = by_week.get(week, ZERO) + fx.convert(total, currency, day)
+    return by_week
+
+
+@dataclass
+class HorizonAccuracy:
+    horizon: int
+    weeks: int
+    actual: Decimal
+    forecast: Decimal
+    baseline: Decimal
+    wape: Decimal | None
+    bias: Decimal | None
+    baseline_wape: Decimal | None
+    baseline_bias: Decimal | None
+
+
+def forecast_accuracy(organization: Organization, *, as_of: dt.date) -> list[HorizonAccuracy]:
+    """Per horizon (1 = the snapshot's own week ... 13), over every week that has ended by as_of:
+    WAPE = sum |forecast - actual| / sum actual and bias = sum (forecast - actual) / sum actual, for the
+    model's P50 of customer collections and for the baseline."""
+    horizons = {h: {"n": 0, "actual": ZERO, "forecast": ZERO, "baseline": ZERO, "err": ZERO, "base_err": ZERO}
+                for h in range(1, 14)}
+    week_start = forecast_settings(organization).week_start
+    closed_before = week_start_of(as_of, week_start)  # weeks starting before this one have ended
+    for snapshot in ForecastSnapshot.objects.filter(organization=organization, week_start__lt=closed_before):
+        actual = _collections_by_week(organization, snapshot, closed_before)
+        for k, week in enumerate(snapshot.weeks[:13]):
+            start = dt.date.fromisoformat(week["week_start"])
+            if start + dt.timedelta(days=7) > closed_before:
+                break
+            got, forecast, baseline = actual.get(start, ZERO), Decimal(week["collections"]), Decimal(week["baseline"])
+            cell = horizons[k + 1]
+            cell["n"] += 1
+            cell["actual"] += got
+            cell["forecast"] += forecast
+            cell["baseline"] += baseline
+            cell["err"] += abs(forecast - got)
+            cell["base_err"] += abs(baseline - got)
+    result = []
+    places = Decimal("0.0001")
+    for h, cell in horizons.items():
+        total = cell["actual"]
+
+        def ratio(value: Decimal, total: Decimal = total) -> Decimal | None:
+            return (value / total).quantize(places) if total else None
+
+        result.append(HorizonAccuracy(h, cell["n"], total, cell["forecast"], cell["baseline"], ratio(cell["err"]),
+                                      ratio(cell["forecast"] - total), ratio(cell["base_err"]),
+                                      ratio(cell["baseline"] - total)))
+    return result
+
+
+def customers_named(organization: Organization, ids: list[int]) -> dict[int, str]:
+    return dict(Customer.objects.filter(organization=organization, pk__in=ids).values_list("pk", "name"))

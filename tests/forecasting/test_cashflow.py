@@ -1,0 +1,131 @@
+"""The 13-week cash forecast: predicted dates, promises, disputes, week starts, the band, the
+drill-down, snapshots and their accuracy per horizon."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from forecasting import services
+from forecasting.cashflow import cash_forecast, forecast_accuracy, forecast_snapshot_store, forecast_week_lines
+from forecasting.models import ForecastSettings, InvoicePrediction, ModelMethod
+from receivables import services as ledger
+from tests.factories import CustomerFactory, make_invoice
+
+D = dt.date
+AS_OF = D(2026, 3, 4)  # a Wednesday; weeks start on Mondays: 2026-03-02, 03-09, 03-16...
+
+
+def _customer(organization, name):
+    return CustomerFactory(organization=organization, name=name, currency="CNY")
+
+
+def _settled_late(organization, customer, *, days_late, count=3):
+    """`count` invoices of 100.00 from January, each paid `days_late` days after its due date."""
+    for n in range(count):
+        issue = D(2026, 1, 2) + dt.timedelta(days=n)
+        invoice = make_invoice(organization, customer, amount="100.00", issue_date=issue,
+                               due_date=issue + dt.timedelta(days=10))
+        ledger.payment_record(organization=organization, actor=None, customer=customer, amount=Decimal("100.00"),
+                              received_on=invoice.due_date + dt.timedelta(days=days_late))
+
+
+@pytest.fixture
+def book(organization):
+    """A customer who always pays 5 days late, with 1,000.00 open due 2026-03-10."""
+    steady = _customer(organization, "Steady")
+    _settled_late(organization, steady, days_late=5)
+    open_invoice = make_invoice(organization, steady, amount="1000.00", issue_date=D(2026, 2, 8),
+                                due_date=D(2026, 3, 10))
+    services.predictions_refresh(organization=organization, as_of=AS_OF)
+    return open_invoice
+
+
+def test_too_little_history_stores_the_baseline_and_says_so(organization, book):
+    stored = services.payment_model_train(organization=organization)
+    assert stored.method == ModelMethod.BASELINE
+    assert stored.note == "Too little history: 3 settled invoices, 200 needed; predictions use the baseline."
+
+
+def test_the_baseline_expects_due_plus_the_customers_median_delay(organization, book):
+    prediction = InvoicePrediction.objects.get(invoice=book)
+    assert (prediction.method, prediction.expected_date, prediction.p10_date, prediction.p90_date) == (
+        ModelMethod.BASELINE, D(2026, 3, 15), D(2026, 3, 15), D(2026, 3, 15))
+    forecast = cash_forecast(organization, as_of=AS_OF)
+    assert len(forecast.weeks) == 13
+    assert [w.week_start for w in forecast.weeks[:3]] == [D(2026, 3, 2), D(2026, 3, 9), D(2026, 3, 16)]
+    assert [w.p50 for w in forecast.weeks[:3]] == [Decimal("0.00"), Decimal("1000.00"), Decimal("0.00")]
+    assert forecast.weeks[1].sources["invoices"] == Decimal("1000.00")
+    assert forecast.weeks[1].baseline == Decimal("1000.00")
+
+
+def test_weeks_begin_on_the_organizations_week_start(organization, book):
+    ForecastSettings.objects.create(organization=organization, week_start=6)  # Sunday
+    forecast = cash_forecast(organization, as_of=AS_OF)
+    assert forecast.weeks[0].week_start == D(2026, 3, 1)
+    # 2026-03-15 is a Sunday: the first day of the third week now
+    assert [w.p50 for w in forecast.weeks[:3]] == [Decimal("0.00"), Decimal("0.00"), Decimal("1000.00")]
+
+
+def test_a_promise_moves_the_promised_part_to_its_date(organization, book, collector):
+    from dunning.services import promise_create
+
+    with time_machine.travel(dt.datetime(2026, 3, 4, 4, 0, tzinfo=dt.UTC), tick=False):
+        promise_create(organization=organization, actor=collector, customer=book.customer, invoices=[book],
+                       amount="400.00", promised_date=D(2026, 3, 25))
+    forecast = cash_forecast(organization, as_of=AS_OF)
+    assert forecast.weeks[1].sources["invoices"] == Decimal("600.00")
+    assert forecast.weeks[3].sources["promises"] == Decimal("400.00")
+    assert forecast.weeks[3].p50 == forecast.weeks[3].p10 == forecast.weeks[3].p90 == Decimal("400.00")
+
+
+def test_a_disputed_amount_is_left_out_or_haircut(organization, book, collector):
+    from dunning.services import dispute_open
+
+    with time_machine.travel(dt.datetime(2026, 3, 4, 4, 0, tzinfo=dt.UTC), tick=False):
+        dispute_open(organization=organization, actor=collector, invoice=book, reason="price", amount="200.00")
+    excluded = cash_forecast(organization, as_of=AS_OF)
+    assert (excluded.weeks[1].p50, excluded.disputed_held_back) == (Decimal("800.00"), Decimal("200.00"))
+
+    ForecastSettings.objects.create(organization=organization, disputed_mode="haircut", dispute_haircut_percent=25)
+    haircut = cash_forecast(organization, as_of=AS_OF)
+    assert (haircut.weeks[1].p50, haircut.disputed_held_back) == (Decimal("950.00"), Decimal("50.00"))
+
+
+def test_an_uncertain_invoice_spreads_over_weeks_inside_a_band(organization, book):
+    # given: the prediction's P10..P90 spans three weeks
+    InvoicePrediction.objects.filter(invoice=book).update(p10_date=D(2026, 3, 10), expected_date=D(2026, 3, 18),
+                                                          p90_date=D(2026, 3, 30))
+    forecast = cash_forecast(organization, as_of=AS_OF)
+    p50 = [w.p50 for w in forecast.weeks]
+    assert sum(p50, Decimal(0)) + forecast.later == pytest.approx(Decimal("1000.00"), abs=Decimal("0.05"))
+    assert p50[1] > 0 and p50[2] > 0 and p50[4] > 0
+    assert all(w.p10 <= w.p50 <= w.p90 for w in forecast.weeks)
+    assert forecast.weeks[2].p90 > forecast.weeks[2].p50 > forecast.weeks[2].p10
+
+
+def test_a_weeks_figure_drills_down_to_its_invoices(organization, book):
+    lines = forecast_week_lines(organization, as_of=AS_OF, week_start=D(2026, 3, 9))
+    assert [(line.number, line.amount, line.expected_date) for line in lines] == [
+        (book.number, Decimal("1000.00"), D(2026, 3, 15))]
+    assert forecast_week_lines(organization, as_of=AS_OF, week_start=D(2026, 3, 16)) == []
+
+
+def test_snapshots_are_stored_once_a_week_and_measured_per_horizon(organization, book):
+    # given: this week's snapshot, stored twice (the second finds the first)
+    first = forecast_snapshot_store(organization=organization, as_of=AS_OF)
+    again = forecast_snapshot_store(organization=organization, as_of=AS_OF + dt.timedelta(days=1))
+    assert first.pk == again.pk
+    # when: the customer pays 900.00 on 2026-03-12 (week 2: forecast 1,000.00)
+    ledger.payment_record(organization=organization, actor=None, customer=book.customer, amount=Decimal("900.00"),
+                          received_on=D(2026, 3, 12))
+    accuracy = {row.horizon: row for row in forecast_accuracy(organization, as_of=D(2026, 3, 20))}
+
+    # then: horizons 1 and 2 have ended; horizon 2: |1000 - 900| / 900
+    assert (accuracy[1].weeks, accuracy[2].weeks, accuracy[3].weeks) == (1, 1, 0)
+    assert accuracy[2].actual == Decimal("900.00")
+    assert accuracy[2].wape == Decimal("0.1111")
+    assert accuracy[2].bias == Decimal("0.1111")
+    assert accuracy[2].baseline_wape == Decimal("0.1111")
+    assert accuracy[1].wape is None  # nothing was collected in week 1
