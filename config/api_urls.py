@@ -26,6 +26,7 @@ router.register("credit-alerts", credit_api.CreditAlertViewSet, basename="credit
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/", include("dunning.api_urls")),
+    path("v1/", include("forecasting.api_urls")),
     path("v1/", include("insurance.api_urls")),
     path("v1/", include("factoring.api_urls")),
     path("v1/reports/aging/", receivables_api.AgingReportApi.as_view(), name="report-aging"),
