@@ -346,6 +346,9 @@ IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=2000)
 DUNNING_RUN_HOUR = env.int("DUNNING_RUN_HOUR", default=8)
 DUNNING_PORTAL_LINK_DAYS = env.int("DUNNING_PORTAL_LINK_DAYS", default=30)
 DUNNING_PORTAL_RATE_PER_MINUTE = env.int("DUNNING_PORTAL_RATE_PER_MINUTE", default=60)
+# Requests with an invalid or expired portal link, per client address and minute (valid links
+# have their own budget each, DUNNING_PORTAL_RATE_PER_MINUTE).
+DUNNING_PORTAL_INVALID_PER_MINUTE = env.int("DUNNING_PORTAL_INVALID_PER_MINUTE", default=20)
 
 LOGGING = {
     "version": 1,

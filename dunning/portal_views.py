@@ -14,15 +14,22 @@ from receivables.models import Invoice
 from receivables.selectors import customer_statement, open_invoices
 from tenancy.dates import local_today
 from tenancy.errors import DomainError
+from tenancy.net import client_ip
 
 from . import financing, services
 from .forms import PortalDisputeForm, PortalPromiseForm
 from .models import Dispute, DisputeStatus, PromiseStatus, PromiseToPay
-from .portal import PortalLinkError, portal_customer, portal_rate_limited
+from .portal import PortalLinkError, portal_customer, portal_invalid_rate_limited, portal_link_rate_limited
 
 
 def _client(request) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+    # The real client behind the configured proxies, not the proxy's address (tenancy/net.py).
+    return client_ip(request)
+
+
+def _too_many(request) -> HttpResponse:
+    return render(request, "dunning/portal/refused.html",
+                  {"message": _("Too many requests. Please wait a minute and try again.")}, status=429)
 
 
 def _refuse(request, error: PortalLinkError) -> HttpResponse:
@@ -36,13 +43,16 @@ def portal_view(view):
     """Rate-limit, resolve the link to its customer (or refuse), speak the customer's language."""
 
     def wrapper(request, token: str, *args, **kwargs):
-        if portal_rate_limited(_client(request)):
-            return render(request, "dunning/portal/refused.html",
-                          {"message": _("Too many requests. Please wait a minute and try again.")}, status=429)
+        # Valid links are limited per link, invalid ones per client address: invalid links
+        # never starve valid ones, and clients behind one proxy never share a budget.
         try:
             customer = portal_customer(token)
         except PortalLinkError as error:
+            if portal_invalid_rate_limited(_client(request)):
+                return _too_many(request)
             return _refuse(request, error)
+        if portal_link_rate_limited(token):
+            return _too_many(request)
         with translation.override(customer.language):
             response = view(request, token, customer, *args, **kwargs)
             response.headers.setdefault("Cache-Control", "no-store")

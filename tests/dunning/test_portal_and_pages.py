@@ -56,8 +56,8 @@ def test_portal_shows_only_this_customers_open_invoices(client, organization, en
 def test_portal_cannot_act_on_another_customers_invoice(client, organization, english, invoices):
     other = CustomerFactory(organization=organization)
     foreign = make_invoice(organization, other, issue_date=dt.date(2026, 1, 1), due_date=dt.date(2026, 3, 1))
-    url = reverse("portal:dispute", args=[portal_token(organization, english), foreign.pk])
-    with travel(dt.date(2026, 3, 4)):
+    with travel(dt.date(2026, 3, 4)):  # links are signed when sent (one dated in the future is refused)
+        url = reverse("portal:dispute", args=[portal_token(organization, english), foreign.pk])
         response = client.post(url, {f"d{foreign.pk}-reason": "price", f"d{foreign.pk}-description": "x"})
     assert response.status_code == 404
     assert not Dispute.objects.exists()
@@ -81,8 +81,8 @@ def test_tampered_and_expired_links_are_refused_cleanly(client, organization, en
 
 def test_portal_is_rate_limited(client, organization, english, invoices, settings):
     settings.DUNNING_PORTAL_RATE_PER_MINUTE = 3
-    url = portal(organization, english)
     with travel(dt.date(2026, 3, 4)):
+        url = portal(organization, english)
         codes = [client.get(url).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
 
@@ -91,8 +91,8 @@ def test_portal_dispute_pauses_dunning_and_notifies_the_collector(
         client, organization, english, invoices, collector, django_capture_on_commit_callbacks):
     services.customer_dunning_set(organization=organization, actor=None, customer=english, collector=collector)
     invoice = invoices[0]
-    url = reverse("portal:dispute", args=[portal_token(organization, english), invoice.pk])
     with travel(dt.date(2026, 3, 1)), django_capture_on_commit_callbacks(execute=True):
+        url = reverse("portal:dispute", args=[portal_token(organization, english), invoice.pk])
         response = client.post(url, {f"d{invoice.pk}-reason": "quantity",
                                      f"d{invoice.pk}-description": "Only 80 of 100 delivered"})
     assert response.status_code == 302 and response["Location"].endswith("/?done=dispute")
@@ -116,8 +116,8 @@ def test_a_collector_who_left_the_organization_is_not_told_about_its_customers(
     services.customer_dunning_set(organization=organization, actor=None, customer=english, collector=collector)
     Membership.objects.filter(organization=organization, user=collector).delete()  # they left
     invoice = invoices[0]
-    url = reverse("portal:dispute", args=[portal_token(organization, english), invoice.pk])
     with travel(dt.date(2026, 3, 1)), django_capture_on_commit_callbacks(execute=True):
+        url = reverse("portal:dispute", args=[portal_token(organization, english), invoice.pk])
         client.post(url, {f"d{invoice.pk}-reason": "quantity", f"d{invoice.pk}-description": "Short"})
 
     assert len(mail.outbox) == 1 and collector.email not in mail.outbox[0].to
@@ -126,8 +126,8 @@ def test_a_collector_who_left_the_organization_is_not_told_about_its_customers(
 
 def test_portal_promise_in_the_past_shows_the_error(client, organization, english, invoices):
     invoice = invoices[0]
-    url = reverse("portal:promise", args=[portal_token(organization, english), invoice.pk])
     with travel(dt.date(2026, 3, 4)):
+        url = reverse("portal:promise", args=[portal_token(organization, english), invoice.pk])
         response = client.post(url, {f"p{invoice.pk}-promised_date": "2026-03-01", f"p{invoice.pk}-amount": "100"})
     assert response.status_code == 400
     assert "The promised date cannot be in the past." in response.content.decode()
