@@ -13,6 +13,7 @@ urlpatterns = [
     path("dunning/", include("dunning.urls")),
     path("portal/", include("dunning.portal_urls")),
     path("credit/", include("credit.urls")),
+    path("factoring/", include("factoring.urls")),
     path("insurance/", include("insurance.urls")),
 ]
 # Uploads (MEDIA_ROOT) are never served as static files, not even under DEBUG: each is handed out
