@@ -9,6 +9,7 @@ so no code path can over-apply an invoice or a payment.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from tenancy.models import Language, Organization
@@ -104,6 +105,11 @@ class Invoice(models.Model):
     description = models.TextField(_("description"), blank=True)
     po_reference = models.CharField(_("PO reference"), max_length=100, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=InvoiceKind.choices, default=InvoiceKind.STANDARD)
+    # Its value at issue (docs/ledger.md): base-currency units per unit of `currency` on the issue date
+    # (1 in the base currency) and total x that rate; empty while no rate on or before that date is stored.
+    issue_rate = models.DecimalField(_("rate at issue"), max_digits=20, decimal_places=10, null=True, blank=True,
+                                     editable=False)
+    base_amount = AmountField(_("base-currency value at issue"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -289,11 +295,33 @@ class Allocation(models.Model):
     amount = AmountField(_("amount"))
     currency = CurrencyField()
     applied_on = models.DateField(_("applied on"))
+    # A payment in another currency than the invoice's (docs/ledger.md): what this allocation used of
+    # it, in its currency. Empty when the currencies are the same.
+    payment_amount = AmountField(_("amount in the payment's currency"), null=True, blank=True)
+    payment_currency = CurrencyField(_("payment currency"), null=True, blank=True)
+    # The currency of the payment or credit note (the composite foreign key to it follows this column).
+    source_currency = models.GeneratedField(expression=Coalesce("payment_currency", "currency"),
+                                            output_field=models.CharField(max_length=3), db_persist=True)
+    # Payments involving a currency other than the base currency: the value received in base currency
+    # (at the receipt date's rate) and the realized exchange difference against the invoice's value at issue.
+    base_amount = AmountField(_("base-currency value received"), null=True, blank=True)
+    fx_difference = AmountField(_("realized exchange difference"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["applied_on", "pk"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(payment_currency__isnull=True, payment_amount__isnull=True)
+                | (Q(kind=AllocationKind.PAYMENT, payment_currency__isnull=False, payment_amount__isnull=False)
+                   & ~Q(payment_currency=F("currency"))),
+                name="allocation_cross_currency_shape",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_amount__isnull=True) | Q(amount__gt=0, payment_amount__gt=0)
+                | Q(amount__lt=0, payment_amount__lt=0),
+                name="allocation_payment_amount_sign",
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
             models.CheckConstraint(
                 condition=Q(kind=AllocationKind.PAYMENT, payment__isnull=False, credit_note__isnull=True, write_off__isnull=True)

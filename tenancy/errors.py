@@ -10,6 +10,8 @@ class ErrorCode(StrEnum):
     CURRENCY_MISMATCH = "currency_mismatch"
     UNKNOWN_CURRENCY = "unknown_currency"
     MISSING_FX_RATE = "missing_fx_rate"
+    # A cross-currency allocation line gave neither payment_amount nor rate and no stored rate converts (a 400).
+    FX_RATE_REQUIRED = "fx_rate_required"
     OVER_APPLICATION = "over_application"
     INSUFFICIENT_FUNDS = "insufficient_funds"
     INVOICE_NOT_OPEN = "invoice_not_open"
