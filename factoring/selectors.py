@@ -16,11 +16,13 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet, Sum
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from credit.models import CreditPolicy, CreditProfile, HoldMode
 from dunning.models import Dispute, DisputeStatus
+from receivables.markers import InvoiceMarker
 from receivables.models import Allocation, Invoice
 from receivables.selectors import FxTable
 from tenancy.models import Organization
@@ -329,6 +331,15 @@ def live_lines(organization: Organization, invoice_ids: Iterable[int]) -> dict[i
                                            invoice_id__in=list(invoice_ids))
              .select_related("facility", "assignment"))
     return {line.invoice_id: line for line in lines}
+
+
+def invoice_markers(organization: Organization, invoice_ids: list[int]) -> dict[int, list[InvoiceMarker]]:
+    """The ledger pages' marker of an invoice in a live assignment (receivables.markers)."""
+    return {invoice_id: [InvoiceMarker(
+        label=_("Assigned to %(factor)s (%(number)s)") % {"factor": line.facility.factor_name,
+                                                         "number": line.assignment.number},
+        url=reverse("factoring:assignment_detail", args=[line.assignment_id]))]
+        for invoice_id, line in live_lines(organization, invoice_ids).items()}
 
 
 def pay_to(organization: Organization, invoice_ids: Iterable[int]) -> dict[int, Facility]:

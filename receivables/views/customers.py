@@ -14,6 +14,7 @@ from tenancy.views import organization_required, paginate, role_at_least
 
 from .. import selectors, services
 from ..forms import CustomerEditForm, CustomerForm, StaleEdit, VersionedForm
+from ..markers import invoice_markers
 from ..models import Customer
 from .common import as_of_from
 
@@ -50,6 +51,9 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "statement": selectors.customer_statement(organization, customer, as_of),
         "can_edit": role_at_least(request, Role.COLLECTOR),
     }
+    found = invoice_markers(organization, [invoice.pk for invoice in context["open_invoices"]])
+    context["markers"] = [(invoice, marker) for invoice in context["open_invoices"]
+                          for marker in found.get(invoice.pk, [])]
     try:
         aging = selectors.aging_report(organization, as_of, customer_id=customer.pk)
     except DomainError as exc:

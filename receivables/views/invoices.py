@@ -26,6 +26,7 @@ from ..forms import (
     InvoiceWriteOffForm,
     StaleEdit,
 )
+from ..markers import invoice_markers
 from ..models import Invoice
 
 
@@ -78,6 +79,7 @@ def _detail(request: HttpRequest, invoice: Invoice, **forms) -> HttpResponse:
         "show_edit": invoice.voided_on is None and role_at_least(request, Role.COLLECTOR),
         "can_edit": role_at_least(request, Role.COLLECTOR),  # links to the credit notes' edit pages
         "can_edit_write_off": role_at_least(request, Role.CREDIT_MANAGER),
+        "markers": invoice_markers(request.organization, [invoice.pk]).get(invoice.pk, []),
     }
     return render(request, "receivables/invoice_detail.html", context)
 
