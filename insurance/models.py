@@ -42,7 +42,7 @@ class Policy(models.Model):
     discretionary_conditions = models.CharField(_("discretionary limit conditions"), max_length=500, blank=True)
     claim_threshold = AmountField(_("claim threshold"), default=0)
     deductible = AmountField(_("deductible per claim"), default=0)
-    premium_rate = models.DecimalField(_("premium rate (% of insured turnover)"), max_digits=7, decimal_places=4)
+    premium_rate = models.DecimalField(_("premium rate (percent of insured turnover)"), max_digits=7, decimal_places=4)
     premium_declaration_days = models.PositiveSmallIntegerField(_("turnover declared within (days after month end)"),
                                                                 default=15)
     covered_countries = models.JSONField(_("covered countries"), default=list, blank=True,

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                 ('discretionary_conditions', models.CharField(blank=True, max_length=500, verbose_name='discretionary limit conditions')),
                 ('claim_threshold', models.DecimalField(decimal_places=4, default=0, max_digits=20, verbose_name='claim threshold')),
                 ('deductible', models.DecimalField(decimal_places=4, default=0, max_digits=20, verbose_name='deductible per claim')),
-                ('premium_rate', models.DecimalField(decimal_places=4, max_digits=7, verbose_name='premium rate (% of insured turnover)')),
+                ('premium_rate', models.DecimalField(decimal_places=4, max_digits=7, verbose_name='premium rate (percent of insured turnover)')),
                 ('premium_declaration_days', models.PositiveSmallIntegerField(default=15, verbose_name='turnover declared within (days after month end)')),
                 ('covered_countries', models.JSONField(blank=True, default=list, help_text='ISO 3166 alpha-2 codes; empty: every country.', verbose_name='covered countries')),
                 ('warning_days', models.PositiveSmallIntegerField(default=7, verbose_name='warn this many days before a deadline')),
