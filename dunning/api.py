@@ -180,8 +180,9 @@ class PromiseViewSet(DunningViewSet):
     list=extend_schema(description="Payment plans with their installments, newest last."),
     retrieve=extend_schema(description=ETAG_NOTE),
     create=extend_schema(request=PaymentPlanCreateSerializer, responses={201: PaymentPlanSerializer},
-                         description="Agree installments over a customer's invoices. They must add up to the covered "
-                                     "balance plus interest; the 400 says what they add up to and what is needed."),
+                         description="Agree installments over a customer's invoices. Their principal parts add up "
+                                     "to the covered balance (equal parts when left out); interest on the declining "
+                                     "balance is added per installment and billed as a charges invoice."),
 )
 class PaymentPlanViewSet(DunningViewSet):
     serializer_class = PaymentPlanSerializer
@@ -193,7 +194,7 @@ class PaymentPlanViewSet(DunningViewSet):
 
     def create(self, request):
         fields = _validated(PaymentPlanCreateSerializer, self, request.data)
-        installments = [(row["due_date"], row["amount"]) for row in fields.pop("installments")]
+        installments = [(row["due_date"], row.get("amount")) for row in fields.pop("installments")]
         plan = services.payment_plan_create(organization=self.organization, actor=self.actor,
                                             installments=installments, **fields)
         return self.created(plan)

@@ -14,7 +14,7 @@ from tenancy.dates import local_today
 from tenancy.models import Membership, Organization, Role
 from tenancy.money import ZERO, quantize
 
-from . import services
+from . import calendars, services
 from .models import Channel, CollectionTask, DisputeReason, StepTemplate, TaskStatus, Tone
 
 GENTLE_STEPS = (
@@ -26,7 +26,7 @@ GENTLE_STEPS = (
 
 def _last_business_day_before(day: dt.date, days: int) -> dt.date:
     day -= dt.timedelta(days=days)
-    while day.weekday() >= 5:
+    while not calendars.is_business_day(day, "CN"):
         day -= dt.timedelta(days=1)
     return day
 
@@ -63,8 +63,14 @@ def dunning_demo_seed(*, organization: Organization) -> dict[str, int]:
                                             steps=GENTLE_STEPS, tone=Tone.GENTLE)
     services.segment_policy_set(organization=organization, actor=admin, segment=Segment.STRATEGIC, policy=gentle)
 
-    # A week ago's run: its notices, messages and call tasks are the history (today's run goes on from there).
-    past = services.dunning_run(organization=organization, actor=None, today=_last_business_day_before(today, 7))
+    # Business days follow the mainland China calendar (statutory holidays and 调休 working days).
+    services.dunning_policy_update(organization=organization, actor=admin,
+                                   policy=services.dunning_policy_default(organization=organization),
+                                   holiday_calendars="CN", interest_mode="fixed", interest_rate=Decimal("6"))
+    # Past runs two months, five weeks and a week ago: their notices, messages and call tasks are the
+    # history (each invoice went through the steps in sequence; today's run goes on from there).
+    runs = [services.dunning_run(organization=organization, actor=None, today=_last_business_day_before(today, days))
+            for days in (63, 35, 7)]
 
     overdue = _overdue_by_customer(organization, today)
     picks = iter(sorted(overdue, key=lambda cid: (-len(overdue[cid]), cid)))
@@ -96,13 +102,15 @@ def dunning_demo_seed(*, organization: Organization) -> dict[str, int]:
     covered = [i for i in planned if i.currency == currency]
     services.payment_plan_create(organization=organization, actor=collector, customer=planned[0].customer,
                                  invoices=covered,
-                                 installments=_installments(sum((i.balance for i in covered), ZERO), currency,
-                                                            today, 3),
-                                 notes="Temporary cash-flow difficulty; 3 monthly installments")
+                                 installments=[due for due, _part in _installments(
+                                     sum((i.balance for i in covered), ZERO), currency, today, 3)],
+                                 interest_rate=Decimal("8"),
+                                 notes="Temporary cash-flow difficulty; 3 monthly installments at 8% a year")
 
     open_tasks = CollectionTask.objects.filter(organization=organization, status=TaskStatus.OPEN).order_by("pk")
     if collector is not None:
         for task in open_tasks[:3]:
             services.collection_task_assign(organization=organization, actor=collector, task=task, user=collector)
-    return {"runs": 1, "messages": past.messages_count, "notices": past.notices_count,
+    return {"runs": len(runs), "messages": sum(r.messages_count for r in runs),
+            "notices": sum(r.notices_count for r in runs),
             "tasks": open_tasks.count()}

@@ -40,6 +40,11 @@ class InterestMode(models.TextChoices):
     STATUTORY = "statutory", _("Statutory base rate + margin")
 
 
+class CatchUp(models.TextChoices):
+    FIRST_MISSED = "first_missed", _("Send the first missed step, then continue the sequence")
+    HIGHEST = "highest", _("Jump to the highest step reached")
+
+
 class DunningPolicy(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(_("name"), max_length=100)
@@ -50,8 +55,19 @@ class DunningPolicy(models.Model):
     interest_rate = models.DecimalField(_("annual interest rate (%)"), max_digits=7, decimal_places=4, default=0)
     statutory_base_rate = models.DecimalField(_("statutory base rate (%)"), max_digits=7, decimal_places=4, default=0)
     interest_margin = models.DecimalField(_("margin over base (%)"), max_digits=7, decimal_places=4, default=0)
-    # Weekend runs skip this policy's customers; Monday catches up with the highest step reached.
+    # Runs on a non-business day skip this policy's customers; the next business day catches up.
     business_days_only = models.BooleanField(_("send on business days only"), default=True)
+    # ISO 3166 codes of the holiday calendars (python-holidays) whose working days are business
+    # days, e.g. "CN" (statutory holidays and make-up working days); empty: Monday to Friday.
+    holiday_calendars = models.CharField(_("holiday calendars"), max_length=100, blank=True, default="",
+                                         help_text=_("Country codes, e.g. CN or CN,HK; empty: Monday to Friday."))
+    # An invoice that missed steps (outage, import, dispute) gets the first missed one, never a
+    # jump straight to a formal demand; HIGHEST keeps the old behaviour.
+    catch_up = models.CharField(_("catch-up after missed steps"), max_length=20, choices=CatchUp.choices,
+                                default=CatchUp.FIRST_MISSED)
+    # No reminder while unapplied cash and credits on account cover the customer's overdue amount.
+    hold_when_credit_covers = models.BooleanField(_("hold dunning while credit on account covers the overdue amount"),
+                                                  default=True)
     # Early-payment discount, e.g. 2/10 net 30: 2% off when paid within 10 days of issue.
     discount_percent = models.DecimalField(_("early-payment discount (%)"), max_digits=5, decimal_places=2, default=0)
     discount_days = models.PositiveSmallIntegerField(_("discount window (days from issue)"), default=0)
@@ -71,6 +87,7 @@ class DunningPolicy(models.Model):
                                    name="dunning_policy_rates_sane"),
             models.CheckConstraint(condition=Q(discount_percent__gte=0) & Q(discount_percent__lt=100),
                                    name="dunning_policy_discount_sane"),
+            models.CheckConstraint(condition=Q(catch_up__in=CatchUp.values), name="dunning_policy_catch_up_valid"),
         ]
 
     def __str__(self) -> str:
@@ -94,6 +111,8 @@ class DunningStep(models.Model):
     template = models.CharField(_("template"), max_length=20, choices=StepTemplate.choices,
                                 default=StepTemplate.REMINDER)
     fee_amount = AmountField(_("fixed fee"), default=0)
+    # The fee's own currency (EUR 40 stays EUR 40 or its equivalent at the stored rate).
+    fee_currency = CurrencyField(_("fee currency"))
     call_task = models.BooleanField(_("also create a call task"), default=False)
 
     class Meta:
@@ -227,6 +246,9 @@ class DunningNotice(models.Model):
     currency = CurrencyField()
     fee_amount = AmountField(_("fee"), default=0)
     interest_amount = AmountField(_("interest"), default=0)
+    # Interest billed on this notice accrued up to this date (each notice bills only what accrued
+    # after the previous one).
+    interest_through = models.DateField(null=True, blank=True)
     # The invoice that charged this notice's fee and interest, once raised.
     charges_invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
@@ -366,6 +388,8 @@ class PaymentPlan(models.Model):
     interest_amount = AmountField(_("interest"), default=0)
     total_amount = AmountField(_("total to pay"))
     start_date = models.DateField(_("agreed on"))
+    # The interest of the plan, billed on the ledger when the plan is agreed.
+    charges_invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     grace_days = models.PositiveSmallIntegerField(_("grace days"), default=3)
     status = models.CharField(_("status"), max_length=20, choices=PlanStatus.choices, default=PlanStatus.ACTIVE)
     ended_on = models.DateField(null=True, blank=True)
@@ -391,12 +415,17 @@ class Installment(models.Model):
     sequence = models.PositiveSmallIntegerField()
     due_date = models.DateField(_("due date"))
     amount = AmountField(_("amount"))
+    principal = AmountField(_("principal"), default=0)
+    interest = AmountField(_("interest"), default=0)
+    balance_after = AmountField(_("balance after"), default=0)  # principal still owed after this installment
 
     class Meta:
         ordering = ["plan", "sequence"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "sequence"], name="installment_sequence_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="installment_amount_positive"),
+            models.CheckConstraint(condition=Q(amount=models.F("principal") + models.F("interest")),
+                                   name="installment_amount_is_principal_plus_interest"),
         ]
 
     def __str__(self) -> str:

@@ -22,7 +22,7 @@ from tenancy.text import render_text
 
 from . import financing
 from .models import StepTemplate
-from .selectors import Candidate, charges_for
+from .selectors import Candidate, Charges
 
 # Severity order of step templates: the message's headline is its most severe item.
 SEVERITY = [StepTemplate.COURTESY, StepTemplate.REMINDER, StepTemplate.SECOND, StepTemplate.FINAL_NOTICE,
@@ -113,28 +113,32 @@ def portal_url(organization: Organization, customer: Customer) -> str:
     return site_url() + _portal_pattern().replace("TOKEN", portal_token(organization, customer))
 
 
-def items_for(candidates: list[Candidate], annual_rate: Decimal) -> list[Item]:
-    return [Item(c, *charges_for(c, annual_rate)) for c in candidates]
+def items_for(candidates: list[Candidate], charges: dict[int, Charges]) -> list[Item]:
+    return [Item(c, charges[c.invoice_id].fee, charges[c.invoice_id].interest) for c in candidates]
 
 
-def _totals(items: list[Item], open_totals: dict[str, tuple[Decimal, Decimal]]) -> list[dict]:
+def _totals(items: list[Item], open_totals: dict[str, tuple[Decimal, Decimal]],
+            on_account: dict[str, Decimal]) -> list[dict]:
     rows = []
-    for currency in sorted({i.currency for i in items} | set(open_totals)):
+    for currency in sorted({i.currency for i in items} | set(open_totals) | set(on_account)):
         open_amount, overdue = open_totals.get(currency, (ZERO, ZERO))
         fees = sum((i.fee + i.interest for i in items if i.currency == currency), ZERO)
+        credit = on_account.get(currency, ZERO)
         rows.append({"currency": currency, "open": f"{quantize(open_amount, currency):,}",
-                     "overdue": f"{quantize(overdue, currency):,}", "charges": f"{fees:,}" if fees else ""})
+                     "overdue": f"{quantize(overdue, currency):,}", "charges": f"{fees:,}" if fees else "",
+                     "on_account": f"{quantize(credit, currency):,}" if credit else "",
+                     "net": f"{quantize(open_amount + fees - credit, currency):,}"})
     return rows
 
 
 def message_render(*, organization: Organization, customer: Customer, items: list[Item], tone: str,
                    open_totals: dict[str, tuple[Decimal, Decimal]], today: dt.date, portal_link: str,
-                   pay_to: dict[int, dict] | None = None) -> Rendered:
+                   on_account: dict[str, Decimal] | None = None, pay_to: dict[int, dict] | None = None) -> Rendered:
     """Render one customer's message for today, in the customer's language."""
     language = customer_language(customer)
     headline = max((i.template for i in items), key=SEVERITY.index)
     context = {"organization": organization, "customer": customer, "items": items, "tone": tone,
-               "headline": headline, "totals": _totals(items, open_totals), "today": today,
+               "headline": headline, "totals": _totals(items, open_totals, on_account or {}), "today": today,
                "portal_url": portal_link, "has_letter": headline == StepTemplate.FINAL_DEMAND,
                "pay_to": financing.pay_to_groups(pay_to or {}, [(i.candidate.invoice_id, i.number) for i in items])}
     folder = f"emails/dunning/{language}"
@@ -146,7 +150,8 @@ def message_render(*, organization: Organization, customer: Customer, items: lis
 
 
 def letter_pdf(*, organization: Organization, customer: Customer, notices, today: dt.date) -> bytes:
-    """The formal demand letter (English and Chinese on one document) as PDF bytes."""
+    """The formal demand letter (English and Chinese on one document) as PDF bytes. It lists the
+    notices given (those of the formal-demand step) and says how late the least late of them is."""
     from weasyprint import HTML
 
     lines = [{"number": n.invoice.number, "due_date": n.invoice.due_date, "days": n.days_overdue,
@@ -158,6 +163,6 @@ def letter_pdf(*, organization: Organization, customer: Customer, notices, today
     html = render_to_string("dunning/letter_pdf.html", {
         "organization": organization, "customer": customer, "lines": lines, "today": today,
         "totals": [{"currency": c, "amount": f"{quantize(a, c):,}"} for c, a in sorted(totals.items())],
-        "deadline": today + dt.timedelta(days=10),
+        "deadline": today + dt.timedelta(days=10), "min_days": min((n.days_overdue for n in notices), default=0),
     })
     return HTML(string=html).write_pdf()

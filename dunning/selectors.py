@@ -12,14 +12,16 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, F, QuerySet, Sum
 
-from receivables.models import Customer, Invoice, Payment
+from receivables.models import Allocation, AllocationKind, CreditNote, Customer, Invoice, Payment
 from receivables.selectors import FxTable
 from tenancy.errors import DomainError
 from tenancy.models import ROLE_RANK, Organization, Role
 from tenancy.money import ZERO, quantize
 
-from . import financing
+from . import calendars, financing
+from .accrual import interest_accrued
 from .models import (
+    CatchUp,
     CollectionTask,
     CustomerDunning,
     CustomerEvent,
@@ -37,8 +39,6 @@ from .models import (
     SegmentPolicy,
     TaskStatus,
 )
-
-DAYS_PER_YEAR = Decimal(365)
 
 
 def _table(model) -> str:
@@ -108,6 +108,9 @@ class Candidate:
     disputed: Decimal
     step: DunningStep
     days_overdue: int
+    kind: str = "standard"  # receivables' Invoice.kind: a "charges" invoice accrues no interest or fees
+    last_days: int | None = None  # the step last sent for this invoice, if any
+    last_date: dt.date | None = None  # and the day it was sent
 
     @property
     def amount_due(self) -> Decimal:
@@ -118,10 +121,10 @@ def _reached_case(book: PolicyBook, today: dt.date, params: dict) -> tuple[str, 
     """Two CASE expressions over the CTE row: the id and the days of the highest step its
     policy reached today. Cut-off dates are computed here, so the SQL needs no date
     arithmetic (it runs the same on PostgreSQL and SQLite)."""
-    business_day = today.weekday() < 5
     whens_id, whens_days = [], []
     for policy_id, steps in book.steps_by_policy.items():
-        if not business_day and book.policies[policy_id].business_days_only:
+        policy = book.policies[policy_id]
+        if policy.business_days_only and not calendars.is_business_day(today, policy.holiday_calendars):
             continue
         for step in steps:
             key = f"s{step.pk}"
@@ -132,6 +135,33 @@ def _reached_case(book: PolicyBook, today: dt.date, params: dict) -> tuple[str, 
     if not whens_id:
         return "NULL", "NULL"
     return f"CASE {' '.join(whens_id)} END", f"CASE {' '.join(whens_days)} END"
+
+
+def _catch_up_step(book: PolicyBook, candidate_step: DunningStep, due_date: dt.date, today: dt.date,
+                   last_days: int | None, last_date: dt.date | None) -> DunningStep | None:
+    """Under the FIRST_MISSED rule: the first step not yet sent, never a jump over missed ones.
+
+    Never contacted and already overdue: the first overdue step (the courtesy reminder before the
+    due date is no longer true). Contacted before: the next step in the sequence, once its day
+    from the due date has come and, after an overdue reminder, as many days have passed since
+    that reminder as lie between the two steps; None to wait."""
+    policy = book.policies[candidate_step.policy_id]
+    if policy.catch_up == CatchUp.HIGHEST:
+        return candidate_step
+    reached = sorted((s for s in book.steps_by_policy[policy.pk] if s.days_from_due <= candidate_step.days_from_due
+                      and (last_days is None or s.days_from_due > last_days)), key=lambda s: s.days_from_due)
+    if last_days is None:
+        if today <= due_date:
+            return candidate_step
+        overdue_steps = [s for s in reached if s.days_from_due >= 1]
+        return (overdue_steps or reached)[0]
+    step = reached[0]
+    # After an overdue reminder the escalation keeps its pace (a courtesy note before the due date
+    # does not delay the first reminder).
+    if last_days >= 1 and last_date is not None \
+            and today < last_date + dt.timedelta(days=step.days_from_due - last_days):
+        return None
+    return step
 
 
 def dunning_candidates(organization: Organization, book: PolicyBook, today: dt.date) -> list[Candidate]:
@@ -152,7 +182,7 @@ def dunning_candidates(organization: Organization, book: PolicyBook, today: dt.d
     # Only table names and integer ids from our own rows are formatted in; values are parameters.
     sql = f"""
         WITH inv AS (
-            SELECT i.id, i.number, i.customer_id, i.issue_date, i.due_date, i.currency,
+            SELECT i.id, i.number, i.customer_id, i.issue_date, i.due_date, i.currency, i.kind,
                    i.total_amount - i.applied_amount AS balance,
                    COALESCE(cd.policy_id, sp.policy_id, %(default)s) AS policy_id
             FROM {_table(Invoice)} i
@@ -167,11 +197,14 @@ def dunning_candidates(organization: Organization, book: PolicyBook, today: dt.d
         )
         SELECT r.id, r.number, r.customer_id, r.issue_date, r.due_date, r.currency, r.balance, r.step_id,
                COALESCE((SELECT SUM(d.amount) FROM {_table(Dispute)} d
-                         WHERE d.invoice_id = r.id AND d.status = %(open)s), 0) AS disputed
-        FROM reached r
+                         WHERE d.invoice_id = r.id AND d.status = %(open)s), 0) AS disputed,
+               r.kind, r.last_days,
+               (SELECT MAX(dr.run_date) FROM {_table(DunningNotice)} n JOIN {_table(DunningRun)} dr ON dr.id = n.run_id
+                WHERE n.invoice_id = r.id) AS last_date
+        FROM (SELECT reached.*, (SELECT MAX(n.step_days) FROM {_table(DunningNotice)} n
+                                 WHERE n.invoice_id = reached.id) AS last_days FROM reached) r
         WHERE r.step_id IS NOT NULL
-          AND r.step_days > COALESCE((SELECT MAX(n.step_days) FROM {_table(DunningNotice)} n
-                                      WHERE n.invoice_id = r.id), -100000)
+          AND r.step_days > COALESCE(r.last_days, -100000)
           AND NOT EXISTS (SELECT 1 FROM {promise_link} pl JOIN {_table(PromiseToPay)} p ON p.id = pl.promisetopay_id
                           WHERE pl.invoice_id = r.id AND p.status = %(promise_open)s)
           AND NOT EXISTS (SELECT 1 FROM {plan_link} ql JOIN {_table(PaymentPlan)} q ON q.id = ql.paymentplan_id
@@ -182,41 +215,117 @@ def dunning_candidates(organization: Organization, book: PolicyBook, today: dt.d
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     candidates = []
-    for pk, number, customer_id, issue_date, due_date, currency, balance, step_id, disputed in rows:
+    for pk, number, customer_id, issue_date, due_date, currency, balance, step_id, disputed, kind, last_days, \
+            last_date in rows:
         balance, disputed = _as_decimal(balance), _as_decimal(disputed)
         if balance - disputed <= 0:
             continue  # everything still owed is under dispute
         due_date = _as_date(due_date)
+        last_date = _as_date(last_date) if last_date is not None else None
+        step = _catch_up_step(book, book.steps[step_id], due_date, today, last_days, last_date)
+        if step is None:
+            continue
         candidates.append(Candidate(pk, number, customer_id, _as_date(issue_date), due_date, currency, balance,
-                                    disputed, book.steps[step_id], (today - due_date).days))
+                                    disputed, step, (today - due_date).days, kind, last_days, last_date))
     # Invoices a factor collects (disclosed factoring) are not the seller's to dun (issue 15).
     stopped = financing.dunning_stopped(organization, [c.invoice_id for c in candidates])
     return [c for c in candidates if c.invoice_id not in stopped] if stopped else candidates
 
 
-def late_interest(amount: Decimal, currency: str, annual_rate_percent: Decimal, days_late: int) -> Decimal:
-    """Simple interest on `amount` for `days_late` days at an annual rate, rounded once."""
-    if days_late <= 0 or not annual_rate_percent:
-        return quantize(ZERO, currency)
-    return quantize(amount * Decimal(annual_rate_percent) / 100 * days_late / DAYS_PER_YEAR, currency)
+@dataclass(frozen=True)
+class Charges:
+    """What a candidate's notice bills: the step's fee in the invoice's currency and the late
+    interest accrued since the last notice, each rounded to the currency."""
+
+    fee: Decimal
+    interest: Decimal
+    interest_through: dt.date | None = None
+    missing_rate: str = ""  # the fee was not charged: no stored rate for this currency pair
 
 
-def charges_for(candidate: Candidate, annual_rate_percent: Decimal) -> tuple[Decimal, Decimal]:
-    """The (fee, late interest) a candidate's notice charges, each rounded to the currency: the
-    same figures in the message and on the recorded notice."""
-    return (quantize(candidate.step.fee_amount, candidate.currency),
-            late_interest(candidate.amount_due, candidate.currency, annual_rate_percent, candidate.days_overdue))
+NO_CHARGES = Charges(ZERO, ZERO)
+
+
+def _fee_in(fx: FxTable, step: DunningStep, currency: str, today: dt.date) -> Decimal:
+    """The step's fee in `currency`, through the base currency at the stored rates of `today`."""
+    if step.fee_currency == currency:
+        return quantize(step.fee_amount, currency)
+    in_base = step.fee_amount * fx.rate(step.fee_currency, today)
+    return quantize(in_base / fx.rate(currency, today), currency)
+
+
+def charges_many(organization: Organization, book: PolicyBook, candidates: list[Candidate],
+                 today: dt.date) -> dict[int, Charges]:
+    """Fees and late interest of every candidate, by invoice id: three queries for the lot.
+
+    Interest accrues per day on the balance outstanding (signed allocations as of each day, so a
+    reversal puts interest back) and each notice bills only what earlier notices did not."""
+    ids = [c.invoice_id for c in candidates]
+    allocations: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    for invoice_id, applied_on, amount in Allocation.objects.filter(
+            organization=organization, invoice_id__in=ids).values_list("invoice_id", "applied_on", "amount"):
+        allocations[invoice_id].append((applied_on, amount))
+    disputes: dict[int, list[tuple[dt.date, dt.date | None, Decimal]]] = defaultdict(list)
+    for invoice_id, opened, resolved, amount in Dispute.objects.filter(
+            organization=organization, invoice_id__in=ids).values_list("invoice_id", "opened_on", "resolved_on",
+                                                                        "amount"):
+        disputes[invoice_id].append((opened, resolved, amount))
+    billed = dict(DunningNotice.objects.filter(organization=organization, invoice_id__in=ids)
+                  .values("invoice_id").annotate(s=Sum("interest_amount")).values_list("invoice_id", "s"))
+    currencies = {c.currency for c in candidates} | {s.fee_currency for s in book.steps.values() if s.fee_amount}
+    fx = FxTable.load(organization, currencies, today)
+    result = {}
+    for candidate in candidates:
+        if candidate.kind == "charges":
+            result[candidate.invoice_id] = NO_CHARGES  # no interest on interest, no fee on fees
+            continue
+        missing, fee = "", ZERO
+        if candidate.step.fee_amount:
+            try:
+                fee = _fee_in(fx, candidate.step, candidate.currency, today)
+            except DomainError:
+                missing = f"{candidate.step.fee_currency}/{candidate.currency}"
+        rate = book.policies[candidate.step.policy_id].annual_rate
+        rows = allocations.get(candidate.invoice_id, [])
+        total = candidate.balance + sum((amount for _d, amount in rows), ZERO)
+        accrued = interest_accrued(total=total, currency=candidate.currency, due_date=candidate.due_date,
+                                   through=today, annual_rate_percent=rate, allocations=rows,
+                                   disputes=disputes.get(candidate.invoice_id, []))
+        interest = max(accrued - (billed.get(candidate.invoice_id) or ZERO), ZERO)
+        result[candidate.invoice_id] = Charges(quantize(fee, candidate.currency), quantize(interest, candidate.currency),
+                                               today if rate else None, missing)
+    return result
+
+
+def on_account(organization: Organization, customer_ids: set[int]) -> dict[int, dict[str, Decimal]]:
+    """Cash and credits received and not yet applied, per customer and currency. Two queries."""
+    totals: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for model in (Payment, CreditNote):
+        rows = (model.objects.filter(organization=organization, customer_id__in=customer_ids, unapplied_amount__gt=0)
+                .values("customer_id", "currency").annotate(s=Sum("unapplied_amount")))
+        for row in rows:
+            by_currency = totals[row["customer_id"]]
+            by_currency[row["currency"]] = by_currency.get(row["currency"], ZERO) + row["s"]
+    return dict(totals)
 
 
 # --- payments received (promises and plans) -----------------------------------------------
 
-def payments_between(organization: Organization, customer_ids: set[int], start: dt.date,
-                     end: dt.date) -> dict[tuple[int, str], Decimal]:
-    """Cash received per (customer, currency) in [start, end]."""
-    rows = (Payment.objects.filter(organization=organization, customer_id__in=customer_ids,
-                                   received_on__gte=start, received_on__lte=end)
-            .values("customer_id", "currency").annotate(total=Sum("amount")))
-    return {(r["customer_id"], r["currency"]): r["total"] for r in rows}
+def cash_applied(organization: Organization, invoice_ids: list[int], start: dt.date, end: dt.date, *,
+                 until: dt.date) -> Decimal:
+    """Cash applied to these invoices in [start, end], less reversals of it up to `until`: payment
+    allocations only (credit notes and write-offs are not cash), summed signed."""
+    rows = Allocation.objects.filter(organization=organization, invoice_id__in=invoice_ids,
+                                     kind=AllocationKind.PAYMENT, applied_on__gte=start)
+    applied = rows.filter(amount__gt=0, applied_on__lte=end).aggregate(s=Sum("amount"))["s"] or ZERO
+    reversed_ = rows.filter(amount__lt=0, applied_on__lte=until).aggregate(s=Sum("amount"))["s"] or ZERO
+    return applied + reversed_
+
+
+def invoices_with_reversals(organization: Organization) -> QuerySet:
+    """Ids of invoices with a reversed (negative) payment allocation."""
+    return Allocation.objects.filter(organization=organization, kind=AllocationKind.PAYMENT,
+                                     amount__lt=0).values("invoice_id")
 
 
 # --- disputes, promises, plans -------------------------------------------------------------

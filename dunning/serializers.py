@@ -149,20 +149,26 @@ class PromiseCreateSerializer(serializers.Serializer):
 
 
 class InstallmentSerializer(serializers.ModelSerializer):
-    amount = AmountField(read_only=True)
+    amount = AmountField(read_only=True, help_text="principal + interest")
+    principal = AmountField(read_only=True)
+    interest = AmountField(read_only=True, help_text="On the principal still owed, for the period's days / 365.")
+    balance_after = AmountField(read_only=True, help_text="Principal still owed after this installment.")
 
     class Meta:
         model = Installment
-        fields = ("sequence", "due_date", "amount")
+        fields = ("sequence", "due_date", "amount", "principal", "interest", "balance_after")
         read_only_fields = fields
 
 
 @extend_schema_serializer(examples=[OpenApiExample("Two installments in USD", response_only=True, value={
     "id": 6, "customer": 8, "invoices": [31], "currency": "USD", "covered_amount": "2450.0000",
-    "interest_rate": "6.0000", "interest_amount": "18.3800", "total_amount": "2468.3800", "start_date": "2026-03-31",
+    "interest_rate": "6.0000", "interest_amount": "18.3200", "total_amount": "2468.3200", "start_date": "2026-03-31",
+    "charges_invoice": 32,
     "grace_days": 3, "status": "active", "ended_on": None, "notes": "Agreed with Northwind's controller by email.",
-    "installments": [{"sequence": 1, "due_date": "2026-04-30", "amount": "1234.1900"},
-                     {"sequence": 2, "due_date": "2026-05-31", "amount": "1234.1900"}],
+    "installments": [{"sequence": 1, "due_date": "2026-04-30", "amount": "1237.0800", "principal": "1225.0000",
+                      "interest": "12.0800", "balance_after": "1225.0000"},
+                     {"sequence": 2, "due_date": "2026-05-31", "amount": "1231.2400", "principal": "1225.0000",
+                      "interest": "6.2400", "balance_after": "0.0000"}],
     "created_at": "2026-03-31T04:00:00Z"})])
 class PaymentPlanSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
@@ -174,18 +180,21 @@ class PaymentPlanSerializer(serializers.ModelSerializer):
     total_amount = AmountField(read_only=True)
     status = status_field(PlanStatus.choices, read_only=True)
     installments = InstallmentSerializer(many=True, read_only=True)
+    charges_invoice = serializers.IntegerField(source="charges_invoice_id", read_only=True, allow_null=True,
+                                               help_text="The invoice that bills the plan's interest (kind charges).")
 
     class Meta:
         model = PaymentPlan
         fields = ("id", "customer", "invoices", "currency", "covered_amount", "interest_rate", "interest_amount",
-                  "total_amount", "start_date", "grace_days", "status", "ended_on", "notes", "installments",
+                  "total_amount", "start_date", "charges_invoice", "grace_days", "status", "ended_on", "notes", "installments",
                   "created_at")
         read_only_fields = fields
 
 
 class InstallmentInputSerializer(serializers.Serializer):
     due_date = serializers.DateField()
-    amount = AmountField(min_value=Decimal("0.0001"))
+    amount = AmountField(min_value=Decimal("0.0001"), required=False,
+                         help_text="The principal part; leave out on every row for equal parts.")
 
 
 @extend_schema_serializer(examples=[OpenApiExample(
@@ -200,7 +209,8 @@ class PaymentPlanCreateSerializer(serializers.Serializer):
                                      max_length=MAX_INVOICES, help_text="Ids of the customer's open invoices.")
     installments = InstallmentInputSerializer(
         many=True, allow_empty=False, max_length=MAX_INSTALLMENTS,
-        help_text="They must add up to the covered balance plus interest (checked).")
+        help_text="Principal parts must add up to the covered balance (checked); interest is added on the "
+                  "declining balance.")
     interest_rate = RateField(required=False, default=Decimal(0), help_text="Annual, in percent.")
     grace_days = serializers.IntegerField(min_value=0, max_value=60, required=False, default=3)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")

@@ -71,7 +71,8 @@ def late_charges_invoice(*, organization: Organization, actor: Actor, customer: 
     today = local_today(organization.timezone)
     invoice = ledger.invoice_create(organization=organization, actor=actor, customer=customer, number=number,
                                     issue_date=today, due_date=today + dt.timedelta(days=14), net_amount=total,
-                                    currency=customer.currency, description=_("Late-payment fees and interest"))
+                                    currency=customer.currency, description=_("Late-payment fees and interest"),
+                                    kind="charges")
     DunningNotice.objects.filter(pk__in=[n.pk for n in pending]).update(charges_invoice=invoice)
     audit_record(organization=organization, actor=actor, action="dunning.charges_invoiced", obj=invoice,
                  after={"notices": [n.pk for n in pending], "total": total})

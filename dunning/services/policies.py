@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from receivables.models import Customer, Segment
 from tenancy.errors import DomainError, ErrorCode
 from tenancy.models import Organization, Role
-from tenancy.money import parse_amount
+from tenancy.money import MINOR_UNITS, parse_amount
 from tenancy.services import Actor, audit_record, model_check, role_require, same_organization_check
 
+from .. import calendars
 from ..models import (
     Channel,
     CustomerDunning,
@@ -48,14 +49,15 @@ def dunning_policy_default(*, organization: Organization) -> DunningPolicy:
         policy = DunningPolicy.objects.filter(organization=organization, is_default=True).first()
         if policy is None:
             policy = DunningPolicy.objects.create(organization=organization, name=str(_("Standard")), is_default=True)
-            DunningStep.objects.bulk_create([DunningStep(organization=organization, policy=policy, **s)
+            DunningStep.objects.bulk_create([DunningStep(organization=organization, policy=policy,
+                                                         fee_currency=organization.base_currency, **s)
                                              for s in DEFAULT_STEPS])
             audit_record(organization=organization, actor=None, action="dunning.policy_created", obj=policy,
                          after={"name": policy.name, "steps": [s["days_from_due"] for s in DEFAULT_STEPS]})
     return policy
 
 
-def _steps_validate(steps: Sequence[dict]) -> list[dict]:
+def _steps_validate(steps: Sequence[dict], organization: Organization) -> list[dict]:
     if not steps:
         raise DomainError(_("A policy needs at least one step."), field="steps")
     days = [int(s["days_from_due"]) for s in steps]
@@ -66,10 +68,13 @@ def _steps_validate(steps: Sequence[dict]) -> list[dict]:
         channel = step.get("channel", Channel.EMAIL)
         if channel not in Channel.values:
             raise DomainError(_("Unknown channel %(channel)s.") % {"channel": channel}, field="steps")
+        fee_currency = step.get("fee_currency") or organization.base_currency
+        if fee_currency not in MINOR_UNITS:
+            raise DomainError(_("Unknown currency %(currency)s.") % {"currency": fee_currency}, field="fee_currency")
         cleaned.append({"days_from_due": int(step["days_from_due"]), "channel": channel,
                         "template": step.get("template", StepTemplate.REMINDER),
                         "fee_amount": parse_amount(step.get("fee_amount", "0"), field="fee_amount", allow_zero=True),
-                        "call_task": bool(step.get("call_task", False))})
+                        "fee_currency": fee_currency, "call_task": bool(step.get("call_task", False))})
     return sorted(cleaned, key=lambda s: s["days_from_due"])
 
 
@@ -82,10 +87,12 @@ def dunning_policy_create(*, organization: Organization, actor: Actor, name: str
     if DunningPolicy.objects.filter(organization=organization, name=name).exists():
         raise DomainError(_("A policy named %(name)s already exists.") % {"name": name}, code=ErrorCode.DUPLICATE,
                           field="name")
+    if "holiday_calendars" in fields:
+        fields["holiday_calendars"] = calendars.calendars_clean(fields["holiday_calendars"])
     policy = DunningPolicy(organization=organization, name=name, tone=tone, **fields)
     model_check(policy, exclude=["organization"])
     policy.save()
-    cleaned = _steps_validate(steps)
+    cleaned = _steps_validate(steps, organization)
     DunningStep.objects.bulk_create([DunningStep(organization=organization, policy=policy, **s) for s in cleaned])
     audit_record(organization=organization, actor=actor, action="dunning.policy_created", obj=policy,
                  after={"name": name, "tone": tone, "steps": cleaned, **fields})
@@ -99,13 +106,16 @@ def dunning_policy_update(*, organization: Organization, actor: Actor, policy: D
     role_require(organization=organization, actor=actor, role=Role.ADMIN)
     same_organization_check(organization, policy)
     allowed = {"name", "tone", "interest_mode", "interest_rate", "statutory_base_rate", "interest_margin",
-               "discount_percent", "discount_days", "business_days_only"}
+               "discount_percent", "discount_days", "business_days_only", "holiday_calendars", "catch_up",
+               "hold_when_credit_covers"}
     if set(changes) - allowed:
         raise ValueError(f"Not policy settings: {sorted(set(changes) - allowed)}")
     name = changes.get("name")
     if name and DunningPolicy.objects.filter(organization=organization, name=name).exclude(pk=policy.pk).exists():
         raise DomainError(_("A policy named %(name)s already exists.") % {"name": name}, code=ErrorCode.DUPLICATE,
                           field="name")
+    if "holiday_calendars" in changes:
+        changes["holiday_calendars"] = calendars.calendars_clean(changes["holiday_calendars"])
     before = {k: getattr(policy, k) for k in changes}
     for key, value in changes.items():
         setattr(policy, key, value)
@@ -124,7 +134,7 @@ def dunning_policy_steps_set(*, organization: Organization, actor: Actor, policy
     role_require(organization=organization, actor=actor, role=Role.ADMIN)
     same_organization_check(organization, policy)
     policy = DunningPolicy.objects.select_for_update(no_key=True).get(pk=policy.pk)
-    cleaned = _steps_validate(steps)
+    cleaned = _steps_validate(steps, organization)
     existing = {s.days_from_due: s for s in DunningStep.objects.filter(policy=policy)}
     wanted = {s["days_from_due"] for s in cleaned}
     removed = [s for days, s in existing.items() if days not in wanted]
@@ -133,8 +143,8 @@ def dunning_policy_steps_set(*, organization: Organization, actor: Actor, policy
         raise DomainError(_("The %(days)s step already sent notices; keep it (you may change it).")
                           % {"days": f"{min(used):+d}"}, field="steps")
     before = [{"days_from_due": s.days_from_due, "channel": s.channel, "template": s.template,
-               "fee_amount": s.fee_amount, "call_task": s.call_task} for s in sorted(existing.values(),
-                                                                                     key=lambda s: s.days_from_due)]
+               "fee_amount": s.fee_amount, "fee_currency": s.fee_currency, "call_task": s.call_task}
+              for s in sorted(existing.values(), key=lambda s: s.days_from_due)]
     DunningStep.objects.filter(pk__in=[s.pk for s in removed]).delete()
     for data in cleaned:
         step = existing.get(data["days_from_due"]) or DunningStep(organization=organization, policy=policy)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from receivables.models import Customer, Invoice
@@ -98,17 +98,28 @@ def promise_create(*, organization: Organization, actor: Actor, customer: Custom
 
 
 def promises_evaluate(*, organization: Organization, today: dt.date) -> dict[str, int]:
-    """Decide open promises from payments received: kept once the promised amount came in
-    (between the promise and its deadline), broken once the deadline passed without it."""
-    counts = {"kept": 0, "broken": 0}
-    for promise in PromiseToPay.objects.filter(organization=organization, status=PromiseStatus.OPEN) \
-            .select_related("customer").order_by("pk"):
-        paid = selectors.payments_between(organization, {promise.customer_id}, promise.made_on,
-                                          min(today, promise.pause_until)).get(
-            (promise.customer_id, promise.currency), ZERO)
-        settled = not Invoice.objects.filter(pk__in=promise.invoices.values("pk"), voided_on__isnull=True,
+    """Decide promises from cash applied to the promised invoices (signed allocations: another
+    invoice's payment never counts, a reversed one stops counting): kept once the promised amount
+    was applied between the promise and its deadline, broken once the deadline passed without it.
+    A kept promise whose payment is reversed is open again (or broken, past its deadline)."""
+    counts = {"kept": 0, "broken": 0, "reopened": 0}
+    reversed_invoices = selectors.invoices_with_reversals(organization)
+    promises = PromiseToPay.objects.filter(organization=organization).filter(
+        Q(status=PromiseStatus.OPEN) | Q(status=PromiseStatus.KEPT, invoices__in=reversed_invoices))
+    for promise in promises.distinct().select_related("customer").prefetch_related("invoices").order_by("pk"):
+        ids = [i.pk for i in promise.invoices.all()]
+        paid = selectors.cash_applied(organization, ids, promise.made_on, min(today, promise.pause_until),
+                                      until=today)
+        settled = not Invoice.objects.filter(pk__in=ids, voided_on__isnull=True,
                                              applied_amount__lt=F("total_amount")).exists()
-        if paid >= promise.amount or settled:
+        kept = paid >= promise.amount or settled
+        if promise.status == PromiseStatus.KEPT:
+            if not kept:
+                status = PromiseStatus.OPEN if today <= promise.pause_until else PromiseStatus.BROKEN
+                _promise_decide(organization, promise, status, paid, today)
+                counts["reopened"] += 1
+            continue
+        if kept:
             _promise_decide(organization, promise, PromiseStatus.KEPT, min(paid, promise.amount), today)
             counts["kept"] += 1
         elif today > promise.pause_until:
@@ -120,10 +131,13 @@ def promises_evaluate(*, organization: Organization, today: dt.date) -> dict[str
 @transaction.atomic
 def _promise_decide(organization: Organization, promise: PromiseToPay, status: str, paid: Decimal,
                     today: dt.date) -> None:
-    promise.status, promise.paid_amount, promise.settled_on = status, paid, today
+    promise.status, promise.paid_amount = status, paid
+    promise.settled_on = None if status == PromiseStatus.OPEN else today
     promise.save(update_fields=["status", "paid_amount", "settled_on"])
     payload = _promise_payload(promise)
     audit_record(organization=organization, actor=None, action=f"promise.{status}", obj=promise, after=payload)
+    if status == PromiseStatus.OPEN:  # its payment was reversed: pauses dunning again until its deadline
+        return
     if status == PromiseStatus.KEPT:
         timeline_add(organization=organization, customer=promise.customer, kind=EventKind.PROMISE_KEPT,
                      summary=_("Promise of %(amount)s kept") % {"amount": Money(promise.amount, promise.currency)},

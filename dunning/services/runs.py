@@ -19,7 +19,7 @@ from tenancy.models import Organization, Role
 from tenancy.money import ZERO
 from tenancy.services import Actor, audit_record, role_require
 
-from .. import financing, rendering, selectors
+from .. import calendars, financing, rendering, selectors
 from ..models import (
     Channel,
     CollectionTask,
@@ -76,12 +76,26 @@ class Plan:
         candidates = selectors.dunning_candidates(organization, self.book, today)
         if customer is not None:
             candidates = [c for c in candidates if c.customer_id == customer.pk]
-        self.candidates = candidates
+        customer_ids = {c.customer_id for c in candidates}
+        self.totals = _open_totals(organization, customer_ids, today)
+        self.on_account = selectors.on_account(organization, customer_ids)
+        # Held: (customer, currency) whose cash and credits on account cover everything overdue.
+        self.held: dict[int, dict[str, tuple[Decimal, Decimal]]] = defaultdict(dict)
+        kept = []
+        for candidate in candidates:
+            policy = self.book.policies[candidate.step.policy_id]
+            credit = self.on_account.get(candidate.customer_id, {}).get(candidate.currency, ZERO)
+            overdue = self.totals.get(candidate.customer_id, {}).get(candidate.currency, (ZERO, ZERO))[1]
+            if policy.hold_when_credit_covers and candidate.days_overdue > 0 and credit > 0 and credit >= overdue:
+                self.held[candidate.customer_id][candidate.currency] = (credit, overdue)
+                continue
+            kept.append(candidate)
+        self.candidates = candidates = kept
+        self.charges = selectors.charges_many(organization, self.book, candidates, today)
         self.by_customer: dict[int, list[selectors.Candidate]] = defaultdict(list)
         for candidate in candidates:
             self.by_customer[candidate.customer_id].append(candidate)
         self.customers = Customer.objects.in_bulk(list(self.by_customer))
-        self.totals = _open_totals(organization, set(self.by_customer), today)
         self.settings = {s.customer_id: s for s in CustomerDunning.objects.filter(
             organization=organization, customer_id__in=list(self.by_customer))}
         # Invoices to be paid to a disclosed factor, asked once for the run (issue 15).
@@ -102,9 +116,9 @@ class Plan:
                 link = rendering.portal_url(self.organization, customer) if with_links else ""
                 rendered = rendering.message_render(
                     organization=self.organization, customer=customer,
-                    items=rendering.items_for(mail, policy.annual_rate), tone=policy.tone,
+                    items=rendering.items_for(mail, self.charges), tone=policy.tone,
                     open_totals=self.totals.get(customer_id, {}), today=self.today, portal_link=link,
-                    pay_to=self.pay_to)
+                    on_account=self.on_account.get(customer_id, {}), pay_to=self.pay_to)
             yield customer, mail, calls, rendered
 
 
@@ -127,11 +141,6 @@ class Preview:
     next_rows: list
 
 
-def _next_business_day(day: dt.date) -> dt.date:
-    day += dt.timedelta(days=1)
-    while day.weekday() >= 5:
-        day += dt.timedelta(days=1)
-    return day
 
 
 def dunning_preview_page(organization: Organization, *, today: dt.date | None = None,
@@ -141,12 +150,11 @@ def dunning_preview_page(organization: Organization, *, today: dt.date | None = 
     today = today or local_today(organization.timezone)
     plan = Plan(organization, today, customer=customer)
     rows = list(plan.messages())
-    if today.weekday() < 5:
-        return Preview(today, rows, [], None, [])
-    held = {pk: p for pk, p in plan.book.policies.items() if p.business_days_only}
+    held = {pk: p for pk, p in plan.book.policies.items()
+            if p.business_days_only and not calendars.is_business_day(today, p.holiday_calendars)}
     if not held:
         return Preview(today, rows, [], None, [])
-    next_day = _next_business_day(today)
+    next_day = min(calendars.next_business_day(today, p.holiday_calendars) for p in held.values())
     later = Plan(organization, next_day, customer=customer)
     later.by_customer = {cid: cands for cid, cands in later.by_customer.items()
                          if cands[0].step.policy_id in held}
@@ -185,13 +193,14 @@ def dunning_run(*, organization: Organization, actor: Actor = None, today: dt.da
     DunningMessage.objects.bulk_create(list(messages.values()))
     notices = []
     for candidate in plan.candidates:
-        fee, interest = selectors.charges_for(candidate, plan.book.policies[candidate.step.policy_id].annual_rate)
+        charges = plan.charges[candidate.invoice_id]
         message = messages.get(candidate.customer_id) if candidate.step.channel != Channel.CALL else None
         notices.append(DunningNotice(
             organization=organization, run=run, message=message, invoice_id=candidate.invoice_id,
             customer_id=candidate.customer_id, step=candidate.step, step_days=candidate.step.days_from_due,
             channel=candidate.step.channel, days_overdue=candidate.days_overdue, amount_due=candidate.amount_due,
-            currency=candidate.currency, fee_amount=fee, interest_amount=interest, created_at=now))
+            currency=candidate.currency, fee_amount=charges.fee, interest_amount=charges.interest,
+            interest_through=charges.interest_through, created_at=now))
     # The unique (invoice, step) constraint is the exactly-once rule: a duplicate fails the run.
     DunningNotice.objects.bulk_create(notices)
     tasks = _call_tasks(organization, run, plan, call_customers, today)
@@ -199,7 +208,9 @@ def dunning_run(*, organization: Organization, actor: Actor = None, today: dt.da
     run.status, run.finished_at = RunStatus.DONE, timezone.now()
     run.save(update_fields=["notices_count", "messages_count", "tasks_count", "status", "finished_at"])
     audit_record(organization=organization, actor=actor, action="dunning.run", obj=run,
-                 after={"run_date": today, "notices": len(notices), "messages": len(messages), "tasks": len(tasks)})
+                 after={"run_date": today, "notices": len(notices), "messages": len(messages), "tasks": len(tasks),
+                        "held_credit_on_account": sorted(plan.held),
+                        "fees_without_rate": sorted({c.missing_rate for c in plan.charges.values() if c.missing_rate})})
     pending = [m.pk for m in messages.values() if m.status == MessageStatus.PENDING]
     transaction.on_commit(lambda: _queue_send(pending))
     return run

@@ -19,6 +19,7 @@ from ..models import (
     DunningNotice,
     EventKind,
     MessageStatus,
+    StepTemplate,
 )
 from .common import _emit, timeline_add
 
@@ -46,8 +47,10 @@ def _letter_ensure(message: DunningMessage) -> None:
     """Render and store the demand letter before the message goes out (kept as evidence)."""
     if not message.has_letter or message.letter_pdf:
         return
-    notices = (DunningNotice.objects.filter(message=message).select_related("invoice")
-               .order_by("invoice__due_date", "invoice_id"))
+    # The letter demands what its step says: the invoices at the formal-demand step, not the
+    # earlier reminders that share the message.
+    notices = list(DunningNotice.objects.filter(message=message, step__template=StepTemplate.FINAL_DEMAND)
+                   .select_related("invoice").order_by("invoice__due_date", "invoice_id"))
     # Dated like the run (the organization's calendar day), not created_at's UTC date.
     pdf = rendering.letter_pdf(organization=message.organization, customer=message.customer, notices=notices,
                                today=message.run.run_date)

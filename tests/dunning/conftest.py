@@ -73,3 +73,12 @@ def eager_celery():
     app.conf.task_always_eager = True
     yield app
     app.conf.task_always_eager = before
+
+
+def highest_catch_up(organization):
+    """The default policy jumps to the highest step reached (the option that keeps the old
+    behaviour), for tests about a particular step rather than about the catch-up rule."""
+    from dunning import services
+
+    policy = services.dunning_policy_default(organization=organization)
+    return services.dunning_policy_update(organization=organization, actor=None, policy=policy, catch_up="highest")

@@ -11,7 +11,7 @@ from dunning import selectors, services
 from dunning.models import Dispute, PaymentPlan, PromiseToPay
 from tenancy.models import ApiScope, WebhookEvent
 from tests.api.conftest import key_client
-from tests.dunning.conftest import travel
+from tests.dunning.conftest import highest_catch_up, travel
 from tests.factories import CustomerFactory, make_invoice, make_payment
 
 pytestmark = pytest.mark.django_db
@@ -208,8 +208,8 @@ def test_installments_that_do_not_add_up_are_refused_with_the_figures(api, engli
     }, format="json")
     assert response.status_code == 400
     error = error_of(response)
-    assert error["message"] == ("The installments add up to 900.00 CNY; the plan needs 1,000.00 CNY "
-                                "(covered balance 1,000.00 CNY plus interest 0.00 CNY).")
+    assert error["message"] == ("The installments' principal adds up to 900.00 CNY; the covered balance is "
+                                "1,000.00 CNY (interest is added on the declining balance).")
     assert error["fields"]["installments"][0]["message"] == error["message"]
 
     shape = api.post("/api/v1/payment-plans/", {"customer": english.pk, "invoices": [invoice.pk],
@@ -225,6 +225,7 @@ def test_installments_that_do_not_add_up_are_refused_with_the_figures(api, engli
 
 
 def test_messages_sent_are_listed_read_only_with_their_notices(api, organization, invoice):
+    highest_catch_up(organization)
     services.dunning_run(organization=organization)
     results = api.get("/api/v1/dunning-messages/").json()["results"]
     assert len(results) == 1

@@ -131,26 +131,27 @@ def test_promise_in_the_past_is_refused(organization, english, overdue, collecto
                                 amount="10", promised_date=dt.date(2026, 3, 1))
 
 
-def test_plan_installments_must_add_up_to_the_covered_balance_plus_interest(organization, english, overdue,
-                                                                           collector):
+def test_plan_installments_principal_must_add_up_to_the_covered_balance(organization, english, overdue,
+                                                                       collector):
     with travel(dt.date(2026, 3, 2)), pytest.raises(DomainError) as error:
         services.payment_plan_create(organization=organization, actor=collector, customer=english,
                                      invoices=[overdue], interest_rate="0",
                                      installments=[(dt.date(2026, 4, 1), "500"), (dt.date(2026, 5, 1), "400")])
-    assert error.value.message == ("The installments add up to 900.00 CNY; the plan needs 1,000.00 CNY "
-                                   "(covered balance 1,000.00 CNY plus interest 0.00 CNY).")
+    assert error.value.message == ("The installments' principal adds up to 900.00 CNY; the covered balance is "
+                                   "1,000.00 CNY (interest is added on the declining balance).")
 
 
 def test_plan_pauses_dunning_and_a_missed_installment_resumes_it(organization, english, overdue, collector,
                                                                 django_capture_on_commit_callbacks):
     with travel(dt.date(2026, 3, 2)):
-        # 1,000 at 12% a year for the 61 days to the last installment: 20.05 interest
+        # 1,000 at 12% for 30 days (9.8630), then 500 for 31 days (5.0959): 14.96 interest
         plan = services.payment_plan_create(organization=organization, actor=collector, customer=english,
                                             invoices=[overdue], interest_rate="12", grace_days=2,
-                                            installments=[(dt.date(2026, 4, 1), "510.05"),
-                                                          (dt.date(2026, 5, 2), "510.00")])
-    assert (plan.interest_amount, plan.total_amount) == (Decimal("20.05"), Decimal("1020.05"))
-    make_payment(organization, english, amount="510.05", received_on=dt.date(2026, 4, 1))
+                                            installments=[(dt.date(2026, 4, 1), "500"),
+                                                          (dt.date(2026, 5, 2), "500")])
+    assert (plan.interest_amount, plan.total_amount) == (Decimal("14.96"), Decimal("1014.96"))
+    assert [i.amount for i in plan.installments.all()] == [Decimal("509.86"), Decimal("505.10")]
+    make_payment(organization, english, amount="509.86", received_on=dt.date(2026, 4, 1))
     run_on(organization, dt.date(2026, 5, 4), django_capture_on_commit_callbacks)  # 2nd due May 2 + 2 days grace
     plan.refresh_from_db()
     assert plan.status == PlanStatus.ACTIVE and notices(overdue) == []
@@ -159,7 +160,8 @@ def test_plan_pauses_dunning_and_a_missed_installment_resumes_it(organization, e
 
     plan.refresh_from_db()
     assert plan.status == PlanStatus.DEFAULTED
-    assert notices(overdue) == [(60, Decimal("489.9500"))]  # catch-up: the highest step reached
+    # catch-up: the first reminder it missed while the plan paused it (not the +60 it reached)
+    assert notices(overdue) == [(1, Decimal("490.1400"))]
 
 
 def test_early_payment_discount_settles_the_invoice(organization, english, admin_user, collector):

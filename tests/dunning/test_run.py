@@ -25,7 +25,7 @@ from dunning.models import (
 from dunning.rendering import content_hash
 from tenancy.mail import ORGANIZATION_HEADER
 from tenancy.models import AuditEntry
-from tests.dunning.conftest import travel
+from tests.dunning.conftest import highest_catch_up, travel
 from tests.factories import CustomerFactory, OrganizationFactory, make_invoice, make_payment
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +47,7 @@ def steps_of(invoice):
 
 def test_one_message_per_customer_lists_every_invoice_at_its_step(
         organization, english, django_capture_on_commit_callbacks):
+    highest_catch_up(organization)
     # given: three overdue invoices at three different steps, and one not yet near due
     a = make_invoice(organization, english, amount="100.00", issue_date=dt.date(2026, 1, 1), due_date=dt.date(2026, 3, 1))
     b = make_invoice(organization, english, amount="250.50", issue_date=dt.date(2026, 1, 1), due_date=dt.date(2026, 2, 1))
@@ -129,7 +130,7 @@ def test_duplicate_notice_is_refused_by_the_database(organization, english, djan
         notice.save()
 
 
-def test_missed_days_catch_up_with_the_highest_step_only_and_never_go_back(
+def test_missed_days_catch_up_with_the_first_missed_step_and_never_go_back(
         organization, english, django_capture_on_commit_callbacks):
     invoice = make_invoice(organization, english, amount="100.00", issue_date=dt.date(2025, 12, 1),
                            due_date=dt.date(2026, 1, 5))
@@ -138,8 +139,24 @@ def test_missed_days_catch_up_with_the_highest_step_only_and_never_go_back(
     run_on(organization, dt.date(2026, 2, 9), django_capture_on_commit_callbacks)
     run_on(organization, dt.date(2026, 2, 10), django_capture_on_commit_callbacks)
 
-    assert steps_of(invoice) == [-7, 30]
+    # the first missed step (+1), then the sequence continues 29 days later, not the next day
+    assert steps_of(invoice) == [-7, 1]
     assert len(mail.outbox) == 2
+    assert mail.outbox[1].subject == "Acme Trading: payment reminder"
+    run_on(organization, dt.date(2026, 3, 10), django_capture_on_commit_callbacks)
+    assert steps_of(invoice) == [-7, 1, 30]
+
+
+def test_missed_days_catch_up_with_the_highest_step_when_the_policy_says_so(
+        organization, english, django_capture_on_commit_callbacks):
+    highest_catch_up(organization)
+    invoice = make_invoice(organization, english, amount="100.00", issue_date=dt.date(2025, 12, 1),
+                           due_date=dt.date(2026, 1, 5))
+    run_on(organization, dt.date(2025, 12, 29), django_capture_on_commit_callbacks)  # -7 courtesy
+    run_on(organization, dt.date(2026, 2, 9), django_capture_on_commit_callbacks)
+    run_on(organization, dt.date(2026, 2, 10), django_capture_on_commit_callbacks)
+
+    assert steps_of(invoice) == [-7, 30]
     assert mail.outbox[1].subject == "Acme Trading: second reminder, payment overdue"
 
 
@@ -243,7 +260,7 @@ def test_only_admins_change_policies(organization, collector):
 
 def test_fees_and_interest_are_computed_and_shown(organization, english, admin_user,
                                                  django_capture_on_commit_callbacks):
-    policy = services.dunning_policy_default(organization=organization)
+    policy = highest_catch_up(organization)
     services.dunning_policy_update(organization=organization, actor=admin_user, policy=policy,
                                    interest_mode="statutory", statutory_base_rate=Decimal("3.45"),
                                    interest_margin=Decimal("4.55"))
@@ -256,7 +273,7 @@ def test_fees_and_interest_are_computed_and_shown(organization, english, admin_u
     notice = DunningNotice.objects.get(invoice=invoice)
     # 10,000 x 8% x 32 / 365 = 70.136... -> 70.14
     assert (notice.fee_amount, notice.interest_amount) == (Decimal("40.00"), Decimal("70.14"))
-    assert "fee 40.00, late interest 70.14" in mail.outbox[0].body
+    assert "late fee 40.00, late interest 70.14" in mail.outbox[0].body
 
     charges = services.late_charges_invoice(organization=organization, actor=admin_user, customer=english,
                                             number="LATE-1")
@@ -277,6 +294,7 @@ def test_customer_without_email_gets_a_call_task_instead(organization, django_ca
 
 
 def test_preview_shows_what_would_go_out_without_writing(organization, english, chinese):
+    highest_catch_up(organization)
     make_invoice(organization, english, issue_date=dt.date(2026, 1, 1), due_date=dt.date(2026, 3, 1))
     make_invoice(organization, chinese, issue_date=dt.date(2026, 1, 1), due_date=dt.date(2026, 2, 1))
 
@@ -315,6 +333,7 @@ def test_query_count_does_not_grow_with_the_number_of_invoices(organization, dja
 
 def test_real_smtp_server_receives_the_final_demand_with_the_letter(organization, chinese, smtp_inbox,
                                                                    django_capture_on_commit_callbacks):
+    highest_catch_up(organization)
     invoice = make_invoice(organization, chinese, amount="88000.00", issue_date=dt.date(2025, 10, 1),
                            due_date=dt.date(2025, 11, 1), number="INV-90")
 
@@ -344,6 +363,7 @@ def test_demand_letter_is_dated_on_the_run_day_in_the_organizations_zone(django_
                             contact_emails=["ap@osaka.example"])
     make_invoice(tokyo, buyer, amount="500000", issue_date=dt.date(2025, 10, 1), due_date=dt.date(2025, 11, 1),
                  number="INV-JP-90")
+    highest_catch_up(tokyo)
 
     # 08:00 on 2026-02-02 in Tokyo (UTC+9) is still 2026-02-01, 23:00, in UTC.
     run_on(tokyo, dt.date(2026, 2, 2), django_capture_on_commit_callbacks, hour=8)

@@ -12,7 +12,7 @@ from dunning import services
 from dunning.models import CustomerDunning, DunningPolicy, PaymentPlan
 from tenancy.errors import DomainError
 from tenancy.models import AuditEntry
-from tests.dunning.conftest import travel
+from tests.dunning.conftest import highest_catch_up, travel
 from tests.factories import CustomerFactory, make_invoice
 
 pytestmark = pytest.mark.django_db
@@ -59,8 +59,9 @@ def test_weekend_preview_says_why_and_shows_mondays_run(client, organization, ov
         page = logged_in(client, collector).get(reverse("dunning:preview")).content.decode()
     assert preview.rows == []
     assert (preview.next_day, preview.held_policies) == (MONDAY, ["Standard"])
+    # never contacted: Monday sends the first overdue reminder, not the +30 it reached
     assert [(c.number, c.step.days_from_due) for _cust, mail, _calls, _r in preview.next_rows for c in mail] == [
-        ("INV-OLD", 30)]
+        ("INV-OLD", 1)]
     assert "Saturday: this policy (Standard) sends on business days only; Monday's run will send what is " \
            "below." in page
     assert "INV-OLD" in page.split('data-testid="preview-next-table"')[1]
@@ -131,6 +132,7 @@ def test_a_collector_cannot_edit_policies(client, organization, collector):
 
 
 def test_a_step_that_sent_notices_cannot_be_removed(organization, english, overdue, admin_user):
+    highest_catch_up(organization)
     with travel(WEDNESDAY):
         services.dunning_run(organization=organization)  # INV-OLD gets the +30 notice
     policy = services.dunning_policy_default(organization=organization)
@@ -205,8 +207,8 @@ def test_plan_form_shows_the_sum_check_error_then_agrees_the_plan(client, organi
         assert "INV-TWO" in client.get(url).content.decode()
         wrong = client.post(url, plan_post([overdue, second], [("2026-04-01", "700"), ("2026-05-01", "700")]))
         assert wrong.status_code == 400
-        assert ("The installments add up to 1,400.00 CNY; the plan needs 1,500.00 CNY (covered balance "
-                "1,500.00 CNY plus interest 0.00 CNY).") in wrong.content.decode()
+        assert ("The installments&#x27; principal adds up to 1,400.00 CNY; the covered balance is 1,500.00 CNY "
+                "(interest is added on the declining balance).") in wrong.content.decode()
         assert not PaymentPlan.objects.exists()
         right = client.post(url, plan_post([overdue, second], [("2026-04-01", "800"), ("2026-05-01", "700"),
                                                                ("", "")]))
