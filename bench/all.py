@@ -37,6 +37,7 @@ def benches(sizes: str, quick: bool) -> dict[str, list[str]]:
         "weekly_report": ["bench.weekly_report", "--customers", "100" if quick else "100,1000,10000"],
         "dunning_run": ["bench.dunning_run", "--sizes", small, "--repeat", "1" if quick else "3"],
         "credit_rescore": ["bench.credit_rescore", *(["--customers", "1000", "--invoices", "50000"] if quick else [])],
+        "monday": ["bench.monday", "--orgs", "20" if quick else "10000"],
     }
     # The new apps' benches, once they exist (factoring, insurance, forecasting).
     for name in ("factoring_eligibility", "insurance_deadlines", "forecast"):

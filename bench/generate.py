@@ -229,7 +229,7 @@ def ledger_load(cursor, *, organization_id: int, ledger: Ledger, now: str) -> tu
                       else "partially_paid")
             yield (f"{invoice0 + i}\t{organization_id}\t{customer0 + cust}\tINV{i + 1:08d}\t\\N\t{day[issue]}\t"
                    f"{day[due]}\t{currency_of[cust]}\t{_amount(net)}\t{_amount(tax)}\t{_amount(total)}\t"
-                   f"{_amount(applied)}\t0\t{status}\t{day[voided]}\t\t\t{now}\t{now}\n")
+                   f"{_amount(applied)}\t0\t{status}\t{day[voided]}\t\t\t{now}\t{now}\tstandard\n")
 
     def payment_lines() -> Iterator[str]:
         columns = zip(ledger.payment_customer.tolist(), ledger.payment_date.tolist(), ledger.payment_amount.tolist(),
@@ -257,7 +257,7 @@ def ledger_load(cursor, *, organization_id: int, ledger: Ledger, now: str) -> tu
     _copy(cursor, "receivables_invoice", (
         "id", "organization_id", "customer_id", "number", "external_id", "issue_date", "due_date", "currency",
         "net_amount", "tax_amount", "total_amount", "applied_amount", "written_off_amount", "status", "voided_on",
-        "description", "po_reference", "created_at", "updated_at"), invoice_lines())
+        "description", "po_reference", "created_at", "updated_at", "kind"), invoice_lines())
     _copy(cursor, "receivables_payment", (
         "id", "organization_id", "customer_id", "received_on", "amount", "unapplied_amount", "currency", "method",
         "reference", "external_id", "created_at", "updated_at"), payment_lines())
