@@ -9,6 +9,7 @@ never sees what happened after an invoice was issued (no leakage). Dates are who
 
 from __future__ import annotations
 
+import os
 import pickle
 from dataclasses import dataclass, field
 
@@ -34,6 +35,8 @@ FEATURES = (
     "broken_promises_before",
 )
 QUANTILES = (0.1, 0.5, 0.9)
+# Threads for fitting and predicting (OpenMP); 0 = all cores. A busy shared machine is better served by 1.
+THREADS = int(os.environ.get("FORECAST_THREADS", "0")) or None
 MIN_CLASS_COUNT = 10  # a classifier needs this many late and on-time invoices; else the history's share late
 
 
@@ -174,15 +177,21 @@ class Estimators:
 def estimators_fit(matrix: np.ndarray, delay: np.ndarray, *, max_iter: int = 150) -> Estimators:
     """Fit the quantile regressors and the late classifier on settled invoices' features and delays."""
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_limits
 
+    with threadpool_limits(limits=THREADS):
+        return _fit(HistGradientBoostingClassifier, HistGradientBoostingRegressor, matrix, delay, max_iter)
+
+
+def _fit(classifier_class, regressor_class, matrix: np.ndarray, delay: np.ndarray, max_iter: int) -> Estimators:
     common = {"max_iter": max_iter, "learning_rate": 0.05, "max_leaf_nodes": 31, "min_samples_leaf": 20,
               "early_stopping": False, "random_state": 0}
-    quantile = [HistGradientBoostingRegressor(loss="quantile", quantile=q, **common).fit(matrix, delay)
+    quantile = [regressor_class(loss="quantile", quantile=q, **common).fit(matrix, delay)
                 for q in QUANTILES]
     late = delay > 0
     classifier = None
     if min(late.sum(), (~late).sum()) >= MIN_CLASS_COUNT:
-        classifier = HistGradientBoostingClassifier(**common).fit(matrix, late)
+        classifier = classifier_class(**common).fit(matrix, late)
     reference = np.nanmedian(matrix, axis=0) if len(matrix) else np.zeros(matrix.shape[1])
     return Estimators(quantile, classifier, float(late.mean()) if len(late) else 0.0, np.nan_to_num(reference))
 
@@ -196,6 +205,13 @@ class Prediction:
 
 
 def estimators_predict(estimators: Estimators, matrix: np.ndarray) -> Prediction:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=THREADS):
+        return _predict(estimators, matrix)
+
+
+def _predict(estimators: Estimators, matrix: np.ndarray) -> Prediction:
     if not len(matrix):
         empty = np.zeros(0)
         return Prediction(empty, empty, empty, empty)
@@ -213,6 +229,13 @@ def reasons_compute(estimators: Estimators, matrix: np.ndarray, *, top: int = 3,
     median, against the P50 as is (one batched prediction for all features)."""
     if not len(matrix):
         return []
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=THREADS):
+        return _reasons(estimators, matrix, top, min_days)
+
+
+def _reasons(estimators: Estimators, matrix: np.ndarray, top: int, min_days: float) -> list[list[dict]]:
     model = estimators.quantile[1]
     n, k = matrix.shape
     base = model.predict(matrix)

@@ -46,6 +46,7 @@ def test_too_little_history_stores_the_baseline_and_says_so(organization, book):
     stored = services.payment_model_train(organization=organization)
     assert stored.method == ModelMethod.BASELINE
     assert stored.note == "Too little history: 3 settled invoices, 200 needed; predictions use the baseline."
+    assert (stored.version, services.payment_model_train(organization=organization).version) == (1, 2)
 
 
 def test_the_baseline_expects_due_plus_the_customers_median_delay(organization, book):

@@ -1,0 +1,113 @@
+"""The payment-date model: features from history before the issue date only, the baseline, training,
+storing, predicting with reasons."""
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from forecasting import payment_model as pm
+from forecasting import services
+from forecasting.models import InvoicePrediction, ModelMethod, PaymentModel
+from forecasting.reasons import reasons_text
+from receivables import services as ledger
+from tests.factories import CustomerFactory, make_invoice
+
+D = dt.date
+
+
+def _ledger(rows):
+    """rows: (customer, issue, due, settled or None)."""
+    n = len(rows)
+    return pm.Ledger(
+        invoice_id=np.arange(1, n + 1), customer_id=np.array([r[0] for r in rows]),
+        issue_day=np.array([r[1].toordinal() for r in rows]), due_day=np.array([r[2].toordinal() for r in rows]),
+        amount=np.full(n, 100.0),
+        settled_day=np.array([r[3].toordinal() if r[3] else np.nan for r in rows], dtype=float),
+        disputed=np.zeros(n, dtype=bool), is_open=np.array([r[3] is None for r in rows]))
+
+
+def test_features_see_only_settlements_before_the_issue_date():
+    # given: customer 1 paid invoice 1 ten days late on 2026-02-10, invoice 2 was issued on 2026-02-10
+    # (same day: not yet known) and invoice 3 after it; customer 2 has no history
+    matrix, baseline = pm.features_build(_ledger([
+        (1, D(2026, 1, 1), D(2026, 1, 31), D(2026, 2, 10)),
+        (1, D(2026, 2, 10), D(2026, 3, 12), D(2026, 4, 30)),
+        (1, D(2026, 2, 11), D(2026, 3, 13), None),
+        (2, D(2026, 2, 11), D(2026, 3, 13), None),
+    ]))
+    count, median = pm.FEATURES.index("history_count"), pm.FEATURES.index("history_median")
+    assert list(matrix[:, count]) == [0, 0, 1, 0]
+    assert np.isnan(matrix[1, median]) and matrix[2, median] == 10
+    # the baseline: the customer's median, else everyone's settled before the issue date (else 0)
+    assert list(baseline) == [0, 0, 10, 10]
+
+
+def test_the_baseline_is_the_median_of_earlier_delays():
+    days = dt.timedelta
+    rows = [(1, D(2026, 1, d), D(2026, 1, d) + days(10), D(2026, 1, d) + days(10 + late))
+            for d, late in ((1, 2), (2, 8), (3, 20))]
+    rows.append((1, D(2026, 3, 1), D(2026, 3, 31), None))
+    _matrix, baseline = pm.features_build(_ledger(rows))
+    assert baseline[-1] == 8
+
+
+def test_auc_is_the_rank_statistic():
+    assert pm.auc(np.array([0.9, 0.8, 0.2, 0.1]), np.array([1, 1, 0, 0])) == 1.0
+    assert pm.auc(np.array([0.1, 0.9, 0.5, 0.5]), np.array([1, 0, 1, 0])) == 0.125
+    assert np.isnan(pm.auc(np.array([0.1]), np.array([1])))
+
+
+@pytest.fixture
+def history(organization):
+    """12 customers, 25 invoices each through the ledger: some pay early, some late, disputed ones later."""
+    rng = random.Random(7)
+    from dunning.services import dispute_open  # noqa: F401 - disputes on record come from dunning or imports
+    from forecasting.models import InvoiceDisputeFlag
+
+    for c in range(12):
+        customer = CustomerFactory(organization=organization, name=f"Customer {c}", currency="CNY")
+        habit = [-3, 0, 5, 15, 30, 45][c % 6]
+        for n in range(25):
+            issue = D(2025, 1, 1) + dt.timedelta(days=14 * n + c)
+            invoice = make_invoice(organization, customer, amount=f"{rng.randint(100, 5000)}.00", issue_date=issue,
+                                   due_date=issue + dt.timedelta(days=30))
+            disputed = rng.random() < 0.15
+            if disputed:
+                InvoiceDisputeFlag.objects.create(organization=organization, invoice=invoice, disputed=True)
+            if n < 22:
+                late = habit + rng.randint(-3, 3) + (20 if disputed else 0)
+                ledger.payment_record(organization=organization, actor=None, customer=customer,
+                                      amount=invoice.total_amount,
+                                      received_on=max(issue, invoice.due_date + dt.timedelta(days=late)))
+    return organization
+
+
+def test_a_model_is_trained_stored_and_predicts_open_invoices_with_reasons(history):
+    # when
+    stored = services.payment_model_train(organization=history)
+    count = services.predictions_refresh(organization=history, as_of=D(2026, 1, 1))
+
+    # then: a stored model with its window, features and holdout metrics
+    stored = PaymentModel.objects.get(pk=stored.pk)
+    assert stored.method == ModelMethod.MODEL and stored.version == 1
+    assert stored.train_count == 12 * 22 and stored.features == list(pm.FEATURES)
+    assert stored.train_from <= stored.train_to
+    assert set(stored.metrics) >= {"model_mae", "baseline_mae", "late_auc", "test_count"}
+    assert stored.metrics["model_mae"] < stored.metrics["baseline_mae"]
+    estimators = pm.Estimators.loads(bytes(stored.artifact))
+    assert len(estimators.quantile) == 3
+    # every open invoice predicted, dates ordered, not before today
+    assert count == 12 * 3
+    predictions = list(InvoicePrediction.objects.filter(organization=history))
+    assert len(predictions) == count
+    assert all(D(2026, 1, 1) <= p.p10_date <= p.expected_date <= p.p90_date for p in predictions)
+    assert all(0 <= p.probability_late <= 1 for p in predictions)
+    assert any(p.reasons for p in predictions)
+    assert all(isinstance(text, str) and text for p in predictions for text in reasons_text(p.reasons))
+    # the slow payers are more likely late than the early ones
+    late = {p.invoice.customer.name: p.probability_late for p in InvoicePrediction.objects.select_related(
+        "invoice__customer")}
+    assert late["Customer 5"] > Decimal("0.5") > late["Customer 0"]
