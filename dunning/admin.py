@@ -25,7 +25,8 @@ from .models import (
     PromiseToPay,
 )
 
-POLICY_TERMS = ("name", "tone", "business_days_only", "interest_mode", "interest_rate", "statutory_base_rate",
+POLICY_TERMS = ("name", "tone", "business_days_only", "holiday_calendars", "catch_up", "hold_when_credit_covers",
+                "interest_mode", "interest_rate", "statutory_base_rate",
                 "interest_margin", "discount_percent", "discount_days")
 
 
@@ -36,7 +37,7 @@ class DunningReadOnlyAdmin(OrganizationScopedAdmin, ReadOnlyAdmin):
 
 class StepInline(admin.TabularInline):
     model = DunningStep
-    fields = ("days_from_due", "channel", "template", "fee_amount", "call_task")
+    fields = ("days_from_due", "channel", "template", "fee_amount", "fee_currency", "call_task")
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -7,9 +7,10 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from receivables.models import Invoice
+from tenancy.money import CURRENCY_CHOICES
 
 from . import selectors
-from .models import Channel, DisputeReason, DisputeResolution, DunningPolicy, Outcome, StepTemplate
+from .models import CatchUp, Channel, DisputeReason, DisputeResolution, DunningPolicy, Outcome, StepTemplate
 
 
 class DateInput(forms.DateInput):
@@ -59,8 +60,16 @@ class TaskLogForm(forms.Form):
 class PolicyForm(forms.ModelForm):
     class Meta:
         model = DunningPolicy
-        fields = ("name", "tone", "business_days_only", "interest_mode", "interest_rate", "statutory_base_rate",
-                  "interest_margin", "discount_percent", "discount_days")
+        fields = ("name", "tone", "business_days_only", "holiday_calendars", "catch_up", "hold_when_credit_covers",
+                  "interest_mode", "interest_rate", "statutory_base_rate", "interest_margin", "discount_percent",
+                  "discount_days")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["catch_up"].required = False  # left out: the default rule
+
+    def clean_catch_up(self):
+        return self.cleaned_data.get("catch_up") or CatchUp.FIRST_MISSED
 
 
 class StepForm(forms.Form):
@@ -68,6 +77,8 @@ class StepForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
     template = forms.ChoiceField(label=_("Template"), choices=StepTemplate.choices)
     fee_amount = forms.DecimalField(label=_("Fee"), min_value=0, max_digits=20, decimal_places=4, initial=0)
+    fee_currency = forms.ChoiceField(label=_("Fee currency"), choices=[("", _("Base currency")), *CURRENCY_CHOICES],
+                                     required=False)
     call_task = forms.BooleanField(label=_("Call task"), required=False)
 
 

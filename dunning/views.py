@@ -217,7 +217,8 @@ def _policy_page(request, form, steps, policy=None, status=200):
 
 def _steps_initial(policy) -> list[dict]:
     return [{"days_from_due": s.days_from_due, "channel": s.channel, "template": s.template,
-             "fee_amount": s.fee_amount, "call_task": s.call_task} for s in policy.steps.all()]
+             "fee_amount": s.fee_amount, "fee_currency": s.fee_currency, "call_task": s.call_task}
+            for s in policy.steps.all()]
 
 
 @organization_required

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from receivables import services as ledger
-from receivables.models import Customer, Invoice
+from receivables.models import CreditNote, Customer, Invoice
 from tenancy.dates import local_today
 from tenancy.models import Organization, Role
 from tenancy.money import ZERO, parse_amount, quantize
@@ -25,8 +25,9 @@ from .policies import policy_for_customer
 @transaction.atomic
 def payment_record_with_discount(*, organization: Organization, actor: Actor, invoice: Invoice,
                                  received_on: dt.date, amount: Decimal | str, reference: str = ""):
-    """Record a payment on one invoice; inside the policy's discount window (e.g. 2/10 net 30) a
-    payment of the discounted balance settles it, the discount booked as a credit note."""
+    """Record a payment on one invoice. Each payment received inside the policy's discount window
+    (e.g. 2/10 net 30) earns the discount on what it pays: at 2%, 980 settles 1,000 and 490 settles
+    500, whether the rest comes inside the window or later. The discount is a credit note."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     same_organization_check(organization, invoice)
     amount = parse_amount(amount)
@@ -35,21 +36,22 @@ def payment_record_with_discount(*, organization: Organization, actor: Actor, in
     balance = invoice.balance
     discount = ZERO
     window_end = invoice.issue_date + dt.timedelta(days=policy.discount_days)
-    if policy.discount_percent and received_on <= window_end:
-        discount = quantize(balance * policy.discount_percent / 100, invoice.currency)
+    if policy.discount_percent and received_on <= window_end and invoice.kind != "charges":
+        pct = policy.discount_percent
+        discount = min(quantize(amount * pct / (100 - pct), invoice.currency), max(balance - amount, ZERO))
     payment = ledger.payment_record(organization=organization, actor=actor, customer=customer,
                                     received_on=received_on, amount=amount, currency=invoice.currency,
                                     reference=reference, auto_allocate=False)
     ledger.payment_allocate(organization=organization, actor=actor, payment=payment,
                             allocations=[(invoice, min(amount, balance))])
-    if discount and amount >= balance - discount and amount < balance:
+    if discount:
+        earlier = CreditNote.objects.filter(organization=organization, customer=customer,
+                                            number__startswith=f"DISC-{invoice.number}").count()
+        number = f"DISC-{invoice.number}" + (f"-{earlier + 1}" if earlier else "")
         ledger.credit_note_create(organization=organization, actor=actor, customer=customer,
-                                  number=f"DISC-{invoice.number}", issued_on=received_on, amount=balance - amount,
+                                  number=number[:64], issued_on=received_on, amount=discount,
                                   currency=invoice.currency, invoice=invoice,
                                   reason=_("Early-payment discount %(pct)s%%") % {"pct": policy.discount_percent})
-        discount = balance - amount
-    else:
-        discount = ZERO
     invoice.refresh_from_db()
     return payment, discount
 

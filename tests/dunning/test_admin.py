@@ -65,7 +65,8 @@ def test_policy_terms_changed_in_admin_are_audited(staff_client, organization, b
     policy = DunningPolicy.objects.get(organization=organization, is_default=True)
     data = {"name": policy.name, "tone": "firm", "interest_mode": "fixed", "interest_rate": "8",
             "statutory_base_rate": "0", "interest_margin": "0", "discount_percent": "0", "discount_days": "0",
-            "business_days_only": "on", "steps-TOTAL_FORMS": "5", "steps-INITIAL_FORMS": "5",
+            "business_days_only": "on", "catch_up": "first_missed", "hold_when_credit_covers": "on",
+            "steps-TOTAL_FORMS": "5", "steps-INITIAL_FORMS": "5",
             "steps-MIN_NUM_FORMS": "0", "steps-MAX_NUM_FORMS": "1000"}
     for n, step in enumerate(policy.steps.order_by("days_from_due")):
         data[f"steps-{n}-id"] = str(step.pk)

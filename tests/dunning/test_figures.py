@@ -11,7 +11,7 @@ from django.core import mail
 
 from dunning import services
 from dunning.accrual import interest_accrued
-from dunning.models import CatchUp, DunningMessage, DunningNotice, DunningStep
+from dunning.models import CatchUp, DunningMessage, DunningNotice, DunningPolicy, DunningStep
 from receivables import services as ledger
 from tenancy.models import AuditEntry
 from tests.dunning.conftest import travel
@@ -320,3 +320,50 @@ def test_a_payment_applied_to_another_invoice_does_not_keep_a_promise(
 
     promise.refresh_from_db()
     assert (promise.status, promise.paid_amount) == ("broken", Decimal("0"))
+
+
+# --- 18. business days from a holiday calendar ----------------------------------------------
+
+def test_china_calendar_skips_national_day_and_sends_on_the_make_up_working_sunday(
+        organization, english, admin_user, django_capture_on_commit_callbacks):
+    policy = services.dunning_policy_default(organization=organization)
+    services.dunning_policy_update(organization=organization, actor=admin_user, policy=policy,
+                                   holiday_calendars="cn")
+    assert DunningPolicy.objects.get(pk=policy.pk).holiday_calendars == "CN"
+    sunday_due = make_invoice(organization, english, issue_date=dt.date(2025, 9, 1), due_date=dt.date(2025, 9, 27),
+                              number="DUE-0927")
+    holiday_due = make_invoice(organization, english, issue_date=dt.date(2025, 9, 1), due_date=dt.date(2025, 9, 30),
+                               number="DUE-0930")
+
+    # 2025-09-28 is a Sunday worked in mainland China (调休 for National Day): the +1 goes out
+    run_on(organization, dt.date(2025, 9, 28), django_capture_on_commit_callbacks)
+    assert [d for d, _i in interest_billed(sunday_due)] == [1]
+    # October 1-8 are public holidays: nothing is sent
+    for day in range(1, 9):
+        run_on(organization, dt.date(2025, 10, day), django_capture_on_commit_callbacks)
+    assert [d for d, _i in interest_billed(holiday_due) if d > 0] == []
+    with travel(dt.date(2025, 10, 3)):
+        preview = services.dunning_preview_page(organization)
+    assert (preview.held_policies, preview.next_day) == (["Standard"], dt.date(2025, 10, 9))
+    # the first working day after the holiday sends its first reminder
+    run_on(organization, dt.date(2025, 10, 9), django_capture_on_commit_callbacks)
+    assert [d for d, _i in interest_billed(holiday_due)] == [-7, 1]
+
+
+def test_without_a_calendar_business_days_are_monday_to_friday(organization, english,
+                                                              django_capture_on_commit_callbacks):
+    invoice = make_invoice(organization, english, issue_date=dt.date(2025, 9, 1), due_date=dt.date(2025, 9, 27))
+    run_on(organization, dt.date(2025, 9, 28), django_capture_on_commit_callbacks)  # a Sunday
+    assert interest_billed(invoice) == []
+    run_on(organization, dt.date(2025, 10, 1), django_capture_on_commit_callbacks)  # a Wednesday
+    assert [d for d, _i in interest_billed(invoice)] == [1]
+
+
+def test_an_unknown_holiday_calendar_is_refused_by_name(organization, admin_user):
+    from tenancy.errors import DomainError
+
+    policy = services.dunning_policy_default(organization=organization)
+    with pytest.raises(DomainError) as refused:
+        services.dunning_policy_update(organization=organization, actor=admin_user, policy=policy,
+                                       holiday_calendars="CN, XX")
+    assert refused.value.message == "No holiday calendar for XX; use an ISO 3166 country code such as CN."

@@ -185,3 +185,23 @@ def test_early_payment_discount_settles_the_invoice(organization, english, admin
     late.refresh_from_db()
     assert (discount, invoice.status, invoice.balance) == (Decimal("20.0000"), "paid", 0)
     assert (none, late.balance) == (Decimal("0"), Decimal("20.0000"))
+
+
+def test_early_payment_discount_is_earned_by_each_payment_inside_the_window(organization, english, admin_user,
+                                                                             collector):
+    policy = services.dunning_policy_default(organization=organization)
+    services.dunning_policy_update(organization=organization, actor=admin_user, policy=policy,
+                                   discount_percent=Decimal("2"), discount_days=10)
+    invoice = make_invoice(organization, english, amount="1000.00", issue_date=dt.date(2026, 3, 1),
+                           due_date=dt.date(2026, 3, 31))
+
+    with travel(dt.date(2026, 3, 20)):
+        # 490 on day 5 settles 500 (2/98 of it is the discount); the rest comes after the window
+        _p, early = services.payment_record_with_discount(organization=organization, actor=collector, invoice=invoice,
+                                                          received_on=dt.date(2026, 3, 6), amount="490.00")
+        _p, later = services.payment_record_with_discount(organization=organization, actor=collector, invoice=invoice,
+                                                          received_on=dt.date(2026, 3, 20), amount="500.00")
+
+    invoice.refresh_from_db()
+    assert (early, later) == (Decimal("10.00"), Decimal("0"))
+    assert (invoice.status, invoice.balance) == ("paid", 0)
