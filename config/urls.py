@@ -15,6 +15,7 @@ urlpatterns = [
     path("credit/", include("credit.urls")),
     path("factoring/", include("factoring.urls")),
     path("insurance/", include("insurance.urls")),
+    path("forecast/", include("forecasting.urls")),
 ]
 # Uploads (MEDIA_ROOT) are never served as static files, not even under DEBUG: each is handed out
 # by a view that checks the organization (credit documents), or not at all (import files).

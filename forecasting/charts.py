@@ -1,0 +1,40 @@
+"""A band chart as inline SVG (no charting library to ship): P10-P90 band, P50 line, baseline dots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+WIDTH, HEIGHT, PAD = 640, 220, 24
+
+
+@dataclass
+class BandChart:
+    width: int
+    height: int
+    band: str        # polygon points
+    median: str      # polyline points
+    baseline: list[tuple[float, float]]
+    labels: list[tuple[float, str]]
+    top: Decimal
+
+
+def band_chart(weeks) -> BandChart | None:
+    """weeks: objects with week_start, p10, p50, p90, baseline."""
+    if not weeks:
+        return None
+    top = max(max(w.p90, w.baseline) for w in weeks) or Decimal(1)
+    inner_w, inner_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
+    step = inner_w / max(len(weeks) - 1, 1)
+
+    def x(i: int) -> float:
+        return round(PAD + i * step, 1)
+
+    def y(value: Decimal) -> float:
+        return round(PAD + inner_h - float(value / top) * inner_h, 1)
+
+    upper = [f"{x(i)},{y(w.p90)}" for i, w in enumerate(weeks)]
+    lower = [f"{x(i)},{y(w.p10)}" for i, w in reversed(list(enumerate(weeks)))]
+    return BandChart(WIDTH, HEIGHT, " ".join(upper + lower), " ".join(f"{x(i)},{y(w.p50)}" for i, w in enumerate(weeks)),
+                     [(x(i), y(w.baseline)) for i, w in enumerate(weeks)],
+                     [(x(i), w.week_start.strftime("%m-%d")) for i, w in enumerate(weeks)], top)

@@ -1,0 +1,91 @@
+"""Forecasting pages through Django's test client, in English and Simplified Chinese."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from forecasting import services
+from forecasting.models import ProvisionOverlay
+from tests.factories import CustomerFactory, make_invoice
+
+TODAY = dt.datetime(2026, 3, 4, 4, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+@pytest.fixture
+def open_invoice(organization):
+    customer = CustomerFactory(organization=organization, name="Steady", currency="CNY")
+    invoice = make_invoice(organization, customer, amount="1000.00", issue_date=dt.date(2026, 2, 8),
+                           due_date=dt.date(2026, 3, 10))
+    services.predictions_refresh(organization=organization, as_of=dt.date(2026, 3, 4))
+    return invoice
+
+
+def test_forecast_page_shows_the_band_chart_and_the_table(client, viewer, open_invoice):
+    client.force_login(viewer)
+    page = client.get("/forecast/").content.decode()
+    assert 'data-testid="forecast-chart"' in page and "<polygon" in page
+    assert "2026-03-09" in page and "1,000.00" in page
+
+
+def test_a_week_drills_down_and_the_invoice_shows_its_prediction(client, viewer, open_invoice):
+    client.force_login(viewer)
+    week = client.get("/forecast/weeks/2026-03-09/").content.decode()
+    assert open_invoice.number in week
+    detail = client.get(f"/forecast/invoices/{open_invoice.pk}/").content.decode()
+    assert "2026-03-10" in detail and 'data-testid="prediction-reasons"' in detail
+    # the ledger's invoice page carries the expected date as a marker linking here
+    invoice_page = client.get(f"/invoices/{open_invoice.pk}/").content.decode()
+    assert f"/forecast/invoices/{open_invoice.pk}/" in invoice_page and "Expected 2026-03-10" in invoice_page
+
+
+def test_provision_page_and_an_overlay_by_a_credit_manager(client, credit_manager, open_invoice):
+    client.force_login(credit_manager)
+    page = client.get("/forecast/provisions/").content.decode()
+    assert 'data-testid="provision-matrix"' in page and 'data-testid="provision-movement"' in page
+    response = client.post("/forecast/provisions/overlays/", {"bucket_key": "d1_30", "multiplier": "1.5",
+                                                              "reason": "Downturn", "effective_from": "2026-03-01"})
+    assert response.status_code == 302
+    assert ProvisionOverlay.objects.get(organization=open_invoice.organization).reason == "Downturn"
+
+
+def test_a_viewer_cannot_record_an_overlay(client, viewer, open_invoice):
+    client.force_login(viewer)
+    page = client.post("/forecast/provisions/overlays/", {"bucket_key": "d1_30", "multiplier": "1.5",
+                                                          "reason": "Downturn", "effective_from": "2026-03-01"})
+    assert page.status_code == 200 and "This needs the Credit manager role" in page.content.decode()
+    assert not ProvisionOverlay.objects.exists()
+
+
+def test_pages_in_simplified_chinese(client, viewer, open_invoice):
+    from tenancy.services import user_language_set
+
+    user_language_set(user=viewer, language="zh-hans")
+    client.force_login(viewer)
+    page = client.get("/forecast/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "现金流预测" in page
+    provision = client.get("/forecast/provisions/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "坏账准备" in provision
+
+
+def test_another_organizations_invoice_is_a_404(client, other_organization, open_invoice):
+    from tests.factories import MembershipFactory
+
+    stranger = MembershipFactory(organization=other_organization, role="admin").user
+    client.force_login(stranger)
+    assert client.get(f"/forecast/invoices/{open_invoice.pk}/").status_code == 404
+
+
+def test_the_dashboard_and_weekly_pdf_sections(organization, open_invoice):
+    from receivables.reporting.sections import sections_build
+
+    keys = {s.key for s in sections_build(organization, dt.date(2026, 3, 4), "en", where="dashboard")}
+    assert "forecasting" in keys
+    (built,) = [s for s in sections_build(organization, dt.date(2026, 3, 4), "en") if s.key == "forecasting"]
+    assert built.context["section"]["forecast"].weeks[1].p50 == 1000
