@@ -14,6 +14,7 @@ from receivables.models import Invoice
 from receivables.selectors import customer_statement, open_invoices
 from tenancy.dates import local_today
 from tenancy.errors import DomainError
+from tenancy.money import ZERO
 from tenancy.net import client_ip
 
 from . import financing, services
@@ -82,6 +83,17 @@ def _portal_invoice(customer, invoice_id: int) -> Invoice:
     return invoice
 
 
+def _statement_totals(statement) -> list[dict]:
+    """Per currency: the open balance, the cash and credits on account, and what is owed net."""
+    rows = []
+    for currency in sorted(set(statement.lines_by_currency) | set(statement.unapplied_by_currency)):
+        balance = statement.balance(currency)
+        credit = statement.unapplied_by_currency.get(currency, ZERO)
+        rows.append({"currency": currency, "balance": balance, "on_account": credit, "net": balance - credit,
+                     "lines": statement.lines_by_currency.get(currency, [])})
+    return rows
+
+
 def _page(request, token, customer, *, errors=None, forms_for=None, status=200):
     organization = customer.organization
     today = local_today(organization.timezone)
@@ -96,7 +108,7 @@ def _page(request, token, customer, *, errors=None, forms_for=None, status=200):
                  prefix=f"p{i.pk}", initial={"amount": i.total_amount - i.applied_amount})}
             for i in invoices]
     statement = customer_statement(organization, customer, today)
-    totals = [{"currency": c, "balance": statement.balance(c)} for c in sorted(statement.lines_by_currency)]
+    totals = _statement_totals(statement)
     return render(request, "dunning/portal/home.html", {
         "customer": customer, "organization": organization, "rows": rows, "totals": totals, "token": token,
         "today": today, "done": request.GET.get("done", ""), "errors": errors or [],
@@ -121,8 +133,7 @@ def portal_statement_pdf(request, token, customer):
     statement = customer_statement(organization, customer, today)
     html = render_to_string("dunning/statement_pdf.html", {
         "organization": organization, "customer": customer, "statement": statement, "today": today,
-        "currencies": [{"currency": c, "lines": lines, "balance": statement.balance(c)}
-                       for c, lines in sorted(statement.lines_by_currency.items())],
+        "currencies": _statement_totals(statement),
         "pay_to": _pay_to(organization, _open_invoices(customer))})
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="statement-{today.isoformat()}.pdf"'

@@ -354,7 +354,7 @@ def promise_list(organization: Organization) -> QuerySet[PromiseToPay]:
 
 
 def plan_list(organization: Organization) -> QuerySet[PaymentPlan]:
-    return (PaymentPlan.objects.filter(organization=organization).select_related("customer")
+    return (PaymentPlan.objects.filter(organization=organization).select_related("customer", "charges_invoice")
             .prefetch_related("invoices", "installments"))
 
 
@@ -383,6 +383,8 @@ class WorklistRow:
     priority: Decimal = ZERO
     overdue_base: Decimal = ZERO  # in the organization's base currency
     fx_missing: list[str] = field(default_factory=list)  # currencies left out of the priority: no rate
+    on_account: dict[str, Decimal] = field(default_factory=dict)  # unapplied cash and credits
+    held: bool = False  # credit on account covers the overdue amount and the policy holds dunning then
 
 
 def worklist(organization: Organization, today: dt.date, *, assigned_to=None) -> list[WorklistRow]:
@@ -411,6 +413,8 @@ def worklist(organization: Organization, today: dt.date, *, assigned_to=None) ->
                                            status=DisputeStatus.OPEN)
                     .values("customer_id").annotate(n=Count("id")).values_list("customer_id", "n"))
     fx = FxTable.load(organization, {c for amounts in overdue.values() for c in amounts}, today)
+    credits = on_account(organization, customer_ids)
+    holds = _holds_when_credit_covers(organization, customer_ids)
     result = []
     for task in tasks:
         amounts = overdue.get(task.customer_id, {})
@@ -419,8 +423,27 @@ def worklist(organization: Organization, today: dt.date, *, assigned_to=None) ->
             task.customer_id, 0)
         base, missing = _in_base(fx, amounts, today)
         priority = base * max_days * risk
-        result.append(WorklistRow(task, amounts, max_days, risk, priority.quantize(Decimal("1")), base, missing))
+        credit = credits.get(task.customer_id, {})
+        held = bool(amounts) and holds.get(task.customer_id, False) and all(
+            credit.get(currency, ZERO) >= amount for currency, amount in amounts.items())
+        result.append(WorklistRow(task, amounts, max_days, risk, priority.quantize(Decimal("1")), base, missing,
+                                  credit, held))
     result.sort(key=lambda r: (-r.priority, r.task.due_on, r.task.pk))
+    return result
+
+
+def _holds_when_credit_covers(organization: Organization, customer_ids: set[int]) -> dict[int, bool]:
+    """Per customer: does its policy (override, segment, default) hold dunning while credit on
+    account covers the overdue amount?"""
+    policies = {p.pk: p for p in DunningPolicy.objects.filter(organization=organization)}
+    default = next((p for p in policies.values() if p.is_default), None)
+    overrides = dict(CustomerDunning.objects.filter(organization=organization, customer_id__in=customer_ids,
+                                                    policy__isnull=False).values_list("customer_id", "policy_id"))
+    by_segment = dict(SegmentPolicy.objects.filter(organization=organization).values_list("segment", "policy_id"))
+    result = {}
+    for customer_id, segment in Customer.objects.filter(pk__in=customer_ids).values_list("pk", "segment"):
+        policy = policies.get(overrides.get(customer_id) or by_segment.get(segment)) or default
+        result[customer_id] = policy.hold_when_credit_covers if policy is not None else True
     return result
 
 

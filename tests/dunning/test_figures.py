@@ -367,3 +367,20 @@ def test_an_unknown_holiday_calendar_is_refused_by_name(organization, admin_user
         services.dunning_policy_update(organization=organization, actor=admin_user, policy=policy,
                                        holiday_calendars="CN, XX")
     assert refused.value.message == "No holiday calendar for XX; use an ISO 3166 country code such as CN."
+
+
+def test_plan_schedule_shows_on_the_plans_page(client, organization, english, collector):
+    from django.urls import reverse
+
+    invoice = make_invoice(organization, english, amount="12000.00", issue_date=dt.date(2025, 10, 1),
+                           due_date=dt.date(2025, 10, 31))
+    with travel(dt.date(2025, 12, 1)):
+        services.payment_plan_create(organization=organization, actor=collector, customer=english,
+                                     invoices=[invoice], interest_rate="12",
+                                     installments=monthly(dt.date(2025, 12, 1), 12))
+        client.force_login(collector)
+        page = client.get(reverse("dunning:plan_list")).content.decode()
+    schedule = " ".join(page.split('data-testid="plan-schedule"')[1].split("</table>")[0].split())
+    first_row = schedule.split("<tr>")[2]
+    assert [cell.split("</td>")[0].split(">")[-1] for cell in first_row.split("<td")[1:]] == [
+        "1", "2026-01-01", "1,000.00 CNY", "122.30 CNY", "1,122.30 CNY", "11,000.00 CNY"]

@@ -16,7 +16,7 @@ from dunning import services
 from dunning.models import CollectionTask, Dispute, DunningMessage, DunningNotice, EventKind, PromiseToPay, Source
 from dunning.portal import portal_token
 from tests.dunning.conftest import at_local, travel
-from tests.factories import PASSWORD, CustomerFactory, make_invoice
+from tests.factories import PASSWORD, CustomerFactory, make_invoice, make_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +132,21 @@ def test_portal_promise_in_the_past_shows_the_error(client, organization, englis
     assert response.status_code == 400
     assert "The promised date cannot be in the past." in response.content.decode()
     assert not PromiseToPay.objects.exists()
+
+
+def test_portal_and_its_statement_show_cash_on_account_and_the_net_balance(client, organization, english, invoices):
+    from pypdf import PdfReader
+
+    make_payment(organization, english, amount="5000.00", received_on=dt.date(2026, 3, 2), auto_allocate=False)
+    with travel(dt.date(2026, 3, 4)):
+        token = portal_token(organization, english)
+        page = client.get(reverse("portal:home", args=[token])).content.decode()
+        pdf = client.get(reverse("portal:statement_pdf", args=[token])).content
+    totals = " ".join(page.split('data-testid="portal-totals"')[1].split("</ul>")[0].split())
+    assert "Open 1,250.00 CNY − unapplied payments and credits on account 5,000.00 CNY = net -3,750.00 CNY" in totals
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Unapplied payments and credits on account −5,000.00" in text
+    assert "Net balance CNY -3,750.00" in text
 
 
 def test_portal_statement_pdf(client, organization, english, invoices):

@@ -49,3 +49,21 @@ def test_a_currency_without_a_rate_is_named_and_left_out_of_the_priority(organiz
     rows = selectors.worklist(organization, TODAY)
     assert [r.task.customer for r in rows] == [yuan, dollars]
     assert (rows[1].fx_missing, rows[1].priority) == (["USD"], Decimal(0))
+
+
+def test_the_worklist_shows_credit_on_account_and_the_hold_it_causes(client, organization, collector,
+                                                                     dollars_and_yuan):
+    from django.urls import reverse
+
+    from tests.dunning.conftest import travel
+    from tests.factories import make_payment
+
+    _dollars, yuan = dollars_and_yuan
+    make_payment(organization, yuan, amount="600.00", received_on=dt.date(2026, 2, 10), currency="CNY",
+                 auto_allocate=False)
+    rows = {r.task.customer_id: r for r in selectors.worklist(organization, TODAY)}
+    assert (rows[yuan.pk].on_account, rows[yuan.pk].held) == ({"CNY": Decimal("600.0000")}, True)
+    client.force_login(collector)
+    with travel(TODAY):
+        page = client.get(reverse("dunning:worklist")).content.decode()
+    assert "Dunning held: credit on account covers the overdue amount" in page
