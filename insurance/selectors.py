@@ -160,27 +160,40 @@ class DeadlineRow:
 
 
 def _invoice_rows_sql(kind_filter: bool) -> str:
-    """Invoices of the given customers open on %(as_of)s with their balance then (signed
-    allocations applied on or before the date; voided later still open)."""
+    """Invoices of the given customers open on %(as_of)s with their balance then: today's balance
+    plus what was applied after the date (signed, so reversals count), as the aging report does. Three
+    parts, so the usual case (open today) reads the partial open-item index: open now; settled now but
+    open on the date; voided after the date (nothing is ever applied to a void invoice)."""
     invoice, allocation, customer = _table(Invoice), _table(Allocation), _table(Customer)
     kind = "AND i.kind = 'standard'" if kind_filter else ""
+    columns = "i.id, i.number, i.customer_id, i.currency, i.issue_date, i.due_date"
+    period = f"i.organization_id = %(org)s AND i.issue_date <= %(as_of)s AND i.issue_date >= %(earliest)s {kind}"
     return f"""
-        SELECT i.id, i.number, i.customer_id, c.name, c.country, i.currency, i.issue_date, i.due_date,
-               i.total_amount - COALESCE(a.amount, 0) AS balance
-        FROM {invoice} i
-        JOIN {customer} c ON c.id = i.customer_id
-        LEFT JOIN (
+        WITH later AS (
             SELECT invoice_id, SUM(amount) AS amount FROM {allocation}
-            WHERE organization_id = %(org)s AND applied_on <= %(as_of)s AND invoice_id IN (
-                SELECT id FROM {invoice} WHERE organization_id = %(org)s AND customer_id = ANY(%(customers)s))
+            WHERE organization_id = %(org)s AND applied_on > %(as_of)s
             GROUP BY invoice_id
-        ) a ON a.invoice_id = i.id
-        WHERE i.organization_id = %(org)s AND i.customer_id = ANY(%(customers)s)
-          AND i.issue_date <= %(as_of)s AND i.issue_date >= %(earliest)s
-          AND (i.voided_on IS NULL OR i.voided_on > %(as_of)s) {kind}
-          AND i.total_amount - COALESCE(a.amount, 0) > 0
-        ORDER BY i.customer_id, i.due_date, i.issue_date, i.id
-    """  # noqa: S608 - only table names are formatted in; values are bound
+        ),
+        open_items AS (
+            SELECT {columns}, i.total_amount - i.applied_amount + COALESCE(l.amount, 0) AS balance
+            FROM {invoice} i LEFT JOIN later l ON l.invoice_id = i.id
+            WHERE {period} AND i.voided_on IS NULL AND i.applied_amount < i.total_amount
+            UNION ALL
+            SELECT {columns}, i.total_amount - i.applied_amount + l.amount
+            FROM later l JOIN {invoice} i ON i.id = l.invoice_id
+            WHERE {period} AND i.voided_on IS NULL AND i.applied_amount >= i.total_amount
+            UNION ALL
+            SELECT {columns}, i.total_amount
+            FROM {invoice} i
+            WHERE {period} AND i.voided_on > %(as_of)s
+        )
+        SELECT o.id, o.number, o.customer_id, c.name, c.country, o.currency, o.issue_date, o.due_date, o.balance
+        FROM open_items o
+        JOIN unnest(%(customers)s::bigint[]) AS covered(customer_id) ON covered.customer_id = o.customer_id
+        JOIN {customer} c ON c.id = o.customer_id
+        WHERE o.balance > 0
+        ORDER BY o.customer_id, o.due_date, o.issue_date, o.id
+    """  # noqa: S608 - only table names and fixed fragments are formatted in; values are bound
 
 
 def _disputed_as_of(organization: Organization, as_of: dt.date, customer_ids: list[int]) -> dict[int, Decimal]:
@@ -306,6 +319,8 @@ def insured_deadlines(organization: Organization, *, as_of: dt.date | None = Non
                 policies_of[customer_pk].append(policy)
     converter = _Converter(organization, {row[5] for row in invoices} | {p.currency for p in policies}, as_of)
     remaining: dict[tuple[int, int], Decimal] = {key: cover.amount for key, cover in covers.items()}
+    deltas = {p.pk: (dt.timedelta(days=p.overdue_notification_days), dt.timedelta(days=p.claim_filing_days),
+                     dt.timedelta(days=p.max_extension_days)) for p in policies}
     rows: list[DeadlineRow] = []
     for (invoice_id, number, cust_id, cust_name, country, currency, issue_date, due_date, balance) in invoices:
         policy = None
@@ -317,21 +332,24 @@ def insured_deadlines(organization: Organization, *, as_of: dt.date | None = Non
                 break
         if policy is None:
             continue
-        balance = sql_decimal(balance)
+        if type(balance) is not Decimal:
+            balance = sql_decimal(balance)
+        notify_delta, claim_delta, extend_delta = deltas[policy.pk]
         effective_due = extended.get(invoice_id, due_date)
-        notify_by = effective_due + dt.timedelta(days=policy.overdue_notification_days)
-        claim_by = effective_due + dt.timedelta(days=policy.claim_filing_days)
+        notify_by = effective_due + notify_delta
+        claim_by = effective_due + claim_delta
         notified_on = notified.get(invoice_id)
         claim = claimed.get(invoice_id)
         state, left = deadline_state(as_of=as_of, effective_due=effective_due, notify_by=notify_by,
                                      claim_by=claim_by, notified_on=notified_on,
                                      claimed_on=claim[1] if claim else None, warning_days=policy.warning_days)
-        in_dispute = min(disputed.get(invoice_id, ZERO), balance)
+        in_dispute = min(disputed[invoice_id], balance) if invoice_id in disputed else ZERO
         covered = ZERO
         if state != DeadlineState.MISSED:
             key = (policy.pk, cust_id)
             coverable = balance - in_dispute
-            coverable_in_policy = converter.convert(coverable, currency, policy.currency)
+            coverable_in_policy = (coverable if currency == policy.currency
+                                   else converter.convert(coverable, currency, policy.currency))
             take = min(coverable_in_policy, remaining[key])
             if take > 0:
                 remaining[key] -= take
@@ -341,7 +359,7 @@ def insured_deadlines(organization: Organization, *, as_of: dt.date | None = Non
             invoice_id=invoice_id, invoice_number=number, customer_id=cust_id, customer_name=cust_name,
             policy_id=policy.pk, currency=currency, issue_date=issue_date, due_date=due_date,
             effective_due=effective_due, balance=balance, disputed=in_dispute, covered_amount=covered,
-            notify_by=notify_by, extend_until=due_date + dt.timedelta(days=policy.max_extension_days),
+            notify_by=notify_by, extend_until=due_date + extend_delta,
             claim_by=claim_by, state=state, notified_on=notified_on, claim_id=claim[0] if claim else None,
             days_left=left))
     if customer_id is not None:
