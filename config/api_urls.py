@@ -31,6 +31,7 @@ urlpatterns = [
     path("v1/", include("factoring.api_urls")),
     path("v1/reports/aging/", receivables_api.AgingReportApi.as_view(), name="report-aging"),
     path("v1/reports/dso/", receivables_api.DsoReportApi.as_view(), name="report-dso"),
+    path("v1/reports/realized-fx/", receivables_api.RealizedFxReportApi.as_view(), name="report-realized-fx"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

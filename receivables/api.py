@@ -42,7 +42,7 @@ from .exports import (
 )
 from .filters import CreditNoteFilter, CustomerFilter, EventFilter, InvoiceFilter, PaymentFilter, WriteOffFilter
 from .models import Allocation, CreditNote, Customer, Invoice, Payment, WriteOff
-from .selectors import aging_report, customer_statement, dso_report, invoice_ledger
+from .selectors import aging_report, customer_statement, dso_report, invoice_ledger, realized_fx_report
 from .serializers import (
     AgingReportSerializer,
     AllocateSerializer,
@@ -68,6 +68,7 @@ from .serializers import (
     PaymentCreateSerializer,
     PaymentSerializer,
     PaymentUpdateSerializer,
+    RealizedFxReportSerializer,
     ScopedPrimaryKeyRelatedField,
     StatementSerializer,
     WriteOffCreateSerializer,
@@ -88,8 +89,14 @@ def _validated(serializer_class, view, data, *, partial: bool = False) -> dict:
     return dict(serializer.validated_data)
 
 
-def _allocation_pairs(validated: list[dict] | None) -> list[tuple[Invoice, object]] | None:
-    return None if validated is None else [(row["invoice"], row["amount"]) for row in validated]
+def _allocation_pairs(validated: list[dict] | None) -> list[tuple] | None:
+    """(invoice, amount), or (invoice, amount, Conversion) for a line that says how it converts."""
+    if validated is None:
+        return None
+    return [(row["invoice"], row["amount"]) if "payment_amount" not in row and "rate" not in row
+            else (row["invoice"], row["amount"],
+                  services.Conversion(payment_amount=row.get("payment_amount"), rate=row.get("rate")))
+            for row in validated]
 
 
 class LedgerViewSet(OrganizationViewSet):
@@ -206,6 +213,11 @@ class AgingQuerySerializer(AsOfQuerySerializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from None
         return bounds
+
+
+class RealizedFxQuerySerializer(AsOfQuerySerializer):
+    months = serializers.IntegerField(min_value=1, max_value=36, required=False, default=12,
+                                      help_text="Calendar months up to as_of (the last one ends on it).")
 
 
 class DsoQuerySerializer(AsOfQuerySerializer):
@@ -569,3 +581,18 @@ class DsoReportApi(ReportApi):
         as_of = query.get("as_of") or local_today(self.organization.timezone)
         report = dso_report(self.organization, as_of, period_days=query["period_days"], months=query["months"])
         return Response(DsoReportSerializer(report).data)
+
+
+class RealizedFxReportApi(ReportApi):
+    @extend_schema(parameters=[RealizedFxQuerySerializer], responses=RealizedFxReportSerializer,
+                   description="Realized exchange gain (+) or loss (-) per calendar month up to as_of, in base "
+                               "currency: what each payment allocation brought in at its receipt date's rate minus "
+                               "the part of the invoice's value at issue it settled (a reversal counts, negated, on "
+                               "its date). docs/ledger.md has the worked example.")
+    def get(self, request):
+        query = _validated(RealizedFxQuerySerializer, self, request.query_params)
+        as_of = query.get("as_of") or local_today(self.organization.timezone)
+        report = realized_fx_report(self.organization, as_of, months=query["months"])
+        return Response(RealizedFxReportSerializer({
+            "as_of": report.as_of, "currency": report.currency, "periods": report.periods, "total": report.total,
+            "unknown": report.unknown}).data)

@@ -54,6 +54,8 @@ def aging_data(report: AgingReport) -> dict[str, Any]:
         "totals": dict(zip(keys, report.totals, strict=True)),
         "total": report.total,
         "overdue": report.overdue,
+        "unrealized_fx": report.unrealized_fx,
+        "unrealized_fx_unknown": report.unrealized_fx_unknown,
     }
 
 

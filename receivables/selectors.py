@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from tenancy.errors import DomainError, ErrorCode
 from tenancy.models import Organization
 from tenancy.money import ZERO, quantize, sql_decimal, validate_currency
 
-from .models import Allocation, CreditNote, Customer, FxRate, Invoice, Payment
+from .models import Allocation, AllocationKind, CreditNote, Customer, FxRate, Invoice, Payment
 
 # --- lists ---------------------------------------------------------------------------------
 
@@ -220,6 +220,10 @@ class AgingReport:
     buckets: list[AgingBucket]
     rows: list[AgingRow] = field(default_factory=list)
     fx_gaps: list[FxGap] = field(default_factory=list)  # lenient reports: rates missing, amounts left out
+    # In base currency: the open balances at the as-of rate minus at their invoices' issue rates
+    # (None for a one-currency report); open foreign invoices with no issue rate are left out, counted.
+    unrealized_fx: Decimal | None = ZERO
+    unrealized_fx_unknown: int = 0
 
     @property
     def totals(self) -> list[Decimal]:
@@ -243,7 +247,7 @@ def _table(model) -> str:
 
 
 def _open_items_sql() -> str:
-    """Open items as of %(as_of)s: (customer_id, currency, due_date, balance).
+    """Open items as of %(as_of)s: (id, customer_id, currency, due_date, balance, issue_rate).
 
     Three parts, so the common case (invoices open today) reads the partial open-item index:
     invoices open now, plus what was applied to them after as_of; invoices settled now that
@@ -257,17 +261,17 @@ def _open_items_sql() -> str:
         ),
         open_items AS (
             SELECT i.id, i.customer_id, i.currency, i.due_date,
-                   i.total_amount - i.applied_amount + COALESCE(l.amount, 0) AS balance
+                   i.total_amount - i.applied_amount + COALESCE(l.amount, 0) AS balance, i.issue_rate
             FROM {invoice} i LEFT JOIN later l ON l.invoice_id = i.id
             WHERE i.organization_id = %(org)s AND i.voided_on IS NULL
               AND i.applied_amount < i.total_amount AND i.issue_date <= %(as_of)s
             UNION ALL
-            SELECT i.id, i.customer_id, i.currency, i.due_date, l.amount
+            SELECT i.id, i.customer_id, i.currency, i.due_date, l.amount, i.issue_rate
             FROM later l JOIN {invoice} i ON i.id = l.invoice_id
             WHERE i.organization_id = %(org)s AND i.voided_on IS NULL
               AND i.applied_amount >= i.total_amount AND i.issue_date <= %(as_of)s
             UNION ALL
-            SELECT i.id, i.customer_id, i.currency, i.due_date, i.total_amount
+            SELECT i.id, i.customer_id, i.currency, i.due_date, i.total_amount, i.issue_rate
             FROM {invoice} i
             WHERE i.organization_id = %(org)s AND i.voided_on > %(as_of)s AND i.issue_date <= %(as_of)s
         )
@@ -307,9 +311,14 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
     sql = (
         _open_items_sql()
         + f"""
-        SELECT a.customer_id, c.name, a.currency, a.n, {", ".join(f"a.b{i}" for i in range(len(buckets)))}
+        SELECT a.customer_id, c.name, a.currency, a.n, a.rated, a.issue_base, a.unrated,
+               {", ".join(f"a.b{i}" for i in range(len(buckets)))}
         FROM (
-            SELECT o.customer_id, o.currency, COUNT(*) AS n, {", ".join(cases)}
+            SELECT o.customer_id, o.currency, COUNT(*) AS n,
+                   SUM(CASE WHEN o.issue_rate IS NULL THEN 0 ELSE o.balance END) AS rated,
+                   SUM(CASE WHEN o.issue_rate IS NULL THEN 0 ELSE o.balance * o.issue_rate END) AS issue_base,
+                   SUM(CASE WHEN o.issue_rate IS NULL AND o.balance <> 0 THEN 1 ELSE 0 END) AS unrated,
+                   {", ".join(cases)}
             FROM open_items o
             {where}
             GROUP BY o.customer_id, o.currency
@@ -327,15 +336,36 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
         def convert(amount: Decimal, row_currency: str, _on: dt.date) -> Decimal:
             return quantize(amount, row_currency)
     by_customer: dict[int, AgingRow] = {}
-    for customer_pk, name, row_currency, count, *sums in rows:
+    unrealized, unrated_count = ZERO, 0
+    for customer_pk, name, row_currency, count, rated, issue_base, unrated, *sums in rows:
         row = by_customer.setdefault(customer_pk, AgingRow(customer_pk, name, [ZERO] * len(buckets)))
         row.invoice_count += count
         for i, amount in enumerate(sums):
             if amount:
                 row.amounts[i] += convert(sql_decimal(amount), row_currency, as_of)
+        if currency is None and row_currency != organization.base_currency:
+            revaluation = _revaluation(fx, row_currency, as_of, rated, issue_base)
+            unrealized += revaluation or ZERO
+            unrated_count += int(unrated or 0) if revaluation is not None else count
     report_rows = sorted((r for r in by_customer.values() if r.total), key=lambda r: (-r.overdue, -r.total, r.customer_name))
     return AgingReport(as_of=as_of, currency=currency or organization.base_currency, buckets=buckets, rows=report_rows,
-                       fx_gaps=fx.gaps if currency is None else [])
+                       fx_gaps=fx.gaps if currency is None else [],
+                       unrealized_fx=unrealized if currency is None else None,
+                       unrealized_fx_unknown=unrated_count)
+
+
+def _revaluation(fx: FxTable, currency: str, as_of: dt.date, rated, issue_base) -> Decimal | None:
+    """The unrealized exchange difference of open balances in `currency` (those whose invoice has a
+    value at issue): at the as-of rate minus at their issue rates, in base currency; None without
+    an as-of rate (a lenient report names that gap already)."""
+    try:
+        rate = fx.rate(currency, as_of)
+    except DomainError:
+        if not fx.lenient:
+            raise
+        return None
+    base = fx.base_currency
+    return quantize(sql_decimal(rated or 0) * rate, base) - quantize(sql_decimal(issue_base or 0), base)
 
 
 def open_items_floor_sql() -> str:
@@ -572,3 +602,55 @@ def _unapplied_as_of(organization: Organization, customer: Customer, as_of: dt.d
         for row in rows:
             totals[row["currency"]] += row["s"]
     return dict(totals)
+
+
+# --- realized FX gain / loss ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RealizedFxPeriod:
+    start: dt.date
+    end: dt.date
+    amount: Decimal  # realized exchange difference in base currency: + gain, - loss
+    count: int  # payment allocations that realized a difference
+    by_currency: dict[str, Decimal]  # by the invoices' currency
+
+
+@dataclass(frozen=True)
+class RealizedFxReport:
+    as_of: dt.date
+    currency: str
+    periods: list[RealizedFxPeriod]
+    unknown: int  # allocations in the periods whose difference is unknown (no rate at issue or receipt)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((p.amount for p in self.periods), ZERO)
+
+
+def realized_fx_report(organization: Organization, as_of: dt.date, *, months: int = 12) -> RealizedFxReport:
+    """The exchange differences realized by payments, per calendar month up to `as_of` (the last
+    period ends on it), in base currency: each payment allocation's value received at the receipt
+    date's rate minus the part of the invoice's value at issue it settles; a reversal's difference
+    counts, negated, on the reversal's date. Two queries."""
+    ends = month_ends(as_of, months)
+    start = ends[0].replace(day=1)
+    rows = (Allocation.objects.filter(organization=organization, kind=AllocationKind.PAYMENT,
+                                      applied_on__gte=start, applied_on__lte=as_of, fx_difference__isnull=False)
+            .annotate(month=TruncMonth("applied_on")).values("month", "currency")
+            .annotate(s=Sum("fx_difference"), n=Count("id")).values_list("month", "currency", "s", "n"))
+    sums: dict[dt.date, dict[str, Decimal]] = defaultdict(dict)
+    counts: dict[dt.date, int] = defaultdict(int)
+    for month, currency, amount, count in rows:
+        month = month.date() if isinstance(month, dt.datetime) else month
+        sums[month][currency] = sql_decimal(amount)
+        counts[month] += count
+    unknown = (Allocation.objects.filter(organization=organization, kind=AllocationKind.PAYMENT,
+                                         applied_on__gte=start, applied_on__lte=as_of, fx_difference__isnull=True)
+               .filter(~Q(currency=organization.base_currency) | Q(payment_currency__isnull=False)).count())
+    periods = []
+    for end in ends:
+        month = end.replace(day=1)
+        by_currency = sums.get(month, {})
+        periods.append(RealizedFxPeriod(month, end, sum(by_currency.values(), ZERO), counts.get(month, 0),
+                                        dict(sorted(by_currency.items()))))
+    return RealizedFxReport(as_of=as_of, currency=organization.base_currency, periods=periods, unknown=unknown)

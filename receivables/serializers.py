@@ -198,7 +198,8 @@ NEW_INVOICE_EXAMPLE = {
     "issue_date": "2026-03-01", "due_date": "2026-03-31", "currency": "CNY", "net_amount": "1000.0000",
     "tax_amount": "130.0000", "total_amount": "1130.0000", "applied_amount": "0.0000", "written_off_amount": "0.0000",
     "balance": "1130.0000", "status": "open", "voided_on": None, "description": "", "po_reference": "PO-7781",
-    "kind": "standard", "created_at": "2026-03-01T02:15:00Z", "updated_at": "2026-03-01T02:15:00Z"}
+    "kind": "standard", "issue_rate": "1.0000000000", "base_amount": "1130.0000", "created_at": "2026-03-01T02:15:00Z",
+    "updated_at": "2026-03-01T02:15:00Z"}
 
 
 @extend_schema_serializer(examples=[OpenApiExample("Partly paid invoice", response_only=True, value={
@@ -215,23 +216,32 @@ class InvoiceSerializer(serializers.ModelSerializer):
     applied_amount = AmountField(read_only=True)
     written_off_amount = AmountField(read_only=True)
     balance = AmountField(read_only=True, help_text="total_amount - applied_amount; 0 when void.")
+    issue_rate = serializers.DecimalField(
+        max_digits=20, decimal_places=10, read_only=True, allow_null=True,
+        help_text="Base-currency units per unit of the invoice's currency on its issue date (1 in the base "
+                  "currency); null while no rate on or before that date is stored.")
+    base_amount = AmountField(read_only=True, allow_null=True,
+                              help_text="The invoice's value at issue in base currency: total_amount x issue_rate.")
 
     class Meta:
         model = Invoice
         fields = ("id", "external_id", "number", "customer", "customer_external_id", "issue_date", "due_date",
                   "currency", "net_amount", "tax_amount", "total_amount", "applied_amount", "written_off_amount",
-                  "balance", "status", "voided_on", "description", "po_reference", "kind", "created_at", "updated_at")
+                  "balance", "status", "voided_on", "description", "po_reference", "kind", "issue_rate", "base_amount",
+                  "created_at", "updated_at")
         read_only_fields = fields
         list_serializer_class = ValuesListSerializer
 
     values_columns = ("id", "external_id", "number", "customer_id", "customer__external_id", "issue_date", "due_date",
                       "currency", "net_amount", "tax_amount", "total_amount", "applied_amount", "written_off_amount",
-                      "status", "voided_on", "description", "po_reference", "kind", "created_at", "updated_at")
+                      "status", "voided_on", "description", "po_reference", "kind", "issue_rate", "base_amount",
+                      "created_at", "updated_at")
 
     def values_rows(self, rows: list[tuple], *, from_database: bool = True) -> list[dict]:
         """`from_database=False`: rows read off objects in memory, whose amounts may not have the
         column's scale yet (113.00 saved, 113.0000 read back)."""
         amount, date, instant = amount_format(), date_format(), instant_format()
+        rate = amount_format(max_digits=20, decimal_places=10)
         stored = stored_amount_format(Invoice, "net_amount", "tax_amount", "total_amount", "applied_amount",
                                       "written_off_amount") if from_database else amount
         return [{
@@ -244,7 +254,8 @@ class InvoiceSerializer(serializers.ModelSerializer):
             # Invoice.balance (the equivalence test keeps this in step with the property)
             "balance": amount(row.total_amount - row.applied_amount if row.voided_on is None else 0),
             "status": row.status, "voided_on": date(row.voided_on), "description": row.description,
-            "po_reference": row.po_reference, "kind": row.kind, "created_at": instant(row.created_at),
+            "po_reference": row.po_reference, "kind": row.kind, "issue_rate": rate(row.issue_rate),
+            "base_amount": amount(row.base_amount), "created_at": instant(row.created_at),
             "updated_at": instant(row.updated_at),
         } for row in rows]
 
@@ -322,35 +333,69 @@ class InvoiceWriteOffSerializer(serializers.Serializer):
 
 @extend_schema_serializer(examples=[OpenApiExample("Paid by bank transfer", response_only=True, value={
     "id": 311, "kind": "payment", "invoice": 42, "invoice_number": "INV-2026-0042", "payment": 57, "credit_note": None,
-    "write_off": None, "amount": "500.0000", "currency": "CNY", "applied_on": "2026-03-15"})])
+    "write_off": None, "amount": "500.0000", "currency": "CNY", "applied_on": "2026-03-15", "payment_amount": None,
+    "payment_currency": None, "base_amount": None, "fx_difference": None})])
 class AllocationSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=AllocationKind.choices, read_only=True)
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
-    amount = AmountField(read_only=True)
+    amount = AmountField(read_only=True, help_text="In the invoice's currency.")
     currency = currency_field(read_only=True)
+    payment_amount = AmountField(read_only=True, allow_null=True,
+                                 help_text="A payment in another currency: what this line used of it, in its currency.")
+    payment_currency = currency_field(read_only=True, allow_null=True)
+    base_amount = AmountField(read_only=True, allow_null=True,
+                              help_text="Value received in base currency (at the receipt date's rate), when a currency "
+                                        "other than the base currency is involved.")
+    fx_difference = AmountField(read_only=True, allow_null=True,
+                                help_text="Realized exchange difference in base currency (+ gain, - loss) against the "
+                                          "invoice's value at issue; null when unknown or not applicable.")
 
     class Meta:
         model = Allocation
         fields = ("id", "kind", "invoice", "invoice_number", "payment", "credit_note", "write_off", "amount",
-                  "currency", "applied_on")
+                  "currency", "applied_on", "payment_amount", "payment_currency", "base_amount", "fx_difference")
         read_only_fields = fields
         list_serializer_class = ValuesListSerializer
 
     values_columns = ("id", "kind", "invoice_id", "invoice__number", "payment_id", "credit_note_id", "write_off_id",
-                      "amount", "currency", "applied_on")
+                      "amount", "currency", "applied_on", "payment_amount", "payment_currency", "base_amount",
+                      "fx_difference")
 
     def values_rows(self, rows: list[tuple]) -> list[dict]:
         amount, date = stored_amount_format(Allocation, "amount"), date_format()
+        optional = amount_format()
         return [{
             "id": row.id, "kind": row.kind, "invoice": row.invoice_id, "invoice_number": row.invoice__number,
             "payment": row.payment_id, "credit_note": row.credit_note_id, "write_off": row.write_off_id,
             "amount": amount(row.amount), "currency": row.currency, "applied_on": date(row.applied_on),
+            "payment_amount": optional(row.payment_amount), "payment_currency": row.payment_currency,
+            "base_amount": optional(row.base_amount), "fx_difference": optional(row.fx_difference),
         } for row in rows]
+
+
+class RateField(serializers.DecimalField):
+    """An exchange rate: a decimal string such as "7.2" (floats refused, as for amounts)."""
+
+    default_error_messages = {"float": _("Give rates as decimal strings such as \"7.2\", not JSON floats.")}
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=20, decimal_places=10, coerce_to_string=True, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, float):
+            self.fail("float")
+        return super().to_internal_value(data)
 
 
 class AllocationInputSerializer(serializers.Serializer):
     invoice = ScopedPrimaryKeyRelatedField(Invoice)
-    amount = AmountField()
+    amount = AmountField(help_text="In the invoice's currency.")
+    payment_amount = AmountField(
+        required=False, help_text="A payment in another currency than the invoice's: what this line uses of it, in "
+                                  "the payment's currency (or give rate, or neither to use the stored rates of the "
+                                  "receipt date).")
+    rate = RateField(required=False, help_text="Units of the payment's currency for one unit of the invoice's "
+                                               "(payment_amount = amount x rate); more than zero.")
 
 
 @extend_schema_serializer(examples=[OpenApiExample(
@@ -369,7 +414,8 @@ class AllocateSerializer(serializers.Serializer):
     "received_on": "2026-03-15", "amount": "1130.0000", "unapplied_amount": "630.0000", "currency": "CNY",
     "method": "bank_transfer", "reference": "ICBC 0042", "allocations": [
         {"id": 311, "kind": "payment", "invoice": 42, "invoice_number": "INV-2026-0042", "payment": 57,
-         "credit_note": None, "write_off": None, "amount": "500.0000", "currency": "CNY", "applied_on": "2026-03-15"}],
+         "credit_note": None, "write_off": None, "amount": "500.0000", "currency": "CNY", "applied_on": "2026-03-15",
+         "payment_amount": None, "payment_currency": None, "base_amount": None, "fx_difference": None}],
     "created_at": "2026-03-15T06:40:12Z", "updated_at": "2026-03-15T06:40:12Z"})])
 class PaymentSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
@@ -657,7 +703,7 @@ class AgingRowSerializer(serializers.Serializer):
                      "d90_plus": "0.0000"}, "total": "2000.0000", "overdue": "870.0000"}],
     "totals": {"current": "1130.0000", "d1_30": "17395.0000", "d31_60": "870.0000", "d61_90": "0.0000",
                "d90_plus": "0.0000"},
-    "total": "19395.0000", "overdue": "18265.0000"})])
+    "total": "19395.0000", "overdue": "18265.0000", "unrealized_fx": "145.0000", "unrealized_fx_unknown": 0})])
 class AgingReportSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     currency = currency_field()
@@ -666,6 +712,12 @@ class AgingReportSerializer(serializers.Serializer):
     totals = serializers.DictField(child=AmountField())
     total = AmountField()
     overdue = AmountField()
+    unrealized_fx = AmountField(
+        allow_null=True, help_text="Unrealized exchange difference of the open foreign-currency balances, in base "
+                                   "currency: at the as-of rate minus at their invoices' issue rates (null with "
+                                   "`currency`).")
+    unrealized_fx_unknown = serializers.IntegerField(
+        help_text="Open foreign-currency invoices without a rate at issue, left out of unrealized_fx.")
 
 
 class DsoPointSerializer(serializers.Serializer):
@@ -743,3 +795,28 @@ class EventSerializer(serializers.ModelSerializer):
         model = WebhookEvent
         fields = ("id", "type", "created_at", "data")
         read_only_fields = fields
+
+
+# --- realized FX gain / loss (issue 11, item 5) ---------------------------------------------
+
+
+class RealizedFxPeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    amount = AmountField(help_text="Realized exchange difference in base currency: + gain, - loss.")
+    count = serializers.IntegerField(help_text="Payment allocations that realized a difference.")
+    by_currency = serializers.DictField(child=AmountField(), help_text="By the invoices' currency, in base currency.")
+
+
+@extend_schema_serializer(examples=[OpenApiExample("A USD invoice paid in CNY", response_only=True, value={
+    "as_of": "2026-04-30", "currency": "CNY", "periods": [
+        {"start": "2026-03-01", "end": "2026-03-31", "amount": "100.0000", "count": 1, "by_currency": {"USD": "100.0000"}},
+        {"start": "2026-04-01", "end": "2026-04-30", "amount": "-50.0000", "count": 1, "by_currency": {"USD": "-50.0000"}}],
+    "total": "50.0000", "unknown": 0})])
+class RealizedFxReportSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    currency = currency_field(help_text="The organization's base currency.")
+    periods = RealizedFxPeriodSerializer(many=True)
+    total = AmountField()
+    unknown = serializers.IntegerField(help_text="Foreign-currency payment allocations in these months with no recorded "
+                                                 "difference (no rate at the invoice's issue or at the receipt).")

@@ -23,4 +23,5 @@ urlpatterns = [
     path("write-offs/<int:pk>/edit/", views.write_off_update, name="write_off_update"),
     path("payments/<int:pk>/allocate/", views.payment_allocate, name="payment_allocate"),
     path("fx-rates/", views.fx_rate_list, name="fx_rate_list"),
+    path("fx-rates/realized/", views.fx_realized, name="fx_realized"),
 ]

@@ -3,7 +3,7 @@
 from .credits import credit_note_update, write_off_update
 from .customers import customer_create, customer_detail, customer_list, customer_update
 from .dashboard import dashboard
-from .fx import fx_rate_list
+from .fx import fx_rate_list, fx_realized
 from .invoices import (
     invoice_create,
     invoice_credit_note,
@@ -17,6 +17,7 @@ from .payments import payment_allocate, payment_detail, payment_list, payment_re
 
 __all__ = [
     "credit_note_update", "customer_create", "customer_detail", "customer_list", "customer_update", "dashboard", "fx_rate_list",
+    "fx_realized",
     "invoice_create", "invoice_credit_note", "invoice_detail", "invoice_list", "invoice_update", "invoice_void",
     "invoice_write_off", "payment_allocate", "payment_detail", "payment_list", "payment_record", "payment_update",
     "write_off_update",

@@ -1,4 +1,4 @@
-"""FX rates: the list and the form to add one (fx_rate_set)."""
+"""FX rates: the list and the form to add one (fx_rate_set); the realized FX gain/loss by month."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from tenancy.forms import form_error_from_domain
 from tenancy.models import Role
 from tenancy.views import organization_required, paginate, role_at_least
 
-from .. import services
+from .. import selectors, services
 from ..forms import FxRateForm
 from ..models import FxRate
+from .common import as_of_from
 
 
 @organization_required
@@ -40,3 +41,11 @@ def fx_rate_list(request: HttpRequest) -> HttpResponse:
         "form": form, "page": paginate(request, rates, per_page=50),
         "can_edit": role_at_least(request, Role.CREDIT_MANAGER),
     })
+
+
+@organization_required
+def fx_realized(request: HttpRequest) -> HttpResponse:
+    """Realized exchange gain/loss by month up to the as-of date, in base currency."""
+    as_of, as_of_form = as_of_from(request)
+    report = selectors.realized_fx_report(request.organization, as_of, months=12)
+    return render(request, "receivables/fx_realized.html", {"as_of": as_of, "as_of_form": as_of_form, "report": report})

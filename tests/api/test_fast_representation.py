@@ -182,11 +182,13 @@ def test_credit_note_and_write_off_rows_match_the_serializers(ids, external_id, 
 def test_allocation_rows_match_the_serializer(ids, links, number, kind, amount, currency, day):
     allocation = Allocation(pk=ids[0], kind=kind, invoice=Invoice(pk=ids[1], number=number), payment_id=links[0],
                             credit_note_id=links[1], write_off_id=links[2], amount=amount, currency=currency,
-                            applied_on=day)
+                            applied_on=day, payment_amount=amount, payment_currency=currency, base_amount=None,
+                            fx_difference=amount)
     serializer = AllocationSerializer()
     values = {"id": ids[0], "kind": kind, "invoice_id": ids[1], "invoice__number": number, "payment_id": links[0],
               "credit_note_id": links[1], "write_off_id": links[2], "amount": amount, "currency": currency,
-              "applied_on": day}
+              "applied_on": day, "payment_amount": amount, "payment_currency": currency, "base_amount": None,
+              "fx_difference": amount}
     _assert_same(serializer.values_rows(_named_rows(serializer, values)), [AllocationSerializer(allocation).data])
 
 

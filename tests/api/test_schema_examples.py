@@ -337,7 +337,7 @@ READS = {
     "/api/v1/payments/": None, "/api/v1/payments/{id}/": "payment",
     "/api/v1/payments/by-external-id/{external_id}/": "payment",
     "/api/v1/promises/": None, "/api/v1/promises/{id}/": "promise",
-    "/api/v1/reports/aging/": None, "/api/v1/reports/dso/": None,
+    "/api/v1/reports/aging/": None, "/api/v1/reports/dso/": None, "/api/v1/reports/realized-fx/": None,
     "/api/v1/write-offs/": None, "/api/v1/write-offs/{id}/": "write_off",
 }
 
