@@ -160,7 +160,7 @@ def _issue_share(invoice: Invoice, applied: Decimal, amount: Decimal, base_curre
 
     def released(applied: Decimal) -> Decimal:
         if applied >= invoice.total_amount:
-            return invoice.base_amount
+            return quantize(invoice.base_amount, base_currency)
         return quantize(invoice.base_amount * applied / invoice.total_amount, base_currency)
 
     return released(applied + amount) - released(applied)
@@ -215,7 +215,7 @@ def payment_leg(organization: Organization, fx: FxTable, *, payment: Payment, in
         pay_rate = _rate_or_none(fx, pay_cur, on)
         base_amount = None if pay_rate is None else quantize(used * pay_rate, base)
     share = _issue_share(invoice, invoice.applied_amount if applied is None else applied, amount, base)
-    difference = None if base_amount is None or share is None else base_amount - share
+    difference = None if base_amount is None or share is None else quantize(base_amount - share, base)
     return FxLeg(used, payment_amount, None if payment_amount is None else pay_cur, base_amount, difference)
 
 
