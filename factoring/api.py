@@ -112,7 +112,8 @@ class FacilityViewSet(FactoringViewSet):
         invoices = [{"invoice": row.invoice_id, "number": row.number, "customer": row.customer_id,
                      "currency": row.currency, "due_date": row.due_date, "days_past_due": row.days_past_due,
                      "balance": str(row.balance), "eligible": row.eligible, "reasons": row.reason_messages(),
-                     "advance_amount": str(row.advance_amount)} for row in result.rows]
+                     "advance_amount": str(row.advance_amount)}
+                    for row in sorted(result.rows, key=lambda row: (row.due_date, row.invoice_id))]
         return Response({"facility": facility.pk, "as_of": as_of,
                          "availability": AvailabilitySerializer(result.availability).data, "invoices": invoices})
 

@@ -114,7 +114,8 @@ def eligibility(request: HttpRequest, pk: int) -> HttpResponse:
                                              pk__in={row.customer_id for row in result.rows})
                      .values_list("pk", "name"))
     only = request.GET.get("show", "eligible")
-    rows = [(row, customers.get(row.customer_id, "")) for row in result.rows if only == "all" or row.eligible]
+    rows = [(row, customers.get(row.customer_id, "")) for row in
+            sorted(result.rows, key=lambda row: (row.due_date, row.invoice_id)) if only == "all" or row.eligible]
     return render(request, "factoring/eligibility.html", {
         "facility": facility, "as_of": as_of, "result": result, "rows": rows[:2000], "shown": len(rows),
         "show": only, "refused": refused, "eligible_count": len(result.eligible),
