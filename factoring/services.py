@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,10 +30,11 @@ from django.utils.translation import gettext as _
 from receivables import services as ledger
 from receivables.models import Customer, Invoice
 from tenancy.dates import local_today
+from tenancy.db import rows_insert
 from tenancy.errors import DomainError, ErrorCode, PermissionDenied
 from tenancy.models import Membership, Organization, Role, role_covers
 from tenancy.money import ZERO, Money, parse_amount, validate_currency
-from tenancy.services import Actor, audit_record, audit_record_many, model_check, role_require, same_organization_check
+from tenancy.services import Actor, audit_record, model_check, role_require, same_organization_check
 
 from . import figures, selectors
 from .models import (
@@ -61,6 +62,8 @@ FACILITY_FIELDS = ("name", "factor_name", "factor_bank_name", "factor_bank_accou
 RATE_FIELDS = ("advance_rate", "fee_rate", "interest_rate", "concentration_limit", "cross_aging_rate")
 AMOUNT_FIELDS = ("limit", "min_invoice_amount", "approval_threshold")
 ASSIGNMENT_BATCH = 2000
+LINE_FIELDS = ("organization_id", "assignment_id", "facility_id", "invoice_id", "customer_id", "state", "assigned_on",
+               "face", "advance", "fee", "collected", "interest", "reserve_released", "ended_on")
 
 
 class AssignmentRefused(DomainError):
@@ -282,25 +285,23 @@ def assignment_create(*, organization: Organization, actor: Actor, facility: Fac
     if refused_rows:
         raise AssignmentRefused(_refusals(refused_rows))
     currency = facility.currency
-    assignment = Assignment(organization=organization, facility=facility, number=_next_number(organization),
-                            currency=currency, assigned_on=assigned_on,
-                            created_by=actor if getattr(actor, "pk", None) else None)
-    lines = []
-    for row in result.rows:
-        lines.append(AssignmentLine(organization=organization, facility=facility, invoice_id=row.invoice_id,
-                                    customer_id=row.customer_id, assigned_on=assigned_on, face=row.balance,
-                                    advance=row.advance_amount,
-                                    fee=figures.fee_of(row.balance, facility.fee_rate, currency)))
-    assignment.face_total = sum((line.face for line in lines), ZERO)
-    assignment.advance_total = sum((line.advance for line in lines), ZERO)
-    assignment.fee_total = sum((line.fee for line in lines), ZERO)
-    assignment.save()
-    for line in lines:
-        line.assignment = assignment
+    fee_rate = facility.fee_rate
+    planned = [(row.invoice_id, row.customer_id, row.balance, row.advance_amount,
+                figures.fee_of(row.balance, fee_rate, currency)) for row in result.rows]
+    assignment = Assignment.objects.create(
+        organization=organization, facility=facility, number=_next_number(organization), currency=currency,
+        assigned_on=assigned_on, created_by=actor if getattr(actor, "pk", None) else None,
+        face_total=sum((face for _i, _c, face, _a, _f in planned), ZERO),
+        advance_total=sum((advance for _i, _c, _face, advance, _f in planned), ZERO),
+        fee_total=sum((fee for _i, _c, _face, _a, fee in planned), ZERO))
     try:
         with transaction.atomic():
-            AssignmentLine.objects.bulk_create(lines, batch_size=ASSIGNMENT_BATCH)
-    except IntegrityError as exc:
+            # Rows straight to the table (COPY on PostgreSQL): 10,000 invoices in one request.
+            rows_insert(AssignmentLine, LINE_FIELDS, [
+                (organization.pk, assignment.pk, facility.pk, invoice_id, customer_id, LineState.ASSIGNED, assigned_on,
+                 face, advance, fee, ZERO, ZERO, ZERO, None)
+                for invoice_id, customer_id, face, advance, fee in planned], batch_size=ASSIGNMENT_BATCH)
+    except Exception as exc:  # the database's own refusal of a second live line (a race lost)
         if "assignment_line_one_live_per_invoice" not in str(exc):
             raise
         taken = (AssignmentLine.objects.filter(invoice_id__in=ids, state=LineState.ASSIGNED)
@@ -310,14 +311,12 @@ def assignment_create(*, organization: Organization, actor: Actor, facility: Fac
              "message": str(selectors.REASON_TEXT[selectors.Reason.ALREADY_ASSIGNED]) % {"assignment": other}}]}
             for pk, number, other in taken] or [{"invoice": ids[0], "number": str(ids[0]), "reasons": [
                 {"code": selectors.Reason.ALREADY_ASSIGNED, "message": str(exc)}]}]) from None
+    # One entry holds the whole schedule: every invoice with its face value, advance and fee.
     audit_record(organization=organization, actor=actor, action="factoring.assignment_created", obj=assignment,
                  after={"number": assignment.number, "facility": facility.pk, "assigned_on": assigned_on,
-                        "invoices": len(lines), "face": assignment.face_total, "advance": assignment.advance_total,
-                        "fee": assignment.fee_total, "currency": currency})
-    audit_record_many(organization=organization, actor=actor, action="factoring.invoice_assigned",
-                      entries=[(line, None, {"invoice": line.invoice_id, "assignment": assignment.number,
-                                             "face": line.face, "advance": line.advance, "fee": line.fee})
-                               for line in lines])
+                        "currency": currency, "face": assignment.face_total, "advance": assignment.advance_total,
+                        "fee": assignment.fee_total,
+                        "lines": [[invoice_id, face, advance, fee] for invoice_id, _c, face, advance, fee in planned]})
     _event(organization, "factoring.assignment_created", {"id": assignment.pk, "number": assignment.number})
     return assignment
 
