@@ -8,10 +8,14 @@ class InsuranceConfig(AppConfig):
     verbose_name = _("Trade credit insurance")
 
     def ready(self) -> None:
-        # The weekly PDF and the dashboard ask; insurance answers with its section.
+        # The weekly PDF, the dashboard and the ledger's pages ask; insurance answers.
+        from receivables.markers import invoice_marker_source_register
         from receivables.reporting.sections import ReportSection, section_register
 
         from .reporting import insurance_section
+        from .selectors import invoice_markers
+
+        invoice_marker_source_register(invoice_markers)
 
         section_register(ReportSection(key="insurance", order=60, build=insurance_section,
                                        template="insurance/weekly_section.html",

@@ -290,12 +290,15 @@ class _Converter:
 
 
 def insured_deadlines(organization: Organization, *, as_of: dt.date | None = None,
-                      customer_id: int | None = None) -> list[DeadlineRow]:
+                      customer_id: int | None = None, customer_ids: list[int] | None = None) -> list[DeadlineRow]:
     """Every insured invoice open on `as_of` (default: the organization's today) with its covered
-    amount, deadlines and state; oldest due first per buyer. A fixed number of queries."""
+    amount, deadlines and state; oldest due first per buyer; only the given customers' when asked.
+    A fixed number of queries."""
     as_of = as_of or local_today(organization.timezone)
+    if customer_id is not None:
+        customer_ids = [customer_id]
     policies = list(policy_list(organization).filter(starts_on__lte=as_of).prefetch_related("excluded_customers"))
-    covers = covers_as_of(organization, as_of, customer_ids=None if customer_id is None else [customer_id])
+    covers = covers_as_of(organization, as_of, customer_ids=customer_ids)
     policy_by_pk = {p.pk: p for p in policies}
     covers = {key: cover for key, cover in covers.items() if key[0] in policy_by_pk}
     customer_ids = sorted({customer for _policy, customer in covers})
@@ -362,8 +365,6 @@ def insured_deadlines(organization: Organization, *, as_of: dt.date | None = Non
             notify_by=notify_by, extend_until=due_date + extend_delta,
             claim_by=claim_by, state=state, notified_on=notified_on, claim_id=claim[0] if claim else None,
             days_left=left))
-    if customer_id is not None:
-        rows = [row for row in rows if row.customer_id == customer_id]
     return rows
 
 
@@ -552,3 +553,30 @@ def expected_indemnities(organization: Organization, *, start: dt.date, end: dt.
                         "invoice_id": line.invoice_id,
                         "label": f"{claim.policy.insurer_name}: claim #{claim.pk} ({claim.customer.name})"})
     return sorted(out, key=lambda item: (item["date"], item["invoice_id"] or 0))
+
+
+def invoice_markers(organization: Organization, invoice_ids: list[int]) -> dict[int, list]:
+    """The ledger pages' marker of an insured invoice: its state and next deadline, linking to the
+    buyer's cover page where it can be declared or claimed (receivables.markers)."""
+    from django.urls import reverse
+
+    from receivables.markers import InvoiceMarker
+
+    customer_ids = sorted(set(Invoice.objects.filter(organization=organization, pk__in=invoice_ids)
+                              .values_list("customer_id", flat=True)))
+    if not customer_ids or not Policy.objects.filter(organization=organization).exists():
+        return {}
+    wanted = set(invoice_ids)
+    markers = {}
+    for row in insured_deadlines(organization, customer_ids=customer_ids):
+        if row.invoice_id not in wanted:
+            continue
+        if row.state in (DeadlineState.OK, DeadlineState.DUE_SOON):
+            label = _("Insured: notify by %(date)s") % {"date": row.notify_by.isoformat()}
+        elif row.state == DeadlineState.NOTIFIED:
+            label = _("Insured, notified: claim by %(date)s") % {"date": row.claim_by.isoformat()}
+        else:
+            label = str(row.state_label)
+        markers[row.invoice_id] = [InvoiceMarker(label=f"{label} ({row.state_label})" if row.state == DeadlineState.DUE_SOON
+                                                 else label, url=reverse("insurance:customer", args=[row.customer_id]))]
+    return markers

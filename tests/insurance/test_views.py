@@ -79,3 +79,8 @@ def test_other_organization_is_404(other_organization, policy, covered_buyer):
 def test_credit_page_shows_cover_beside_the_limit(browser_client, covered_buyer):
     page = browser_client.get(f"/credit/customers/{covered_buyer.pk}/").content.decode()
     assert 'data-testid="insurance-cover"' in page and "200,000.00 CNY" in page
+
+
+def test_invoice_page_marks_the_insured_invoice(browser_client, three_invoices):
+    page = browser_client.get(f"/invoices/{three_invoices[0].pk}/").content.decode()
+    assert 'data-testid="invoice-marker"' in page and "Insured: notify by 2026-04-01 (Due soon)" in page
