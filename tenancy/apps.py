@@ -9,6 +9,9 @@ class TenancyConfig(AppConfig):
     def ready(self) -> None:
         from axes.signals import user_locked_out
 
+        from . import bounds
         from .auth import login_lockout_audit
+
+        bounds.install()
 
         user_locked_out.connect(login_lockout_audit, dispatch_uid="tenancy.login_lockout_audit")

@@ -26,3 +26,21 @@ def month_ends(until: dt.date, months: int) -> list[dt.date]:
         ends.append(cursor)
         cursor = cursor.replace(day=1)
     return list(reversed(ends))
+
+
+# Business dates the app accepts (issue, due, as-of, promise, payment dates...). Python's calendar
+# ends at 9999-12-31 and starts at 0001-01-01: an invoice issued 9999-12-31 has no due date, an
+# aging as of 0001-01-01 has no "90 days before". Every date input is held to this range
+# (tenancy/bounds.py); arithmetic inside it never leaves Python's range.
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2999, 12, 31)
+
+
+def date_supported(day: dt.date) -> bool:
+    return DATE_MIN <= day <= DATE_MAX
+
+
+def date_range_message() -> str:
+    from django.utils.translation import gettext as _
+
+    return _("Enter a date between %(min)s and %(max)s.") % {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()}

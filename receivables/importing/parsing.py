@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from tenancy.dates import date_range_message, date_supported
 from tenancy.errors import DomainError
 from tenancy.money import parse_amount, validate_currency
 
@@ -36,13 +37,16 @@ class CellError(ValueError):
 
 def date_parse(raw: str, date_format: str, *, excel: bool = False) -> dt.date:
     try:
-        return dt.datetime.strptime(raw, date_format).date()  # noqa: DTZ007 - calendar date, no zone
+        day = dt.datetime.strptime(raw, date_format).date()  # noqa: DTZ007 - calendar date, no zone
     except ValueError:
         match = EXCEL_DATE.match(raw) if excel else None
-        if match:
-            return dt.date.fromisoformat(match.group(1))
-        raise CellError(_("%(value)r is not a date in the format %(format)s.")
-                        % {"value": raw, "format": date_format}) from None
+        if not match:
+            raise CellError(_("%(value)r is not a date in the format %(format)s.")
+                            % {"value": raw, "format": date_format}) from None
+        day = dt.date.fromisoformat(match.group(1))
+    if not date_supported(day):
+        raise CellError(_("%(value)r: %(problem)s") % {"value": raw, "problem": date_range_message()})
+    return day
 
 
 def _amount_pattern(decimal_separator: str) -> re.Pattern:
@@ -76,8 +80,12 @@ def amount_parse(raw: str, decimal_separator: str, *, rounding: int | None = Non
         raise CellError(_("%(value)r: %(problem)s") % {"value": raw, "problem": problem}) from None
 
 
+ASCII_DIGITS = re.compile(r"^[0-9]+$")
+
+
 def integer_parse(raw: str) -> int:
-    if not raw.isdigit():
+    # [0-9] only: str.isdigit() also accepts "²" and other digits int() refuses.
+    if not ASCII_DIGITS.match(raw):
         raise CellError(_("%(value)r is not a whole number of days.") % {"value": raw})
     value = int(raw)
     if value > MAX_TERMS_DAYS:

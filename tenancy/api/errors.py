@@ -17,6 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from tenancy.dates import date_range_message
 from tenancy.errors import DomainError, ErrorCode
 
 logger = logging.getLogger(__name__)
@@ -35,11 +36,20 @@ class ApiErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     CONFLICT = "conflict"
     PRECONDITION_FAILED = "precondition_failed"
+    PRECONDITION_REQUIRED = "precondition_required"
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
     IDEMPOTENCY_KEY_MISMATCH = "idempotency_key_mismatch"
     BULK_INVALID = "bulk_invalid"
     THROTTLED = "throttled"
     SERVER_ERROR = "server_error"
+    DATE_OUT_OF_RANGE = "date_out_of_range"
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = gettext_lazy("Send the ETag you last read as If-Match (or * to overwrite whatever is there); "
+                                  "a change made meanwhile by someone else would otherwise be lost.")
+    default_code = ApiErrorCode.PRECONDITION_REQUIRED
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -146,6 +156,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.ValidationError):
         return _validation_response(exc)
+    if isinstance(exc, OverflowError):
+        # A safety net: every date input is held to the supported range (tenancy/bounds.py), so
+        # this is a computed date out of Python's calendar; still the caller's input, not our fault.
+        return Response(error_body(ApiErrorCode.DATE_OUT_OF_RANGE, date_range_message()),
+                        status=status.HTTP_400_BAD_REQUEST)
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled API error", exc_info=exc)

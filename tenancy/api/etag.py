@@ -10,7 +10,7 @@ from typing import Any
 
 from rest_framework.renderers import JSONRenderer
 
-from .errors import PreconditionFailed
+from .errors import PreconditionFailed, PreconditionRequired
 
 
 def etag_of(data: Any) -> str:
@@ -18,9 +18,12 @@ def etag_of(data: Any) -> str:
     return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
 
 
-def if_match_check(header: str | None, current: str) -> None:
-    """Raise 412 unless If-Match is absent, `*`, or lists the current ETag (weak or strong)."""
+def if_match_check(header: str | None, current: str, *, required: bool = False) -> None:
+    """Raise 412 unless If-Match is `*` or lists the current ETag (weak or strong); an absent
+    If-Match passes unless `required` (then 428)."""
     if header is None:
+        if required:
+            raise PreconditionRequired()
         return
     tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
     if "*" in tags or current in tags:

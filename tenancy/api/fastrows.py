@@ -23,6 +23,8 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 
+from tenancy.dates import date_supported
+
 _SURROGATES_OR_NUL = re.compile("[\x00\ud800-\udfff]")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _KNOWN_VALIDATORS = (django_validators.MaxLengthValidator, django_validators.MinLengthValidator,
@@ -54,9 +56,12 @@ def _date(field: serializers.DateField) -> Converter:
         if type(value) is not str or not _ISO_DATE.match(value):
             raise _Slow
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             raise _Slow from None
+        if not date_supported(day):  # the serializer's field says why (tenancy/bounds.py)
+            raise _Slow
+        return day
 
     return convert
 
@@ -65,7 +70,8 @@ def _decimal(field: serializers.DecimalField) -> Converter:
     places, digits = field.decimal_places, field.max_digits
     if places is None or digits is None:
         raise TypeError("unbounded decimal")
-    pattern = re.compile(rf"^\d{{1,{digits - places}}}(?:\.\d{{1,{places}}})?$")
+    # ASCII digits only (\d would take Arabic-Indic and full-width digits): tenancy.money.AMOUNT_TEXT's grammar.
+    pattern = re.compile(rf"^[0-9]{{1,{digits - places}}}(?:\.[0-9]{{1,{places}}})?\Z")
     exponent = Decimal(1).scaleb(-places)
     low, high = field.min_value, field.max_value
 

@@ -70,6 +70,10 @@ ERRORS: dict[int, tuple[str, list[OpenApiExample]]] = {
     412: ("If-Match does not match the current ETag.", [_example(
         412, ApiErrorCode.PRECONDITION_FAILED,
         "The resource changed since you read it (If-Match does not match its ETag).")]),
+    428: ("If-Match is missing.", [_example(
+        428, ApiErrorCode.PRECONDITION_REQUIRED,
+        "Send the ETag you last read as If-Match (or * to overwrite whatever is there); a change made meanwhile "
+        "by someone else would otherwise be lost.")]),
     422: ("The Idempotency-Key was used with a different request.", [_example(
         422, ApiErrorCode.IDEMPOTENCY_KEY_MISMATCH,
         "This Idempotency-Key was used with a different request; use a new key.")]),
@@ -84,7 +88,7 @@ class InflowAutoSchema(AutoSchema):
     def _error_statuses(self) -> tuple[int, ...]:
         if self.method == "GET":
             return READ_ERRORS
-        extra = (422,) if self.method == "POST" else (412,) if self.method == "PATCH" else ()
+        extra = (422,) if self.method == "POST" else (412, 428) if self.method == "PATCH" else ()
         return tuple(sorted({*WRITE_ERRORS, *extra}))
 
     def _get_response_bodies(self, direction="response"):
@@ -107,8 +111,9 @@ class InflowAutoSchema(AutoSchema):
                             "first is running, 409."))
         if self.method == "PATCH":
             params.append(OpenApiParameter(
-                "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                description="The ETag from your last read; a stale one gets 412 and changes nothing."))
+                "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                description="The ETag from your last read; a stale one gets 412 and changes nothing, a missing "
+                            "one 428. `*` overwrites whatever is there."))
         return params
 
     def _resolve_path_parameters(self, variables):

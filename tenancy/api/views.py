@@ -6,7 +6,9 @@ TeamAndOrgViewSetMixin idea)."""
 
 from __future__ import annotations
 
-from django.db import transaction
+import logging
+
+from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from rest_framework import viewsets
 from rest_framework.response import Response
@@ -26,6 +28,19 @@ from .idempotency import (
 )
 from .pagination import KeysetPagination
 from .permissions import HasOrganization, ScopePermission, request_api_key
+
+logger = logging.getLogger(__name__)
+
+# PostgreSQL's SQLSTATEs for "run the transaction again": serialization_failure, deadlock_detected.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def transient_database_error(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: the transaction was rolled back and may simply be rerun."""
+    cause = exc.__cause__ or exc
+    return getattr(cause, "pgcode", None) in RETRYABLE_SQLSTATES or \
+        getattr(getattr(cause, "diag", None), "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 class OrganizationScopedView:
@@ -67,7 +82,7 @@ class OrganizationScopedView:
                 handler = getattr(self, method, self.http_method_not_allowed)  # type: ignore[attr-defined]
             else:
                 handler = self.http_method_not_allowed  # type: ignore[attr-defined]
-            response = self._handle(handler, request, *args, **kwargs)
+            response = self._handle_retrying(handler, request, *args, **kwargs)
         except Exception as exc:  # DRF's contract: every exception becomes a response
             response = self.handle_exception(exc)  # type: ignore[attr-defined]
         finally:
@@ -76,10 +91,27 @@ class OrganizationScopedView:
         self.response = self.finalize_response(request, response, *args, **kwargs)  # type: ignore[attr-defined]
         return self.response
 
+    def _handle_retrying(self, handler, request, *args, **kwargs):
+        """Run the handler; on a deadlock or serialization failure, run it once more. A safety net:
+        the services take row locks in one order (README), but PostgreSQL may still pick this
+        transaction as a deadlock's victim, and the whole write was rolled back, so the client
+        would get a 500 for nothing. Not inside an outer transaction (it is aborted)."""
+        try:
+            return self._handle(handler, request, *args, **kwargs)
+        except DatabaseError as exc:
+            if not transient_database_error(exc) or transaction.get_connection().in_atomic_block:
+                raise
+            logger.warning("%s %s: %s; running it once more", request.method, request.path, type(exc.__cause__).__name__)
+            return self._handle(handler, request, *args, **kwargs)
+
     def _handle(self, handler, request, *args, **kwargs):
         raw_key = request.headers.get(IDEMPOTENCY_HEADER)
         if request.method != "POST" or raw_key is None:
-            return handler(request, *args, **kwargs)
+            if request.method in SAFE_METHODS:
+                return handler(request, *args, **kwargs)
+            # A write is all or nothing, so running it again after a deadlock repeats nothing.
+            with transaction.atomic():
+                return handler(request, *args, **kwargs)
         key = request_api_key(request)
         principal = f"api-key:{key.pk}" if key is not None else f"user:{request.user.pk}"
         fingerprint = request_fingerprint(request.method, request.get_full_path(), request.body, principal=principal)
@@ -129,6 +161,11 @@ class OrganizationViewSet(OrganizationScopedView, viewsets.GenericViewSet):
         data = self.get_serializer(instance).data
         return Response(data, status=status, headers={"ETag": etag_of(data), **headers})
 
+    # PATCH must say which version it changes (428 without If-Match): a correction made over
+    # someone else's change is refused (412), never silently merged. `*` overwrites on purpose.
+    if_match_required = True
+
     def if_match_locked(self, instance) -> None:
         """Check If-Match against the row as it is now; the caller holds its lock."""
-        if_match_check(self.request.headers.get("If-Match"), etag_of(self.get_serializer(instance).data))
+        if_match_check(self.request.headers.get("If-Match"), etag_of(self.get_serializer(instance).data),
+                       required=self.if_match_required)

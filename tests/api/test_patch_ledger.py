@@ -101,7 +101,7 @@ def test_payment_etag_changes_when_it_is_allocated(api, organization, acme_custo
 
 
 def test_payment_amount_above_what_is_allocated_moves_the_unapplied_amount(api, payment):
-    response = api.patch(f"/api/v1/payments/{payment.pk}/", {"amount": "75.50"}, format="json")
+    response = api.patch(f"/api/v1/payments/{payment.pk}/", {"amount": "75.50"}, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 200
     assert (response.json()["amount"], response.json()["unapplied_amount"]) == ("75.5000", "15.5000")
@@ -111,7 +111,7 @@ def test_payment_amount_above_what_is_allocated_moves_the_unapplied_amount(api, 
 
 
 def test_payment_amount_below_what_is_allocated_is_409_and_changes_nothing(api, payment):
-    response = api.patch(f"/api/v1/payments/{payment.pk}/", {"amount": "59.99"}, format="json")
+    response = api.patch(f"/api/v1/payments/{payment.pk}/", {"amount": "59.99"}, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 409
     assert error_of(response) == {
@@ -130,21 +130,21 @@ def test_payment_received_on_redates_its_allocations_and_the_aging_follows(api, 
     aging = {"as_of": "2026-02-01"}
     assert api.get("/api/v1/reports/aging/", aging).json()["total"] == "40.0000"
 
-    response = api.patch(url, {"received_on": "2026-02-10"}, format="json")
+    response = api.patch(url, {"received_on": "2026-02-10"}, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 200
     assert [a["applied_on"] for a in response.json()["allocations"]] == ["2026-02-10"]
     # On 02-01 the cash had not arrived: INV-1 was still fully open.
     assert api.get("/api/v1/reports/aging/", aging).json()["total"] == "100.0000"
     # Earlier than the invoice: the allocation is dated at its issue date, as when it was made.
-    api.patch(url, {"received_on": "2025-12-20"}, format="json")
+    api.patch(url, {"received_on": "2025-12-20"}, format="json", HTTP_IF_MATCH="*")
     assert Allocation.objects.get(payment=payment).applied_on == invoice.issue_date
 
 
 @pytest.mark.parametrize("body", [{"currency": "USD"}, {"customer": 1}, {"unapplied_amount": "0"},
                                   {"allocations": []}, {"reference": "x", "nonsense": 1}])
 def test_payment_fields_that_cannot_change_are_400_and_nothing_changes(api, payment, body):
-    response = api.patch(f"/api/v1/payments/{payment.pk}/", body, format="json")
+    response = api.patch(f"/api/v1/payments/{payment.pk}/", body, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 400
     error = error_of(response)
@@ -167,7 +167,7 @@ def test_payment_fields_that_cannot_change_are_400_and_nothing_changes(api, paym
     ({"reference": "x" * 101}, "reference", "max_length"),
 ])
 def test_payment_bad_values_are_400(api, payment, body, field, code):
-    response = api.patch(f"/api/v1/payments/{payment.pk}/", body, format="json")
+    response = api.patch(f"/api/v1/payments/{payment.pk}/", body, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 400
     assert error_of(response)["fields"][field][0]["code"] == code
@@ -175,7 +175,7 @@ def test_payment_bad_values_are_400(api, payment, body, field, code):
 
 
 def test_payment_amount_zero_is_400_from_the_service(api, payment):
-    response = api.patch(f"/api/v1/payments/{payment.pk}/", {"amount": "0"}, format="json")
+    response = api.patch(f"/api/v1/payments/{payment.pk}/", {"amount": "0"}, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 400
     assert error_of(response)["code"] == "invalid"
@@ -185,7 +185,7 @@ def test_payment_amount_zero_is_400_from_the_service(api, payment):
 def test_payment_external_id_taken_by_another_payment_is_409(api, organization, acme_customer, payment):
     make_payment(organization, acme_customer, amount="5.00", auto_allocate=False, external_id="BANK-2")
 
-    response = api.patch(f"/api/v1/payments/{payment.pk}/", {"external_id": "BANK-2"}, format="json")
+    response = api.patch(f"/api/v1/payments/{payment.pk}/", {"external_id": "BANK-2"}, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 409
     assert error_of(response)["code"] == "duplicate"
@@ -193,7 +193,7 @@ def test_payment_external_id_taken_by_another_payment_is_409(api, organization, 
 
 
 def test_payment_patch_without_changes_writes_no_audit_entry(api, payment):
-    response = api.patch(f"/api/v1/payments/{payment.pk}/", {"reference": "HSBC 0042"}, format="json")
+    response = api.patch(f"/api/v1/payments/{payment.pk}/", {"reference": "HSBC 0042"}, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 200
     assert not AuditEntry.objects.filter(action="payment.updated").exists()
@@ -227,7 +227,7 @@ def test_credit_note_patch_with_a_stale_etag_is_412(api, credit_note):
 
 
 def test_credit_note_amount_below_what_is_applied_is_409(api, credit_note):
-    response = api.patch(f"/api/v1/credit-notes/{credit_note.pk}/", {"amount": "29.00"}, format="json")
+    response = api.patch(f"/api/v1/credit-notes/{credit_note.pk}/", {"amount": "29.00"}, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 409
     assert error_of(response)["code"] == "over_application"
@@ -237,14 +237,14 @@ def test_credit_note_amount_below_what_is_applied_is_409(api, credit_note):
 
 
 def test_credit_note_amount_down_to_what_is_applied_leaves_nothing_unapplied(api, credit_note):
-    response = api.patch(f"/api/v1/credit-notes/{credit_note.pk}/", {"amount": "30.00"}, format="json")
+    response = api.patch(f"/api/v1/credit-notes/{credit_note.pk}/", {"amount": "30.00"}, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 200
     assert response.json()["unapplied_amount"] == "0.0000"
 
 
 def test_credit_note_issued_on_redates_its_allocations(api, credit_note):
-    response = api.patch(f"/api/v1/credit-notes/{credit_note.pk}/", {"issued_on": "2026-03-01"}, format="json")
+    response = api.patch(f"/api/v1/credit-notes/{credit_note.pk}/", {"issued_on": "2026-03-01"}, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 200
     assert list(Allocation.objects.filter(credit_note=credit_note).values_list("applied_on", flat=True)) == [
@@ -263,7 +263,7 @@ def test_credit_note_issued_on_redates_its_allocations(api, credit_note):
     ({"issued_on": "2026-02-30"}, "issued_on", "invalid", 400),
 ])
 def test_credit_note_bad_input_is_400_and_changes_nothing(api, credit_note, body, field, code, status):
-    response = api.patch(f"/api/v1/credit-notes/{credit_note.pk}/", body, format="json")
+    response = api.patch(f"/api/v1/credit-notes/{credit_note.pk}/", body, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == status
     assert error_of(response)["fields"][field][0]["code"] == code
@@ -274,7 +274,7 @@ def test_credit_note_number_taken_is_409(api, organization, acme_customer, credi
     services.credit_note_create(organization=organization, actor=None, customer=acme_customer, number="CN-2",
                                 issued_on=dt.date(2026, 1, 11), amount="1.00")
 
-    response = api.patch(f"/api/v1/credit-notes/{credit_note.pk}/", {"number": "CN-2"}, format="json")
+    response = api.patch(f"/api/v1/credit-notes/{credit_note.pk}/", {"number": "CN-2"}, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 409
     assert error_of(response) == {"code": "duplicate", "message": "A credit note with this number already exists.",
@@ -311,7 +311,7 @@ def test_write_off_patch_with_a_stale_etag_is_412(api, write_off):
 @pytest.mark.parametrize("body", [{"amount": "10.00"}, {"written_off_on": "2026-03-01"}, {"invoice": 1},
                                   {"amount": "10.00", "reason": "smaller"}])
 def test_write_off_amount_date_and_invoice_cannot_change(api, write_off, body):
-    response = api.patch(f"/api/v1/write-offs/{write_off.pk}/", body, format="json")
+    response = api.patch(f"/api/v1/write-offs/{write_off.pk}/", body, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 400
     error = error_of(response)
@@ -322,7 +322,7 @@ def test_write_off_amount_date_and_invoice_cannot_change(api, write_off, body):
 
 
 def test_write_off_blank_reason_is_400(api, write_off):
-    response = api.patch(f"/api/v1/write-offs/{write_off.pk}/", {"reason": "   "}, format="json")
+    response = api.patch(f"/api/v1/write-offs/{write_off.pk}/", {"reason": "   "}, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 400
     assert error_of(response)["fields"]["reason"][0]["code"] == "blank"
@@ -332,7 +332,7 @@ def test_write_off_reason_needs_the_credit_manager_role_by_session(organization,
     client = APIClient()
     assert client.login(username=collector.username, password=PASSWORD)
 
-    response = client.patch(f"/api/v1/write-offs/{write_off.pk}/", {"reason": "mine"}, format="json")
+    response = client.patch(f"/api/v1/write-offs/{write_off.pk}/", {"reason": "mine"}, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 403
     assert error_of(response) == {"code": "permission_denied", "fields": {},
@@ -358,7 +358,7 @@ def _unchanged(rows):
 
 @pytest.mark.parametrize("resource", list(BODIES))
 def test_read_only_key_cannot_patch(read_api, rows, resource):
-    response = read_api.patch(f"/api/v1/{resource}/{rows[resource].pk}/", BODIES[resource], format="json")
+    response = read_api.patch(f"/api/v1/{resource}/{rows[resource].pk}/", BODIES[resource], format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 403
     assert error_of(response) == {"code": "insufficient_scope", "message": "This API key lacks the write scope.",
@@ -370,7 +370,7 @@ def test_read_only_key_cannot_patch(read_api, rows, resource):
 @pytest.mark.parametrize("resource", list(BODIES))
 def test_another_organizations_object_is_404_whatever_the_body(other_api, rows, resource):
     for body in (BODIES[resource], {"currency": "USD"}, {"amount": "abc"}):
-        response = other_api.patch(f"/api/v1/{resource}/{rows[resource].pk}/", body, format="json")
+        response = other_api.patch(f"/api/v1/{resource}/{rows[resource].pk}/", body, format="json", HTTP_IF_MATCH="*")
 
         assert response.status_code == 404, (body, response.content)
         assert error_of(response) == {"code": "not_found", "message": "Not found.", "fields": {}}
@@ -382,7 +382,7 @@ def test_another_organizations_own_rows_are_patched_independently(other_api, oth
     mine = CustomerFactory(organization=other_organization, currency="USD")
     own = make_payment(other_organization, mine, amount="10.00", auto_allocate=False)
 
-    response = other_api.patch(f"/api/v1/payments/{own.pk}/", {"reference": "mine"}, format="json")
+    response = other_api.patch(f"/api/v1/payments/{own.pk}/", {"reference": "mine"}, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 200
     assert _unchanged(rows)
@@ -418,7 +418,7 @@ def test_invoice_and_customer_patch_refuse_fields_they_do_not_take(api, invoice,
     obj = invoice if resource == "invoices" else acme_customer
     before = api.get(f"/api/v1/{resource}/{obj.pk}/").json()
 
-    response = api.patch(f"/api/v1/{resource}/{obj.pk}/", body, format="json")
+    response = api.patch(f"/api/v1/{resource}/{obj.pk}/", body, format="json", HTTP_IF_MATCH="*")
 
     assert response.status_code == 400
     error = error_of(response)

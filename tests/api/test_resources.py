@@ -50,7 +50,7 @@ def test_duplicate_external_id_is_409(api, acme_customer):
 
 
 def test_customer_patch(api, acme_customer):
-    response = api.patch(f"/api/v1/customers/{acme_customer.pk}/", {"payment_terms_days": 45}, format="json")
+    response = api.patch(f"/api/v1/customers/{acme_customer.pk}/", {"payment_terms_days": 45}, format="json", HTTP_IF_MATCH="*")
     assert response.status_code == 200
     assert response.json()["payment_terms_days"] == 45
     acme_customer.refresh_from_db()
@@ -109,7 +109,7 @@ def test_invoice_due_before_issue_is_400(api, acme_customer):
 
 def test_invoice_patch_and_by_external_id(api, acme_customer):
     created = api.post("/api/v1/invoices/", _invoice_body(acme_customer), format="json").json()
-    response = api.patch(f"/api/v1/invoices/{created['id']}/", {"due_date": "2026-03-31"}, format="json")
+    response = api.patch(f"/api/v1/invoices/{created['id']}/", {"due_date": "2026-03-31"}, format="json", HTTP_IF_MATCH="*")
     assert response.status_code == 200
     assert response.json()["due_date"] == "2026-03-31"
     assert api.get("/api/v1/invoices/by-external-id/SAP-100/").json()["due_date"] == "2026-03-31"
