@@ -354,6 +354,7 @@ def demo_organization_build(users: dict, rng: random.Random) -> tuple[Organizati
     demo_on_account(builder, customers)
     __import__("credit.demo").demo.credit_demo_seed(organization=organization)  # lazily: credit builds on receivables
     __import__("dunning.demo").demo.dunning_demo_seed(organization=organization)  # lazily: dunning builds on both
+    __import__("factoring.demo").demo.factoring_demo_seed(organization=organization)  # lazily: factoring builds on all
     __import__("insurance.demo").demo.insurance_demo_seed(organization=organization)  # lazily: insurance builds on all
     __import__("forecasting.demo").demo.forecasting_demo_seed(organization=organization)  # lazily: the top layer
     return organization, counts
