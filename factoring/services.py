@@ -33,7 +33,7 @@ from tenancy.dates import local_today
 from tenancy.db import rows_insert
 from tenancy.errors import DomainError, ErrorCode, PermissionDenied
 from tenancy.models import Membership, Organization, Role, role_covers
-from tenancy.money import ZERO, Money, parse_amount, validate_currency
+from tenancy.money import ZERO, Money, parse_amount, quantize, validate_currency
 from tenancy.services import Actor, audit_record, model_check, role_require, same_organization_check
 
 from . import figures, selectors
@@ -568,7 +568,8 @@ def collection_record(*, organization: Organization, actor: Actor, line: Assignm
     if done:
         _close_if_done(organization, actor, line.assignment, collected_on)
         _event(organization, "factoring.reserve_released", {"invoice": invoice.pk, "number": invoice.number,
-                                                            "amount": line.reserve_released, "currency": currency})
+                                                            "amount": quantize(line.reserve_released, currency),
+                                                            "currency": currency})
     return line
 
 

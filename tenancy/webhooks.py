@@ -58,6 +58,10 @@ EVENT_TYPES = (
     "insurance.deadline_warning",
     "insurance.cover_lost",
     "insurance.claim_updated",
+    "factoring.assignment_created",
+    "factoring.assignment_funded",
+    "factoring.reserve_released",
+    "factoring.invoice_repurchased",
 )
 SIGNATURE_HEADER = "Inflow-Signature"
 EVENT_ID_HEADER = "Inflow-Event-Id"

@@ -75,3 +75,18 @@ def test_silent_discounting_the_seller_collects_and_repays_the_advance(organizat
     kinds = dict(line.entries.filter(kind__in=[EntryKind.ADVANCE, EntryKind.ADVANCE_REPAID])
                  .values_list("kind", "amount"))
     assert kinds == {EntryKind.ADVANCE: Decimal("8500.00"), EntryKind.ADVANCE_REPAID: Decimal("-8500.00")}
+
+
+def test_webhook_events_announce_the_assignment_life(organization, buyer):
+    from tenancy.models import WebhookEvent
+
+    facility = facility_make(organization)
+    invoice = invoice_make(organization, buyer, "10000")
+    line = _funded(organization, facility, [invoice]).lines.get()
+    services.collection_record(organization=organization, actor=None, line=line, amount="10000",
+                               collected_on=dt.date(2026, 4, 1))
+    types = list(WebhookEvent.objects.filter(organization=organization, type__startswith="factoring.")
+                 .order_by("pk").values_list("type", flat=True))
+    assert types == ["factoring.assignment_created", "factoring.assignment_funded", "factoring.reserve_released"]
+    payload = WebhookEvent.objects.get(organization=organization, type="factoring.reserve_released").payload
+    assert payload["amount"] == "1314.79" and payload["number"] == invoice.number
