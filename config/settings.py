@@ -207,6 +207,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "credit.tasks.credit_alerts_dispatch_task",
         "schedule": env.float("CREDIT_ALERT_DIGEST_SECONDS", default=24 * 3600.0),
     },
+    # Factoring: the automatic repurchase (recourse, N days past due) and the advances of invoices paid to us
+    # (silent factoring, discounting) repaid, once a day (factoring.tasks).
+    "factoring-daily": {
+        "task": "factoring.tasks.factoring_daily_dispatch_task",
+        "schedule": env.float("FACTORING_DAILY_SECONDS", default=24 * 3600.0),
+    },
     # Insurance: every insured invoice's deadlines recomputed, warnings raised once (insurance.tasks).
     "insurance-deadlines-dispatch": {
         "task": "insurance.tasks.insurance_deadlines_dispatch_task",
