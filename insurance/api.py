@@ -23,6 +23,7 @@ from tenancy.dates import local_today
 from tenancy.models import Organization
 
 from . import selectors, services
+from .callbacks import callback_path
 from .claim_file import claim_file_zip
 from .models import (
     Claim,
@@ -150,7 +151,8 @@ class CoverRequestViewSet(InsuranceViewSet):
             cover = services.cover_request_create(organization=self.organization, actor=self.actor,
                                                   amount=fields.pop("amount", 0), **fields)
             if submit and cover.status == RequestStatus.PENDING:
-                services.cover_request_submit(organization=self.organization, actor=self.actor, request=cover)
+                services.cover_request_submit(organization=self.organization, actor=self.actor, request=cover,
+                                              callback_url=request.build_absolute_uri(callback_path(cover.policy_id)))
         return self.created(self.get_queryset().get(pk=cover.pk))
 
     @extend_schema(request=CoverDecisionSerializer, responses=CoverRequestSerializer,

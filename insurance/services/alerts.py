@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +21,8 @@ from tenancy.models import Organization
 from .. import selectors
 from ..models import AlertKind, InsuranceAlert, Policy
 from ..selectors import DeadlineState
+
+RUN_LOCK_CLASS = 16_001  # pg_advisory_xact_lock's first key: the insurance deadline run
 
 
 def _warnings(organization: Organization, as_of: dt.date) -> list[InsuranceAlert]:
@@ -58,6 +60,14 @@ def _warnings(organization: Organization, as_of: dt.date) -> list[InsuranceAlert
     return alerts
 
 
+def _runs_serialize(organization: Organization) -> None:
+    """Two runs for one organization (beat firing twice, two workers) take turns, so the second sees
+    the first's warnings and raises, announces and assigns nothing twice."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RUN_LOCK_CLASS, organization.pk])
+
+
 @transaction.atomic
 def deadline_warnings_run(*, organization: Organization, as_of: dt.date | None = None) -> list[InsuranceAlert]:
     """Recompute every insured invoice's deadlines on `as_of` (default: today) and raise the warnings
@@ -66,6 +76,7 @@ def deadline_warnings_run(*, organization: Organization, as_of: dt.date | None =
     from tenancy import webhooks
 
     as_of = as_of or local_today(organization.timezone)
+    _runs_serialize(organization)
     candidates = _warnings(organization, as_of)
     existing = set(InsuranceAlert.objects.filter(organization=organization,
                                                  dedupe_key__in=[a.dedupe_key for a in candidates])

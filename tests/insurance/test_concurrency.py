@@ -69,3 +69,34 @@ def test_two_decisions_on_one_request_first_wins():
     stored = CoverRequest.objects.get(pk=request.pk)
     assert (stored.decision, stored.decided_amount) == (Decision.APPROVED, Decimal("500000"))
     assert AuditEntry.objects.filter(organization=organization, action="insurance.cover_decided").count() == 1
+
+
+def test_two_deadline_runs_at_once_warn_once():
+    from insurance.models import InsuranceAlert
+    from tenancy.models import WebhookEvent
+    from tests.factories import make_invoice
+
+    organization = OrganizationFactory(timezone="Asia/Shanghai")
+    customer = CustomerFactory(organization=organization, currency="CNY")
+    policy = services.policy_create(organization=organization, actor=None, **POLICY_TERMS)
+    request = services.cover_request_create(organization=organization, actor=None, policy=policy, customer=customer,
+                                            request_type="new", amount=Decimal("500000"),
+                                            requested_on=dt.date(2026, 1, 2))
+    services.cover_request_decide(organization=organization, actor=None, request=request, decision="approved",
+                                  decided_on=dt.date(2026, 1, 2))
+    for day in (1, 2, 3):
+        make_invoice(organization, customer, amount="100.00", issue_date=dt.date(2026, 1, day),
+                     due_date=dt.date(2026, 1, 30 + day - 1 if day < 3 else 31))
+    start = threading.Barrier(2)
+
+    def run():
+        start.wait(timeout=10)
+        return len(services.deadline_warnings_run(organization=organization, as_of=dt.date(2026, 3, 28)))
+
+    (t1, first), (t2, second) = _in_thread(run), _in_thread(run)
+    t1.join(timeout=20)
+    t2.join(timeout=20)
+    assert "error" not in first and "error" not in second
+    assert sorted([first["value"], second["value"]]) == [0, 3]
+    assert InsuranceAlert.objects.filter(organization=organization).count() == 3
+    assert WebhookEvent.objects.filter(organization=organization, type="insurance.deadline_warning").count() == 3
