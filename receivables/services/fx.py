@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from tenancy.errors import DomainError, ErrorCode
@@ -239,17 +240,27 @@ def payment_in_invoice_currency(fx: FxTable, *, payment: Payment, invoice: Invoi
 
 
 def reversal_fields(original: Allocation, amount: Decimal, base_currency: str) -> dict[str, Any]:
-    """The FX fields of a row undoing `amount` (negative, in the invoice's currency) of `original`:
-    its payment amount, base value and realized difference negated in the same proportion (exactly,
-    when all of it is undone), so a reversal undoes the difference its allocation realized."""
-    whole = -amount == original.amount
+    """The FX fields of the row undoing `amount` (in the invoice's currency, positive) of `original`,
+    a payment allocation: its payment amount (a payment in another currency), base value and realized
+    difference, negated in the same proportion, so the reversal undoes the difference the allocation
+    realized; the row that undoes all that is left takes exactly what is left of each."""
+    if original.payment_amount is None and original.base_amount is None and original.fx_difference is None:
+        return {}
+    prior = Allocation.objects.filter(reverses=original).aggregate(
+        amount=Sum("amount"), payment_amount=Sum("payment_amount"), base_amount=Sum("base_amount"),
+        fx_difference=Sum("fx_difference"))
+    whole = amount == original.amount + (prior["amount"] or 0)
 
-    def part(value: Decimal | None, currency: str | None) -> Decimal | None:
+    def part(name: str, currency: str) -> Decimal | None:
+        value = getattr(original, name)
         if value is None:
             return None
-        return -value if whole else -quantize(value * -amount / original.amount, currency or base_currency)
+        if whole:
+            return -(value + (prior[name] or 0))
+        return -quantize(value * amount / original.amount, currency)
 
-    return {"payment_amount": part(original.payment_amount, original.payment_currency),
-            "payment_currency": original.payment_currency,
-            "base_amount": part(original.base_amount, base_currency),
-            "fx_difference": part(original.fx_difference, base_currency)}
+    fields = {"base_amount": part("base_amount", base_currency), "fx_difference": part("fx_difference", base_currency)}
+    if original.payment_currency:
+        fields.update(payment_amount=part("payment_amount", original.payment_currency),
+                      payment_currency=original.payment_currency)
+    return fields

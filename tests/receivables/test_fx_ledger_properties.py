@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 
 from receivables import selectors, services
-from receivables.models import Allocation, AllocationKind, Invoice, Payment
+from receivables.models import Allocation, AllocationKind, Invoice, Payment, PaymentStatus
 from receivables.services import Conversion
 from tenancy.errors import DomainError
 from tests.factories import CustomerFactory, OrganizationFactory
@@ -116,7 +116,11 @@ class FxLedgerMachine(RuleBasedStateMachine):
         for payment in Payment.objects.filter(organization=self.organization).prefetch_related("allocations"):
             used = sum((a.amount if a.payment_amount is None else a.payment_amount
                         for a in payment.allocations.all()), Decimal(0))
-            assert payment.amount - payment.unapplied_amount == used
+            if payment.status == PaymentStatus.REVERSED:  # every allocation undone, the rest off the books
+                assert used == 0 and payment.unapplied_amount == 0
+                assert sum((a.fx_difference or 0 for a in payment.allocations.all()), Decimal(0)) == 0
+            else:
+                assert payment.amount - payment.unapplied_amount - payment.refunded_amount == used
             for allocation in payment.allocations.all():
                 assert (allocation.payment_currency is None) == (allocation.currency == payment.currency)
 

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
 
 from receivables import selectors, services
 from receivables.models import Allocation, Invoice, Payment
@@ -349,3 +350,53 @@ def test_payment_stays_consistent(organization, northwind, usd_invoice):
     assert applied == D("1801.23") + D("1802.50")
     assert payment.amount - payment.unapplied_amount == applied
     assert Payment.objects.get(pk=payment.pk).unapplied_amount == D("5396.27")
+
+
+# --- reversals undo the difference they realized ---------------------------------------------
+
+def test_reversing_a_cny_receipt_undoes_its_gain_on_the_reversal_date(organization, northwind, usd_invoice):
+    payment = cny_payment(organization, northwind)
+    allocate(organization, payment, (usd_invoice, D("1000.00"), Conversion(rate=D("7.2"))))
+    bounced = dt.date(2026, 4, 10)
+    services.payment_reverse(organization=organization, actor=None, payment=payment, reversed_on=bounced,
+                             reason="bounced")
+
+    undo = Allocation.objects.get(invoice=usd_invoice, amount__lt=0)
+    assert (undo.amount, undo.payment_amount, undo.payment_currency) == (D("-1000.00"), D("-7200.00"), "CNY")
+    assert (undo.base_amount, undo.fx_difference, undo.applied_on) == (D("-7200.00"), D("-100.00"), bounced)
+    report = selectors.realized_fx_report(organization, dt.date(2026, 4, 30), months=2)
+    assert [p.amount for p in report.periods] == [D("100.00"), D("-100.00")] and report.total == D("0.00")
+    # As of before the reversal, nothing changed.
+    assert selectors.realized_fx_report(organization, dt.date(2026, 3, 31), months=1).total == D("100.00")
+    usd_invoice.refresh_from_db()
+    assert usd_invoice.status == "open"
+    # The reopened invoice is revalued again in the aging: 1,000 x 7.1 (the rate in force) - 7,100.
+    assert selectors.aging_report(organization, bounced).unrealized_fx == D("0.00")
+
+
+def test_reversing_a_usd_receipt_undoes_its_loss(organization, northwind, usd_invoice):
+    rate(organization, "USD", PAID, "6.9")
+    payment = make_payment(organization, northwind, amount="1000.00", currency="USD", received_on=PAID)
+    services.payment_reverse(organization=organization, actor=None, payment=payment, reversed_on=PAID,
+                             reason="recorded in error")
+    rows = list(Allocation.objects.filter(invoice=usd_invoice).order_by("pk").values_list("amount", "fx_difference"))
+    assert rows == [(D("1000.00"), D("-200.00")), (D("-1000.00"), D("200.00"))]
+
+
+def test_unapplying_in_parts_undoes_the_difference_exactly(organization, northwind, usd_invoice):
+    """Unapplied 333.33 and then the rest of a CNY 7,200.00 receipt: 2,399.98 + 4,800.02 go back to the
+    payment, and the parts of the gain undone (33.33 + 66.67) add up to it exactly."""
+    payment = cny_payment(organization, northwind)
+    allocate(organization, payment, (usd_invoice, D("1000.00"), Conversion(rate=D("7.2"))))
+    services.payment_unapply(organization=organization, actor=None, payment=payment, invoice=usd_invoice,
+                             amount=D("333.33"), on=dt.date(2026, 4, 1))
+    services.payment_unapply(organization=organization, actor=None, payment=payment, invoice=usd_invoice,
+                             on=dt.date(2026, 4, 2))
+    undone = list(Allocation.objects.filter(invoice=usd_invoice, amount__lt=0).order_by("pk")
+                  .values_list("payment_amount", "fx_difference"))
+    assert undone == [(D("-2399.98"), D("-33.33")), (D("-4800.02"), D("-66.67"))]
+    payment.refresh_from_db()
+    assert payment.unapplied_amount == D("7200.00")
+    # Applied again elsewhere at another rate, it realizes a new difference.
+    allocate(organization, payment, (usd_invoice, D("1000.00"), Conversion(payment_amount=D("7150.00"))))
+    assert Allocation.objects.filter(invoice=usd_invoice).aggregate(s=Sum("fx_difference"))["s"] == D("50.00")
