@@ -42,7 +42,8 @@ def test_the_quickstart_has_every_step():
         ("POST", "/api/v1/customers/bulk/"), ("POST", "/api/v1/customers/bulk/"), ("POST", "/api/v1/invoices/bulk/"),
         ("POST", "/api/v1/payments/bulk/"), ("GET", "/api/v1/invoices/by-external-id/SAP-90002/"),
         ("PATCH", "/api/v1/invoices/{id}/"), ("GET", "/api/v1/invoices/"), ("GET", "/api/v1/reports/aging/"),
-        ("GET", "/api/v1/reports/aging/"), ("GET", "/api/v1/events/")]
+        ("GET", "/api/v1/reports/aging/"), ("GET", "/api/v1/invoices/by-external-id/SAP-90002/"),
+        ("POST", "/api/v1/payments/"), ("GET", "/api/v1/reports/realized-fx/"), ("GET", "/api/v1/events/")]
 
 
 def test_the_readme_quickstart_runs_as_written(organization):
@@ -54,6 +55,8 @@ def test_the_readme_quickstart_runs_as_written(organization):
     for method, path, headers, body in quickstart_requests():
         if "{id}" in path:
             path = path.replace("{id}", str(last.json()["id"]))
+        if "{id}" in body:  # an id in the body (an allocation's invoice): the previous response's
+            body = body.replace("{id}", str(last.json()["id"]))
         if last is not None:
             headers = {k: v.replace("{etag}", last.headers.get("ETag", "")) for k, v in headers.items()}
         extra = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
@@ -65,7 +68,8 @@ def test_the_readme_quickstart_runs_as_written(organization):
         responses.append(response)
         last = response
 
-    customers, replay, invoices, payments, read, patched, sync, aging, aging_csv, events = responses
+    (customers, replay, invoices, payments, read, patched, sync, aging, aging_csv, usd_invoice, cny_receipt, realized,
+     events) = responses
     assert customers.json()["created"] == 2 and replay.headers["Idempotent-Replayed"] == "true"
     assert replay.json() == customers.json()
     assert Customer.objects.filter(organization=organization).count() == 2
@@ -78,4 +82,10 @@ def test_the_readme_quickstart_runs_as_written(organization):
     rows = list(csv.reader(io.StringIO(aging_csv.content.decode("utf-8-sig"))))
     assert "Northwind Traders" in {cell for row in rows for cell in row}
     assert {event["type"] for event in events.json()["results"]} >= {"invoice.created", "payment.received"}
+    # USD 2,500.00 issued at 7.1 (CNY 17,750.00), paid with CNY 18,000.00: a realized gain of CNY 250.00.
+    [line] = cny_receipt.json()["allocations"]
+    assert line["invoice"] == usd_invoice.json()["id"] and line["payment_currency"] == "CNY"
+    assert (line["amount"], line["payment_amount"], line["fx_difference"]) == ("2500.0000", "18000.0000", "250.0000")
+    assert Invoice.objects.get(number="INV-2026-0002").status == "paid"
+    assert realized.json()["total"] == "250.0000" and realized.json()["periods"][-1]["amount"] == "250.0000"
     assert Invoice.objects.filter(organization=organization).count() == 2
