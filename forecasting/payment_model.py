@@ -35,8 +35,12 @@ FEATURES = (
     "broken_promises_before",
 )
 QUANTILES = (0.1, 0.5, 0.9)
-# Threads for fitting and predicting (OpenMP); 0 = all cores. A busy shared machine is better served by 1.
-THREADS = int(os.environ.get("FORECAST_THREADS", "0")) or None
+# The features a reason can name (the others, such as the amount's logarithm, say little in words).
+REASON_FEATURES = ("history_count", "history_median", "history_share_late", "history_worst", "history_last",
+                   "history_dispute_share", "amount_vs_usual", "disputed", "broken_promises_before")
+# OpenMP threads for fitting and predicting (FORECAST_THREADS; 0 = all cores). One by default: a Celery
+# worker already runs a task per core, and OpenMP threads waiting for busy cores are many times slower.
+THREADS = int(os.environ.get("FORECAST_THREADS", "1")) or None
 MIN_CLASS_COUNT = 10  # a classifier needs this many late and on-time invoices; else the history's share late
 
 
@@ -174,7 +178,7 @@ class Estimators:
         return pickle.loads(blob)  # noqa: S301 - written by Estimators.dumps into our own database
 
 
-def estimators_fit(matrix: np.ndarray, delay: np.ndarray, *, max_iter: int = 150) -> Estimators:
+def estimators_fit(matrix: np.ndarray, delay: np.ndarray, *, max_iter: int = 100) -> Estimators:
     """Fit the quantile regressors and the late classifier on settled invoices' features and delays."""
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from threadpoolctl import threadpool_limits
@@ -237,12 +241,13 @@ def reasons_compute(estimators: Estimators, matrix: np.ndarray, *, top: int = 3,
 
 def _reasons(estimators: Estimators, matrix: np.ndarray, top: int, min_days: float) -> list[list[dict]]:
     model = estimators.quantile[1]
-    n, k = matrix.shape
+    n = len(matrix)
+    columns = [FEATURES.index(name) for name in REASON_FEATURES]
     base = model.predict(matrix)
-    stacked = np.repeat(matrix[np.newaxis, :, :], k, axis=0)
-    for j in range(k):
-        stacked[j, :, j] = estimators.reference[j]
-    moved = model.predict(stacked.reshape(k * n, k)).reshape(k, n)
+    stacked = np.repeat(matrix[np.newaxis, :, :], len(columns), axis=0)
+    for j, column in enumerate(columns):
+        stacked[j, :, column] = estimators.reference[column]
+    moved = model.predict(stacked.reshape(len(columns) * n, matrix.shape[1])).reshape(len(columns), n)
     effect = base[np.newaxis, :] - moved  # + : this feature makes the invoice later than usual
     result = []
     order = np.argsort(-np.abs(effect), axis=0)[:top]
@@ -251,8 +256,8 @@ def _reasons(estimators: Estimators, matrix: np.ndarray, top: int, min_days: flo
         for j in order[:, i]:
             days = float(effect[j, i])
             if abs(days) >= min_days:
-                value = matrix[i, j]
-                reasons.append({"feature": FEATURES[j], "days": round(days, 1),
+                value = matrix[i, columns[j]]
+                reasons.append({"feature": REASON_FEATURES[j], "days": round(days, 1),
                                 "value": None if np.isnan(value) else round(float(value), 4)})
         result.append(reasons)
     return result
