@@ -8,11 +8,12 @@ from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
+from django.urls import reverse
 
 from receivables import selectors, services
 from receivables.models import Allocation, Invoice, Payment
 from receivables.services import Conversion
-from tenancy.errors import DomainError, ErrorCode
+from tenancy.errors import DomainError, ErrorCode, RowsInvalid
 from tenancy.models import AuditEntry
 from tests.factories import CustomerFactory, make_invoice, make_payment
 
@@ -400,3 +401,45 @@ def test_unapplying_in_parts_undoes_the_difference_exactly(organization, northwi
     # Applied again elsewhere at another rate, it realizes a new difference.
     allocate(organization, payment, (usd_invoice, D("1000.00"), Conversion(payment_amount=D("7150.00"))))
     assert Allocation.objects.filter(invoice=usd_invoice).aggregate(s=Sum("fx_difference"))["s"] == D("50.00")
+
+
+# --- bulk paths (API bulk, importer) -----------------------------------------------------------
+
+def test_a_bulk_cny_row_naming_a_usd_invoice_converts_at_the_stored_rate(organization, northwind, usd_invoice):
+    rate(organization, "USD", PAID, "7.2")
+    [payment] = services.payments_record_many(organization=organization, actor=None, rows=[
+        {"customer": northwind, "received_on": PAID, "amount": D("3600.00"), "currency": "CNY", "invoice": usd_invoice}])
+    allocation = Allocation.objects.get(payment=payment)
+    assert (allocation.amount, allocation.payment_amount, allocation.payment_currency) == (D("500.00"), D("3600.00"), "CNY")
+    assert (allocation.base_amount, allocation.fx_difference) == (D("3600.00"), D("50.00"))  # 3,600 - 500 x 7.1
+    payment.refresh_from_db()
+    assert payment.unapplied_amount == D("0.00")
+
+
+def test_a_bulk_row_without_any_rate_is_refused_by_row(organization, northwind):
+    invoice = make_invoice(organization, northwind, amount="100.00", issue_date=ISSUED)
+    with pytest.raises(RowsInvalid) as caught:
+        services.payments_record_many(organization=organization, actor=None, rows=[
+            {"customer": northwind, "received_on": PAID, "amount": D("100.00"), "currency": "USD"},
+            {"customer": northwind, "received_on": PAID, "amount": D("720.00"), "currency": "CNY", "invoice": invoice}])
+    assert list(caught.value.rows) == [1] and caught.value.rows[1][0].code == ErrorCode.FX_RATE_REQUIRED
+    assert not Payment.objects.filter(organization=organization).exists()
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+def test_the_realized_fx_page(client, admin_user, organization, northwind, usd_invoice):
+    allocate(organization, cny_payment(organization, northwind, amount="3600.00"),
+             (usd_invoice, D("500.00"), Conversion(rate=D("7.2"))))
+    rate(organization, "USD", dt.date(2026, 4, 1), "7.3")
+    client.force_login(admin_user)
+    html = client.get(reverse("fx_realized"), {"as_of": "2026-04-30"}).content.decode()
+    assert 'data-testid="fx-period-2026-03"' in html and 'data-testid="fx-realized-total">50.00<' in html
+    assert 'data-testid="fx-realized-link"' in client.get(reverse("fx_rate_list")).content.decode()
+
+
+def test_the_dashboard_shows_the_unrealized_revaluation(client, admin_user, organization, northwind, usd_invoice):
+    rate(organization, "USD", dt.date(2026, 4, 1), "7.3")
+    client.force_login(admin_user)
+    html = client.get(reverse("dashboard"), {"as_of": "2026-04-30"}).content.decode()
+    assert 'data-testid="aging-unrealized-fx"' in html and "200.00 CNY" in html  # 1,000 x (7.3 - 7.1)
