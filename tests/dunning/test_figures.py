@@ -384,3 +384,34 @@ def test_plan_schedule_shows_on_the_plans_page(client, organization, english, co
     first_row = schedule.split("<tr>")[2]
     assert [cell.split("</td>")[0].split(">")[-1] for cell in first_row.split("<td")[1:]] == [
         "1", "2026-01-01", "1,000.00 CNY", "122.30 CNY", "1,122.30 CNY", "11,000.00 CNY"]
+
+
+def test_a_promise_kept_by_a_payment_later_reversed_is_open_again_then_broken(
+        organization, english, collector, credit_manager, policy, django_capture_on_commit_callbacks):
+    a = make_invoice(organization, english, amount="1000.00", issue_date=dt.date(2025, 1, 1), due_date=DUE,
+                     number="A")
+    with travel(DUE + dt.timedelta(days=2)):
+        promise = services.promise_create(organization=organization, actor=collector, customer=english,
+                                          invoices=[a], amount="1000.00", promised_date=DUE + dt.timedelta(days=10),
+                                          grace_days=0)
+    payment = make_payment(organization, english, amount="1000.00", received_on=DUE + dt.timedelta(days=5))
+    run_on(organization, DUE + dt.timedelta(days=6), django_capture_on_commit_callbacks)
+    promise.refresh_from_db()
+    assert promise.status == "kept"
+
+    # when: the payment bounces (a dated reversal: a negative allocation on day 8)
+    with travel(DUE + dt.timedelta(days=8)):
+        ledger.payment_reverse(organization=organization, actor=credit_manager, payment=payment,
+                               reversed_on=DUE + dt.timedelta(days=8), reason="Returned by the bank")
+    run_on(organization, DUE + dt.timedelta(days=9), django_capture_on_commit_callbacks)
+
+    # then: open again until its deadline (dunning stays paused), then broken
+    promise.refresh_from_db()
+    assert (promise.status, promise.paid_amount) == ("open", Decimal("0"))
+    assert not DunningNotice.objects.filter(invoice=a).exists()
+    run_on(organization, DUE + dt.timedelta(days=11), django_capture_on_commit_callbacks)
+    promise.refresh_from_db()
+    assert promise.status == "broken"
+    # and interest came back after the reversal: days 1-5 and 9-11 on 1,000, days 6-8 on nothing (paid on day 5,
+    # reversed on day 8): 8 days x 1,000 x 12% / 365 = 2.63, on the first reminder
+    assert interest_billed(a) == [(1, Decimal("2.63"))]
