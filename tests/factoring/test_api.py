@@ -220,3 +220,15 @@ def test_cancelled_draft_frees_its_invoices(api, organization, buyer, facility):
                                                         "assigned_on": "2026-03-02"}, format="json")
     assert again.status_code == 201
     assert Assignment.objects.filter(status=AssignmentStatus.CANCELLED).count() == 1
+
+
+def test_facility_change_needs_the_etag_and_is_audited(api, organization, facility):
+    url = f"/api/v1/factoring/facilities/{facility.pk}/"
+    etag = api.get(url)["ETag"]
+    stale = api.patch(url, {"advance_rate": "0.80"}, format="json", HTTP_IF_MATCH='"stale"')
+    assert stale.status_code == 412
+    changed = api.patch(url, {"advance_rate": "0.80", "max_days_past_due": 45}, format="json", HTTP_IF_MATCH=etag)
+    assert changed.status_code == 200, changed.json()
+    assert (changed.json()["advance_rate"], changed.json()["max_days_past_due"]) == ("0.800000", 45)
+    entry = AuditEntry.objects.filter(organization=organization, action="factoring.facility_updated").get()
+    assert entry.before["advance_rate"] == "0.850000" and entry.after["advance_rate"] == "0.800000"
