@@ -126,7 +126,8 @@ class PlanForm(forms.Form):
 
 class InstallmentForm(forms.Form):
     due_date = forms.DateField(label=_("Due date"), widget=DateInput)
-    amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=20, decimal_places=4)
+    amount = forms.DecimalField(label=_("Principal"), min_value=0, max_digits=20, decimal_places=4, required=False,
+                                help_text=_("Leave every row empty for equal parts; interest is added."))
 
 
 InstallmentFormSet = forms.formset_factory(InstallmentForm, extra=3)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from receivables import services as ledger
@@ -119,13 +120,21 @@ def plans_evaluate(*, organization: Organization, today: dt.date) -> dict[str, i
     """Completed when paid in full; defaulted (dunning resumes) when an installment is missed
     past its grace days. Only cash applied to the plan's invoices from the day it was agreed counts
     (signed: a reversed payment no longer does)."""
-    counts = {"completed": 0, "defaulted": 0}
-    for plan in PaymentPlan.objects.filter(organization=organization, status=PlanStatus.ACTIVE) \
-            .select_related("customer").prefetch_related("installments", "invoices").order_by("pk"):
+    counts = {"completed": 0, "defaulted": 0, "reopened": 0}
+    plans = PaymentPlan.objects.filter(organization=organization).filter(
+        Q(status=PlanStatus.ACTIVE)
+        | Q(status=PlanStatus.COMPLETED, invoices__in=selectors.invoices_with_reversals(organization)))
+    for plan in plans.distinct().select_related("customer").prefetch_related("installments", "invoices") \
+            .order_by("pk"):
         paid = selectors.cash_applied(organization, [i.pk for i in plan.invoices.all()], plan.start_date, today,
                                       until=today)
         owed = sum((i.amount for i in plan.installments.all()
                     if i.due_date + dt.timedelta(days=plan.grace_days) < today), ZERO)
+        if plan.status == PlanStatus.COMPLETED:
+            if paid < plan.total_amount:  # a payment that completed it was reversed: active again
+                _plan_reopen(organization, plan, paid)
+                counts["reopened"] += 1
+            continue
         if paid >= plan.total_amount:
             _plan_end(organization, plan, PlanStatus.COMPLETED, paid, owed, today)
             counts["completed"] += 1
@@ -133,6 +142,14 @@ def plans_evaluate(*, organization: Organization, today: dt.date) -> dict[str, i
             _plan_end(organization, plan, PlanStatus.DEFAULTED, paid, owed, today)
             counts["defaulted"] += 1
     return counts
+
+
+@transaction.atomic
+def _plan_reopen(organization: Organization, plan: PaymentPlan, paid: Decimal) -> None:
+    plan.status, plan.ended_on = PlanStatus.ACTIVE, None
+    plan.save(update_fields=["status", "ended_on"])
+    audit_record(organization=organization, actor=None, action="plan.reopened", obj=plan,
+                 after={"id": plan.pk, "status": plan.status, "paid": paid, "total": plan.total_amount})
 
 
 @transaction.atomic

@@ -415,3 +415,24 @@ def test_a_promise_kept_by_a_payment_later_reversed_is_open_again_then_broken(
     # and interest came back after the reversal: days 1-5 and 9-11 on 1,000, days 6-8 on nothing (paid on day 5,
     # reversed on day 8): 8 days x 1,000 x 12% / 365 = 2.63, on the first reminder
     assert interest_billed(a) == [(1, Decimal("2.63"))]
+
+
+def test_a_plan_completed_by_a_payment_later_reversed_is_active_again(
+        organization, english, collector, credit_manager, django_capture_on_commit_callbacks):
+    invoice = make_invoice(organization, english, amount="1200.00", issue_date=dt.date(2025, 10, 1),
+                           due_date=dt.date(2025, 10, 31))
+    with travel(dt.date(2025, 12, 1)):
+        plan = services.payment_plan_create(organization=organization, actor=collector, customer=english,
+                                            invoices=[invoice], installments=monthly(dt.date(2025, 12, 1), 2))
+    payment = make_payment(organization, english, amount="1200.00", received_on=dt.date(2025, 12, 20))
+    run_on(organization, dt.date(2025, 12, 22), django_capture_on_commit_callbacks)
+    plan.refresh_from_db()
+    assert plan.status == "completed"
+
+    with travel(dt.date(2025, 12, 23)):
+        ledger.payment_reverse(organization=organization, actor=credit_manager, payment=payment,
+                               reversed_on=dt.date(2025, 12, 23), reason="Returned by the bank")
+    run_on(organization, dt.date(2025, 12, 24), django_capture_on_commit_callbacks)
+
+    plan.refresh_from_db()
+    assert (plan.status, plan.ended_on) == ("active", None)

@@ -3,6 +3,7 @@ exclusion (credit managers), payment plans with their installments (collectors),
 weekend preview that says why nothing goes out today and shows Monday's run."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -259,3 +260,18 @@ def test_tasks_go_to_collectors_by_the_same_rule(organization, english, collecto
     services.collection_task_assign(organization=organization, actor=collector, task=task, user=collector)
     task.refresh_from_db()
     assert task.assigned_to == collector
+
+
+def test_plan_form_with_equal_parts_and_interest_on_the_declining_balance(client, organization, english, overdue,
+                                                                          collector):
+    client = logged_in(client, collector)
+    url = reverse("dunning:plan_create", args=[english.pk])
+    data = plan_post([overdue], [("2026-04-04", ""), ("2026-05-04", "")])
+    data["plan-interest_rate"] = "12"
+    with travel(WEDNESDAY):
+        response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    plan = PaymentPlan.objects.get()
+    # 1,000 in two parts of 500: 1,000 x 12% x 31/365 = 10.19, then 500 x 12% x 30/365 = 4.93
+    assert list(plan.installments.values_list("principal", "interest")) == [(500, Decimal("10.19")),
+                                                                           (500, Decimal("4.93"))]
