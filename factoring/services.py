@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import uuid
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -236,9 +237,10 @@ def sublimit_set(*, organization: Organization, actor: Actor, facility: Facility
 
 # --- assignments ---------------------------------------------------------------------------
 
-def _next_number(organization: Organization) -> str:
-    count = Assignment.objects.filter(organization=organization).count()
-    return f"ASG-{count + 1:05d}"
+def _number_assign(assignment: Assignment) -> None:
+    """ASG-<id>: unique without a counter two requests could read alike (the id is the database's)."""
+    assignment.number = f"ASG-{assignment.pk:05d}"
+    Assignment.objects.filter(pk=assignment.pk).update(number=assignment.number)
 
 
 def _lock_facility(facility: Facility) -> Facility:
@@ -289,11 +291,12 @@ def assignment_create(*, organization: Organization, actor: Actor, facility: Fac
     planned = [(row.invoice_id, row.customer_id, row.balance, row.advance_amount,
                 figures.fee_of(row.balance, fee_rate, currency)) for row in result.rows]
     assignment = Assignment.objects.create(
-        organization=organization, facility=facility, number=_next_number(organization), currency=currency,
+        organization=organization, facility=facility, number=uuid.uuid4().hex, currency=currency,
         assigned_on=assigned_on, created_by=actor if getattr(actor, "pk", None) else None,
         face_total=sum((face for _i, _c, face, _a, _f in planned), ZERO),
         advance_total=sum((advance for _i, _c, _face, advance, _f in planned), ZERO),
         fee_total=sum((fee for _i, _c, _face, _a, fee in planned), ZERO))
+    _number_assign(assignment)
     try:
         with transaction.atomic():
             # Rows straight to the table (COPY on PostgreSQL): 10,000 invoices in one request.
