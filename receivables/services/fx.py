@@ -175,6 +175,8 @@ def payment_leg(organization: Organization, fx: FxTable, *, payment: Payment, in
     negative or ambiguous, and a cross-currency line no stored rate of the receipt date converts."""
     base, on = organization.base_currency, payment.received_on
     pay_cur, inv_cur = payment.currency, invoice.currency
+    if conversion is None and pay_cur == inv_cur == base:  # the common case: nothing to convert or realize
+        return FxLeg(amount, None, None, None, None)
     conversion = conversion or Conversion()
     if conversion.payment_amount is not None and conversion.rate is not None:
         raise DomainError(_("Invoice %(number)s: give payment_amount or rate, not both.") % {"number": invoice.number},

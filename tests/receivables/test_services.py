@@ -165,13 +165,27 @@ def test_allocation_beyond_the_payment_is_refused(organization, customer):
     assert first.applied_amount == 0
 
 
-def test_currency_mismatch_is_refused(organization, customer):
+def test_a_cross_currency_allocation_without_any_rate_is_refused(organization, customer):
+    # A CNY payment may settle a USD invoice (issue 11 item 5; tests/receivables/test_fx_receipts.py), but
+    # only with payment_amount, a rate, or a stored rate of the receipt date.
     invoice = make_invoice(organization, customer, amount="100.00", currency="USD", number="INV-USD")
     payment = make_payment(organization, customer, amount="100.00", auto_allocate=False)  # CNY
 
-    with pytest.raises(DomainError, match="INV-USD is in USD; a CNY payment cannot settle it") as exc:
+    with pytest.raises(DomainError, match="Invoice INV-USD is in USD and the payment in CNY, and no stored rate "
+                                          "converts them on 2026-01-15") as exc:
         services.payment_allocate(organization=organization, actor=None, payment=payment,
                                   allocations=[(invoice, D("10"))])
+    assert exc.value.code == ErrorCode.FX_RATE_REQUIRED
+
+
+def test_a_credit_note_never_settles_another_currency(organization, customer):
+    invoice = make_invoice(organization, customer, amount="100.00", currency="USD", number="INV-USD")
+    note = services.credit_note_create(organization=organization, actor=None, customer=customer, number="CN-1",
+                                       issued_on=dt.date(2026, 1, 15), amount=D("10.00"))  # CNY
+
+    with pytest.raises(DomainError, match="INV-USD is in USD; a CNY credit note cannot settle it") as exc:
+        services.credit_note_apply(organization=organization, actor=None, credit_note=note,
+                                   allocations=[(invoice, D("10"))])
     assert exc.value.code == ErrorCode.CURRENCY_MISMATCH
 
 
