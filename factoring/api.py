@@ -99,7 +99,9 @@ class FacilityViewSet(FactoringViewSet):
                               customer=fields["customer"], limit=fields["limit"])
         return self.respond_with_etag(self.get_queryset().get(pk=facility.pk))
 
-    @extend_schema(parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD; default today")])
+    @extend_schema(parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD; default today"),
+                               OpenApiParameter("eligible", bool, description="only the eligible (true) or the "
+                                                                             "ineligible (false) invoices")])
     @action(detail=True, methods=["get"])
     def eligibility(self, request, pk=None):
         facility = self.get_object()
@@ -109,11 +111,14 @@ class FacilityViewSet(FactoringViewSet):
         except ValueError:
             raise ValidationError({"as_of": [_("Give the date as YYYY-MM-DD.")]}) from None
         result = selectors.eligibility(self.organization, facility, as_of)
+        wanted = request.query_params.get("eligible")
+        rows = result.rows if wanted not in ("true", "false") else [
+            row for row in result.rows if row.eligible == (wanted == "true")]
         invoices = [{"invoice": row.invoice_id, "number": row.number, "customer": row.customer_id,
                      "currency": row.currency, "due_date": row.due_date, "days_past_due": row.days_past_due,
                      "balance": str(row.balance), "eligible": row.eligible, "reasons": row.reason_messages(),
                      "advance_amount": str(row.advance_amount)}
-                    for row in sorted(result.rows, key=lambda row: (row.due_date, row.invoice_id))]
+                    for row in sorted(rows, key=lambda row: (row.due_date, row.invoice_id))]
         return Response({"facility": facility.pk, "as_of": as_of,
                          "availability": AvailabilitySerializer(result.availability).data, "invoices": invoices})
 

@@ -75,6 +75,8 @@ def test_eligibility_lists_reasons_and_availability(api, organization, buyer, fa
     assert rows[usd.pk]["reasons"] == [{"code": "currency", "message": "Invoiced in USD; the facility finances CNY."}]
     assert body["availability"]["borrowing_base"] == "8500.0000"
     assert body["availability"]["available"] == "8500.0000"
+    only = api.get(f"/api/v1/factoring/facilities/{facility.pk}/eligibility/?as_of=2026-03-02&eligible=false").json()
+    assert [row["invoice"] for row in only["invoices"]] == [usd.pk]
     bad = api.get(f"/api/v1/factoring/facilities/{facility.pk}/eligibility/?as_of=yesterday")
     assert bad.status_code == 400
 
