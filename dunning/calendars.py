@@ -1,7 +1,8 @@
 """Business days from maintained holiday calendars (python-holidays): each country's weekend, its
 public holidays and, for mainland China, the make-up working days (调休) that turn a weekend day
 into a working day. A policy names its calendars; a day is a business day when it is a working day
-in every one of them. No calendar named: Monday to Friday."""
+in every one of them. No calendar named: Monday to Friday. The code CUSTOMER adds each customer's
+own country calendar (Customer.country) for that customer's reminders."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from tenancy.errors import DomainError
 
 WEEKEND = {5, 6}
+CUSTOMER = "CUSTOMER"  # stands for the customer's country
 
 
 @functools.cache
@@ -29,7 +31,7 @@ def calendars_clean(raw: str | list | tuple | None) -> str:
     for code in (str(c).strip().upper() for c in codes):
         if not code:
             continue
-        if code not in supported():
+        if code != CUSTOMER and code not in supported():
             raise DomainError(_("No holiday calendar for %(code)s; use an ISO 3166 country code such as CN.")
                               % {"code": code}, field="holiday_calendars")
         if code not in cleaned:
@@ -42,9 +44,13 @@ def _calendar(code: str, year: int) -> holidays.HolidayBase:
     return holidays.country_holidays(code, years=year)
 
 
-def is_business_day(day: dt.date, codes: str = "") -> bool:
-    """A working day in every named calendar (make-up working days included)."""
-    names = [c for c in codes.split(",") if c]
+def is_business_day(day: dt.date, codes: str = "", customer_country: str = "") -> bool:
+    """A working day in every named calendar (make-up working days included); CUSTOMER stands for
+    `customer_country` when given (a country without a calendar adds nothing)."""
+    listed = [c for c in codes.split(",") if c]
+    names = [c for c in listed if c != CUSTOMER]
+    if CUSTOMER in listed and customer_country.upper() in supported():
+        names.append(customer_country.upper())
     if not names:
         return day.weekday() not in WEEKEND
     return all(_calendar(code, day.year).is_working_day(day) for code in names)
@@ -62,7 +68,7 @@ def next_business_day(day: dt.date, codes: str = "") -> dt.date:
 
 def holiday_name(day: dt.date, codes: str = "") -> str:
     """Why `day` is not a business day ('' when it is one, or only a weekend)."""
-    for code in (c for c in codes.split(",") if c):
+    for code in (c for c in codes.split(",") if c and c != CUSTOMER):
         name = _calendar(code, day.year).get(day)
         if name:
             return f"{code}: {name}"

@@ -182,7 +182,7 @@ def dunning_candidates(organization: Organization, book: PolicyBook, today: dt.d
     # Only table names and integer ids from our own rows are formatted in; values are parameters.
     sql = f"""
         WITH inv AS (
-            SELECT i.id, i.number, i.customer_id, i.issue_date, i.due_date, i.currency, i.kind,
+            SELECT i.id, i.number, i.customer_id, i.issue_date, i.due_date, i.currency, i.kind, c.country,
                    i.total_amount - i.applied_amount AS balance,
                    COALESCE(cd.policy_id, sp.policy_id, %(default)s) AS policy_id
             FROM {_table(Invoice)} i
@@ -198,7 +198,7 @@ def dunning_candidates(organization: Organization, book: PolicyBook, today: dt.d
         SELECT r.id, r.number, r.customer_id, r.issue_date, r.due_date, r.currency, r.balance, r.step_id,
                COALESCE((SELECT SUM(d.amount) FROM {_table(Dispute)} d
                          WHERE d.invoice_id = r.id AND d.status = %(open)s), 0) AS disputed,
-               r.kind, r.last_days,
+               r.kind, r.last_days, r.country,
                (SELECT MAX(dr.run_date) FROM {_table(DunningNotice)} n JOIN {_table(DunningRun)} dr ON dr.id = n.run_id
                 WHERE n.invoice_id = r.id) AS last_date
         FROM (SELECT reached.*, (SELECT MAX(n.step_days) FROM {_table(DunningNotice)} n
@@ -216,12 +216,16 @@ def dunning_candidates(organization: Organization, book: PolicyBook, today: dt.d
         rows = cursor.fetchall()
     candidates = []
     for pk, number, customer_id, issue_date, due_date, currency, balance, step_id, disputed, kind, last_days, \
-            last_date in rows:
+            country, last_date in rows:
         balance, disputed = _as_decimal(balance), _as_decimal(disputed)
         if balance - disputed <= 0:
             continue  # everything still owed is under dispute
         due_date = _as_date(due_date)
         last_date = _as_date(last_date) if last_date is not None else None
+        policy = book.policies[book.steps[step_id].policy_id]
+        if policy.business_days_only and calendars.CUSTOMER in policy.holiday_calendars.split(",") \
+                and not calendars.is_business_day(today, policy.holiday_calendars, country or ""):
+            continue  # a holiday in the customer's country: its reminder waits
         step = _catch_up_step(book, book.steps[step_id], due_date, today, last_days, last_date)
         if step is None:
             continue

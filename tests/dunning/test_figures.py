@@ -436,3 +436,22 @@ def test_a_plan_completed_by_a_payment_later_reversed_is_active_again(
 
     plan.refresh_from_db()
     assert (plan.status, plan.ended_on) == ("active", None)
+
+
+def test_customer_calendar_holds_a_reminder_on_a_holiday_in_the_customers_country(
+        organization, admin_user, django_capture_on_commit_callbacks):
+    policy = services.dunning_policy_default(organization=organization)
+    services.dunning_policy_update(organization=organization, actor=admin_user, policy=policy,
+                                   holiday_calendars="CN,customer")
+    german = CustomerFactory(organization=organization, name="Berlin GmbH", country="DE")
+    local = CustomerFactory(organization=organization, name="Shanghai Co", country="CN")
+    # 2025-12-26 (Friday): the Second Day of Christmas in Germany, a working day in China
+    de_invoice = make_invoice(organization, german, issue_date=dt.date(2025, 11, 1), due_date=dt.date(2025, 12, 25))
+    cn_invoice = make_invoice(organization, local, issue_date=dt.date(2025, 11, 1), due_date=dt.date(2025, 12, 25))
+
+    run_on(organization, dt.date(2025, 12, 26), django_capture_on_commit_callbacks)
+
+    assert [d for d, _i in interest_billed(cn_invoice) if d > 0] == [1]
+    assert [d for d, _i in interest_billed(de_invoice) if d > 0] == []  # 2. Weihnachtstag in Berlin
+    run_on(organization, dt.date(2025, 12, 29), django_capture_on_commit_callbacks)  # Monday
+    assert [d for d, _i in interest_billed(de_invoice) if d > 0] == [1]
