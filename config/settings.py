@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tenancy.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -342,6 +343,12 @@ AXES_CLIENT_IP_CALLABLE = "tenancy.auth.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "tenancy.auth.login_locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy of every response (tenancy/csp.py; {nonce} is the response's nonce).
+# Styles may be inline (style="" attributes in pages and mail previews); scripts may not.
+CONTENT_SECURITY_POLICY = env.str("CONTENT_SECURITY_POLICY", default=(
+    "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"))
 
 # --- Inflow ----------------------------------------------------------------------------
 # Absolute base URL for links in mail (customer portal links, report links).

@@ -18,7 +18,7 @@ def _compose():
 def test_compose_runs_postgres_redis_web_worker_and_beat():
     services = _compose()["services"]
 
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat", "proxy"}  # proxy: TLS in front of web
     assert "gunicorn config.wsgi:application" in " ".join(services["web"]["command"])
     assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
