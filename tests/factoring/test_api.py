@@ -234,3 +234,17 @@ def test_facility_change_needs_the_etag_and_is_audited(api, organization, facili
     assert (changed.json()["advance_rate"], changed.json()["max_days_past_due"]) == ("0.800000", 45)
     entry = AuditEntry.objects.filter(organization=organization, action="factoring.facility_updated").get()
     assert entry.before["advance_rate"] == "0.850000" and entry.after["advance_rate"] == "0.800000"
+
+
+def test_excluded_customers_and_sublimits_are_scoped(api, organization, other_organization, buyer):
+    theirs = CustomerFactory(organization=other_organization, currency="USD")
+    refused = api.post("/api/v1/factoring/facilities/", {**FACILITY, "excluded_customers": [theirs.pk]},
+                       format="json")
+    assert refused.status_code == 400 and "excluded_customers" in refused.json()["error"]["fields"]
+    created = api.post("/api/v1/factoring/facilities/", {**FACILITY, "excluded_customers": [buyer.pk]},
+                       format="json").json()
+    assert created["excluded_customers"] == [buyer.pk]
+    url = f"/api/v1/factoring/facilities/{created['id']}/sublimits/"
+    assert api.post(url, {"customer": theirs.pk, "limit": "1000"}, format="json").status_code == 400
+    body = api.post(url, {"customer": buyer.pk, "limit": "25000.00"}, format="json").json()
+    assert body["sublimits"] == [{"customer": buyer.pk, "limit": "25000.0000"}]
