@@ -53,3 +53,16 @@ def test_claim_status_checks(organization, policy, buyer):
     _refused(lambda: Claim.objects.create(**base, outstanding=Decimal("10"), covered_loss=Decimal("11")))
     _refused(lambda: Claim.objects.create(**base, status=ClaimStatus.PAID, filed_on=dt.date(2026, 4, 1),
                                           decided_on=dt.date(2026, 4, 2), accepted_amount=Decimal("1")))
+
+
+def test_policy_changes_are_audited_with_before_and_after(organization, policy, buyer, admin_user, collector):
+    from insurance.services import policy_update
+    from tenancy.models import AuditEntry
+
+    policy_update(organization=organization, actor=admin_user, policy=policy, insured_percentage=Decimal("85"),
+                  excluded_customers=[buyer])
+    entry = AuditEntry.objects.filter(organization=organization, action="insurance.policy_updated").get()
+    assert entry.before == {"insured_percentage": "90.00", "excluded_customers": []}
+    assert entry.after == {"insured_percentage": "85", "excluded_customers": [buyer.pk]}
+    with pytest.raises(DomainError, match="needs the Admin role"):
+        policy_update(organization=organization, actor=collector, policy=policy, deductible=Decimal("0"))
