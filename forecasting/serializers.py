@@ -3,6 +3,7 @@ its movement, predictions. Amounts are decimal strings in the organization's bas
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from receivables.serializers import currency_field
@@ -47,6 +48,20 @@ class ModelInfoSerializer(serializers.Serializer):
     note = serializers.CharField()
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Two weeks (?weeks=2)", response_only=True, value={
+    "as_of": "2026-03-04", "currency": "CNY", "week_start_day": 0,
+    "weeks": [
+        {"week_start": "2026-03-02", "p10": "61240.17", "p50": "84310.55", "p90": "107380.93", "baseline": "90500.00",
+         "collections": "84310.55", "sources": {"invoices": "74310.55", "promises": "10000.00", "plans": "0.00",
+                                                "factoring": "0.00", "insurance": "0.00"}},
+        {"week_start": "2026-03-09", "p10": "120004.80", "p50": "151220.40", "p90": "182436.00", "baseline": "140000.00",
+         "collections": "151220.40", "sources": {"invoices": "148220.40", "promises": "0.00", "plans": "3000.00",
+                                                 "factoring": "0.00", "insurance": "0.00"}}],
+    "later": "512340.12", "disputed_held_back": "8000.00", "open_balance": "755871.07",
+    "model": {"version": 3, "method": "model", "trained_at": "2026-03-01T02:00:00Z",
+              "metrics": {"split_date": "2025-11-20", "train_count": 5120, "test_count": 1281, "model_mae": 4.53,
+                          "baseline_mae": 6.21, "late_auc": 0.901, "improvement": 0.27},
+              "note": ""}})])
 class CashForecastSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     currency = currency_field()
@@ -70,6 +85,11 @@ class WeekLineSerializer(serializers.Serializer):
     p90_date = serializers.DateField()
 
 
+@extend_schema_serializer(examples=[OpenApiExample("A week's invoices", response_only=True, value={
+    "week_start": "2026-03-09", "currency": "CNY", "invoices": [
+        {"invoice_id": 42, "number": "INV-2026-0031", "customer_id": 7, "customer_name": "上海华东贸易有限公司",
+         "source": "invoices", "amount": "1130.00", "p10_date": "2026-03-10", "expected_date": "2026-03-12",
+         "p90_date": "2026-03-13"}]})])
 class ForecastWeekDetailSerializer(serializers.Serializer):
     week_start = serializers.DateField()
     currency = currency_field()
@@ -88,6 +108,12 @@ class HorizonSerializer(serializers.Serializer):
     baseline_bias = ratio(allow_null=True)
 
 
+@extend_schema_serializer(examples=[OpenApiExample("After a few weeks", response_only=True, value={
+    "as_of": "2026-03-31", "currency": "CNY", "snapshots": 4, "horizons": [
+        {"horizon": 1, "weeks": 3, "actual": "402311.20", "forecast": "389004.15", "baseline": "351200.00",
+         "wape": "0.081200", "bias": "-0.033100", "baseline_wape": "0.162300", "baseline_bias": "-0.127000"},
+        {"horizon": 13, "weeks": 0, "actual": "0.00", "forecast": "0.00", "baseline": "0.00", "wape": None, "bias": None,
+         "baseline_wape": None, "baseline_bias": None}]})])
 class AccuracySerializer(serializers.Serializer):
     as_of = serializers.DateField()
     currency = currency_field()
@@ -135,6 +161,22 @@ class IndividualLineSerializer(serializers.Serializer):
     ecl_net = money()
 
 
+def _bucket_example(key: str, label: str, balance: str, base: str, rate: str, ecl: str) -> dict:
+    return {"key": key, "label": label, "balance": balance, "balance_net": balance, "loss_rate": rate,
+            "historical_rate": rate, "multiplier": "1.0000", "overlay_reason": "", "cohort_base": base,
+            "cohort_loss": "11000.00", "ecl": ecl, "ecl_net": ecl}
+
+
+@extend_schema_serializer(examples=[OpenApiExample("The README's worked example", response_only=True, value={
+    "as_of": "2026-06-30", "currency": "CNY", "method": "cohort", "history_from": "2025-01-01",
+    "history_to": "2025-03-31", "segment": None, "buckets": [
+        _bucket_example("current", "Current", "200000.00", "100000.00", "0.110000", "22000.00"),
+        _bucket_example("d1_30", "1-30", "50000.00", "50000.00", "0.220000", "11000.00"),
+        _bucket_example("d31_60", "31-60", "20000.00", "22000.00", "0.500000", "10000.00"),
+        _bucket_example("d61_90", "61-90", "7777.77", "12000.00", "0.916667", "7129.62"),
+        _bucket_example("d90_plus", "90+", "3000.00", "11000.00", "1.000000", "3000.00")],
+    "individual": [], "total_balance": "280777.77", "ecl_gross": "53129.62", "ecl_net": "53129.62",
+    "coverage": "0.189223"})])
 class ProvisionSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     currency = currency_field()
@@ -160,6 +202,9 @@ class MovementQuerySerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_serializer(examples=[OpenApiExample("July", response_only=True, value={
+    "date_from": "2026-06-30", "date_to": "2026-07-31", "currency": "CNY", "opening": "53129.62",
+    "charge": "4210.15", "used": "3000.00", "closing": "54339.77"})])
 class MovementSerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
@@ -170,6 +215,11 @@ class MovementSerializer(serializers.Serializer):
     closing = money()
 
 
+@extend_schema_serializer(examples=[OpenApiExample("An invoice likely to be late", response_only=True, value={
+    "invoice_id": 42, "method": "model", "p10_date": "2026-04-02", "expected_date": "2026-04-09",
+    "p90_date": "2026-04-24", "baseline_date": "2026-04-06", "probability_late": "0.7312",
+    "reasons": ["The customer's median delay is 9 days: 6.5 days later", "The invoice is disputed: 4 days later"],
+    "model_version": 3})])
 class PredictionSerializer(serializers.Serializer):
     invoice_id = serializers.IntegerField()
     method = serializers.CharField()
