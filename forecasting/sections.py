@@ -23,8 +23,8 @@ def forecast_section(organization: Organization, as_of: dt.date, language: str) 
     provision = provision_matrix(organization, as_of=as_of)
     if not forecast.open_balance and not provision.total_balance:
         return None
-    return {"section": {"forecast": forecast, "provision": provision, "chart": band_chart(forecast.weeks),
-                        "next_four": sum((w.p50 for w in forecast.weeks[:4]), Decimal(0))}}
+    return {"forecast": forecast, "provision": provision, "chart": band_chart(forecast.weeks),
+            "next_four": sum((w.p50 for w in forecast.weeks[:4]), Decimal(0))}
 
 
 def prediction_markers(organization: Organization, invoice_ids: list[int]) -> dict:

@@ -32,6 +32,8 @@ def test_forecast_page_shows_the_band_chart_and_the_table(client, viewer, open_i
     page = client.get("/forecast/").content.decode()
     assert 'data-testid="forecast-chart"' in page and "<polygon" in page
     assert "2026-03-09" in page and "1,000.00" in page
+    dashboard = client.get("/").content.decode()
+    assert 'data-testid="forecast-dashboard"' in dashboard
 
 
 def test_a_week_drills_down_and_the_invoice_shows_its_prediction(client, viewer, open_invoice):
@@ -88,4 +90,13 @@ def test_the_dashboard_and_weekly_pdf_sections(organization, open_invoice):
     keys = {s.key for s in sections_build(organization, dt.date(2026, 3, 4), "en", where="dashboard")}
     assert "forecasting" in keys
     (built,) = [s for s in sections_build(organization, dt.date(2026, 3, 4), "en") if s.key == "forecasting"]
-    assert built.context["section"]["forecast"].weeks[1].p50 == 1000
+    assert built.context["forecast"].weeks[1].p50 == 1000
+    # rendered as the PDF and the dashboard include it, in the report's language
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        html = render_to_string(built.template, {"section": built.context})
+    assert "现金流预测" in html and "1,000.00" in html and 'data-testid="provision-section"' in html
+    dashboard = render_to_string("forecasting/dashboard_section.html", {"section": built.context})
+    assert 'data-testid="forecast-chart"' in dashboard
