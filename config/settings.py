@@ -188,6 +188,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "tenancy.tasks.webhook_deliveries_retry_task",
         "schedule": env.float("WEBHOOK_RETRY_SWEEP_SECONDS", default=60.0),
     },
+    # Sign each organization's audit chain head (tenancy/checkpoints.py): a removed tail is detected.
+    "audit-checkpoints": {
+        "task": "tenancy.tasks.audit_checkpoints_task",
+        "schedule": env.float("AUDIT_CHECKPOINT_SECONDS", default=3600.0),
+    },
     "idempotency-records-purge": {
         "task": "tenancy.tasks.idempotency_purge_task",
         "schedule": 3600.0,
@@ -355,6 +360,10 @@ CONTENT_SECURITY_POLICY = env.str("CONTENT_SECURITY_POLICY", default=(
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Imports with more rows than this run as a background task with a progress bar.
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=2000)
+# Import limits, checked before a file is parsed (receivables/importing/reader.py).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+IMPORT_MAX_XLSX_EXPANDED_BYTES = env.int("IMPORT_MAX_XLSX_EXPANDED_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
 # Dunning: the daily run starts once the organization's local time passes this hour.
 DUNNING_RUN_HOUR = env.int("DUNNING_RUN_HOUR", default=8)
 DUNNING_PORTAL_LINK_DAYS = env.int("DUNNING_PORTAL_LINK_DAYS", default=30)

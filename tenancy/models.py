@@ -154,6 +154,26 @@ class AuditChainHead(models.Model):
         return f"audit chain of organization {self.organization_id}"
 
 
+class AuditCheckpoint(models.Model):
+    """The head of an organization's audit chain at a moment, signed with SECRET_KEY: an anchor
+    outside the chain, so removing its newest entries (which leaves a chain that still links) is
+    detected. Written periodically (tenancy.tasks) and append-only like the chain; the weekly
+    report mail carries the head too, outside the database altogether."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    sequence = models.PositiveBigIntegerField()
+    entry_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["organization", "-sequence"]
+        constraints = [models.UniqueConstraint(fields=["organization", "sequence"], name="audit_checkpoint_unique")]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} of organization {self.organization_id}"
+
+
 class OutboxMessage(models.Model):
     """A message kept by the embedded mail backend instead of being sent (EMAIL_URL=outbox:)."""
 

@@ -62,4 +62,26 @@ def audit_verify(organization: Organization) -> AuditVerification:
         previous_hash = entry.entry_hash
         expected_sequence += 1
         checked += 1
+    return _checkpoint_check(organization, checked, previous_hash)
+
+
+def _checkpoint_check(organization: Organization, checked: int, head_hash: str) -> AuditVerification:
+    """The chain links; does it still reach its latest signed checkpoint (tail not removed)?"""
+    from .checkpoints import checkpoint_valid, latest_checkpoint
+
+    checkpoint = latest_checkpoint(organization)
+    if checkpoint is None:
+        return AuditVerification(checked, None)
+    if not checkpoint_valid(checkpoint):
+        return AuditVerification(checked, checkpoint.sequence,
+                                 f"checkpoint #{checkpoint.sequence} has a bad signature (forged)")
+    if checked < checkpoint.sequence:
+        return AuditVerification(checked, checked + 1,
+                                 f"entries {checked + 1}-{checkpoint.sequence} are missing (truncated): the checkpoint "
+                                 f"of {checkpoint.created_at:%Y-%m-%d %H:%M} saw the chain at #{checkpoint.sequence}")
+    entry_hash = AuditEntry.objects.filter(organization=organization, sequence=checkpoint.sequence).values_list(
+        "entry_hash", flat=True).first()
+    if entry_hash != checkpoint.entry_hash:
+        return AuditVerification(checked, checkpoint.sequence,
+                                 f"entry {checkpoint.sequence} does not match the checkpoint's hash (rewritten)")
     return AuditVerification(checked, None)

@@ -45,3 +45,15 @@ def idempotency_purge_task() -> int:
     from .api.idempotency import idempotency_purge
 
     return idempotency_purge()
+
+
+@shared_task(acks_late=True)
+def audit_checkpoints_task() -> int:
+    """Anchor every organization's audit chain head (a signed checkpoint when it moved)."""
+    from .checkpoints import audit_checkpoint_write
+    from .models import Organization
+
+    written = 0
+    for organization in Organization.objects.order_by("pk").iterator():
+        written += audit_checkpoint_write(organization=organization) is not None
+    return written

@@ -6,6 +6,20 @@ from tenancy.models import Role
 from tests.factories import CustomerFactory, MembershipFactory, OrganizationFactory, UserFactory
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The audit tables refuse TRUNCATE (tenancy migration 0007); the test database allows it, for
+    pytest-django's flush after each transactional test (new sessions inherit the database setting)."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f'ALTER DATABASE "{connection.settings_dict["NAME"]}" '
+                               "SET inflow.audit_truncate = 'allowed'")
+                cursor.execute("SET inflow.audit_truncate = 'allowed'")
+
+
 @pytest.fixture
 def organization(db):
     return OrganizationFactory(name="Acme Trading", slug="acme", base_currency="CNY", timezone="Asia/Shanghai")

@@ -7,11 +7,14 @@ Typing is the parser's job, under the mapping's rules."""
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import BinaryIO
 
 import pandas as pd
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .errors import HEADER_ROW, ImportInvalidError, RowError
@@ -64,6 +67,62 @@ def _frame_to_table(frame: pd.DataFrame, *, excel: bool) -> Table:
     return Table(header=header, rows=rows, excel=excel)
 
 
+def _too_big(message: str, **values) -> ImportInvalidError:
+    return ImportInvalidError([RowError(HEADER_ROW, "", message % values)])
+
+
+def limits_check(data: bytes, suffix: str) -> None:
+    """Refuse, before parsing, a file over IMPORT_MAX_BYTES, an XLSX whose sheets expand past
+    IMPORT_MAX_XLSX_EXPANDED_BYTES (a zip bomb: 259 KB -> 100,000 rows), or more than
+    IMPORT_MAX_ROWS lines: parsing is what costs (27 s of CPU for such an XLSX)."""
+    megabytes = settings.IMPORT_MAX_BYTES // (1024 * 1024)
+    if len(data) > settings.IMPORT_MAX_BYTES:
+        raise _too_big(_("The file is larger than %(limit)s MB; split it into smaller files."), limit=megabytes)
+    if suffix == ".xlsx":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                expanded = sum(info.file_size for info in archive.infolist() if info.filename.startswith("xl/"))
+        except zipfile.BadZipFile:
+            return  # not a zip: the reader reports the damaged file
+        if expanded > settings.IMPORT_MAX_XLSX_EXPANDED_BYTES:
+            raise _too_big(_("The spreadsheet expands to more than %(limit)s MB of data; split it into smaller "
+                             "files."), limit=settings.IMPORT_MAX_XLSX_EXPANDED_BYTES // (1024 * 1024))
+        if _xlsx_declared_rows(data) > settings.IMPORT_MAX_ROWS + 1:
+            raise _too_big(_("The file has more than %(limit)s rows; split it into smaller files."),
+                           limit=f"{settings.IMPORT_MAX_ROWS:,}")
+    elif data.count(b"\n") > settings.IMPORT_MAX_ROWS + 1:
+        raise _too_big(_("The file has more than %(limit)s rows; split it into smaller files."),
+                       limit=f"{settings.IMPORT_MAX_ROWS:,}")
+
+
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+
+
+def _xlsx_declared_rows(data: bytes) -> int:
+    """The first sheet's rows, counted as <row> tags while its XML is decompressed in chunks (no
+    cell is parsed): a few milliseconds where parsing the rows costs seconds."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheets = sorted(name for name in archive.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", name))
+        if not sheets:
+            return 0
+        first = min(sheets, key=lambda name: int(re.sub(r"\D", "", name)))
+        count, tail = 0, b""
+        with archive.open(first) as xml:
+            while chunk := xml.read(1 << 20):
+                block = tail + chunk
+                count += len(_ROW_TAG.findall(block))
+                tail = block[-16:]
+                count -= len(_ROW_TAG.findall(tail))  # counted again with the next chunk
+        return count
+
+
+def rows_check(table: Table) -> Table:
+    if table.row_count > settings.IMPORT_MAX_ROWS:
+        raise _too_big(_("The file has more than %(limit)s rows; split it into smaller files."),
+                       limit=f"{settings.IMPORT_MAX_ROWS:,}")
+    return table
+
+
 def csv_read(data: bytes) -> Table:
     text = _decode(data)
     try:
@@ -92,9 +151,10 @@ def table_read(file: BinaryIO, file_name: str) -> Table:
     """Read an uploaded .csv or .xlsx file (first sheet) into text cells."""
     suffix = PurePath(file_name).suffix.lower()
     data = file.read()
+    limits_check(data, suffix)
     if suffix in (".csv", ".txt"):
-        return csv_read(data)
+        return rows_check(csv_read(data))
     if suffix == ".xlsx":
-        return xlsx_read(data)
+        return rows_check(xlsx_read(data))
     raise ImportInvalidError([RowError(HEADER_ROW, "", _("Upload a .csv or .xlsx file (this one is %(name)s).")
                                   % {"name": file_name})])

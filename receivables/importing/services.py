@@ -138,12 +138,38 @@ def import_job_create(*, organization: Organization, actor: Actor, kind: str, fi
                     created_by=actor)
     job.file.save(file_name, ContentFile(data), save=False)
     job.save()
+    transaction.on_commit(lambda: _table_keep(job, table))  # the upload's parse serves the next steps
     return job
 
 
+TABLE_CACHE_SECONDS = 6 * 3600
+
+
+def _table_cache_key(job: ImportJob) -> str:
+    return f"import:table:{job.pk}:{job.file.name}"
+
+
 def import_job_table(job: ImportJob) -> Table:
+    """The job's parsed rows: read from the file once, then kept (cache) for the mapping, preview
+    and confirm steps, so a big file is not parsed again at every step."""
+    from django.core.cache import cache
+
+    key = _table_cache_key(job)
+    kept = cache.get(key)
+    if kept is not None:
+        return Table(header=kept["header"], rows=[(number, cells) for number, cells in kept["rows"]],
+                     excel=kept["excel"])
     with job.file.open("rb") as stored:
-        return table_read(stored, job.file_name)
+        table = table_read(stored, job.file_name)
+    _table_keep(job, table)
+    return table
+
+
+def _table_keep(job: ImportJob, table: Table) -> None:
+    from django.core.cache import cache
+
+    cache.set(_table_cache_key(job), {"header": table.header, "rows": table.rows, "excel": table.excel},
+              timeout=TABLE_CACHE_SECONDS)
 
 
 @transaction.atomic

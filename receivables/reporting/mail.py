@@ -9,6 +9,7 @@ from django.utils import translation
 
 from receivables.exports import XLSX_MEDIA_TYPE
 from receivables.models import WeeklyReport
+from tenancy.checkpoints import audit_head
 from tenancy.mail import ORGANIZATION_HEADER
 from tenancy.models import Language
 from tenancy.text import render_text
@@ -42,7 +43,9 @@ def weekly_report_email(report: WeeklyReport, data: WeeklyReportData, *, recipie
                         xlsx: bytes) -> EmailMultiAlternatives:
     """The message for one report, marked with its organization for the outbox."""
     sections = [_section(data, code) for code in _languages(report.language)]
-    context = {"organization": data.organization, "currency": data.currency, "sections": sections}
+    # The chain's head leaves the database in every report mail: a later removal of entries is provable.
+    context = {"organization": data.organization, "currency": data.currency, "sections": sections,
+               "audit_head": audit_head(data.organization)}
     subject = " / ".join(section["subject"] for section in sections)
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),
