@@ -6,3 +6,22 @@ class CreditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "credit"
     verbose_name = _("Credit management")
+
+    def ready(self) -> None:
+        from tenancy.services import base_currency_use_register
+
+        base_currency_use_register(_base_currency_use)
+
+
+def _base_currency_use(organization) -> list[str]:
+    """Limits and financial statements are in the base currency too."""
+    from django.utils.translation import gettext as _
+
+    from .models import CreditProfile, FinancialStatement
+
+    held = []
+    if CreditProfile.objects.filter(organization=organization, credit_limit__isnull=False).exists():
+        held.append(_("credit limits"))
+    if FinancialStatement.objects.filter(organization=organization).exists():
+        held.append(_("financial statements"))
+    return held

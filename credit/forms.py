@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tenancy.forms import StrictDecimalField
+
 from .models import Ownership, Severity, SignalKind
 
 
@@ -22,13 +24,13 @@ class SignalForm(forms.Form):
 
 
 class LimitRequestForm(forms.Form):
-    requested_limit = forms.DecimalField(label=_("Requested limit"), max_digits=20, decimal_places=2, min_value=0)
+    requested_limit = StrictDecimalField(label=_("Requested limit"), max_digits=20, decimal_places=2, min_value=0)
     requested_terms_days = forms.IntegerField(label=_("Payment terms (days)"), min_value=0, max_value=365)
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
 
 def _figure(label, *, signed: bool = False, required: bool = True) -> forms.DecimalField:
-    return forms.DecimalField(label=label, max_digits=20, decimal_places=4, required=required,
+    return StrictDecimalField(label=label, max_digits=20, decimal_places=4, required=required,
                               min_value=None if signed else 0)
 
 

@@ -63,8 +63,8 @@ class FactorSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(examples=[OpenApiExample("Grade B, all factors known", response_only=True, value={
-    "id": 88, "customer": 7, "as_of": "2026-03-31", "created_at": "2026-03-31T04:00:00Z", "score": "72.7",
-    "score_low": "72.7", "score_high": "72.7", "grade": "B", "provisional": False,
+    "id": 88, "customer": 7, "as_of": "2026-03-31", "created_at": "2026-03-31T04:00:00Z", "score": "70.5",
+    "score_low": "70.5", "score_high": "70.5", "grade": "B", "provisional": False,
     "factors": [
         {"key": "payment_days_late", "value": "6.2 d", "points": "13.4", "max_points": 15, "missing": False},
         {"key": "payment_on_time", "value": "78.0%", "points": "7.8", "max_points": 10, "missing": False},
@@ -74,7 +74,7 @@ class FactorSerializer(serializers.Serializer):
          "missing": False},
         {"key": "exposure", "value": "95.0%", "points": "5.4", "max_points": 15, "missing": False},
         {"key": "company_age", "value": "22 y", "points": "7.0", "max_points": 7, "missing": False},
-        {"key": "company_size", "value": "50.0 M", "points": "4.5", "max_points": 8, "missing": False},
+        {"key": "company_size", "value": "7.0 M USD", "points": "2.3", "max_points": 8, "missing": False},
         {"key": "external_signals", "value": "1", "points": "5.0", "max_points": 10, "missing": False}],
     "inputs": {
         "as_of": "2026-03-31",
@@ -83,14 +83,15 @@ class FactorSerializer(serializers.Serializer):
         "financials": {"year": 2025, "model": "z2", "revenue": "50000000.0000", "ebit": "4000000.0000",
                        "working_capital": "8000000.0000", "retained_earnings": "9000000.0000",
                        "total_assets": "40000000.0000", "total_liabilities": "22000000.0000",
-                       "equity": "18000000.0000", "market_value_equity": None},
+                       "equity": "18000000.0000", "market_value_equity": None, "reference_currency": "USD",
+                       "revenue_reference": "7042253.52"},
         "exposure": "475000.00", "limit": "500000.0000", "founding_year": 2004,
         "signals": [{"kind": "litigation", "severity": "high", "observed_on": "2026-03-18"}]},
     "weights": {"payment_days_late": 15, "payment_on_time": 10, "payment_worst_delay": 5, "payment_trend": 5,
                 "financial_strength": 25, "exposure": 15, "company_age": 7, "company_size": 8,
                 "external_signals": 10},
     "bands": {"A": 80, "B": 65, "C": 50, "D": 35},
-    "model_version": "2026.1", "recommended_limit": "500000.0000", "recommended_terms_days": 30,
+    "model_version": "2026.2", "recommended_limit": "500000.0000", "recommended_terms_days": 30,
     "recommended_conditions": "Open account; monthly exposure check."})])
 class CreditScoreSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)

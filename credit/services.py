@@ -163,22 +163,36 @@ def financial_statement_set(*, organization: Organization, actor: Actor, custome
         raise DomainError(_("Financial statement: missing %(missing)s; unknown %(unknown)s.")
                           % {"missing": ", ".join(sorted(missing)) or "-", "unknown": ", ".join(sorted(unknown)) or "-"})
     signed = {"ebit", "net_income", "retained_earnings", "equity"}
+    base = organization.base_currency
     values = {}
     for name, raw in figures.items():
-        value = Decimal(str(raw)) if name in signed else parse_amount(raw, field=name, allow_zero=True)
-        values[name] = value
+        values[name] = (_signed_amount(raw, field=name, currency=base) if name in signed
+                        else parse_amount(raw, field=name, allow_zero=True, currency=base))
     if values["total_assets"] <= 0:
         raise DomainError(_("Total assets must be more than zero."), field="total_assets")
-    values["working_capital"] = (Decimal(str(working_capital)) if working_capital not in (None, "")
+    values["working_capital"] = (_signed_amount(working_capital, field="working_capital", currency=base)
+                                 if working_capital not in (None, "")
                                  else values["current_assets"] - values["current_liabilities"])
     values["market_value_equity"] = (None if market_value_equity in (None, "")
-                                     else parse_amount(market_value_equity, field="market_value_equity", allow_zero=True))
+                                     else parse_amount(market_value_equity, field="market_value_equity",
+                                                       allow_zero=True, currency=base))
     profile = profile_ensure(organization=organization, customer=customer)
     statement, created = FinancialStatement.objects.update_or_create(
         profile=profile, year=int(year), defaults={"organization": organization, **values})
     audit_record(organization=organization, actor=actor, action="credit.financials_set", obj=statement,
                  after={"year": year, "created": created, **values})
     return statement
+
+
+def _signed_amount(raw: Any, *, field: str, currency: str) -> Decimal:
+    """A figure that may be negative (a loss), written and rounded as strictly as any amount."""
+    if isinstance(raw, str):
+        negative, magnitude = raw.startswith("-"), raw.removeprefix("-")
+    else:  # a Decimal or int from a form or the API, already a number
+        negative = isinstance(raw, Decimal | int) and not isinstance(raw, bool) and raw < 0
+        magnitude = -raw if negative else raw
+    value = parse_amount(magnitude, field=field, allow_zero=True, currency=currency)
+    return -value if negative else value
 
 
 DOCUMENT_EXTENSIONS = ("pdf", "png", "jpg", "jpeg", "xlsx", "xls", "docx", "doc", "csv", "txt")
@@ -363,7 +377,8 @@ def limit_request_create(*, organization: Organization, actor: Actor, customer: 
     """Propose a new limit and terms (collectors and up); the amount decides the approval levels."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     same_organization_check(organization, customer)
-    amount = parse_amount(requested_limit, field="requested_limit", allow_zero=True)
+    amount = parse_amount(requested_limit, field="requested_limit", allow_zero=True,
+                          currency=organization.base_currency)
     if not reason.strip():
         raise DomainError(_("Say why the limit should change."), field="reason")
     if not 0 <= int(requested_terms_days) <= 365:

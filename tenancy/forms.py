@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
 from .models import Language, Role
-from .money import CURRENCY_CHOICES
+from .money import CURRENCY_CHOICES, amount_text_problem
 from .selectors import membership_candidate_find
 from .services import MEMBERSHIP_USER_NOT_FOUND
 
@@ -31,6 +31,18 @@ class AsOfForm(forms.Form):
     """The as-of date of a report page (GET)."""
 
     as_of = forms.DateField(label=_("As of"), required=False, widget=DateInput())
+
+
+class StrictDecimalField(forms.DecimalField):
+    """A DecimalField that takes amounts written one way only (tenancy.money.AMOUNT_TEXT), as the API and
+    the importer do: Django's own takes "1e5", "1_000", "+1" and Arabic-Indic or full-width digits."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and amount_text_problem(value.strip()) is not None:
+            raise forms.ValidationError(
+                _("Write amounts with the digits 0-9 and an optional decimal point, such as \"1250.00\" "
+                  "(no exponent, sign, spaces, separators or other digits)."), code="invalid")
+        return super().to_python(value)
 
 
 def _timezone_choices() -> list[tuple[str, str]]:

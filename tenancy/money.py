@@ -6,6 +6,7 @@ currencies raises; converting goes through stored FX rates (receivables.selector
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -60,12 +61,61 @@ def sql_decimal(value: Decimal | int | float | str) -> Decimal:
     raise TypeError(f"not an SQL amount: {value!r}")
 
 
-def parse_amount(raw: object, *, field: str = "amount", allow_zero: bool = False) -> Decimal:
-    """Strictly parse a user-supplied amount: finite, non-negative, at most 4 decimals."""
+# The one way an amount is written as text, at every entry point (API, forms, bulk, importer after
+# its separators are read): ASCII digits, an optional "." and more ASCII digits, an optional leading
+# "-" (refused later with a clearer message). No exponent ("1e5"), no "_" ("1_000"), no "+", no
+# surrounding spaces, no Arabic-Indic or full-width digits (Python's Decimal() takes all of those).
+AMOUNT_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def amount_text_problem(raw: str) -> str | None:
+    """Why a written amount is not one (None when it is), in the words the API and forms show."""
+    if AMOUNT_TEXT.fullmatch(raw):
+        return None
+    return (f"{raw!r} is not an amount: write digits 0-9 with an optional decimal point, such as \"1250.00\" "
+            "(no exponent, sign, spaces, separators or other digit characters).")
+
+
+def minor_unit_problem(amount: Decimal, currency: str) -> str | None:
+    """Why `amount` is finer than `currency`'s ISO 4217 minor unit (None when it is not)."""
+    places = MINOR_UNITS.get(currency, 2)
+    if amount == amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
+        return None
+    if places == 0:
+        return f"{amount.normalize():f} {currency}: {currency} amounts are whole numbers (no minor unit)."
+    return f"{amount.normalize():f} {currency}: {currency} amounts have at most {places} decimal places."
+
+
+def minor_unit_check(amount: Decimal, currency: str, *, field: str = "amount") -> Decimal:
+    """Refuse an amount finer than the currency's minor unit (130.0049 CNY, 1000.5 JPY)."""
+    if (problem := minor_unit_problem(amount, currency)) is not None:
+        raise DomainError(f"{field}: {problem}", field=field)
+    return amount
+
+
+# Model label -> amount fields that must respect the row's `currency` minor unit; apps register theirs
+# (receivables: invoices, payments, credit notes) and tenancy.services.model_check enforces it.
+MINOR_UNIT_FIELDS: dict[str, tuple[str, ...]] = {}
+
+
+def minor_unit_fields_register(label: str, fields: tuple[str, ...]) -> None:
+    MINOR_UNIT_FIELDS[label] = fields
+
+
+def parse_amount(raw: object, *, field: str = "amount", allow_zero: bool = False,
+                 currency: str | None = None) -> Decimal:
+    """Strictly parse a user-supplied amount: finite, non-negative, at most 4 decimals (and, with
+    `currency`, no finer than its minor unit). Text must match AMOUNT_TEXT."""
     if isinstance(raw, float):
         raise DomainError(f"{field}: amounts must be given as strings or decimals, not floats.", field=field)
+    if isinstance(raw, str) and (problem := amount_text_problem(raw)) is not None:
+        try:
+            Decimal(raw.strip())
+        except (InvalidOperation, ValueError):
+            problem = f"{raw!r} is not a number."
+        raise DomainError(f"{field}: {problem}", field=field)
     try:
-        value = Decimal(str(raw).strip())
+        value = Decimal(raw) if isinstance(raw, Decimal | int) and not isinstance(raw, bool) else Decimal(str(raw))
     except (InvalidOperation, ValueError):
         raise DomainError(f"{field}: {raw!r} is not a number.", field=field) from None
     if not value.is_finite():
@@ -76,6 +126,8 @@ def parse_amount(raw: object, *, field: str = "amount", allow_zero: bool = False
         raise DomainError(f"{field}: at most {AMOUNT_PLACES} decimal places.", field=field)
     if value.adjusted() >= AMOUNT_DIGITS - AMOUNT_PLACES:
         raise DomainError(f"{field}: {raw!r} is too large.", field=field)
+    if currency is not None:
+        minor_unit_check(value, currency, field=field)
     return value.copy_abs()  # never negative here; -0.00 becomes 0.00 (it would print as "-0.00")
 
 

@@ -6,7 +6,7 @@ import contextvars
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from .db import RawJson, rows_insert
 from .errors import DomainError, ErrorCode, PermissionDenied
 from .models import AuditChainHead, AuditEntry, Membership, Organization, Role, UserProfile, role_covers
+from .money import MINOR_UNIT_FIELDS, minor_unit_check
 from .selectors import membership_candidates
 
 Actor = AbstractBaseUser | None  # None is the system itself (scheduled work, migrations)
@@ -89,6 +90,11 @@ def model_check(obj: models.Model, *, exclude: Sequence[str] = ()) -> None:
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise DomainError(f"{field}: {' '.join(messages)}", field=field) from None
+    # Amounts no finer than the row currency's ISO 4217 minor unit (apps register which fields: money.py).
+    for name in MINOR_UNIT_FIELDS.get(obj._meta.label, ()):
+        value = getattr(obj, name)
+        if value is not None and name not in exclude:
+            minor_unit_check(value, obj.currency, field=name)
 
 
 # One encoder, reused: json.dumps(cls=...) would build one per call (a good part of a small payload's cost).
@@ -308,6 +314,29 @@ def organization_create(*, name: str, slug: str, actor: Actor = None, **fields: 
 
 SETTINGS_FIELDS = ("name", "base_currency", "timezone", "default_payment_terms_days", "aging_buckets", "default_language")
 
+# Apps holding amounts in the base currency say which (fn(organization) -> names of what it holds, e.g.
+# ["invoices", "FX rates"]); while any is held the base currency cannot change: the stored amounts, rates,
+# limits and statements would silently be read in the new currency.
+BaseCurrencyUse = Callable[[Organization], list[str]]
+_base_currency_uses: list[BaseCurrencyUse] = []
+
+
+def base_currency_use_register(use: BaseCurrencyUse) -> None:
+    if use not in _base_currency_uses:
+        _base_currency_uses.append(use)
+
+
+def _base_currency_change_check(organization: Organization, new: str) -> None:
+    if new == organization.base_currency:
+        return
+    held = [what for use in _base_currency_uses for what in use(organization)]
+    if held:
+        raise DomainError(
+            _("The base currency cannot change from %(old)s to %(new)s: this organization already has %(held)s in "
+              "%(old)s, which would silently be read as %(new)s. Keep %(old)s, or use a new organization for %(new)s.")
+            % {"old": organization.base_currency, "new": new, "held": ", ".join(held)},
+            field="base_currency")
+
 
 @transaction.atomic
 def organization_update(*, organization: Organization, actor: Actor, **changes: Any) -> Organization:
@@ -316,6 +345,8 @@ def organization_update(*, organization: Organization, actor: Actor, **changes: 
     unknown = set(changes) - set(SETTINGS_FIELDS)
     if unknown:
         raise ValueError(f"Not organization settings: {sorted(unknown)}")
+    if "base_currency" in changes:
+        _base_currency_change_check(organization, changes["base_currency"])
     before = {f: getattr(organization, f) for f in changes}
     for field, value in changes.items():
         setattr(organization, field, value)

@@ -21,7 +21,7 @@ from receivables.models import Customer, ImportKind, Invoice, Payment
 from tenancy.db import filter_in
 from tenancy.errors import RowsInvalid
 from tenancy.models import Organization
-from tenancy.money import ZERO
+from tenancy.money import ZERO, minor_unit_problem
 from tenancy.services import Actor
 
 from .errors import RowError, import_field
@@ -215,6 +215,11 @@ class InvoiceImporter(Importer):
                                      % {"due": due.isoformat(), "issue": issue.isoformat()}))
         invoice = self.existing.get(values["external_id"])
         customer = self.customers.get(values["customer_external_id"])
+        currency = values.get("currency") or (invoice.currency if invoice is not None else None) or (
+            customer.currency if customer is not None else self.organization.base_currency)
+        for name in ("net_amount", "tax_amount"):  # no finer than the currency's minor unit (bulk API too)
+            if values.get(name) is not None and (problem := minor_unit_problem(values[name], currency)):
+                errors.append(self.error(row, name, problem))
         if invoice is not None:
             errors += self._existing_check(row, invoice)
         elif customer is None and not values.get("customer_name"):

@@ -52,7 +52,8 @@ def date_parse(raw: str, date_format: str, *, excel: bool = False) -> dt.date:
 def _amount_pattern(decimal_separator: str) -> re.Pattern:
     dec = re.escape(decimal_separator)
     thousands = "[ '\u00a0.]" if decimal_separator == "," else "[ '\u00a0,]"
-    return re.compile(rf"^(?:\d{{1,3}}(?:{thousands}\d{{3}})+|\d+)(?:{dec}\d+)?$")
+    # [0-9], not \d: \d also matches Arabic-Indic and full-width digits, which Decimal() would read.
+    return re.compile(rf"^(?:[0-9]{{1,3}}(?:{thousands}[0-9]{{3}})+|[0-9]+)(?:{dec}[0-9]+)?$")
 
 
 AMOUNT_PATTERNS = {sep: _amount_pattern(sep) for sep in (".", ",")}

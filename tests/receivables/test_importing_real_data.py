@@ -119,9 +119,11 @@ def test_highradius_without_round_option_lists_every_float_artifact(usd_org, usd
         import_run(organization=usd_org, actor=usd_collector, kind="invoices", table=table,
                    mapping=mapping_from_dict(mapping))
 
-    # 631 values have more than 2 decimals; the 301 with more than 4 cannot be stored as they are
-    assert len(caught.value.errors) == 301
+    # 631 values have more than 2 decimals: the 301 with more than 4 cannot even be read as amounts, the
+    # other 330 are finer than the cent (USD's ISO 4217 minor unit, issue 12) and refused too
+    assert len(caught.value.errors) == 631
     first = caught.value.errors[0]
     assert (first.row, first.column) == (2, "converted_usd")
     assert first.message == "'2309.7899999999995': at most 4 decimal places."
+    assert sum("USD amounts have at most 2 decimal places" in e.message for e in caught.value.errors) == 330
     assert not Invoice.objects.filter(organization=usd_org).exists()

@@ -148,8 +148,8 @@ def test_the_statements_do_not_grow_with_the_rows(organization, customer, collec
     assert statements(3, 0) == statements(300, 100)
 
 
-@given(amounts=st.lists(st.decimals(min_value=D("0.01"), max_value=D("99999999.9999"), places=4), min_size=1,
-                        max_size=4),
+@given(amounts=st.lists(st.decimals(min_value=D("0.01"), max_value=D("99999999.99"), places=2), min_size=1,
+                        max_size=4),  # CNY: no finer than the fen (ISO 4217 minor unit, issue 12)
        text=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20))
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_many_at_once_events_carry_the_apis_representation_of_the_stored_invoice(organization, customer, collector,
