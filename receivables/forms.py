@@ -170,28 +170,48 @@ class PaymentRecordForm(forms.Form):
 
 
 class PaymentAllocateForm(forms.Form):
-    """One amount field per open invoice of the payment's customer (`invoice_<pk>`)."""
+    """One amount field per open invoice of the payment's customer (`invoice_<pk>`); for an invoice in
+    another currency than `payment_currency`, also what it uses of the payment (`payment_amount_<pk>`,
+    the bank's figure; empty: the stored rates of the receipt date)."""
 
-    def __init__(self, invoices, *args, **kwargs):
+    def __init__(self, invoices, *args, payment_currency: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.invoices = list(invoices)
+        self.payment_currency = payment_currency
         for invoice in self.invoices:
             self.fields[self.field_name(invoice)] = AmountField(invoice.number, required=False, min_value=Decimal("0"))
+            if self._converts(invoice):
+                self.fields[self.payment_field_name(invoice)] = AmountField(
+                    _("%(number)s in %(currency)s") % {"number": invoice.number, "currency": payment_currency},
+                    required=False, min_value=Decimal("0"))
+
+    def _converts(self, invoice) -> bool:
+        return self.payment_currency is not None and invoice.currency != self.payment_currency
 
     @staticmethod
     def field_name(invoice) -> str:
         return f"invoice_{invoice.pk}"
 
+    @staticmethod
+    def payment_field_name(invoice) -> str:
+        return f"payment_amount_{invoice.pk}"
+
     def rows(self):
-        return [(invoice, self[self.field_name(invoice)]) for invoice in self.invoices]
+        """(invoice, its amount field, its payment-currency field or None)."""
+        return [(invoice, self[self.field_name(invoice)],
+                 self[self.payment_field_name(invoice)] if self._converts(invoice) else None)
+                for invoice in self.invoices]
 
     def allocations(self):
-        pairs = []
+        from .services import Conversion
+
+        lines = []
         for invoice in self.invoices:
             value = self.cleaned_data.get(self.field_name(invoice))
             if value:
-                pairs.append((invoice, value))
-        return pairs
+                paid = self.cleaned_data.get(self.payment_field_name(invoice)) if self._converts(invoice) else None
+                lines.append((invoice, value, Conversion(payment_amount=paid)) if paid else (invoice, value))
+        return lines
 
     def clean(self):
         data = super().clean()

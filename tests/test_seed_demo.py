@@ -110,6 +110,15 @@ def test_ledger_is_consistent(demo):
         assert invoice.applied_amount == applied, invoice.number
 
 
+def test_foreign_invoices_paid_in_cny_realize_exchange_differences(demo):
+    cross = Allocation.objects.filter(organization=demo, payment_currency="CNY", amount__gt=0)
+    assert cross.exists() and not cross.filter(fx_difference__isnull=True).exists()
+    assert all(a.payment_amount > 0 and a.currency in ("USD", "EUR") for a in cross)
+    from receivables.selectors import realized_fx_report
+
+    assert realized_fx_report(demo, TODAY).total != 0
+
+
 def test_monthly_fx_rates_for_usd_and_eur(demo):
     rates = FxRate.objects.filter(organization=demo)
     assert set(rates.values_list("currency", flat=True)) == {"USD", "EUR"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -69,10 +69,12 @@ def _payment_locked(request: HttpRequest, pk: int) -> Payment:
 
 
 def _open_invoices_for(request: HttpRequest, payment: Payment):
+    # The payment's currency first; invoices in other currencies after them (a cross-currency receipt).
     return (selectors.open_invoices(request.organization)
-            .filter(customer_id=payment.customer_id, currency=payment.currency)
-            .annotate(balance_due=F("total_amount") - F("applied_amount"))
-            .order_by("due_date", "issue_date", "pk")[:200])
+            .filter(customer_id=payment.customer_id)
+            .annotate(balance_due=F("total_amount") - F("applied_amount"),
+                      other_currency=Case(When(currency=payment.currency, then=Value(0)), default=Value(1)))
+            .order_by("other_currency", "due_date", "issue_date", "pk")[:200])
 
 
 def _detail(request: HttpRequest, payment: Payment, form: PaymentAllocateForm | None = None) -> HttpResponse:
@@ -80,7 +82,8 @@ def _detail(request: HttpRequest, payment: Payment, form: PaymentAllocateForm | 
         "payment": payment,
         "allocations": Allocation.objects.filter(organization=request.organization, payment=payment)
         .select_related("invoice").order_by("applied_on", "pk"),
-        "allocate_form": form or PaymentAllocateForm(_open_invoices_for(request, payment)),
+        "allocate_form": form or PaymentAllocateForm(_open_invoices_for(request, payment),
+                                                     payment_currency=payment.currency),
         "can_allocate": role_at_least(request, Role.COLLECTOR) and payment.unapplied_amount > 0,
         "can_edit": role_at_least(request, Role.COLLECTOR),
     })
@@ -96,7 +99,7 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def payment_allocate(request: HttpRequest, pk: int) -> HttpResponse:
     """Apply the payment: explicit amounts per open invoice, or oldest-due-first (`auto`)."""
     payment = _payment(request, pk)
-    form = PaymentAllocateForm(_open_invoices_for(request, payment), request.POST)
+    form = PaymentAllocateForm(_open_invoices_for(request, payment), request.POST, payment_currency=payment.currency)
     auto = "auto" in request.POST
     if auto or form.is_valid():
         try:
@@ -106,7 +109,7 @@ def payment_allocate(request: HttpRequest, pk: int) -> HttpResponse:
             if not auto:
                 form_error_from_domain(form, exc)
             else:
-                form = PaymentAllocateForm(_open_invoices_for(request, payment))
+                form = PaymentAllocateForm(_open_invoices_for(request, payment), payment_currency=payment.currency)
                 form.add_error(None, exc.message)
         else:
             messages.success(request, _("%(count)s allocation(s) made.") % {"count": len(allocations)})

@@ -443,3 +443,26 @@ def test_the_dashboard_shows_the_unrealized_revaluation(client, admin_user, orga
     client.force_login(admin_user)
     html = client.get(reverse("dashboard"), {"as_of": "2026-04-30"}).content.decode()
     assert 'data-testid="aging-unrealized-fx"' in html and "200.00 CNY" in html  # 1,000 x (7.3 - 7.1)
+
+
+def test_the_payment_page_allocates_a_cny_receipt_to_a_usd_invoice(client, admin_user, organization, northwind,
+                                                                    usd_invoice):
+    payment = cny_payment(organization, northwind)
+    client.force_login(admin_user)
+    page = client.get(reverse("payment_detail", args=[payment.pk])).content.decode()
+    assert f'name="payment_amount_{usd_invoice.pk}"' in page
+    response = client.post(reverse("payment_allocate", args=[payment.pk]), {
+        f"invoice_{usd_invoice.pk}": "1000.00", f"payment_amount_{usd_invoice.pk}": "7200.00"})
+    assert response.status_code == 302
+    allocation = Allocation.objects.get(invoice=usd_invoice)
+    assert (allocation.payment_amount, allocation.fx_difference) == (D("7200.00"), D("100.00"))
+
+
+def test_the_payment_page_names_a_missing_rate(client, admin_user, organization, northwind):
+    invoice = make_invoice(organization, northwind, amount="1000.00", issue_date=ISSUED)
+    payment = cny_payment(organization, northwind)
+    client.force_login(admin_user)
+    response = client.post(reverse("payment_allocate", args=[payment.pk]), {f"invoice_{invoice.pk}": "1000.00"})
+    assert response.status_code == 200
+    assert "no stored rate converts them on 2026-03-31" in response.content.decode()
+    assert not Allocation.objects.filter(invoice=invoice).exists()

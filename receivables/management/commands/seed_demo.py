@@ -28,6 +28,7 @@ from django.utils import timezone
 from receivables import services
 from receivables.models import Customer, Invoice
 from tenancy.dates import local_today
+from tenancy.errors import DomainError
 from tenancy.models import Membership, Organization, Role
 from tenancy.money import quantize
 from tenancy.services import audit_record, membership_set, organization_create, user_language_set
@@ -248,15 +249,32 @@ class DemoBuilder:
             if balance <= 0 or invoice.voided_on is not None:
                 return
             amount = balance if percent == 100 else quantize(balance * percent / 100, invoice.currency)
+            # Every third foreign invoice is paid in the base currency (a CNY receipt for a USD invoice) at the
+            # bank's rate, 0.2% under the day's stored rate: a cross-currency receipt with its realized difference.
+            cross = self._base_currency_receipt(invoice, amount, on) if invoice.pk % 3 == 0 else None
             payment = services.payment_record(
                 organization=self.organization, actor=self._actor(self.collector), customer=customer,
-                received_on=on, amount=amount, method=self._method(customer), reference=f"TT{on:%Y%m%d}{invoice.pk:05d}",
-                auto_allocate=False,
+                received_on=on, amount=cross or amount, currency=self.organization.base_currency if cross else None,
+                method=self._method(customer), reference=f"TT{on:%Y%m%d}{invoice.pk:05d}", auto_allocate=False,
             )
+            line = (invoice, amount, services.Conversion(payment_amount=cross)) if cross else (invoice, amount)
             services.payment_allocate(organization=self.organization, actor=self._actor(self.collector),
-                                      payment=payment, allocations=[(invoice, amount)])
+                                      payment=payment, allocations=[line])
             self.counts.payments += 1
         self._at(on, 3, action)
+
+    def _base_currency_receipt(self, invoice: Invoice, amount: Decimal, on: dt.date) -> Decimal | None:
+        """What a receipt in the base currency for `amount` of a foreign invoice is at the bank's rate."""
+        base = self.organization.base_currency
+        if invoice.currency == base:
+            return None
+        from receivables.selectors import FxTable
+
+        try:
+            rate = FxTable.load(self.organization, {invoice.currency}, on).rate(invoice.currency, on)
+        except DomainError:
+            return None
+        return quantize(amount * rate * Decimal("0.998"), base)
 
     def _method(self, customer: Customer) -> str:
         if customer.currency == "CNY" and self.rng.random() < 0.25:
