@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from tenancy.models import Organization
 
-from .models import InvoicePrediction
+from .models import InvoicePrediction, PaymentModel
 
 
 def forecast_section(organization: Organization, as_of: dt.date, language: str) -> dict | None:
@@ -19,6 +19,10 @@ def forecast_section(organization: Organization, as_of: dt.date, language: str) 
     from .charts import band_chart
     from .provisions import provision_matrix
 
+    # Nothing to add before forecasting has run for the organization (no model, no stored prediction).
+    if not (PaymentModel.objects.filter(organization=organization).exists()
+            or InvoicePrediction.objects.filter(organization=organization).exists()):
+        return None
     forecast = cash_forecast(organization, as_of=as_of)
     provision = provision_matrix(organization, as_of=as_of)
     if not forecast.open_balance and not provision.total_balance:

@@ -84,6 +84,14 @@ def test_another_organizations_invoice_is_a_404(client, other_organization, open
     assert client.get(f"/forecast/invoices/{open_invoice.pk}/").status_code == 404
 
 
+def test_no_section_before_forecasting_has_run(organization):
+    from receivables.reporting.sections import sections_build
+
+    customer = CustomerFactory(organization=organization, name="Steady", currency="CNY")
+    make_invoice(organization, customer, amount="1000.00", issue_date=dt.date(2026, 2, 8), due_date=dt.date(2026, 3, 10))
+    assert "forecasting" not in {s.key for s in sections_build(organization, dt.date(2026, 3, 4), "en")}
+
+
 def test_the_dashboard_and_weekly_pdf_sections(organization, open_invoice):
     from receivables.reporting.sections import sections_build
 
