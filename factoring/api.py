@@ -85,7 +85,7 @@ class FacilityViewSet(FactoringViewSet):
 
     @transaction.atomic
     def partial_update(self, request, pk=None):
-        facility = get_object_or_404(self.get_queryset(), pk=pk)
+        facility = get_object_or_404(self.get_queryset().select_for_update(of=("self",), no_key=True), pk=pk)
         changes = _validated(FacilitySerializer, self, request.data, partial=True)
         self.if_match_locked(facility)
         services.facility_update(organization=self.organization, actor=self.actor, facility=facility, **changes)
