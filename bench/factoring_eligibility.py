@@ -2,7 +2,7 @@
 in one API request, each against a bare SQL scan of the same invoices.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/inflow_bench_factoring \\
-        python -m bench.factoring_eligibility [--invoices 700000] [--assign 10000] [--repeat 5]
+        python -m bench.factoring_eligibility [--invoices 760000] [--assign 10000] [--repeat 5] [--quick]
 
 The synthetic organization `bench-<invoices>` (bench.generate) gets two facilities written
 straight into the tables (a strict one, whose rules give every reason code, and a permissive
@@ -108,13 +108,17 @@ def assignment_measure(organization, facility, as_of, count: int, repeat: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Time factoring eligibility and a 10,000-invoice assignment.")
-    parser.add_argument("--invoices", type=int, default=700_000, help="size of the large data set")
+    parser.add_argument("--invoices", type=int, default=760_000,
+                        help="size of the large data set (760,000 invoices: about 100,000 open)")
     parser.add_argument("--small", type=int, default=10_000, help="size of the small data set (query count)")
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--assign", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="small sizes (make bench BENCH_ARGS=--quick)")
     args = parser.parse_args()
+    if args.quick:
+        args.invoices, args.small, args.assign, args.repeat = 30_000, 10_000, 1000, 2
     from bench.db import bench_setup
 
     bench_setup()
