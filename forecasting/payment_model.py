@@ -14,7 +14,6 @@ import pickle
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 FEATURES = (
     "history_count",        # the customer's invoices settled before the issue date
@@ -67,6 +66,8 @@ class Ledger:
 
 
 def _expanding_median(values: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    import pandas as pd  # only where the model runs (the worker), not in every process that loads the app
+
     series = pd.Series(values)
     if groups is None:
         return series.expanding().median().to_numpy()
@@ -112,6 +113,8 @@ def features_build(ledger: Ledger) -> tuple[np.ndarray, np.ndarray]:
         dispute_share = prefix(s_disp) / count
         usual_amount = prefix(s_amount) / count
     if len(s_idx):
+        import pandas as pd
+
         worst_all = pd.Series(s_delay).groupby(s_code).cummax().to_numpy()
         median_all = _expanding_median(s_delay, s_code)
         worst, median = worst_all[last], median_all[last]
@@ -273,5 +276,7 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     positives, negatives = int(labels.sum()), int((~labels).sum())
     if not positives or not negatives:
         return float("nan")
+    import pandas as pd
+
     ranks = pd.Series(scores).rank(method="average").to_numpy()
     return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
