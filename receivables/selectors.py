@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from tenancy.errors import DomainError, ErrorCode
 from tenancy.models import Organization
 from tenancy.money import ZERO, quantize, sql_decimal, validate_currency
 
-from .models import Allocation, AllocationKind, CreditNote, Customer, FxRate, Invoice, Payment
+from .models import Allocation, AllocationKind, CreditNote, Customer, FxRate, Invoice, Payment, Refund
 
 # --- lists ---------------------------------------------------------------------------------
 
@@ -288,7 +288,7 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
     the FX rates (none when `currency` is given). `lenient` (the dashboard, the weekly report): an
     amount without a rate is left out and named in `fx_gaps` instead of failing the report."""
     buckets = aging_buckets(organization, as_of)
-    params: dict[str, object] = {"org": organization.pk, "as_of": as_of}
+    params: dict[str, object] = {"org": organization.pk, "as_of": as_of, "base": organization.base_currency}
     cases = []
     for i, bucket in enumerate(buckets):
         conds = []
@@ -299,7 +299,8 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
             conds.append(f"o.due_date < %(before_{i})s")
             params[f"before_{i}"] = bucket.due_before
         cases.append(f"SUM(CASE WHEN {' AND '.join(conds)} THEN o.balance ELSE 0 END) AS b{i}")
-    filters = []
+    # An invoice whose balance on as_of nets to zero (settled then, reopened by a later reversal) is not open.
+    filters = ["o.balance <> 0"]
     if customer_id is not None:
         filters.append("o.customer_id = %(customer)s")
         params["customer"] = customer_id
@@ -311,13 +312,12 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
     sql = (
         _open_items_sql()
         + f"""
-        SELECT a.customer_id, c.name, a.currency, a.n, a.rated, a.issue_base, a.unrated,
+        SELECT a.customer_id, c.name, a.currency, a.n, a.unrated_balance, a.issue_base, a.unrated,
                {", ".join(f"a.b{i}" for i in range(len(buckets)))}
         FROM (
             SELECT o.customer_id, o.currency, COUNT(*) AS n,
-                   SUM(CASE WHEN o.issue_rate IS NULL THEN 0 ELSE o.balance END) AS rated,
-                   SUM(CASE WHEN o.issue_rate IS NULL THEN 0 ELSE o.balance * o.issue_rate END) AS issue_base,
-                   SUM(CASE WHEN o.issue_rate IS NULL AND o.balance <> 0 THEN 1 ELSE 0 END) AS unrated,
+                   SUM(CASE WHEN o.issue_rate IS NULL THEN o.balance END) AS unrated_balance,
+                   SUM(o.balance * o.issue_rate) AS issue_base, COUNT(*) - COUNT(o.issue_rate) AS unrated,
                    {", ".join(cases)}
             FROM open_items o
             {where}
@@ -337,13 +337,14 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
             return quantize(amount, row_currency)
     by_customer: dict[int, AgingRow] = {}
     unrealized, unrated_count = ZERO, 0
-    for customer_pk, name, row_currency, count, rated, issue_base, unrated, *sums in rows:
+    for customer_pk, name, row_currency, count, unrated_balance, issue_base, unrated, *sums in rows:
         row = by_customer.setdefault(customer_pk, AgingRow(customer_pk, name, [ZERO] * len(buckets)))
         row.invoice_count += count
         for i, amount in enumerate(sums):
             if amount:
                 row.amounts[i] += convert(sql_decimal(amount), row_currency, as_of)
         if currency is None and row_currency != organization.base_currency:
+            rated = sum((sql_decimal(amount) for amount in sums if amount), ZERO) - sql_decimal(unrated_balance or 0)
             revaluation = _revaluation(fx, row_currency, as_of, rated, issue_base)
             unrealized += revaluation or ZERO
             unrated_count += int(unrated or 0) if revaluation is not None else count
@@ -354,7 +355,7 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
                        unrealized_fx_unknown=unrated_count)
 
 
-def _revaluation(fx: FxTable, currency: str, as_of: dt.date, rated, issue_base) -> Decimal | None:
+def _revaluation(fx: FxTable, currency: str, as_of: dt.date, rated: Decimal, issue_base) -> Decimal | None:
     """The unrealized exchange difference of open balances in `currency` (those whose invoice has a
     value at issue): at the as-of rate minus at their issue rates, in base currency; None without
     an as-of rate (a lenient report names that gap already)."""
@@ -365,7 +366,7 @@ def _revaluation(fx: FxTable, currency: str, as_of: dt.date, rated, issue_base) 
             raise
         return None
     base = fx.base_currency
-    return quantize(sql_decimal(rated or 0) * rate, base) - quantize(sql_decimal(issue_base or 0), base)
+    return quantize(rated * rate, base) - quantize(sql_decimal(issue_base or 0), base)
 
 
 def open_items_floor_sql() -> str:
@@ -587,21 +588,43 @@ def _as_date(value) -> dt.date:
 def _unapplied_as_of(organization: Organization, customer: Customer, as_of: dt.date) -> dict[str, Decimal]:
     """Cash and credits received by `as_of` and not applied by then, by currency.
 
-    Unapplied then = unapplied now + what was applied after `as_of`, so only sources with
-    something unapplied today or a later allocation are read."""
+    Unapplied then = unapplied now + what was applied after `as_of` (signed, in the source's currency)
+    + what was refunded after it + what a reversal after it took off the books (all that was left of
+    the source then), so only sources with something unapplied today or a later event are read."""
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for model, date_field, fk in ((Payment, "received_on", "payment"), (CreditNote, "issued_on", "credit_note")):
         applied_later = (Allocation.objects.filter(organization=organization, **{fk: OuterRef("pk")}, applied_on__gt=as_of)
-                         .values(fk).annotate(s=Sum("amount")).values("s"))
+                         .values(fk).annotate(s=Sum(Coalesce("payment_amount", "amount"))).values("s"))
         later_sources = Allocation.objects.filter(organization=organization, applied_on__gt=as_of,
                                                   **{f"{fk}__customer": customer}).values(fk)
+        later = Q(unapplied_amount__gt=0) | Q(pk__in=later_sources) | Q(reversed_on__gt=as_of)
+        left = F("unapplied_amount") + Coalesce(applied_later, Value(ZERO))
+        reversed_later = F("amount") - (F("refunded_amount") if model is Payment else Value(ZERO))
+        if model is Payment:
+            refunded_later = (Refund.objects.filter(organization=organization, payment=OuterRef("pk"),
+                                                    refunded_on__gt=as_of)
+                              .values("payment").annotate(s=Sum("amount")).values("s"))
+            later |= Q(pk__in=Refund.objects.filter(organization=organization, refunded_on__gt=as_of,
+                                                    payment__customer=customer).values("payment"))
+            left = left + Coalesce(refunded_later, Value(ZERO))
+        left = left + Case(When(reversed_on__gt=as_of, then=reversed_later), default=Value(ZERO))
         rows = (model.objects.filter(organization=organization, customer=customer, **{f"{date_field}__lte": as_of})
-                .filter(Q(unapplied_amount__gt=0) | Q(pk__in=later_sources))
-                .annotate(left=F("unapplied_amount") + Coalesce(applied_later, Value(ZERO)))
+                .filter(later).annotate(left=left)
                 .filter(left__gt=0).values("currency").annotate(s=Sum("left")))
         for row in rows:
             totals[row["currency"]] += row["s"]
     return dict(totals)
+
+
+def bad_debt_recoveries(organization: Organization, *, start: dt.date, end: dt.date) -> list[Allocation]:
+    """Write-offs reversed between `start` and `end` (a bad debt recovered, in full or in part): the
+    reversal rows, negative amounts shown as recovered amounts (`amount` positive here)."""
+    rows = list(Allocation.objects.filter(organization=organization, kind=AllocationKind.WRITE_OFF,
+                                          reverses__isnull=False, applied_on__gte=start, applied_on__lte=end)
+                .select_related("invoice", "invoice__customer", "write_off").order_by("applied_on", "pk"))
+    for row in rows:
+        row.amount = -row.amount
+    return rows
 
 
 # --- realized FX gain / loss ------------------------------------------------------------------
