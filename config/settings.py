@@ -299,6 +299,8 @@ SPECTACULAR_SETTINGS = {
         "SignalKindEnum": "credit.models.SignalKind",
         "AlertKindEnum": "credit.models.AlertKind",
         "RoleEnum": "tenancy.models.Role",
+        "DeclarationKindEnum": "insurance.models.DeclarationKind",
+        "CoverDecisionEnum": "insurance.models.Decision",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
