@@ -38,3 +38,31 @@ def band_chart(weeks) -> BandChart | None:
     return BandChart(WIDTH, HEIGHT, " ".join(upper + lower), " ".join(f"{x(i)},{y(w.p50)}" for i, w in enumerate(weeks)),
                      [(x(i), y(w.baseline)) for i, w in enumerate(weeks)],
                      [(x(i), w.week_start.strftime("%m-%d")) for i, w in enumerate(weeks)], top)
+
+
+@dataclass
+class AccuracyBar:
+    horizon: int
+    x: float
+    model_y: float
+    model_h: float
+    baseline_y: float
+    baseline_h: float
+
+
+def accuracy_chart(rows) -> list[AccuracyBar]:
+    """WAPE per horizon, the model's bar beside the baseline's (rows: HorizonAccuracy with weeks measured)."""
+    rows = [row for row in rows if row.wape is not None]
+    if not rows:
+        return []
+    top = max(max(row.wape, row.baseline_wape or 0) for row in rows) or Decimal(1)
+    inner_h = HEIGHT - 2 * PAD
+    step = (WIDTH - 2 * PAD) / 13
+    bars = []
+    for row in rows:
+        model_h = round(float(row.wape / top) * inner_h, 1)
+        baseline_h = round(float((row.baseline_wape or 0) / top) * inner_h, 1)
+        x = round(PAD + (row.horizon - 1) * step, 1)
+        bars.append(AccuracyBar(row.horizon, x, PAD + inner_h - model_h, model_h, PAD + inner_h - baseline_h,
+                                baseline_h))
+    return bars

@@ -20,7 +20,7 @@ from tenancy.views import organization_required, role_at_least
 
 from . import services
 from .cashflow import cash_forecast, forecast_accuracy, forecast_week_lines
-from .charts import band_chart
+from .charts import accuracy_chart, band_chart
 from .forms import AssessmentForm, OverlayForm, ProvisionForm
 from .models import IndividualAssessment, InvoicePrediction, ProvisionOverlay
 from .provisions import provision_matrix, provision_movement
@@ -33,10 +33,11 @@ def forecast(request: HttpRequest) -> HttpResponse:
     organization = request.organization
     today = local_today(organization.timezone)
     result = cash_forecast(organization, as_of=today)
+    accuracy = [row for row in forecast_accuracy(organization, as_of=today) if row.weeks]
     return render(request, "forecasting/forecast.html", {
         "forecast": result, "chart": band_chart(result.weeks), "model": payment_model_current(organization),
         "models": payment_model_list(organization)[:5],
-        "accuracy": [row for row in forecast_accuracy(organization, as_of=today) if row.weeks],
+        "accuracy": accuracy, "accuracy_bars": accuracy_chart(accuracy),
     })
 
 

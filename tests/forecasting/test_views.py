@@ -108,3 +108,18 @@ def test_the_dashboard_and_weekly_pdf_sections(organization, open_invoice):
     assert "现金流预测" in html and "1,000.00" in html and 'data-testid="provision-section"' in html
     dashboard = render_to_string("forecasting/dashboard_section.html", {"section": built.context})
     assert 'data-testid="forecast-chart"' in dashboard
+
+
+def test_accuracy_shows_as_a_chart_once_a_week_has_passed(client, viewer, open_invoice):
+    from decimal import Decimal
+
+    from forecasting.cashflow import forecast_snapshot_store
+    from receivables import services as ledger
+
+    forecast_snapshot_store(organization=open_invoice.organization, as_of=dt.date(2026, 3, 4))
+    ledger.payment_record(organization=open_invoice.organization, actor=None, customer=open_invoice.customer,
+                          amount=Decimal("900.00"), received_on=dt.date(2026, 3, 12))
+    with time_machine.travel(dt.datetime(2026, 3, 20, 4, 0, tzinfo=dt.UTC), tick=False):
+        client.force_login(viewer)
+        page = client.get("/forecast/").content.decode()
+    assert 'data-testid="accuracy-chart"' in page and "11.1%" in page
