@@ -49,6 +49,7 @@ from .serializers import (
     AllocationSerializer,
     BulkResultSerializer,
     CreditNoteCreateSerializer,
+    CreditNoteReverseSerializer,
     CreditNoteSerializer,
     CreditNoteUpdateSerializer,
     CustomerBulkRowSerializer,
@@ -66,12 +67,17 @@ from .serializers import (
     InvoiceWriteOffSerializer,
     PaymentBulkRowSerializer,
     PaymentCreateSerializer,
+    PaymentReassignSerializer,
+    PaymentRefundSerializer,
+    PaymentReverseSerializer,
     PaymentSerializer,
+    PaymentUnapplySerializer,
     PaymentUpdateSerializer,
     RealizedFxReportSerializer,
     ScopedPrimaryKeyRelatedField,
     StatementSerializer,
     WriteOffCreateSerializer,
+    WriteOffReverseSerializer,
     WriteOffSerializer,
     WriteOffUpdateSerializer,
     bulk_request_serializer,
@@ -444,6 +450,49 @@ class PaymentViewSet(ValuesListModelMixin, LedgerViewSet):
     def bulk(self, request):
         return self.bulk_response("payments")
 
+    @extend_schema(request=PaymentReverseSerializer, responses=PaymentSerializer,
+                   description="Reverse a returned or bounced payment as of reversed_on: every allocation is undone "
+                               "that day (its invoices reopen), the payment's status becomes \"reversed\" and it "
+                               "cannot be allocated again; an optional fee is billed as a charges invoice. Reports as "
+                               "of an earlier date are unchanged. Reversing twice, a date before the payment or after "
+                               "today: 400. Another reversal of it in progress: 409 concurrent_change. Needs the "
+                               "credit manager role when signed in.")
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        payment = self.get_object()
+        fields = _validated(PaymentReverseSerializer, self, request.data)
+        services.payment_reverse(organization=self.organization, actor=self.actor, payment=payment, **fields)
+        return self.respond_with_etag(self.get_queryset().get(pk=payment.pk))
+
+    @extend_schema(request=PaymentUnapplySerializer, responses=PaymentSerializer,
+                   description="Move cash applied to an invoice back to unapplied, dated `on`; then allocate it "
+                               "elsewhere.")
+    @action(detail=True, methods=["post"])
+    def unapply(self, request, pk=None):
+        payment = self.get_object()
+        fields = _validated(PaymentUnapplySerializer, self, request.data)
+        services.payment_unapply(organization=self.organization, actor=self.actor, payment=payment, **fields)
+        return self.respond_with_etag(self.get_queryset().get(pk=payment.pk))
+
+    @extend_schema(request=PaymentRefundSerializer, responses=PaymentSerializer,
+                   description="Pay unapplied cash back to the customer (never more than unapplied: 400).")
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        payment = self.get_object()
+        fields = _validated(PaymentRefundSerializer, self, request.data)
+        services.payment_refund(organization=self.organization, actor=self.actor, payment=payment, **fields)
+        return self.respond_with_etag(self.get_queryset().get(pk=payment.pk))
+
+    @extend_schema(request=PaymentReassignSerializer, responses=PaymentSerializer,
+                   description="Move a payment recorded against the wrong customer; only while nothing of it is "
+                               "applied (409 otherwise).")
+    @action(detail=True, methods=["post"])
+    def reassign(self, request, pk=None):
+        payment = self.get_object()
+        fields = _validated(PaymentReassignSerializer, self, request.data)
+        services.payment_reassign(organization=self.organization, actor=self.actor, payment=payment, **fields)
+        return self.respond_with_etag(self.get_queryset().get(pk=payment.pk))
+
 
 # --- credit notes, write-offs, events --------------------------------------------------------
 
@@ -492,6 +541,16 @@ class CreditNoteViewSet(ValuesListModelMixin, LedgerViewSet):
                                    allocations=_allocation_pairs(fields.get("allocations")))
         return self.respond_with_etag(self.get_object())
 
+    @extend_schema(request=CreditNoteReverseSerializer, responses=CreditNoteSerializer,
+                   description="Reverse a credit note as of reversed_on: its applications are undone that day (the "
+                               "invoices reopen) and it cannot be applied again.")
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        note = self.get_object()
+        fields = _validated(CreditNoteReverseSerializer, self, request.data)
+        services.credit_note_reverse(organization=self.organization, actor=self.actor, credit_note=note, **fields)
+        return self.respond_with_etag(self.get_object())
+
 
 @extend_schema_view(
     list=extend_schema(description="Write-offs in a stable order; `updated_since` + cursor for incremental sync "
@@ -526,6 +585,16 @@ class WriteOffViewSet(ValuesListModelMixin, LedgerViewSet):
         write_off = services.write_off_update(organization=self.organization, write_off=write_off, actor=self.actor,
                                               **changes)
         return self.respond_with_etag(write_off)
+
+    @extend_schema(request=WriteOffReverseSerializer, responses=WriteOffSerializer,
+                   description="Reverse all or part of a write-off as of reversed_on (a bad debt recovered): the "
+                               "invoice reopens by that amount; the debtor's payment is then an ordinary payment.")
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        write_off = self.get_object()
+        fields = _validated(WriteOffReverseSerializer, self, request.data)
+        services.write_off_reverse(organization=self.organization, actor=self.actor, write_off=write_off, **fields)
+        return self.respond_with_etag(self.get_object())
 
 
 @extend_schema_view(list=extend_schema(

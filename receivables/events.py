@@ -76,9 +76,35 @@ def payments_received(organization: Organization, payments: list[Payment]) -> No
                 json_ready=True)
 
 
-def invoice_settled(organization: Organization, invoice: Invoice) -> None:
-    """After cash, a credit or a write-off was applied: invoice.paid when that paid it in full."""
-    invoice_event(organization, invoice, "invoice.paid" if invoice.status == InvoiceStatus.PAID else "invoice.updated")
+def invoice_settled(organization: Organization, invoice: Invoice, *, cash: bool = False) -> None:
+    """After cash, a credit or a write-off was applied: invoice.paid when that paid it in full with
+    some cash in it; invoice.settled when only credit notes and write-offs closed it; else invoice.updated."""
+    if invoice.status == InvoiceStatus.PAID and (cash or _cash_applied(organization, invoice)):
+        invoice_event(organization, invoice, "invoice.paid")
+    elif invoice.status in (InvoiceStatus.PAID, InvoiceStatus.WRITTEN_OFF):
+        invoice_event(organization, invoice, "invoice.settled")
+    else:
+        invoice_event(organization, invoice, "invoice.updated")
+
+
+def _cash_applied(organization: Organization, invoice: Invoice) -> bool:
+    from django.db.models import Sum
+
+    from .models import Allocation, AllocationKind
+
+    total = (Allocation.objects.filter(organization=organization, invoice=invoice, kind=AllocationKind.PAYMENT)
+             .aggregate(s=Sum("amount"))["s"])
+    return bool(total and total > 0)
+
+
+def invoice_reopened(organization: Organization, invoice: Invoice) -> None:
+    """An invoice's balance grew again (a payment, credit note or write-off reversed, cash unapplied)."""
+    invoice_event(organization, invoice, "invoice.reopened")
+
+
+def ledger_event(organization: Organization, type: str, payload: dict) -> None:
+    """payment.reversed, payment.refunded, credit_note.reversed, write_off.reversed."""
+    event_emit(organization=organization, type=type, payload=payload)
 
 
 def customer_updated(organization: Organization, customer: Customer) -> None:

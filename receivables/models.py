@@ -186,6 +186,11 @@ class PaymentMethod(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class PaymentStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    REVERSED = "reversed", _("Reversed")
+
+
 class Payment(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments")
@@ -196,6 +201,15 @@ class Payment(models.Model):
     method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.BANK_TRANSFER)
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
+    # A returned, bounced or mistaken payment is reversed on a date (docs/ledger.md): its allocations
+    # are undone by negative allocations dated then, and what was unapplied leaves the books.
+    status = models.CharField(_("status"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.RECEIVED,
+                              editable=False)
+    reversed_on = models.DateField(_("reversed on"), null=True, blank=True, editable=False)
+    reversal_reason = models.CharField(_("reversal reason"), max_length=300, blank=True, editable=False)
+    reversal_fee_invoice = models.ForeignKey("Invoice", null=True, blank=True, on_delete=models.PROTECT,
+                                             related_name="+", editable=False)
+    refunded_amount = AmountField(_("refunded amount"), default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -206,8 +220,14 @@ class Payment(models.Model):
             models.UniqueConstraint(fields=["id", "organization", "currency"], name="payment_id_org_currency_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(
-                condition=Q(unapplied_amount__gte=0) & Q(unapplied_amount__lte=F("amount")),
+                condition=Q(unapplied_amount__gte=0) & Q(refunded_amount__gte=0)
+                & Q(unapplied_amount__lte=F("amount") - F("refunded_amount")),
                 name="payment_never_over_applied",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=PaymentStatus.RECEIVED, reversed_on__isnull=True)
+                | Q(status=PaymentStatus.REVERSED, reversed_on__isnull=False, unapplied_amount=0),
+                name="payment_status_matches_reversal",
             ),
         ]
         indexes = [
@@ -217,6 +237,11 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return self.reference or f"#{self.pk}"
+
+
+class CreditNoteStatus(models.TextChoices):
+    ISSUED = "issued", _("Issued")
+    REVERSED = "reversed", _("Reversed")
 
 
 class CreditNote(models.Model):
@@ -229,6 +254,10 @@ class CreditNote(models.Model):
     currency = CurrencyField()
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=CreditNoteStatus.choices,
+                              default=CreditNoteStatus.ISSUED, editable=False)
+    reversed_on = models.DateField(_("reversed on"), null=True, blank=True, editable=False)
+    reversal_reason = models.CharField(_("reversal reason"), max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -242,6 +271,11 @@ class CreditNote(models.Model):
             models.CheckConstraint(
                 condition=Q(unapplied_amount__gte=0) & Q(unapplied_amount__lte=F("amount")),
                 name="credit_note_never_over_applied",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=CreditNoteStatus.ISSUED, reversed_on__isnull=True)
+                | Q(status=CreditNoteStatus.REVERSED, reversed_on__isnull=False, unapplied_amount=0),
+                name="credit_note_status_matches_reversal",
             ),
         ]
         indexes = [
@@ -259,6 +293,8 @@ class WriteOff(models.Model):
     amount = AmountField(_("amount"))
     currency = CurrencyField()
     reason = models.CharField(_("reason"), max_length=300)
+    # What later reversals gave back to the invoice (a bad debt recovered, partly or in full).
+    reversed_amount = AmountField(_("reversed amount"), default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -267,6 +303,8 @@ class WriteOff(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["id", "organization", "currency"], name="write_off_id_org_currency_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="write_off_amount_positive"),
+            models.CheckConstraint(condition=Q(reversed_amount__gte=0) & Q(reversed_amount__lte=F("amount")),
+                                   name="write_off_reversed_within_amount"),
         ]
         indexes = [
             models.Index(fields=["organization", "updated_at", "id"], name="write_off_org_updated_idx"),
@@ -306,6 +344,13 @@ class Allocation(models.Model):
     # (at the receipt date's rate) and the realized exchange difference against the invoice's value at issue.
     base_amount = AmountField(_("base-currency value received"), null=True, blank=True)
     fx_difference = AmountField(_("realized exchange difference"), null=True, blank=True)
+    # A reversal (unapply, payment / credit note / write-off reversal) is a new, dated, negative row
+    # linked to the allocation it undoes; history is never edited (docs/ledger.md).
+    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals",
+                                 verbose_name=_("reverses"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -322,7 +367,8 @@ class Allocation(models.Model):
                 | Q(amount__lt=0, payment_amount__lt=0),
                 name="allocation_payment_amount_sign",
             ),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
+            models.CheckConstraint(condition=Q(amount__gt=0, reverses__isnull=True) | Q(amount__lt=0, reverses__isnull=False),
+                                   name="allocation_sign_matches_reversal"),
             models.CheckConstraint(
                 condition=Q(kind=AllocationKind.PAYMENT, payment__isnull=False, credit_note__isnull=True, write_off__isnull=True)
                 | Q(kind=AllocationKind.CREDIT_NOTE, payment__isnull=True, credit_note__isnull=False, write_off__isnull=True)
@@ -338,6 +384,41 @@ class Allocation(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} {self.currency} -> invoice {self.invoice_id}"
 
+
+
+class Refund(models.Model):
+    """Unapplied cash paid back to the customer, on a date."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = AmountField(_("amount"))
+    currency = CurrencyField()
+    refunded_on = models.DateField(_("refunded on"))
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["refunded_on", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+        indexes = [models.Index(fields=["organization", "refunded_on"], name="refund_org_refunded_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} refunded {self.refunded_on}"
+
+
+class LedgerSettings(models.Model):
+    """An organization's ledger options (one row per organization, created on first change)."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="ledger_settings")
+    auto_apply_unapplied_cash = models.BooleanField(
+        _("apply unapplied cash to new invoices"), default=False,
+        help_text=_("A new invoice is paid at once from the customer's unapplied cash, oldest payment first."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"ledger settings of {self.organization_id}"
 
 
 class FxRate(models.Model):

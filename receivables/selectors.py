@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from tenancy.errors import DomainError, ErrorCode
 from tenancy.models import Organization
 from tenancy.money import ZERO, quantize, sql_decimal, validate_currency
 
-from .models import Allocation, AllocationKind, CreditNote, Customer, FxRate, Invoice, Payment
+from .models import Allocation, AllocationKind, CreditNote, Customer, FxRate, Invoice, Payment, Refund
 
 # --- lists ---------------------------------------------------------------------------------
 
@@ -299,7 +299,8 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
             conds.append(f"o.due_date < %(before_{i})s")
             params[f"before_{i}"] = bucket.due_before
         cases.append(f"SUM(CASE WHEN {' AND '.join(conds)} THEN o.balance ELSE 0 END) AS b{i}")
-    filters = []
+    # An invoice whose balance on as_of nets to zero (settled then, reopened by a later reversal) is not open.
+    filters = ["o.balance <> 0"]
     if customer_id is not None:
         filters.append("o.customer_id = %(customer)s")
         params["customer"] = customer_id
@@ -587,21 +588,43 @@ def _as_date(value) -> dt.date:
 def _unapplied_as_of(organization: Organization, customer: Customer, as_of: dt.date) -> dict[str, Decimal]:
     """Cash and credits received by `as_of` and not applied by then, by currency.
 
-    Unapplied then = unapplied now + what was applied after `as_of`, so only sources with
-    something unapplied today or a later allocation are read."""
+    Unapplied then = unapplied now + what was applied after `as_of` (signed, in the source's currency)
+    + what was refunded after it + what a reversal after it took off the books (all that was left of
+    the source then), so only sources with something unapplied today or a later event are read."""
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for model, date_field, fk in ((Payment, "received_on", "payment"), (CreditNote, "issued_on", "credit_note")):
         applied_later = (Allocation.objects.filter(organization=organization, **{fk: OuterRef("pk")}, applied_on__gt=as_of)
-                         .values(fk).annotate(s=Sum("amount")).values("s"))
+                         .values(fk).annotate(s=Sum(Coalesce("payment_amount", "amount"))).values("s"))
         later_sources = Allocation.objects.filter(organization=organization, applied_on__gt=as_of,
                                                   **{f"{fk}__customer": customer}).values(fk)
+        later = Q(unapplied_amount__gt=0) | Q(pk__in=later_sources) | Q(reversed_on__gt=as_of)
+        left = F("unapplied_amount") + Coalesce(applied_later, Value(ZERO))
+        reversed_later = F("amount") - (F("refunded_amount") if model is Payment else Value(ZERO))
+        if model is Payment:
+            refunded_later = (Refund.objects.filter(organization=organization, payment=OuterRef("pk"),
+                                                    refunded_on__gt=as_of)
+                              .values("payment").annotate(s=Sum("amount")).values("s"))
+            later |= Q(pk__in=Refund.objects.filter(organization=organization, refunded_on__gt=as_of,
+                                                    payment__customer=customer).values("payment"))
+            left = left + Coalesce(refunded_later, Value(ZERO))
+        left = left + Case(When(reversed_on__gt=as_of, then=reversed_later), default=Value(ZERO))
         rows = (model.objects.filter(organization=organization, customer=customer, **{f"{date_field}__lte": as_of})
-                .filter(Q(unapplied_amount__gt=0) | Q(pk__in=later_sources))
-                .annotate(left=F("unapplied_amount") + Coalesce(applied_later, Value(ZERO)))
+                .filter(later).annotate(left=left)
                 .filter(left__gt=0).values("currency").annotate(s=Sum("left")))
         for row in rows:
             totals[row["currency"]] += row["s"]
     return dict(totals)
+
+
+def bad_debt_recoveries(organization: Organization, *, start: dt.date, end: dt.date) -> list[Allocation]:
+    """Write-offs reversed between `start` and `end` (a bad debt recovered, in full or in part): the
+    reversal rows, negative amounts shown as recovered amounts (`amount` positive here)."""
+    rows = list(Allocation.objects.filter(organization=organization, kind=AllocationKind.WRITE_OFF,
+                                          reverses__isnull=False, applied_on__gte=start, applied_on__lte=end)
+                .select_related("invoice", "invoice__customer", "write_off").order_by("applied_on", "pk"))
+    for row in rows:
+        row.amount = -row.amount
+    return rows
 
 
 # --- realized FX gain / loss ------------------------------------------------------------------

@@ -7,7 +7,7 @@ another organization is "does not exist" (400), never a leak."""
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -22,12 +22,13 @@ from tenancy.api.representation import (
     stored_amount_format,
 )
 from tenancy.models import Language, WebhookEvent
-from tenancy.money import AMOUNT_DIGITS, AMOUNT_PLACES, CURRENCY_CHOICES
+from tenancy.money import AMOUNT_DIGITS, AMOUNT_PLACES, CURRENCY_CHOICES, amount_text_problem
 
 from .models import (
     Allocation,
     AllocationKind,
     CreditNote,
+    CreditNoteStatus,
     Customer,
     CustomerStatus,
     Invoice,
@@ -35,6 +36,7 @@ from .models import (
     InvoiceStatus,
     Payment,
     PaymentMethod,
+    PaymentStatus,
     Segment,
     WriteOff,
 )
@@ -45,7 +47,9 @@ from .models import (
 class AmountField(serializers.DecimalField):
     """A money amount: a decimal string such as "1250.00" (integers accepted, floats refused)."""
 
-    default_error_messages = {"float": _("Give amounts as decimal strings such as \"1250.00\", not JSON floats.")}
+    default_error_messages = {"float": _("Give amounts as decimal strings such as \"1250.00\", not JSON floats."),
+                              "text": _("Write amounts with the digits 0-9 and an optional decimal point, such as "
+                                        "\"1250.00\" (no exponent, sign, spaces, separators or other digits).")}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("min_value", Decimal(0))
@@ -54,7 +58,18 @@ class AmountField(serializers.DecimalField):
     def to_internal_value(self, data):
         if isinstance(data, float):
             self.fail("float")
+        if isinstance(data, str) and amount_text_problem(data) is not None and _loose_number(data):
+            # The importer's strictness: DRF alone takes "1e5", "1_000", " 1 ", "١٠٠" (not a number at all
+            # keeps DRF's own "A valid number is required.").
+            raise serializers.ValidationError(self.error_messages["text"], code="invalid")
         return super().to_internal_value(data)
+
+
+def _loose_number(text: str) -> bool:
+    try:
+        return Decimal(text.strip()).is_finite()
+    except InvalidOperation:
+        return False
 
 
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
@@ -334,7 +349,7 @@ class InvoiceWriteOffSerializer(serializers.Serializer):
 @extend_schema_serializer(examples=[OpenApiExample("Paid by bank transfer", response_only=True, value={
     "id": 311, "kind": "payment", "invoice": 42, "invoice_number": "INV-2026-0042", "payment": 57, "credit_note": None,
     "write_off": None, "amount": "500.0000", "currency": "CNY", "applied_on": "2026-03-15", "payment_amount": None,
-    "payment_currency": None, "base_amount": None, "fx_difference": None})])
+    "payment_currency": None, "base_amount": None, "fx_difference": None, "reverses": None, "reason": ""})])
 class AllocationSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=AllocationKind.choices, read_only=True)
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
@@ -349,17 +364,21 @@ class AllocationSerializer(serializers.ModelSerializer):
     fx_difference = AmountField(read_only=True, allow_null=True,
                                 help_text="Realized exchange difference in base currency (+ gain, - loss) against the "
                                           "invoice's value at issue; null when unknown or not applicable.")
+    reverses = serializers.IntegerField(source="reverses_id", read_only=True, allow_null=True,
+                                        help_text="A reversal (negative amount, dated when it happened): the allocation "
+                                                  "it undoes.")
 
     class Meta:
         model = Allocation
         fields = ("id", "kind", "invoice", "invoice_number", "payment", "credit_note", "write_off", "amount",
-                  "currency", "applied_on", "payment_amount", "payment_currency", "base_amount", "fx_difference")
+                  "currency", "applied_on", "payment_amount", "payment_currency", "base_amount", "fx_difference",
+                  "reverses", "reason")
         read_only_fields = fields
         list_serializer_class = ValuesListSerializer
 
     values_columns = ("id", "kind", "invoice_id", "invoice__number", "payment_id", "credit_note_id", "write_off_id",
                       "amount", "currency", "applied_on", "payment_amount", "payment_currency", "base_amount",
-                      "fx_difference")
+                      "fx_difference", "reverses_id", "reason")
 
     def values_rows(self, rows: list[tuple]) -> list[dict]:
         amount, date = stored_amount_format(Allocation, "amount"), date_format()
@@ -370,6 +389,7 @@ class AllocationSerializer(serializers.ModelSerializer):
             "amount": amount(row.amount), "currency": row.currency, "applied_on": date(row.applied_on),
             "payment_amount": optional(row.payment_amount), "payment_currency": row.payment_currency,
             "base_amount": optional(row.base_amount), "fx_difference": optional(row.fx_difference),
+            "reverses": row.reverses_id, "reason": row.reason,
         } for row in rows]
 
 
@@ -415,8 +435,10 @@ class AllocateSerializer(serializers.Serializer):
     "method": "bank_transfer", "reference": "ICBC 0042", "allocations": [
         {"id": 311, "kind": "payment", "invoice": 42, "invoice_number": "INV-2026-0042", "payment": 57,
          "credit_note": None, "write_off": None, "amount": "500.0000", "currency": "CNY", "applied_on": "2026-03-15",
-         "payment_amount": None, "payment_currency": None, "base_amount": None, "fx_difference": None}],
-    "created_at": "2026-03-15T06:40:12Z", "updated_at": "2026-03-15T06:40:12Z"})])
+         "payment_amount": None, "payment_currency": None, "base_amount": None, "fx_difference": None,
+         "reverses": None, "reason": ""}],
+    "status": "received", "reversed_on": None, "reversal_reason": "", "refunded_amount": "0.0000",
+    "reversal_fee_invoice": None, "created_at": "2026-03-15T06:40:12Z", "updated_at": "2026-03-15T06:40:12Z"})])
 class PaymentSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True, allow_null=True)
@@ -425,19 +447,25 @@ class PaymentSerializer(serializers.ModelSerializer):
     currency = currency_field(read_only=True)
     method = serializers.ChoiceField(choices=PaymentMethod.choices, read_only=True)
     allocations = AllocationSerializer(many=True, read_only=True)
+    status = serializers.ChoiceField(choices=PaymentStatus.choices, read_only=True,
+                                     help_text='"reversed": returned or bounced; it can no longer be allocated.')
+    refunded_amount = AmountField(read_only=True)
+    reversal_fee_invoice = serializers.IntegerField(source="reversal_fee_invoice_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Payment
         fields = ("id", "external_id", "customer", "customer_external_id", "received_on", "amount",
-                  "unapplied_amount", "currency", "method", "reference", "allocations", "created_at", "updated_at")
+                  "unapplied_amount", "currency", "method", "reference", "allocations", "status", "reversed_on",
+                  "reversal_reason", "refunded_amount", "reversal_fee_invoice", "created_at", "updated_at")
         read_only_fields = fields
         list_serializer_class = ValuesListSerializer
 
     values_columns = ("id", "external_id", "customer_id", "customer__external_id", "received_on", "amount",
-                      "unapplied_amount", "currency", "method", "reference", "created_at", "updated_at")
+                      "unapplied_amount", "currency", "method", "reference", "status", "reversed_on",
+                      "reversal_reason", "refunded_amount", "reversal_fee_invoice_id", "created_at", "updated_at")
 
     def values_rows(self, rows: list[tuple]) -> list[dict]:
-        amount = stored_amount_format(Payment, "amount", "unapplied_amount")
+        amount = stored_amount_format(Payment, "amount", "unapplied_amount", "refunded_amount")
         date, instant = date_format(), instant_format()
         allocations = self._allocations_by_payment([row.id for row in rows])
         return [{
@@ -445,7 +473,9 @@ class PaymentSerializer(serializers.ModelSerializer):
             "customer_external_id": row.customer__external_id, "received_on": date(row.received_on),
             "amount": amount(row.amount), "unapplied_amount": amount(row.unapplied_amount),
             "currency": row.currency, "method": row.method, "reference": row.reference,
-            "allocations": allocations.get(row.id, []), "created_at": instant(row.created_at),
+            "allocations": allocations.get(row.id, []), "status": row.status, "reversed_on": date(row.reversed_on),
+            "reversal_reason": row.reversal_reason, "refunded_amount": amount(row.refunded_amount),
+            "reversal_fee_invoice": row.reversal_fee_invoice_id, "created_at": instant(row.created_at),
             "updated_at": instant(row.updated_at),
         } for row in rows]
 
@@ -491,22 +521,24 @@ class PaymentCreateSerializer(serializers.Serializer):
 @extend_schema_serializer(examples=[OpenApiExample("Price adjustment credit", response_only=True, value={
     "id": 12, "external_id": "SAP-CN-7000006", "number": "CN-2026-0006", "customer": 7, "issued_on": "2026-03-20",
     "amount": "226.0000", "unapplied_amount": "0.0000", "currency": "CNY", "reason": "Price adjustment, order 7781",
-    "created_at": "2026-03-20T03:05:00Z", "updated_at": "2026-03-20T03:05:00Z"})])
+    "status": "issued", "reversed_on": None, "reversal_reason": "", "created_at": "2026-03-20T03:05:00Z",
+    "updated_at": "2026-03-20T03:05:00Z"})])
 class CreditNoteSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
     amount = AmountField(read_only=True)
     unapplied_amount = AmountField(read_only=True)
     currency = currency_field(read_only=True)
+    status = serializers.ChoiceField(choices=CreditNoteStatus.choices, read_only=True)
 
     class Meta:
         model = CreditNote
         fields = ("id", "external_id", "number", "customer", "issued_on", "amount", "unapplied_amount", "currency",
-                  "reason", "created_at", "updated_at")
+                  "reason", "status", "reversed_on", "reversal_reason", "created_at", "updated_at")
         read_only_fields = fields
         list_serializer_class = ValuesListSerializer
 
     values_columns = ("id", "external_id", "number", "customer_id", "issued_on", "amount", "unapplied_amount",
-                      "currency", "reason", "created_at", "updated_at")
+                      "currency", "reason", "status", "reversed_on", "reversal_reason", "created_at", "updated_at")
 
     def values_rows(self, rows: list[tuple]) -> list[dict]:
         amount = stored_amount_format(CreditNote, "amount", "unapplied_amount")
@@ -515,6 +547,7 @@ class CreditNoteSerializer(serializers.ModelSerializer):
             "id": row.id, "external_id": row.external_id, "number": row.number, "customer": row.customer_id,
             "issued_on": date(row.issued_on), "amount": amount(row.amount),
             "unapplied_amount": amount(row.unapplied_amount), "currency": row.currency, "reason": row.reason,
+            "status": row.status, "reversed_on": date(row.reversed_on), "reversal_reason": row.reversal_reason,
             "created_at": instant(row.created_at), "updated_at": instant(row.updated_at),
         } for row in rows]
 
@@ -542,30 +575,33 @@ class CreditNoteCreateSerializer(serializers.Serializer):
 
 @extend_schema_serializer(examples=[OpenApiExample("Bank charges written off", response_only=True, value={
     "id": 5, "invoice": 31, "invoice_number": "INV-2026-0012", "written_off_on": "2026-03-20", "amount": "50.0000",
-    "currency": "USD", "reason": "Bank charges deducted by the payer's bank", "created_at": "2026-03-20T08:30:00Z",
+    "currency": "USD", "reason": "Bank charges deducted by the payer's bank", "reversed_amount": "0.0000",
+    "created_at": "2026-03-20T08:30:00Z",
     "updated_at": "2026-03-20T08:30:00Z"})])
 class WriteOffSerializer(serializers.ModelSerializer):
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
     amount = AmountField(read_only=True)
+    reversed_amount = AmountField(read_only=True, help_text="What later reversals gave back to the invoice (a bad "
+                                                            "debt recovered).")
     currency = currency_field(read_only=True)
 
     class Meta:
         model = WriteOff
-        fields = ("id", "invoice", "invoice_number", "written_off_on", "amount", "currency", "reason", "created_at",
-                  "updated_at")
+        fields = ("id", "invoice", "invoice_number", "written_off_on", "amount", "currency", "reason",
+                  "reversed_amount", "created_at", "updated_at")
         read_only_fields = fields
         list_serializer_class = ValuesListSerializer
 
     values_columns = ("id", "invoice_id", "invoice__number", "written_off_on", "amount", "currency", "reason",
-                      "created_at", "updated_at")
+                      "reversed_amount", "created_at", "updated_at")
 
     def values_rows(self, rows: list[tuple]) -> list[dict]:
-        amount, date, instant = stored_amount_format(WriteOff, "amount"), date_format(), instant_format()
+        amount, date, instant = stored_amount_format(WriteOff, "amount", "reversed_amount"), date_format(), instant_format()
         return [{
             "id": row.id, "invoice": row.invoice_id, "invoice_number": row.invoice__number,
             "written_off_on": date(row.written_off_on), "amount": amount(row.amount),
-            "currency": row.currency, "reason": row.reason, "created_at": instant(row.created_at),
-            "updated_at": instant(row.updated_at),
+            "currency": row.currency, "reason": row.reason, "reversed_amount": amount(row.reversed_amount),
+            "created_at": instant(row.created_at), "updated_at": instant(row.updated_at),
         } for row in rows]
 
 
@@ -736,7 +772,7 @@ class DsoPointSerializer(serializers.Serializer):
         {"period_end": "2026-02-28", "receivables": "405120.0000", "sales": "238700.0000", "standard": "47.5",
          "countback": "53.0"},
         {"period_end": "2026-03-31", "receivables": "412850.0000", "sales": "274500.0000", "standard": "46.6",
-         "countback": "52.0"}]})])
+         "countback": "52.0"}], "fx_warnings": []})])
 class DsoReportSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     currency = currency_field()
@@ -747,6 +783,11 @@ class DsoReportSerializer(serializers.Serializer):
     receivables = AmountField()
     sales = AmountField()
     trend = DsoPointSerializer(many=True)
+    fx_warnings = serializers.SerializerMethodField(
+        help_text="Missing FX rates: the amounts in those currencies are left out of the figures, named here.")
+
+    def get_fx_warnings(self, report) -> list[str]:
+        return [gap.message for gap in report.fx_gaps]
 
 
 class StatementLineSerializer(serializers.Serializer):
@@ -820,3 +861,56 @@ class RealizedFxReportSerializer(serializers.Serializer):
     total = AmountField()
     unknown = serializers.IntegerField(help_text="Foreign-currency payment allocations in these months with no recorded "
                                                  "difference (no rate at the invoice's issue or at the receipt).")
+
+
+# --- reversals, unapply, refunds (docs/ledger.md) -------------------------------------------------
+
+
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Cheque returned unpaid", request_only=True,
+    value={"reversed_on": "2026-03-20", "reason": "Cheque returned: insufficient funds", "fee": "50.00"})])
+class PaymentReverseSerializer(serializers.Serializer):
+    reversed_on = serializers.DateField(help_text="The day the payment was returned; not before it was received, "
+                                                  "not after today.")
+    reason = serializers.CharField(max_length=300)
+    fee = AmountField(required=False, allow_null=True,
+                      help_text="A returned-payment fee: billed to the customer as a charges invoice.")
+
+
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Move cash off an invoice", request_only=True, value={"invoice": 44, "amount": "120.00", "on": "2026-03-20"})])
+class PaymentUnapplySerializer(serializers.Serializer):
+    invoice = ScopedPrimaryKeyRelatedField(Invoice)
+    amount = AmountField(required=False, allow_null=True, help_text="Default: all this payment applied to it.")
+    on = serializers.DateField(required=False, allow_null=True, help_text="Default: today.")
+
+
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Overpayment paid back", request_only=True,
+    value={"amount": "60.00", "refunded_on": "2026-03-20", "reference": "TT 2026-0320-7"})])
+class PaymentRefundSerializer(serializers.Serializer):
+    amount = AmountField(help_text="Never more than the payment's unapplied amount.")
+    refunded_on = serializers.DateField(required=False, allow_null=True, help_text="Default: today.")
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+@extend_schema_serializer(examples=[OpenApiExample("Recorded against the wrong customer", request_only=True,
+                                                   value={"customer": 8})])
+class PaymentReassignSerializer(serializers.Serializer):
+    customer = ScopedPrimaryKeyRelatedField(Customer)
+
+
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Issued in error", request_only=True, value={"reversed_on": "2026-03-20", "reason": "Issued in error"})])
+class CreditNoteReverseSerializer(serializers.Serializer):
+    reversed_on = serializers.DateField()
+    reason = serializers.CharField(max_length=300)
+
+
+@extend_schema_serializer(examples=[OpenApiExample(
+    "Bad debt partly recovered", request_only=True,
+    value={"reversed_on": "2026-03-25", "reason": "Paid after all, less the payer bank's charges", "amount": "20.00"})])
+class WriteOffReverseSerializer(serializers.Serializer):
+    reversed_on = serializers.DateField()
+    reason = serializers.CharField(max_length=300)
+    amount = AmountField(required=False, allow_null=True, help_text="Default: all of the write-off still in force.")

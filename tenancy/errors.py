@@ -20,6 +20,8 @@ class ErrorCode(StrEnum):
     CUSTOMER_MISMATCH = "customer_mismatch"
     IMPORT_INVALID = "import_invalid"
     CREDIT_HOLD = "credit_hold"
+    # Another write holds the row (e.g. two reversals of one payment at once): a 409, retry.
+    CONCURRENT_CHANGE = "concurrent_change"
 
 
 class DomainError(Exception):

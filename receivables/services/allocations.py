@@ -44,6 +44,7 @@ def _allocate(
     """Apply a payment's or credit note's unapplied amount to invoices (locks held by caller). Each
     line is (invoice, amount) or, for a payment in another currency than the invoice's,
     (invoice, amount, Conversion) (services/fx.py)."""
+    _not_reversed_check(source, kind.label.lower())
     conversions: dict[int, Conversion] = {}
     if allocations is None:
         # Oldest due first, then oldest issued; only invoices in the source's currency.
@@ -91,7 +92,7 @@ def _allocate(
         leg = legs[index] if legs else None
         _source_match_check(invoice, customer_id=source.customer_id, what=kind.label.lower(),
                             currency=invoice.currency if leg and leg.payment_currency else source.currency)
-        _apply_to_invoice(invoice, amount)
+        _apply_to_invoice(invoice, amount, cash=kind == AllocationKind.PAYMENT)
         allocation = Allocation.objects.create(
             organization=organization, invoice=invoice, kind=kind, amount=amount, currency=invoice.currency,
             applied_on=max(source_date, invoice.issue_date),
@@ -125,9 +126,16 @@ def _payment_legs(organization: Organization, payment: Payment, plan: Sequence[t
     return legs
 
 
+def _not_reversed_check(source: Payment | CreditNote, what: str) -> None:
+    """A reversed payment or credit note is out of the ledger: it is never applied or corrected again."""
+    if source.reversed_on is not None:
+        raise DomainError(_("This %(what)s was reversed on %(date)s; it cannot be used again.")
+                          % {"what": what, "date": source.reversed_on.isoformat()}, field="payment")
+
+
 def _unapplied_after_amount_change(source: Payment | CreditNote, amount: Decimal, what: str) -> Decimal:
     """The unapplied amount once `amount` replaces the source's amount; never below what is applied."""
-    applied = source.amount - source.unapplied_amount
+    applied = source.amount - source.unapplied_amount - getattr(source, "refunded_amount", 0)
     if amount < applied:
         raise DomainError(
             _("The new amount %(amount)s is less than the %(applied)s already applied from this %(what)s.")
@@ -143,7 +151,9 @@ def _allocations_redate(organization: Organization, source: Payment | CreditNote
     date when later), so reports as of a past date follow a corrected date; the source's lock is
     held by the caller, the invoices are locked here (after it, by primary key)."""
     fk = "payment" if kind == AllocationKind.PAYMENT else "credit_note"
-    allocations = list(Allocation.objects.filter(organization=organization, **{fk: source}).order_by("pk"))
+    # Reversal rows keep their own dates (they happened when they happened).
+    allocations = list(Allocation.objects.filter(organization=organization, reverses__isnull=True, **{fk: source})
+                       .order_by("pk"))
     invoices = _lock_invoices(organization, [a.invoice_id for a in allocations])
     moved, before, after = [], {}, {}
     for allocation in allocations:
@@ -160,6 +170,7 @@ def _source_update(*, organization: Organization, actor: Actor, source: Payment 
                    what: str, date_field: str, kind: AllocationKind) -> Payment | CreditNote:
     """The rest of payment_update / credit_note_update, on the locked row: amount never below what
     is applied, a new date re-dates the allocations, audited as `<kind>.updated`."""
+    _not_reversed_check(source, what)
     if "amount" in changes:
         changes["amount"] = parse_amount(changes["amount"])
     if "external_id" in changes:

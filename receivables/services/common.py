@@ -110,14 +110,16 @@ def _apply_check(invoice: Invoice, amount: Decimal) -> None:
         )
 
 
-def _apply_to_invoice(invoice: Invoice, amount: Decimal, *, written_off: bool = False) -> None:
+def _apply_to_invoice(invoice: Invoice, amount: Decimal, *, written_off: bool = False, cash: bool = False) -> None:
+    """Apply `amount` (checked) to the locked invoice; `cash`: it comes from a payment (invoice.paid
+    rather than invoice.settled when this settles it)."""
     _apply_check(invoice, amount)
     invoice.applied_amount += amount
     if written_off:
         invoice.written_off_amount += amount
     invoice.status = _invoice_status(invoice)
     invoice.save(update_fields=["applied_amount", "written_off_amount", "status", "updated_at"])
-    events.invoice_settled(invoice.organization, invoice)
+    events.invoice_settled(invoice.organization, invoice, cash=cash)
 
 
 def _editable_check(changes: dict[str, Any], editable: Sequence[str], what: str) -> None:

@@ -59,6 +59,9 @@ def credit_note_create(
     )
     model_check(note, exclude=["organization", "customer"])
     _save_unique(note, what=_("credit note"))
+    if invoice is not None:  # the lock order: the invoice before the audit chain
+        same_organization_check(organization, invoice)
+        _lock_invoices(organization, [invoice.pk])
     audit_record(organization=organization, actor=actor, action="credit_note.created", obj=note,
                  after=_snapshot(note, ("number", "customer_id", "issued_on", "amount", "currency", "reason")))
     if invoice is not None:

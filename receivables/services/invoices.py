@@ -44,6 +44,7 @@ from .common import (
     _snapshot,
 )
 from .fx import ISSUE_VALUE_FIELDS, issue_values_set
+from .reversals import unapplied_cash_apply, unapplied_payments_lock
 
 
 @transaction.atomic
@@ -62,6 +63,7 @@ def invoice_create(
     po_reference: str = "",
     external_id: str | None = None,
     kind: str = InvoiceKind.STANDARD,
+    auto_apply: bool = True,
 ) -> Invoice:
     """Issue an invoice to a customer; due date defaults to issue date + the customer's terms.
 
@@ -72,6 +74,8 @@ def invoice_create(
         "customer": customer, "number": number, "issue_date": issue_date, "net_amount": net_amount,
         "tax_amount": tax_amount, "due_date": due_date, "currency": currency, "description": description,
         "po_reference": po_reference, "external_id": external_id, "kind": kind})
+    # Payments are locked before the invoice (the lock order), whose row is new and only ours anyway.
+    payments = unapplied_payments_lock(organization, customer, invoice.currency) if auto_apply else []
     from credit.services import credit_hold_check, credit_hold_check_many  # lazily: credit sits above receivables
     after_extra = {}
     if invoice.kind == InvoiceKind.CHARGES:
@@ -89,6 +93,8 @@ def invoice_create(
     audit_record(organization=organization, actor=actor, action="invoice.created", obj=invoice,
                  after={**_snapshot(invoice, INVOICE_AUDIT_FIELDS), **after_extra})
     events.invoice_event(organization, invoice, "invoice.created")
+    if payments:  # the organization applies unapplied cash to new invoices (LedgerSettings)
+        unapplied_cash_apply(organization=organization, actor=actor, payments=payments, invoice=invoice)
     invoice.credit_warning = credit_warning  # shown by the UI / API when the organization warns instead of refusing
     return invoice
 
@@ -137,7 +143,7 @@ def _invoice_redate(organization: Organization, invoice: Invoice, before: dict[s
     """After a new issue date: what settled the invoice is dated max(source date, issue date), as
     _allocate and invoice_write_off date it; re-date it (recorded in before/after), so reports as of a
     past date follow the corrected issue date. Its payments must be locked already."""
-    allocations = list(invoice.allocations.filter(organization=organization)
+    allocations = list(invoice.allocations.filter(organization=organization, reverses__isnull=True)
                        .select_related("payment", "credit_note", "write_off").order_by("pk"))
     moved, write_offs, payment_ids = [], [], set()
     for allocation in allocations:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from tenancy.models import Organization, Role
@@ -29,7 +30,8 @@ from ..models import (
     Payment,
 )
 from .allocations import _allocate, _source_update
-from .common import PAYMENT_AUDIT_FIELDS, _editable_check, _save_unique, _snapshot
+from .common import PAYMENT_AUDIT_FIELDS, _editable_check, _lock_invoices, _save_unique, _snapshot
+from .reversals import payment_available_on
 
 
 @transaction.atomic
@@ -52,6 +54,11 @@ def payment_record(
         "customer": customer, "received_on": received_on, "amount": amount, "currency": currency, "method": method,
         "reference": reference, "external_id": external_id})
     _save_unique(payment, what=_("payment"))
+    if auto_allocate:
+        # The lock order: the invoices this cash may settle are locked before the audit chain is.
+        _lock_invoices(organization, Invoice.objects.filter(
+            organization=organization, customer_id=payment.customer_id, currency=payment.currency,
+            voided_on__isnull=True, applied_amount__lt=F("total_amount")).values_list("pk", flat=True))
     audit_record(organization=organization, actor=actor, action="payment.recorded", obj=payment,
                  after=_snapshot(payment, PAYMENT_AUDIT_FIELDS))
     if auto_allocate:
@@ -74,7 +81,7 @@ def payment_allocate(
     same_organization_check(organization, payment)
     payment = Payment.objects.select_for_update(of=("self",), no_key=True).get(pk=payment.pk, organization=organization)
     return _allocate(organization=organization, actor=actor, source=payment, kind=AllocationKind.PAYMENT,
-                     source_date=payment.received_on, allocations=allocations)
+                     source_date=payment_available_on(payment), allocations=allocations)
 
 
 # Customer and currency are not editable: the allocations' composite foreign keys tie them to

@@ -173,7 +173,9 @@ def test_credit_note_and_write_off_rows_match_the_serializers(ids, external_id, 
                          reason=text, created_at=instant, updated_at=updated)
     serializer = WriteOffSerializer()
     values = {"id": ids[0], "invoice_id": ids[2], "invoice__number": number, "written_off_on": day,
-              "amount": amounts[0], "currency": currency, "reason": text, "created_at": instant, "updated_at": updated}
+              "amount": amounts[0], "currency": currency, "reason": text, "reversed_amount": amounts[1],
+              "created_at": instant, "updated_at": updated}
+    write_off.reversed_amount = amounts[1]
     _assert_same(serializer.values_rows(_named_rows(serializer, values)), [WriteOffSerializer(write_off).data])
 
 
@@ -188,7 +190,8 @@ def test_allocation_rows_match_the_serializer(ids, links, number, kind, amount, 
     values = {"id": ids[0], "kind": kind, "invoice_id": ids[1], "invoice__number": number, "payment_id": links[0],
               "credit_note_id": links[1], "write_off_id": links[2], "amount": amount, "currency": currency,
               "applied_on": day, "payment_amount": amount, "payment_currency": currency, "base_amount": None,
-              "fx_difference": amount}
+              "fx_difference": amount, "reverses_id": links[0], "reason": number}
+    allocation.reverses_id, allocation.reason = links[0], number
     _assert_same(serializer.values_rows(_named_rows(serializer, values)), [AllocationSerializer(allocation).data])
 
 

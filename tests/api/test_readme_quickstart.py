@@ -43,7 +43,9 @@ def test_the_quickstart_has_every_step():
         ("POST", "/api/v1/payments/bulk/"), ("GET", "/api/v1/invoices/by-external-id/SAP-90002/"),
         ("PATCH", "/api/v1/invoices/{id}/"), ("GET", "/api/v1/invoices/"), ("GET", "/api/v1/reports/aging/"),
         ("GET", "/api/v1/reports/aging/"), ("GET", "/api/v1/invoices/by-external-id/SAP-90002/"),
-        ("POST", "/api/v1/payments/"), ("GET", "/api/v1/reports/realized-fx/"), ("GET", "/api/v1/events/")]
+        ("POST", "/api/v1/payments/"), ("GET", "/api/v1/reports/realized-fx/"),
+        ("GET", "/api/v1/payments/by-external-id/BANK-5001/"), ("POST", "/api/v1/payments/{id}/reverse/"),
+        ("GET", "/api/v1/events/")]
 
 
 def test_the_readme_quickstart_runs_as_written(organization):
@@ -69,7 +71,7 @@ def test_the_readme_quickstart_runs_as_written(organization):
         last = response
 
     (customers, replay, invoices, payments, read, patched, sync, aging, aging_csv, usd_invoice, cny_receipt, realized,
-     events) = responses
+     _bank_5001, bounced, events) = responses
     assert customers.json()["created"] == 2 and replay.headers["Idempotent-Replayed"] == "true"
     assert replay.json() == customers.json()
     assert Customer.objects.filter(organization=organization).count() == 2
@@ -88,4 +90,10 @@ def test_the_readme_quickstart_runs_as_written(organization):
     assert (line["amount"], line["payment_amount"], line["fx_difference"]) == ("2500.0000", "18000.0000", "250.0000")
     assert Invoice.objects.get(number="INV-2026-0002").status == "paid"
     assert realized.json()["total"] == "250.0000" and realized.json()["periods"][-1]["amount"] == "250.0000"
+    # The bounced payment: INV-2026-0001 open again from 2026-03-12 (with a 50.00 fee invoice); before it, unchanged.
+    assert bounced.json()["status"] == "reversed" and bounced.json()["reversed_on"] == "2026-03-12"
+    assert Invoice.objects.get(number="INV-2026-0001").status == "open"
+    assert Invoice.objects.get(pk=bounced.json()["reversal_fee_invoice"]).kind == "charges"
+    assert api.get("/api/v1/reports/aging/?as_of=2026-03-11").json()["total"] == "24050.0000"
+    assert {event["type"] for event in events.json()["results"]} >= {"payment.reversed", "invoice.reopened"}
     assert Invoice.objects.filter(organization=organization).count() == 2

@@ -120,7 +120,16 @@ def world(organization, credit_manager):
             organization=organization, actor=None, customer=huadong, requested_limit=Decimal("50000.00"),
             requested_terms_days=45, reason="Volume up after the new contract.")
     profile = CreditProfile.objects.get(organization=organization, customer=huadong)
-    return {"customer": huadong, "foreign": northwind, "invoices": {42: inv42, 43: inv43}, "payment": payment,
+    with time_machine.travel(NOW, tick=False):
+        # For the unapply example: invoice 44 (500.00 CNY) with 300.00 of a second payment on it.
+        inv44 = make_invoice(organization, huadong, number="INV-2026-0077", amount="500.00",
+                             issue_date=dt.date(2026, 3, 3))
+        applied_payment = make_payment(organization, huadong, amount="300.00", received_on=dt.date(2026, 3, 12),
+                                       auto_allocate=False)
+        services.payment_allocate(organization=organization, actor=None, payment=applied_payment,
+                                  allocations=[(inv44, Decimal("300.00"))])
+    return {"customer": huadong, "foreign": northwind, "invoices": {42: inv42, 43: inv43, 44: inv44},
+            "payment": payment, "applied_payment": applied_payment,
             "credit_note": credit_note, "dispute": dispute, "profile": profile, "limit_request": limit_request,
             "write_off": write_off, "credit_manager": credit_manager}
 
@@ -135,6 +144,12 @@ TARGETS = {
     ("POST", "/api/v1/payments/{id}/allocate/"): "payment",
     ("PATCH", "/api/v1/credit-notes/{id}/"): "credit_note",
     ("POST", "/api/v1/credit-notes/{id}/apply/"): "credit_note",
+    ("POST", "/api/v1/credit-notes/{id}/reverse/"): "credit_note",
+    ("POST", "/api/v1/payments/{id}/reverse/"): "payment",
+    ("POST", "/api/v1/payments/{id}/unapply/"): "applied_payment",
+    ("POST", "/api/v1/payments/{id}/refund/"): "payment",
+    ("POST", "/api/v1/payments/{id}/reassign/"): "payment",
+    ("POST", "/api/v1/write-offs/{id}/reverse/"): "write_off",
     ("PATCH", "/api/v1/write-offs/{id}/"): "write_off",
     ("PATCH", "/api/v1/credit-profiles/{id}/"): "profile",
     ("POST", "/api/v1/credit-profiles/{id}/blacklist/"): "profile",
@@ -161,6 +176,9 @@ EXAMPLE_OPERATIONS = [
     ("POST", "/api/v1/payment-plans/"), ("POST", "/api/v1/payments/"), ("PATCH", "/api/v1/payments/{id}/"),
     ("POST", "/api/v1/payments/{id}/allocate/"), ("POST", "/api/v1/payments/bulk/"), ("POST", "/api/v1/promises/"),
     ("POST", "/api/v1/write-offs/"), ("PATCH", "/api/v1/write-offs/{id}/"),
+    ("POST", "/api/v1/credit-notes/{id}/reverse/"), ("POST", "/api/v1/payments/{id}/reverse/"),
+    ("POST", "/api/v1/payments/{id}/unapply/"), ("POST", "/api/v1/payments/{id}/refund/"),
+    ("POST", "/api/v1/payments/{id}/reassign/"), ("POST", "/api/v1/write-offs/{id}/reverse/"),
 ]
 
 
