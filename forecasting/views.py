@@ -95,6 +95,19 @@ def provisions(request: HttpRequest) -> HttpResponse:
 
 
 @organization_required
+def provisions_pdf(request: HttpRequest) -> HttpResponse:
+    """The provision matrix as a PDF, in the reader's language (same query as the page)."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    context = _provision_context(request, ProvisionForm(request.GET or None))
+    html = render_to_string("forecasting/provision_pdf.html", {**context, "organization": request.organization})
+    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="provision-{context["provision"].as_of.isoformat()}.pdf"'
+    return response
+
+
+@organization_required
 @require_POST
 def overlay_create(request: HttpRequest) -> HttpResponse:
     organization = request.organization

@@ -51,6 +51,9 @@ def test_provision_page_and_an_overlay_by_a_credit_manager(client, credit_manage
     client.force_login(credit_manager)
     page = client.get("/forecast/provisions/").content.decode()
     assert 'data-testid="provision-matrix"' in page and 'data-testid="provision-movement"' in page
+    pdf = client.get("/forecast/provisions/pdf/?as_of=2026-03-04")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert pdf["Content-Disposition"] == 'attachment; filename="provision-2026-03-04.pdf"'
     response = client.post("/forecast/provisions/overlays/", {"bucket_key": "d1_30", "multiplier": "1.5",
                                                               "reason": "Downturn", "effective_from": "2026-03-01"})
     assert response.status_code == 302
