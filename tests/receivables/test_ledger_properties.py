@@ -1,7 +1,8 @@
 """Invariants of the ledger under random sequences of writes (hypothesis, stateful).
 
 The machine drives the real services with random invoices, payments (automatic and
-explicit), credit notes, write-offs and voids, on a clock that only moves forward. After
+explicit), credit notes, write-offs and voids, and undoes money (payment reversals, unapplies,
+refunds, credit-note and write-off reversals, each dated today), on a clock that only moves forward. After
 every step: the aging buckets sum to the total outstanding, which equals invoiced minus
 applied; nothing is negative; and the aging as of every earlier day is what it was then.
 """
@@ -10,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.db.models import F, Sum
 from hypothesis import HealthCheck, settings
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 
 from receivables import selectors, services
-from receivables.models import Allocation, CreditNote, Invoice, Payment
+from receivables.models import Allocation, CreditNote, Invoice, Payment, WriteOff
 from tenancy.errors import DomainError
 from tests.factories import CustomerFactory, OrganizationFactory
 
@@ -119,6 +121,78 @@ class LedgerMachine(RuleBasedStateMachine):
         invoice = data.draw(st.sampled_from(candidates))
         services.invoice_void(organization=self.organization, actor=None, invoice=invoice, voided_on=self.today)
 
+    # --- undoing money, dated today (the services refuse dates after the real today: the clock is moved) ---
+
+    def _on_today(self):
+        return time_machine.travel(dt.datetime(self.today.year, self.today.month, self.today.day, 4, tzinfo=dt.UTC),
+                                   tick=False)
+
+    def _live_payments(self):
+        return Payment.objects.filter(organization=self.organization, status="received")
+
+    @precondition(lambda self: hasattr(self, "organization") and self._live_payments().exists())
+    @rule(data=st.data())
+    def reverse_payment(self, data):
+        payment = data.draw(st.sampled_from(list(self._live_payments().order_by("pk"))))
+        with self._on_today():
+            services.payment_reverse(organization=self.organization, actor=None, payment=payment,
+                                     reversed_on=self.today, reason="bounced")
+
+    def _applied_cash(self):
+        rows = (Allocation.objects.filter(organization=self.organization, kind="payment", payment__status="received")
+                .values("payment_id", "invoice_id").annotate(s=Sum("amount")).filter(s__gt=0).order_by("payment_id",
+                                                                                                        "invoice_id"))
+        return list(rows)
+
+    @precondition(lambda self: hasattr(self, "organization") and self._applied_cash())
+    @rule(data=st.data())
+    def unapply_and_reallocate(self, data):
+        row = data.draw(st.sampled_from(self._applied_cash()))
+        amount = data.draw(st.decimals(min_value=Decimal("0.01"), max_value=row["s"], places=2))
+        payment = Payment.objects.get(pk=row["payment_id"])
+        invoice = Invoice.objects.get(pk=row["invoice_id"])
+        with self._on_today():
+            services.payment_unapply(organization=self.organization, actor=None, payment=payment, invoice=invoice,
+                                     amount=amount, on=self.today)
+            others = [i for i in self._open_invoices() if i.customer_id == payment.customer_id and i.pk != invoice.pk]
+            if others and data.draw(st.booleans()):
+                target = data.draw(st.sampled_from(others))
+                payment.refresh_from_db()
+                services.payment_allocate(organization=self.organization, actor=None, payment=payment,
+                                          allocations=[(target, min(payment.unapplied_amount, target.balance))])
+
+    @precondition(lambda self: hasattr(self, "organization")
+                  and self._live_payments().filter(unapplied_amount__gt=0).exists())
+    @rule(data=st.data())
+    def refund(self, data):
+        payment = data.draw(st.sampled_from(list(self._live_payments().filter(unapplied_amount__gt=0).order_by("pk"))))
+        amount = data.draw(st.decimals(min_value=Decimal("0.01"), max_value=payment.unapplied_amount, places=2))
+        with self._on_today():
+            services.payment_refund(organization=self.organization, actor=None, payment=payment, amount=amount,
+                                    refunded_on=self.today)
+
+    @precondition(lambda self: hasattr(self, "organization")
+                  and WriteOff.objects.filter(organization=self.organization, reversed_amount__lt=F("amount")).exists())
+    @rule(data=st.data())
+    def reverse_write_off(self, data):
+        write_off = data.draw(st.sampled_from(list(WriteOff.objects.filter(
+            organization=self.organization, reversed_amount__lt=F("amount")).order_by("pk"))))
+        left = write_off.amount - write_off.reversed_amount
+        amount = data.draw(st.decimals(min_value=Decimal("0.01"), max_value=left, places=2))
+        with self._on_today():
+            services.write_off_reverse(organization=self.organization, actor=None, write_off=write_off,
+                                       reversed_on=self.today, reason="recovered", amount=amount)
+
+    @precondition(lambda self: hasattr(self, "organization")
+                  and CreditNote.objects.filter(organization=self.organization, status="issued").exists())
+    @rule(data=st.data())
+    def reverse_credit_note(self, data):
+        note = data.draw(st.sampled_from(list(CreditNote.objects.filter(organization=self.organization,
+                                                                         status="issued").order_by("pk"))))
+        with self._on_today():
+            services.credit_note_reverse(organization=self.organization, actor=None, credit_note=note,
+                                         reversed_on=self.today, reason="error")
+
     @invariant()
     def buckets_sum_to_outstanding_which_is_invoiced_minus_applied(self):
         if not hasattr(self, "organization"):
@@ -150,7 +224,14 @@ class LedgerMachine(RuleBasedStateMachine):
         for model in (Payment, CreditNote):
             for source in model.objects.filter(organization=self.organization):
                 used = sum((a.amount for a in source.allocations.all()), Decimal(0))
-                assert 0 <= source.unapplied_amount == source.amount - used
+                if source.status == "reversed":  # everything undone, the rest off the books
+                    assert source.unapplied_amount == 0 == used
+                else:
+                    refunded = getattr(source, "refunded_amount", Decimal(0))
+                    assert 0 <= source.unapplied_amount == source.amount - used - refunded
+        for write_off in WriteOff.objects.filter(organization=self.organization):
+            in_force = sum((a.amount for a in write_off.allocations.all()), Decimal(0))
+            assert in_force == write_off.amount - write_off.reversed_amount >= 0
 
     @invariant()
     def aging_of_past_days_does_not_change(self):
