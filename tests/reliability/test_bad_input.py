@@ -57,7 +57,7 @@ def corpus(customer, invoice) -> list[tuple[str, str, str, object, str]]:
         ("invoice issued 0001-01-01", "post", "/api/v1/invoices/", {**inv, "issue_date": "0001-01-01"}, RANGE),
         ("invoice due 9999-12-31", "post", "/api/v1/invoices/", {**inv, "due_date": "9999-12-31"}, RANGE),
         ("invoice amount as a float", "post", "/api/v1/invoices/", {**inv, "net_amount": 0.1}, "string"),
-        ("invoice amount NaN", "post", "/api/v1/invoices/", {**inv, "net_amount": "NaN"}, "digits 0-9"),
+        ("invoice amount NaN", "post", "/api/v1/invoices/", {**inv, "net_amount": "NaN"}, ""),
         ("invoice amount 1e400", "post", "/api/v1/invoices/", {**inv, "net_amount": "1e400"}, ""),
         ("invoice amount negative", "post", "/api/v1/invoices/", {**inv, "net_amount": "-5.00"}, ""),
         ("invoice number with NUL", "post", "/api/v1/invoices/", {**inv, "number": "A\x00B"}, ""),

@@ -51,7 +51,24 @@ PK_MODELS = {
     "credit:customer": "receivables.Customer",
     "credit:customer_document": "receivables.Customer",
     "credit:customer_action": "receivables.Customer",
-    "media": "receivables.ImportJob",
+    "factoring:facility_detail": "factoring.Facility",
+    "factoring:facility_edit": "factoring.Facility",
+    "factoring:eligibility": "factoring.Facility",
+    "factoring:statement_import": "factoring.Facility",
+    "factoring:seller_settle": "factoring.Facility",
+    "factoring:assignment_detail": "factoring.Assignment",
+    "factoring:assignment_action": "factoring.Assignment",
+    "factoring:schedule_export": "factoring.Assignment",
+    "factoring:notice": "factoring.Assignment",
+    "factoring:repurchase": "factoring.AssignmentLine",
+    "insurance:policy_detail": "insurance.Policy",
+    "insurance:customer": "receivables.Customer",
+    "insurance:customer_action": "receivables.Customer",
+    "insurance:cover_decide": "insurance.CoverRequest",
+    "insurance:claim_detail": "insurance.Claim",
+    "insurance:claim_download": "insurance.Claim",
+    "insurance:claim_action": "insurance.Claim",
+    "forecasting:invoice": "receivables.Invoice",
 }
 # Other argument names mean the same model wherever they appear.
 ARG_MODELS = {
@@ -59,9 +76,10 @@ ARG_MODELS = {
     "invoice_pk": "receivables.Invoice",
     "invoice_id": "receivables.Invoice",
     "document_pk": "credit.CreditDocument",
+    "policy_pk": "insurance.Policy",
 }
 # Arguments that are not ids: one value that reaches the view's object lookup.
-CONSTANT_ARGS = {"kind": "pdf", "action": "profile"}
+CONSTANT_ARGS = {"kind": "pdf", "action": "profile", "fmt": "csv", "week_start": "2026-03-16"}
 
 
 @dataclass(frozen=True)
