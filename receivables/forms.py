@@ -9,7 +9,7 @@ from django import forms
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
-from tenancy.forms import DateInput
+from tenancy.forms import DateInput, StrictDecimalField
 from tenancy.models import Language
 from tenancy.money import AMOUNT_PLACES, CURRENCY_CHOICES, quantize
 
@@ -19,7 +19,7 @@ OPTIONAL_CURRENCY = [("", _("Customer's currency")), *CURRENCY_CHOICES]
 
 
 def AmountField(label, **kwargs):  # noqa: N802 - reads like a field class
-    return forms.DecimalField(label=label, max_digits=20, decimal_places=AMOUNT_PLACES, **kwargs)
+    return StrictDecimalField(label=label, max_digits=20, decimal_places=AMOUNT_PLACES, **kwargs)
 
 
 class OrganizationCustomerField(forms.ModelChoiceField):
@@ -350,3 +350,17 @@ class PaymentUpdateForm(EditVersionForm):
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
     reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
     external_id = forms.CharField(label=_("External id"), max_length=100, required=False)
+
+
+class PaymentReverseForm(forms.Form):
+    reversed_on = forms.DateField(label=_("Reversed on"), widget=DateInput(),
+                                  help_text=_("The day the bank returned the payment."))
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+    fee = StrictDecimalField(label=_("Returned-payment fee"), required=False, max_digits=20,
+                             decimal_places=AMOUNT_PLACES, help_text=_("Billed to the customer as a charges invoice."))
+
+
+class PaymentRefundForm(forms.Form):
+    amount = StrictDecimalField(label=_("Amount to refund"), max_digits=20, decimal_places=AMOUNT_PLACES)
+    refunded_on = forms.DateField(label=_("Refunded on"), required=False, widget=DateInput())
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)

@@ -384,6 +384,11 @@ class Allocation(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} {self.currency} -> invoice {self.invoice_id}"
 
+    @property
+    def magnitude(self):
+        """The amount without its sign (a reversal's amount is negative)."""
+        return abs(self.amount)
+
 
 
 class Refund(models.Model):

@@ -81,7 +81,7 @@ def customer_unapplied(organization: Organization, customer: Customer) -> dict[s
 def invoice_ledger(organization: Organization, invoice: Invoice) -> QuerySet[Allocation]:
     """What settled an invoice, in date order."""
     return (Allocation.objects.filter(organization=organization, invoice=invoice)
-            .select_related("payment", "credit_note", "write_off").order_by("applied_on", "pk"))
+            .select_related("payment", "credit_note", "write_off", "created_by").order_by("applied_on", "pk"))
 
 
 # --- FX ------------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ urlpatterns = [
     path("credit-notes/<int:pk>/edit/", views.credit_note_update, name="credit_note_update"),
     path("write-offs/<int:pk>/edit/", views.write_off_update, name="write_off_update"),
     path("payments/<int:pk>/allocate/", views.payment_allocate, name="payment_allocate"),
+    path("payments/<int:pk>/reverse/", views.payment_reverse, name="payment_reverse"),
+    path("payments/<int:pk>/unapply/<int:invoice_pk>/", views.payment_unapply, name="payment_unapply"),
+    path("payments/<int:pk>/refund/", views.payment_refund, name="payment_refund"),
     path("fx-rates/", views.fx_rate_list, name="fx_rate_list"),
     path("fx-rates/realized/", views.fx_realized, name="fx_realized"),
 ]

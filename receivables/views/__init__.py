@@ -13,12 +13,21 @@ from .invoices import (
     invoice_void,
     invoice_write_off,
 )
-from .payments import payment_allocate, payment_detail, payment_list, payment_record, payment_update
+from .payments import (
+    payment_allocate,
+    payment_detail,
+    payment_list,
+    payment_record,
+    payment_refund,
+    payment_reverse,
+    payment_unapply,
+    payment_update,
+)
 
 __all__ = [
     "credit_note_update", "customer_create", "customer_detail", "customer_list", "customer_update", "dashboard", "fx_rate_list",
     "fx_realized",
     "invoice_create", "invoice_credit_note", "invoice_detail", "invoice_list", "invoice_update", "invoice_void",
-    "invoice_write_off", "payment_allocate", "payment_detail", "payment_list", "payment_record", "payment_update",
-    "write_off_update",
+    "invoice_write_off", "payment_allocate", "payment_detail", "payment_list", "payment_record", "payment_refund",
+    "payment_reverse", "payment_unapply", "payment_update", "write_off_update",
 ]

@@ -84,8 +84,11 @@ def _detail(request: HttpRequest, payment: Payment, form: PaymentAllocateForm | 
         .select_related("invoice").order_by("applied_on", "pk"),
         "allocate_form": form or PaymentAllocateForm(_open_invoices_for(request, payment),
                                                      payment_currency=payment.currency),
-        "can_allocate": role_at_least(request, Role.COLLECTOR) and payment.unapplied_amount > 0,
-        "can_edit": role_at_least(request, Role.COLLECTOR),
+        "can_allocate": role_at_least(request, Role.COLLECTOR) and payment.unapplied_amount > 0
+        and payment.reversed_on is None,
+        "can_edit": role_at_least(request, Role.COLLECTOR) and payment.reversed_on is None,
+        "can_reverse": role_at_least(request, Role.CREDIT_MANAGER) and payment.reversed_on is None,
+        "refunds": payment.refunds.filter(organization=request.organization).order_by("refunded_on", "pk"),
     })
 
 
@@ -135,3 +138,76 @@ def payment_update(request: HttpRequest, pk: int) -> HttpResponse:
             organization=request.organization, payment=current, actor=request.user, **changes),
         done=done, template="receivables/payment_edit.html",
         context=lambda payment: {"payment": payment, "applied": payment.amount - payment.unapplied_amount})
+
+
+# --- undoing money: reverse, unapply, refund (docs/ledger.md) ----------------------------------
+
+def _reopening(request: HttpRequest, payment: Payment) -> list[tuple[str, int, object]]:
+    """The invoices a reversal would reopen: (number, id, cash of this payment still on it)."""
+    from django.db.models import Sum
+
+    rows = (Allocation.objects.filter(organization=request.organization, payment=payment)
+            .values("invoice_id", "invoice__number").annotate(s=Sum("amount")).filter(s__gt=0).order_by("invoice_id"))
+    return [(row["invoice__number"], row["invoice_id"], row["s"]) for row in rows]
+
+
+@organization_required
+def payment_reverse(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm, then reverse a returned or bounced payment (credit manager and up): lists the invoices
+    that reopen; an optional fee is billed as a charges invoice."""
+    from ..forms import PaymentReverseForm
+
+    payment = _payment(request, pk)
+    form = PaymentReverseForm(request.POST or None,
+                              initial={"reversed_on": local_today(request.organization.timezone)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.payment_reverse(organization=request.organization, actor=request.user, payment=payment,
+                                     **form.cleaned_data)
+        except DomainError as exc:
+            form_error_from_domain(form, exc)
+        else:
+            messages.success(request, _("Payment %(payment)s reversed; its invoices are open again.")
+                             % {"payment": payment})
+            return redirect("payment_detail", pk=payment.pk)
+    return render(request, "receivables/payment_reverse.html", {
+        "payment": payment, "form": form, "reopening": _reopening(request, payment),
+        "allowed": role_at_least(request, Role.CREDIT_MANAGER)})
+
+
+@organization_required
+@require_POST
+def payment_unapply(request: HttpRequest, pk: int, invoice_pk: int) -> HttpResponse:
+    """Move this payment's cash on one invoice back to unapplied, today."""
+    payment = _payment(request, pk)
+    invoice = get_object_or_404(selectors.invoice_list(request.organization), pk=invoice_pk)
+    try:
+        services.payment_unapply(organization=request.organization, actor=request.user, payment=payment,
+                                 invoice=invoice)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Cash moved off invoice %(number)s; it is unapplied now.")
+                         % {"number": invoice.number})
+    return redirect("payment_detail", pk=payment.pk)
+
+
+@organization_required
+@require_POST
+def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pay unapplied cash back to the customer (never more than unapplied)."""
+    from ..forms import PaymentRefundForm
+
+    payment = _payment(request, pk)
+    form = PaymentRefundForm(request.POST)
+    if form.is_valid():
+        try:
+            services.payment_refund(organization=request.organization, actor=request.user, payment=payment,
+                                    **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Refund recorded."))
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("payment_detail", pk=payment.pk)
