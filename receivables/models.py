@@ -203,13 +203,15 @@ class Payment(models.Model):
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
     # A returned, bounced or mistaken payment is reversed on a date (docs/ledger.md): its allocations
     # are undone by negative allocations dated then, and what was unapplied leaves the books.
+    # Database defaults too: bulk loaders (COPY, bench/generate.py) that predate these columns keep working.
     status = models.CharField(_("status"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.RECEIVED,
-                              editable=False)
+                              db_default=PaymentStatus.RECEIVED, editable=False)
     reversed_on = models.DateField(_("reversed on"), null=True, blank=True, editable=False)
-    reversal_reason = models.CharField(_("reversal reason"), max_length=300, blank=True, editable=False)
+    reversal_reason = models.CharField(_("reversal reason"), max_length=300, blank=True, default="", db_default="",
+                                       editable=False)
     reversal_fee_invoice = models.ForeignKey("Invoice", null=True, blank=True, on_delete=models.PROTECT,
                                              related_name="+", editable=False)
-    refunded_amount = AmountField(_("refunded amount"), default=0, editable=False)
+    refunded_amount = AmountField(_("refunded amount"), default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -255,9 +257,10 @@ class CreditNote(models.Model):
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=CreditNoteStatus.choices,
-                              default=CreditNoteStatus.ISSUED, editable=False)
+                              default=CreditNoteStatus.ISSUED, db_default=CreditNoteStatus.ISSUED, editable=False)
     reversed_on = models.DateField(_("reversed on"), null=True, blank=True, editable=False)
-    reversal_reason = models.CharField(_("reversal reason"), max_length=300, blank=True, editable=False)
+    reversal_reason = models.CharField(_("reversal reason"), max_length=300, blank=True, default="", db_default="",
+                                       editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -294,7 +297,7 @@ class WriteOff(models.Model):
     currency = CurrencyField()
     reason = models.CharField(_("reason"), max_length=300)
     # What later reversals gave back to the invoice (a bad debt recovered, partly or in full).
-    reversed_amount = AmountField(_("reversed amount"), default=0, editable=False)
+    reversed_amount = AmountField(_("reversed amount"), default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -348,7 +351,7 @@ class Allocation(models.Model):
     # linked to the allocation it undoes; history is never edited (docs/ledger.md).
     reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals",
                                  verbose_name=_("reverses"))
-    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True, default="", db_default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
