@@ -635,7 +635,8 @@ class AgingReportApi(ReportApi):
         as_of = query.get("as_of") or local_today(organization.timezone)
         customer = query.get("customer")
         currency = query.get("currency")
-        report = aging_report(organization, as_of, customer_id=customer.pk if customer else None, currency=currency)
+        report = aging_report(organization, as_of, customer_id=customer.pk if customer else None, currency=currency,
+                              unrealized=True)
         name = f"aging-{as_of.isoformat()}" + (f"-{currency}" if currency else "")
         return file_or_json(request, AgingReportSerializer(aging_data(report)).data,
                             aging_table(report, currency_column=currency is not None), name)

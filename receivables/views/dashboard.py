@@ -42,7 +42,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     as_of, as_of_form = as_of_from(request)
     context = {"as_of": as_of, "as_of_form": as_of_form}
     try:
-        report = selectors.aging_report(request.organization, as_of, lenient=True)
+        report = selectors.aging_report(request.organization, as_of, lenient=True, unrealized=True)
         dso = selectors.dso_report(request.organization, as_of)
     except DomainError as exc:  # nothing left that should raise, but never fail the whole page
         context["report_error"] = exc.message

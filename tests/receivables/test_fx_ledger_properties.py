@@ -155,7 +155,7 @@ class FxLedgerMachine(RuleBasedStateMachine):
         self.snapshots[self.today] = self._snapshot(self.today)
 
     def _snapshot(self, day):
-        aging = selectors.aging_report(self.organization, day)
+        aging = selectors.aging_report(self.organization, day, unrealized=True)
         realized = selectors.realized_fx_report(self.organization, day, months=1)
         return (tuple((row.customer_id, tuple(row.amounts)) for row in aging.rows), aging.unrealized_fx,
                 realized.total)

@@ -322,23 +322,25 @@ def test_aging_totals_gain_the_unrealized_revaluation(organization, northwind, u
     make_invoice(organization, customer, amount="500.00", issue_date=ISSUED)  # CNY: nothing to revalue
     rate(organization, "USD", dt.date(2026, 4, 1), "7.3")
 
-    report = selectors.aging_report(organization, dt.date(2026, 4, 15))
+    report = selectors.aging_report(organization, dt.date(2026, 4, 15), unrealized=True)
     assert report.total == D("7800.00")  # 1,000 x 7.3 + 500
     assert report.unrealized_fx == D("200.00")  # 7,300.00 - 7,100.00
 
     # Half paid in CNY on 04-10: the open USD 500 is revalued, the paid half was realized.
     allocate(organization, cny_payment(organization, northwind, amount="3600.00", received_on=dt.date(2026, 4, 10)),
              (usd_invoice, D("500.00"), Conversion(rate=D("7.2"))))
-    report = selectors.aging_report(organization, dt.date(2026, 4, 15))
+    report = selectors.aging_report(organization, dt.date(2026, 4, 15), unrealized=True)
     assert report.total == D("4150.00") and report.unrealized_fx == D("100.00")  # 3,650 - 3,550
     # As of before the payment, the revaluation is what it was (at that date's rate, 7.1).
-    assert selectors.aging_report(organization, dt.date(2026, 3, 31)).unrealized_fx == D("0.00")
+    assert selectors.aging_report(organization, dt.date(2026, 3, 31), unrealized=True).unrealized_fx == D("0.00")
+    # Not asked for, it is not computed (the plain aging keeps its cost).
+    assert selectors.aging_report(organization, dt.date(2026, 4, 15)).unrealized_fx is None
 
 
 def test_aging_names_the_open_invoices_without_an_issue_rate(organization, northwind):
     make_invoice(organization, northwind, amount="10.00", issue_date=ISSUED)
     rate(organization, "USD", PAID, "7.2")
-    report = selectors.aging_report(organization, PAID)
+    report = selectors.aging_report(organization, PAID, unrealized=True)
     assert report.unrealized_fx == D("0") and report.unrealized_fx_unknown == 1
 
 
@@ -372,7 +374,7 @@ def test_reversing_a_cny_receipt_undoes_its_gain_on_the_reversal_date(organizati
     usd_invoice.refresh_from_db()
     assert usd_invoice.status == "open"
     # The reopened invoice is revalued again in the aging: 1,000 x 7.1 (the rate in force) - 7,100.
-    assert selectors.aging_report(organization, bounced).unrealized_fx == D("0.00")
+    assert selectors.aging_report(organization, bounced, unrealized=True).unrealized_fx == D("0.00")
 
 
 def test_reversing_a_usd_receipt_undoes_its_loss(organization, northwind, usd_invoice):
