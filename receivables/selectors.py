@@ -431,11 +431,16 @@ def _monthly_sales(organization: Organization, until: dt.date) -> dict[tuple[str
         .filter(Q(voided_on__isnull=True) | Q(voided_on__gt=until)), "issue_date", "total_amount")
     credited = _grouped_by_month(CreditNote.objects.filter(organization=organization, issued_on__lte=until),
                                  "issued_on", "amount")
+    # A credit note reversed later gives its sales back in the month of the reversal (history unchanged).
+    uncredited = _grouped_by_month(CreditNote.objects.filter(organization=organization, reversed_on__lte=until),
+                                   "reversed_on", "amount")
     net: dict[tuple[str, dt.date], Decimal] = defaultdict(lambda: ZERO)
     for key, amount in sales.items():
         net[key] += amount
     for key, amount in credited.items():
         net[key] -= amount
+    for key, amount in uncredited.items():
+        net[key] += amount
     return dict(net)
 
 
@@ -460,7 +465,9 @@ def dso_report(organization: Organization, as_of: dt.date, *, period_days: int =
     period_credits_rows = list(
         CreditNote.objects.filter(organization=organization, issued_on__gte=period_start, issued_on__lte=as_of)
         .values("currency").annotate(s=Sum("amount")).values_list("currency", "s")
-    )
+    ) + [(currency, -amount) for currency, amount in  # reversed within the period: no longer a credit
+         CreditNote.objects.filter(organization=organization, reversed_on__gte=period_start, reversed_on__lte=as_of)
+         .values("currency").annotate(s=Sum("amount")).values_list("currency", "s")]
     currencies = ({c for c, _m in invoiced} | {c for c, _m in monthly_sales} | {c for c, _s in period_sales_rows}
                   | {c for c, _s in period_credits_rows})
     fx = FxTable.load(organization, currencies, as_of, lenient=True)

@@ -246,3 +246,21 @@ def test_auto_apply_puts_unapplied_cash_on_a_new_invoice(organization, customer,
     newer.refresh_from_db()
     assert (invoice.status, older.unapplied_amount, newer.unapplied_amount) == (
         InvoiceStatus.PAID, D("0.00"), D("50.00"))
+
+
+def test_a_reversed_credit_note_gives_its_sales_back_in_the_dso_from_its_reversal(organization, customer,
+                                                                                    credit_manager):
+    invoice = make_invoice(organization, customer, number="INV-S", amount="1000.00", issue_date=dt.date(2026, 2, 5))
+    note = services.credit_note_create(organization=organization, actor=credit_manager, customer=customer,
+                                       number="CN-S", issued_on=dt.date(2026, 2, 10), amount=D("200.00"),
+                                       invoice=invoice)
+    before = selectors.dso_report(organization, dt.date(2026, 2, 15))
+    assert before.sales == D("800.00") and before.receivables == D("800.00")
+
+    services.credit_note_reverse(organization=organization, actor=credit_manager, credit_note=note,
+                                 reversed_on=dt.date(2026, 2, 20), reason="Issued in error")
+
+    again = selectors.dso_report(organization, dt.date(2026, 2, 15))
+    assert (again.sales, again.receivables, again.standard) == (before.sales, before.receivables, before.standard)
+    after = selectors.dso_report(organization, dt.date(2026, 2, 28))
+    assert after.sales == D("1000.00") and after.receivables == D("1000.00")
