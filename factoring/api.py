@@ -67,7 +67,6 @@ class FactoringViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         return self.respond_with_etag(instance, status=201, Location=location)
 
 
-@extend_schema(exclude=True)
 class FacilityViewSet(FactoringViewSet):
     """Facilities (one per agreement with a factor or bank): admins set them up and change them."""
 
@@ -137,7 +136,6 @@ class FacilityViewSet(FactoringViewSet):
                         status=201)
 
 
-@extend_schema(exclude=True)
 class AssignmentViewSet(FactoringViewSet):
     """Assignment schedules: POST {facility, invoices, assigned_on} makes a draft; then submit,
     approve (admins, above the facility's threshold), fund, repurchase, cancel."""
@@ -163,8 +161,9 @@ class AssignmentViewSet(FactoringViewSet):
             return _refused(exc)
         return self.created(self.get_queryset().get(pk=assignment.pk))
 
-    def _transition(self, service, **kwargs):
-        assignment = self.get_object()
+    def _transition(self, service, assignment=None, **kwargs):
+        # The object first: another organization's id is a 404 whatever the body says.
+        assignment = assignment or self.get_object()
         service(organization=self.organization, actor=self.actor, assignment=assignment, **kwargs)
         return self.respond_with_etag(self.get_queryset().get(pk=assignment.pk))
 
@@ -182,8 +181,9 @@ class AssignmentViewSet(FactoringViewSet):
 
     @action(detail=True, methods=["post"])
     def fund(self, request, pk=None):
+        assignment = self.get_object()
         fields = _validated(FundSerializer, self, request.data)
-        return self._transition(services.assignment_fund, **fields)
+        return self._transition(services.assignment_fund, assignment, **fields)
 
     @action(detail=True, methods=["post"])
     def repurchase(self, request, pk=None):

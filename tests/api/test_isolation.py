@@ -6,13 +6,19 @@ import json
 import re
 
 import pytest
+import time_machine
 from drf_spectacular.generators import SchemaGenerator
 
 from credit import services as credit_services
 from dunning import services as dunning_services
+from factoring import services as factoring_services
+from forecasting import services as forecasting_services
+from insurance import services as insurance_services
 from receivables import services
 from tenancy.dates import local_today
 from tests.factories import CustomerFactory, make_invoice, make_payment
+from tests.factoring.conftest import facility_make
+from tests.insurance.conftest import POLICY_TERMS, grant_cover
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +49,43 @@ def acme(organization):
     plan = dunning_services.payment_plan_create(organization=organization, actor=None, customer=customer,
                                                 invoices=[other_invoice], installments=[(later, other_invoice.balance)])
     credit = _acme_credit(organization, customer)
+    # Forecasting: the open invoices' predictions (the invoice's prediction is read by the invoice's id).
+    forecasting_services.predictions_refresh(organization=organization, as_of=local_today(organization.timezone))
     return {"customers": customer, "invoices": invoice, "payments": payment, "credit-notes": note,
             "write-offs": write_off, "disputes": dispute, "promises": promise, "payment-plans": plan,
-            "dunning-messages": message, **credit}
+            "dunning-messages": message, **credit, **_acme_insurance(organization), **_acme_factoring(organization),
+            "forecast/invoices": invoice}
+
+
+def _acme_insurance(organization) -> dict:
+    """Insurance, on 1 April 2026 (a buyer of its own, so no credit hold of the ledger above applies): a policy,
+    the buyer's cover, an overdue declaration and a filed claim."""
+    with time_machine.travel(dt.datetime(2026, 4, 1, 4, 0, tzinfo=dt.UTC), tick=False):
+        policy = insurance_services.policy_create(organization=organization, actor=None,
+                                                  **{**POLICY_TERMS, "policy_number": f"{SECRET}-POLICY"})
+        buyer = CustomerFactory(organization=organization, name=f"{SECRET} insured buyer", currency="CNY")
+        cover = grant_cover(organization, policy, buyer)
+        invoice = make_invoice(organization, buyer, amount="20000.00", number=f"{SECRET}-INS",
+                               issue_date=dt.date(2026, 1, 1), due_date=dt.date(2026, 1, 31))
+        declaration = insurance_services.declaration_create(organization=organization, actor=None, policy=policy,
+                                                            customer=buyer, kind="overdue", invoices=[invoice],
+                                                            notified_on=dt.date(2026, 4, 1))
+        claim = insurance_services.claim_create(organization=organization, actor=None, policy=policy, customer=buyer,
+                                                invoices=[invoice], as_of=dt.date(2026, 4, 1))
+    return {"insurance/policies": policy, "insurance/cover-requests": cover,
+            "insurance/declarations": declaration, "insurance/claims": claim}
+
+
+def _acme_factoring(organization) -> dict:
+    """Factoring, on 2 March 2026: a facility and a draft assignment of a buyer's invoice not yet due."""
+    with time_machine.travel(dt.datetime(2026, 3, 2, 4, 0, tzinfo=dt.UTC), tick=False):
+        facility = facility_make(organization, name=f"{SECRET} facility")
+        buyer = CustomerFactory(organization=organization, name=f"{SECRET} factored buyer", currency="CNY")
+        invoice = make_invoice(organization, buyer, amount="10000.00", number=f"{SECRET}-FAC",
+                               issue_date=dt.date(2026, 2, 1), due_date=dt.date(2026, 4, 1))
+        assignment = factoring_services.assignment_create(organization=organization, actor=None, facility=facility,
+                                                          invoices=[invoice], assigned_on=dt.date(2026, 3, 2))
+    return {"factoring/facilities": facility, "factoring/assignments": assignment}
 
 
 def _acme_credit(organization, customer) -> dict:
@@ -74,7 +114,13 @@ def _operations():
 
 
 def _resource(path: str) -> str:
-    return path.removeprefix("/api/v1/").split("/")[0]
+    parts = path.removeprefix("/api/v1/").split("/")
+    return "/".join(parts[:2]) if parts[0] in ("insurance", "factoring", "forecast") else parts[0]
+
+
+# Reads that need a query or a path value other than an id: what the test sends.
+QUERIES = {"/api/v1/provisions/movement/": {"date_from": "2026-01-01", "date_to": "2026-12-31"}}
+WEEK = "2026-03-30"
 
 
 # A body that would be valid for A, so only the object lookup can refuse it.
@@ -86,7 +132,7 @@ ACTION_BODIES = {
 def test_every_detail_endpoint_is_404_for_another_organization(acme, api, other_api):
     checked = 0
     for path, method in _operations():
-        if "{" not in path:
+        if "{id}" not in path and "{external_id}" not in path:
             continue
         obj = acme[_resource(path)]
         url = path.replace("{id}", str(obj.pk)).replace("{external_id}", getattr(obj, "external_id", "") or "none")
@@ -103,10 +149,11 @@ def test_every_detail_endpoint_is_404_for_another_organization(acme, api, other_
 def test_no_list_or_report_shows_another_organizations_rows(acme, other_api):
     checked = 0
     for path, method in _operations():
+        path = path.replace("{week_start}", WEEK)
         if "{" in path or method != "get":
             continue
         for fmt in ("json", "csv") if path.startswith("/api/v1/reports/aging") else ("json",):
-            response = other_api.get(path, {"format": fmt} if fmt != "json" else {})
+            response = other_api.get(path, {**QUERIES.get(path, {}), **({"format": fmt} if fmt != "json" else {})})
             assert response.status_code == 200, (path, response.content)
             assert SECRET not in response.content.decode(), path
             assert "EXT-" not in response.content.decode(), path
@@ -127,11 +174,20 @@ def test_foreign_keys_into_another_organization_are_400(acme, other_api):
                               "promised_date": "2030-01-01"},
         "/api/v1/payment-plans/": {"customer": acme["customers"].pk, "invoices": [],
                                    "installments": [{"due_date": "2030-01-01", "amount": "1"}]},
+        "/api/v1/insurance/cover-requests/": {"policy": acme["insurance/policies"].pk, "customer": acme["customers"].pk,
+                                              "request_type": "new", "amount": "1"},
+        "/api/v1/insurance/declarations/": {"policy": acme["insurance/policies"].pk, "customer": acme["customers"].pk,
+                                            "kind": "overdue", "invoices": [acme["invoices"].pk]},
+        "/api/v1/insurance/claims/": {"policy": acme["insurance/policies"].pk, "customer": acme["customers"].pk,
+                                      "invoices": [acme["invoices"].pk]},
+        "/api/v1/factoring/assignments/": {"facility": acme["factoring/facilities"].pk,
+                                           "invoices": [acme["invoices"].pk], "assigned_on": "2026-03-02"},
     }
     for url, body in foreign.items():
         response = other_api.post(url, body, format="json")
         assert response.status_code == 400, (url, response.content)
         field = "invoice" if "write-offs" in url or "disputes" in url else "customer"
+        field = "facility" if "factoring" in url else field
         assert response.json()["error"]["fields"][field][0]["code"] == "does_not_exist", url
     by_ref = other_api.post("/api/v1/invoices/", {"customer_external_id": "EXT-C", "number": "X",
                                                   "issue_date": "2026-01-01", "net_amount": "1"}, format="json")
@@ -154,7 +210,9 @@ def test_every_collection_post_is_covered(acme):
                      "/api/v1/invoices/bulk/", "/api/v1/payments/", "/api/v1/payments/bulk/",
                      "/api/v1/credit-notes/", "/api/v1/write-offs/", "/api/v1/disputes/", "/api/v1/promises/",
                      "/api/v1/payment-plans/", "/api/v1/credit-profiles/", "/api/v1/credit-financials/",
-                     "/api/v1/credit-signals/", "/api/v1/credit-limit-requests/"}
+                     "/api/v1/credit-signals/", "/api/v1/credit-limit-requests/", "/api/v1/insurance/policies/",
+                     "/api/v1/insurance/cover-requests/", "/api/v1/insurance/declarations/",
+                     "/api/v1/insurance/claims/", "/api/v1/factoring/facilities/", "/api/v1/factoring/assignments/"}
 
 
 def test_bulk_results_never_include_another_organizations_rows(acme, other_api):
