@@ -12,7 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView, get_object_or_404
@@ -37,6 +37,9 @@ from .models import (
     RequestStatus,
 )
 from .serializers import (
+    POLICY_CHANGE_EXAMPLE,
+    POLICY_CREATE_EXAMPLE,
+    POLICY_EXAMPLE,
     ClaimDecideSerializer,
     ClaimFileSerializer,
     ClaimPaySerializer,
@@ -103,11 +106,19 @@ class InsuranceViewSet(mixins.ListModelMixin, OrganizationViewSet):
         return self.respond_with_etag(instance, status=201, Location=location)
 
 
+# An operation's own examples replace its serializers': the policy writes repeat the policy's.
+POLICY_RESPONSE = OpenApiExample("2026 policy", response_only=True, value=POLICY_EXAMPLE)
+
+
 @extend_schema_view(
     list=extend_schema(description="Credit-insurance policies with their terms and deadlines."),
     create=extend_schema(request=PolicyWriteSerializer, responses={201: PolicySerializer},
+                         examples=[OpenApiExample("2027 policy", request_only=True, value=POLICY_CREATE_EXAMPLE),
+                                   POLICY_RESPONSE],
                          description="Record a policy (admins). Days count from the original due date."),
     partial_update=extend_schema(request=PolicyWriteSerializer, responses=PolicySerializer,
+                                 examples=[OpenApiExample("Warn earlier, higher threshold", request_only=True,
+                                                          value=POLICY_CHANGE_EXAMPLE), POLICY_RESPONSE],
                                  description="Change a policy's terms (admins); audited with before and after."),
 )
 class PolicyViewSet(InsuranceViewSet):

@@ -15,10 +15,13 @@ from credit import services as credit_services
 from credit.models import CreditAlert, CreditProfile
 from dunning import services as dunning_services
 from dunning.models import DunningMessage, Source
+from forecasting import services as forecasting_services
+from insurance import services as insurance_services
 from receivables import services
 from tenancy.api.pagination import EXAMPLE_CURSOR
 from tests.api.conftest import key_client
 from tests.factories import PASSWORD, CustomerFactory, make_invoice, make_payment
+from tests.insurance.conftest import POLICY_TERMS, grant_cover
 
 pytestmark = pytest.mark.django_db
 
@@ -128,10 +131,48 @@ def world(organization, credit_manager):
                                        auto_allocate=False)
         services.payment_allocate(organization=organization, actor=None, payment=applied_payment,
                                   allocations=[(inv44, Decimal("300.00"))])
-    return {"customer": huadong, "foreign": northwind, "invoices": {42: inv42, 43: inv43, 44: inv44},
+    insured = _insured_world(organization)
+    return {"customer": huadong, "foreign": northwind, "invoices": {42: inv42, 43: inv43, 44: inv44,
+                                                                    **insured.pop("invoices")},
             "payment": payment, "applied_payment": applied_payment,
             "credit_note": credit_note, "dispute": dispute, "profile": profile, "limit_request": limit_request,
-            "write_off": write_off, "credit_manager": credit_manager}
+            "write_off": write_off, "credit_manager": credit_manager, **insured}
+
+
+def _insured_world(organization) -> dict:
+    """Insurance: the 2026 policy, a buyer C-3001 with CNY 200,000.00 of cover and six invoices of 20,000.00 due
+    1 February (51-56), 51-55 declared overdue; claims on 52 (draft), 53 (filed), 54 (accepted), 55 (paid); an
+    increase of the buyer's cover waiting for the insurer."""
+    with time_machine.travel(NOW, tick=False):
+        policy = insurance_services.policy_create(organization=organization, actor=None, **POLICY_TERMS)
+        buyer = CustomerFactory(organization=organization, external_id="C-3001", name="武汉光学有限公司",
+                                currency="CNY", language="zh-hans", country="CN", payment_terms_days=30)
+        grant_cover(organization, policy, buyer, "200000.00", on=dt.date(2026, 1, 5))
+        invoices = {n: make_invoice(organization, buyer, number=f"INV-2026-00{n}", amount="20000.00",
+                                    issue_date=dt.date(2026, 1, 2), due_date=dt.date(2026, 2, 1))
+                    for n in range(51, 57)}
+        declaration = insurance_services.declaration_create(
+            organization=organization, actor=None, policy=policy, customer=buyer, kind="overdue",
+            invoices=[invoices[n] for n in range(51, 56)], notified_on=NOW.date())
+        claims = {n: insurance_services.claim_create(organization=organization, actor=None, policy=policy,
+                                                     customer=buyer, invoices=[invoices[n]], as_of=NOW.date())
+                  for n in (52, 53, 54, 55)}
+        for n in (53, 54, 55):
+            insurance_services.claim_file(organization=organization, actor=None, claim=claims[n], filed_on=NOW.date())
+        for n in (54, 55):
+            insurance_services.claim_decide(organization=organization, actor=None, claim=claims[n], accepted=True,
+                                            decided_on=NOW.date())
+        insurance_services.claim_pay(organization=organization, actor=None, claim=claims[55],
+                                     amount=Decimal("17000.00"), paid_on=NOW.date())
+        insurance_services.claim_recovery_record(organization=organization, actor=None, claim=claims[55],
+                                                 amount=Decimal("2000.00"), received_on=NOW.date(),
+                                                 note="Dividend from the liquidator")
+        pending = insurance_services.cover_request_create(
+            organization=organization, actor=None, policy=policy, customer=buyer, request_type="increase",
+            amount=Decimal("250000.00"), requested_on=NOW.date())
+    return {"insured": buyer, "policy": policy, "invoices": invoices, "declaration": declaration,
+            "cover_request": pending, "claim_draft": claims[52], "claim_filed": claims[53],
+            "claim_accepted": claims[54], "claim": claims[55]}
 
 
 # (method, path) -> the world row its {id} names (an int: the example invoice of that id).
@@ -156,9 +197,17 @@ TARGETS = {
     ("POST", "/api/v1/credit-limit-requests/{id}/approve/"): "limit_request",
     ("POST", "/api/v1/credit-limit-requests/{id}/reject/"): "limit_request",
     ("POST", "/api/v1/disputes/{id}/resolve/"): "dispute",
+    ("PATCH", "/api/v1/insurance/policies/{id}/"): "policy",
+    ("POST", "/api/v1/insurance/cover-requests/{id}/decide/"): "cover_request",
+    ("POST", "/api/v1/insurance/claims/{id}/file/"): "claim_draft",
+    ("POST", "/api/v1/insurance/claims/{id}/decide/"): "claim_filed",
+    ("POST", "/api/v1/insurance/claims/{id}/pay/"): "claim_accepted",
+    ("POST", "/api/v1/insurance/claims/{id}/recoveries/"): "claim",
 }
 # C-1001 already has a limit request waiting: a new one is for C-2001.
 FOREIGN_CUSTOMER = {("POST", "/api/v1/credit-limit-requests/")}
+# Declarations and claims are for the insured buyer C-3001 (its invoices 51-56).
+INSURED_CUSTOMER = {("POST", "/api/v1/insurance/declarations/"), ("POST", "/api/v1/insurance/claims/")}
 # Limit decisions need a person (session) with the level's role; an API key gets 403.
 BY_SESSION = {("POST", "/api/v1/credit-limit-requests/{id}/approve/"),
               ("POST", "/api/v1/credit-limit-requests/{id}/reject/")}
@@ -179,6 +228,11 @@ EXAMPLE_OPERATIONS = [
     ("POST", "/api/v1/credit-notes/{id}/reverse/"), ("POST", "/api/v1/payments/{id}/reverse/"),
     ("POST", "/api/v1/payments/{id}/unapply/"), ("POST", "/api/v1/payments/{id}/refund/"),
     ("POST", "/api/v1/payments/{id}/reassign/"), ("POST", "/api/v1/write-offs/{id}/reverse/"),
+    ("POST", "/api/v1/insurance/policies/"), ("PATCH", "/api/v1/insurance/policies/{id}/"),
+    ("POST", "/api/v1/insurance/cover-requests/"), ("POST", "/api/v1/insurance/cover-requests/{id}/decide/"),
+    ("POST", "/api/v1/insurance/declarations/"), ("POST", "/api/v1/insurance/claims/"),
+    ("POST", "/api/v1/insurance/claims/{id}/file/"), ("POST", "/api/v1/insurance/claims/{id}/decide/"),
+    ("POST", "/api/v1/insurance/claims/{id}/pay/"), ("POST", "/api/v1/insurance/claims/{id}/recoveries/"),
 ]
 
 
@@ -198,6 +252,8 @@ def _with_ids(value, world, customer):
     for key, item in value.items():
         if key == "customer":
             result[key] = customer.pk
+        elif key == "policy":
+            result[key] = world["policy"].pk
         elif key == "invoice" and item is not None:
             result[key] = world["invoices"][item].pk
         elif key == "invoices":
@@ -218,6 +274,7 @@ def _send_examples(schema, world, organization, method, path) -> list[tuple[str,
     else:
         client = key_client(organization)
     customer = world["foreign"] if (method, path) in FOREIGN_CUSTOMER else world["customer"]
+    customer = world["insured"] if (method, path) in INSURED_CUSTOMER else customer
     sent = []
     for name, value in examples.items():
         body = _with_ids(value, world, customer)
@@ -295,6 +352,8 @@ CREATED = {
     ("POST", "/api/v1/credit-signals/"), ("POST", "/api/v1/customers/"), ("POST", "/api/v1/disputes/"),
     ("POST", "/api/v1/invoices/"), ("POST", "/api/v1/invoices/{id}/write-off/"), ("POST", "/api/v1/payment-plans/"),
     ("POST", "/api/v1/payments/"), ("POST", "/api/v1/promises/"), ("POST", "/api/v1/write-offs/"),
+    ("POST", "/api/v1/insurance/policies/"), ("POST", "/api/v1/insurance/cover-requests/"),
+    ("POST", "/api/v1/insurance/declarations/"), ("POST", "/api/v1/insurance/claims/"),
 }
 # Success responses no request example reaches: a new credit file (the world's customer has one) and a score.
 OTHER_WRITES = [("POST", "/api/v1/credit-profiles/", 201), ("POST", "/api/v1/credit-profiles/{id}/score/", 201)]
@@ -325,6 +384,7 @@ def full_world(world, organization):
         plan = dunning_services.payment_plan_create(
             organization=organization, actor=None, customer=world["foreign"], invoices=[usd],
             installments=[(dt.date(2026, 4, 30), Decimal("1225.00")), (dt.date(2026, 5, 31), Decimal("1225.00"))])
+        forecasting_services.predictions_refresh(organization=organization, as_of=NOW.date())
     return {**world, "financials": statement, "signal": signal, "score": score, "promise": promise, "plan": plan,
             "alert": CreditAlert.objects.get(organization=organization, customer=customer, kind="new_signal"),
             "message": DunningMessage.objects.get(organization=organization, customer=customer)}
@@ -357,7 +417,18 @@ READS = {
     "/api/v1/promises/": None, "/api/v1/promises/{id}/": "promise",
     "/api/v1/reports/aging/": None, "/api/v1/reports/dso/": None, "/api/v1/reports/realized-fx/": None,
     "/api/v1/write-offs/": None, "/api/v1/write-offs/{id}/": "write_off",
+    "/api/v1/insurance/policies/": None, "/api/v1/insurance/policies/{id}/": "policy",
+    "/api/v1/insurance/cover-requests/": None, "/api/v1/insurance/cover-requests/{id}/": "cover_request",
+    "/api/v1/insurance/deadlines/": None,
+    "/api/v1/insurance/declarations/": None, "/api/v1/insurance/declarations/{id}/": "declaration",
+    "/api/v1/insurance/claims/": None, "/api/v1/insurance/claims/{id}/": "claim",
+    "/api/v1/forecast/cash/": None, "/api/v1/forecast/cash/weeks/{week_start}/": None,
+    "/api/v1/forecast/accuracy/": None, "/api/v1/forecast/invoices/{id}/": 43,
+    "/api/v1/provisions/": None, "/api/v1/provisions/movement/": None,
 }
+# Reads that need a path value other than an id, or a query.
+READ_WEEK = "2026-04-06"
+READ_QUERIES = {"/api/v1/provisions/movement/": "?date_from=2026-01-01&date_to=2026-03-31"}
 
 
 def test_the_response_example_list_is_complete(schema):
@@ -376,6 +447,7 @@ def test_read_response_matches_its_example(schema, full_world, organization, pat
     target = READS[path]
     row = full_world["invoices"][target] if isinstance(target, int) else full_world.get(target)
     url = path.replace("{id}", str(getattr(row, "pk", ""))).replace("{external_id}", str(getattr(row, "external_id", "")))
+    url = url.replace("{week_start}", READ_WEEK) + READ_QUERIES.get(path, "")
     with time_machine.travel(NOW, tick=False):
         response = key_client(organization).get(url, HTTP_ACCEPT="application/json")
     assert response.status_code == 200, (url, response.content[:300])
