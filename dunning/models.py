@@ -5,6 +5,8 @@ Exactly-once is a database rule: one DunningNotice per (invoice, step), inserted
 rendered message in the run's transaction, before anything is sent.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -12,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from receivables.models import AmountField, CurrencyField, Customer, Invoice, Segment
 from tenancy.models import Language, Organization
+
+SUM_SLACK = Decimal("0.00005")  # half the smallest stored unit (amounts keep 4 decimal places)
 
 
 class Channel(models.TextChoices):
@@ -424,7 +428,10 @@ class Installment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan", "sequence"], name="installment_sequence_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="installment_amount_positive"),
-            models.CheckConstraint(condition=Q(amount=models.F("principal") + models.F("interest")),
+            # Exact on PostgreSQL (numeric(20, 4): a difference is at least 0.0001); the half-unit slack only
+            # absorbs SQLite's binary floating-point sums on the embedded default.
+            models.CheckConstraint(condition=Q(amount__gte=models.F("principal") + models.F("interest") - SUM_SLACK)
+                                   & Q(amount__lte=models.F("principal") + models.F("interest") + SUM_SLACK),
                                    name="installment_amount_is_principal_plus_interest"),
         ]
 

@@ -28,6 +28,10 @@ def forecast_settings(organization: Organization) -> ForecastSettings:
     return found or ForecastSettings(organization=organization)
 
 
+def _ordinal(day: dt.date | str) -> int:
+    return (dt.date.fromisoformat(day) if isinstance(day, str) else day).toordinal()
+
+
 def ledger_load(organization: Organization) -> Ledger:
     """Every invoice not voided, with the day it was settled by payment (its last allocation, when
     paid; NaN otherwise), whether a dispute is on record, and the customers' promises to pay."""
@@ -57,7 +61,8 @@ def ledger_load(organization: Organization) -> Ledger:
     issue = np.fromiter((r[2].toordinal() for r in rows), dtype=np.int64, count=n)
     due = np.fromiter((r[3].toordinal() for r in rows), dtype=np.int64, count=n)
     amount = np.fromiter((float(r[4]) for r in rows), dtype=float, count=n)
-    settled = np.fromiter((r[5].toordinal() if r[5] else np.nan for r in rows), dtype=float, count=n)
+    # MAX() of a date column comes back as text on SQLite (the embedded default): no declared type.
+    settled = np.fromiter((_ordinal(r[5]) if r[5] else np.nan for r in rows), dtype=float, count=n)
     disputed = np.fromiter((bool(r[6]) for r in rows), dtype=bool, count=n)
     is_open = np.fromiter((bool(r[7]) for r in rows), dtype=bool, count=n)
     promises: dict[int, tuple[list, list]] = {}

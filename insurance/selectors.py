@@ -17,6 +17,7 @@ Definitions (docs/insurance.md):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -108,11 +109,10 @@ def covers_as_of(organization: Organization, as_of: dt.date, *, customer_ids: li
                  ) -> dict[tuple[int, int], Cover]:
     """(policy id, customer id) -> the cover in force on `as_of`: the latest decision that granted
     something (approved or partial; a refusal leaves the earlier cover standing), 0 after its
-    valid_until. One query."""
+    valid_until. One query (portable: no DISTINCT ON, which SQLite, the embedded default, lacks)."""
     rows = (CoverRequest.objects.filter(organization=organization, status=RequestStatus.DECIDED,
                                         decided_on__lte=as_of, decision__in=[Decision.APPROVED, Decision.PARTIAL])
-            .order_by("policy_id", "customer_id", "-decided_on", "-pk")
-            .distinct("policy_id", "customer_id"))
+            .order_by("policy_id", "customer_id", "decided_on", "pk"))  # the latest decision is read last and wins
     if customer_ids is not None:
         rows = rows.filter(customer_id__in=customer_ids)
     covers = {}
@@ -157,6 +157,25 @@ class DeadlineRow:
     @property
     def state_label(self) -> str:
         return DeadlineState.LABELS[self.state]
+
+
+def _execute(cursor, sql: str, params: dict) -> None:
+    """Run `sql` written for PostgreSQL (`= ANY(%(ids)s)`, a join on `unnest(%(ids)s::bigint[])`); on
+    another database (SQLite, the embedded default) each list becomes an IN list of its own parameters."""
+    if connection.vendor != "postgresql":
+        params = dict(params)
+        for key, value in list(params.items()):
+            if not isinstance(value, list | tuple | set):
+                continue
+            names = [f"{key}_{i}" for i in range(len(value))] or [f"{key}_none"]
+            in_list = "IN (" + ", ".join(f"%({name})s" for name in names) + ")"
+            params.update(dict(zip(names, value, strict=False)) if value else {f"{key}_none": None})
+            del params[key]
+            sql = sql.replace(f"= ANY(%({key})s)", in_list)
+            sql = re.sub(rf"JOIN unnest\(%\({key}\)s::bigint\[\]\) AS (\w+)\((\w+)\) ON \1\.\2 = (\w+\.\w+)",
+                         lambda match, in_list=in_list: f"JOIN (SELECT 1) AS {match.group(1)} ON {match.group(3)} {in_list}",
+                         sql)
+    cursor.execute(sql, params)
 
 
 def _invoice_rows_sql(kind_filter: bool) -> str:
@@ -206,7 +225,7 @@ def _disputed_as_of(organization: Organization, as_of: dt.date, customer_ids: li
         GROUP BY invoice_id
     """  # noqa: S608 - only table names are formatted in; values are bound
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"org": organization.pk, "as_of": as_of, "customers": customer_ids})
+        _execute(cursor, sql, {"org": organization.pk, "as_of": as_of, "customers": customer_ids})
         return {invoice_id: sql_decimal(amount) for invoice_id, amount in cursor.fetchall()}
 
 
@@ -223,7 +242,7 @@ def _declared_as_of(organization: Organization, as_of: dt.date, customer_ids: li
     notified: dict[int, dt.date] = {}
     extended: dict[int, dt.date] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"org": organization.pk, "as_of": as_of, "customers": customer_ids})
+        _execute(cursor, sql, {"org": organization.pk, "as_of": as_of, "customers": customer_ids})
         for invoice_id, kind, notified_on, new_due_date in cursor.fetchall():
             if kind == DeclarationKind.EXTENSION:
                 extended[invoice_id] = new_due_date
@@ -243,7 +262,7 @@ def _claimed_as_of(organization: Organization, as_of: dt.date, customer_ids: lis
     """  # noqa: S608 - only table names are formatted in; values are bound
     claimed: dict[int, tuple[int, dt.date]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"org": organization.pk, "as_of": as_of, "customers": customer_ids,
+        _execute(cursor, sql, {"org": organization.pk, "as_of": as_of, "customers": customer_ids,
                              "active": list(CLAIM_ACTIVE)})
         for invoice_id, claim_id, filed_on in cursor.fetchall():
             claimed.setdefault(invoice_id, (claim_id, filed_on))
@@ -308,7 +327,7 @@ def insured_deadlines(organization: Organization, *, as_of: dt.date | None = Non
     earliest = min(p.starts_on for p in policies)
     has_kind = any(f.name == "kind" for f in Invoice._meta.concrete_fields)
     with connection.cursor() as cursor:
-        cursor.execute(_invoice_rows_sql(has_kind), {"org": organization.pk, "as_of": as_of,
+        _execute(cursor, _invoice_rows_sql(has_kind), {"org": organization.pk, "as_of": as_of,
                                                      "customers": customer_ids, "earliest": earliest})
         invoices = cursor.fetchall()
     disputed = _disputed_as_of(organization, as_of, customer_ids)

@@ -69,14 +69,16 @@ def test_dockerfile_builds_from_requirements_and_serves_with_gunicorn():
     assert 'CMD ["gunicorn", "config.wsgi:application"' in dockerfile
 
 
-def _manage(*args, **env):
+def _clean_environment() -> dict[str, str]:
     # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests for their own process only.
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DEBUG", "SECRET_KEY", "CELERY_TASK_ALWAYS_EAGER",
-                          "DJANGO_ALLOW_ASYNC_UNSAFE", "EMBEDDED_SCHEDULER", "MEDIA_ROOT", "REPORTS_ROOT"}}
-    clean.update(env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True,
-                          text=True, timeout=120, check=False)
+    return {k: v for k, v in os.environ.items()
+            if k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DEBUG", "SECRET_KEY", "CELERY_TASK_ALWAYS_EAGER",
+                         "DJANGO_ALLOW_ASYNC_UNSAFE", "EMBEDDED_SCHEDULER", "MEDIA_ROOT", "REPORTS_ROOT"}}
+
+
+def _manage(*args, timeout: int = 120, **env):
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**_clean_environment(), **env},
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def test_with_no_environment_the_app_uses_the_embedded_default():
@@ -137,3 +139,22 @@ def test_a_server_process_loads_its_views_and_freezes_them_before_the_first_requ
     assert result.returncode == 0, result.stderr
     frozen, views_loaded, old_generation = result.stdout.split()
     assert (frozen, views_loaded, old_generation) == ("True", "True", "0")
+
+
+def test_make_run_seeds_every_app_on_the_embedded_default(tmp_path):
+    """`make run` on SQLite: migrations and the whole demo (ledger, credit, dunning, factoring, insurance,
+    forecasts) must work there too, not only on the PostgreSQL the rest of the suite uses."""
+    database = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    env = {"DATABASE_URL": database, "MEDIA_ROOT": str(tmp_path / "media"), "REPORTS_ROOT": str(tmp_path / "reports")}
+    migrated = _manage("migrate", "--no-input", "--verbosity", "0", **env)
+    assert migrated.returncode == 0, migrated.stderr[-3000:]
+    seeded = _manage("seed_demo", timeout=600, **env)
+    assert seeded.returncode == 0, seeded.stderr[-3000:]
+    assert "Demo data ready." in seeded.stdout
+    counted = _manage("shell", "--no-imports", "-c", (
+        "from factoring.models import Facility; from insurance.models import Policy; "
+        "from forecasting.models import InvoicePrediction; from dunning.models import PaymentPlan; "
+        "print(Facility.objects.count() > 0, Policy.objects.count() > 0, InvoicePrediction.objects.count() > 0, "
+        "PaymentPlan.objects.count() > 0)"), **env)
+    assert counted.returncode == 0, counted.stderr[-3000:]
+    assert counted.stdout.split() == ["True", "True", "True", "True"]
