@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -31,15 +31,23 @@ from tenancy.models import Organization
 from . import selectors, services
 from .models import Assignment, AssignmentLine, Facility, LineState, Sublimit
 from .serializers import (
+    FACILITY_CHANGE_EXAMPLE,
+    FACILITY_CREATE_EXAMPLE,
+    FACILITY_EXAMPLE,
     AssignmentCreateSerializer,
     AssignmentSerializer,
     AvailabilitySerializer,
+    EligibilitySerializer,
     FacilitySerializer,
     FundSerializer,
     RepurchaseSerializer,
+    StatementResultSerializer,
     StatementSerializer,
     SublimitSerializer,
 )
+
+# An operation's own examples replace its serializers': the facility writes repeat the facility's.
+FACILITY_RESPONSE = OpenApiExample("HSBC facility", response_only=True, value=FACILITY_EXAMPLE)
 
 
 def _validated(serializer_class, view, data, **kwargs) -> dict:
@@ -67,6 +75,18 @@ class FactoringViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         return self.respond_with_etag(instance, status=201, Location=location)
 
 
+@extend_schema_view(
+    list=extend_schema(description="Facilities with their terms, exclusions and sub-limits."),
+    create=extend_schema(request=FacilitySerializer, responses={201: FacilitySerializer},
+                         examples=[OpenApiExample("A second facility", request_only=True,
+                                                  value=FACILITY_CREATE_EXAMPLE), FACILITY_RESPONSE],
+                         description="Set up a facility (admins): advance, fee and interest rates as decimal "
+                                     "strings, the eligibility rules and the approval threshold."),
+    partial_update=extend_schema(request=FacilitySerializer, responses=FacilitySerializer,
+                                 examples=[OpenApiExample("Raise the limit", request_only=True,
+                                                          value=FACILITY_CHANGE_EXAMPLE), FACILITY_RESPONSE],
+                                 description="Change a facility's terms (admins); send If-Match."),
+)
 class FacilityViewSet(FactoringViewSet):
     """Facilities (one per agreement with a factor or bank): admins set them up and change them."""
 
@@ -90,6 +110,8 @@ class FacilityViewSet(FactoringViewSet):
         services.facility_update(organization=self.organization, actor=self.actor, facility=facility, **changes)
         return self.respond_with_etag(self.get_queryset().get(pk=facility.pk))
 
+    @extend_schema(request=SublimitSerializer, responses=FacilitySerializer,
+                   description="Set one customer's sub-limit within the facility.")
     @action(detail=True, methods=["post"])
     def sublimits(self, request, pk=None):
         facility = self.get_object()
@@ -100,7 +122,10 @@ class FacilityViewSet(FactoringViewSet):
 
     @extend_schema(parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD; default today"),
                                OpenApiParameter("eligible", bool, description="only the eligible (true) or the "
-                                                                             "ineligible (false) invoices")])
+                                                                             "ineligible (false) invoices")],
+                   responses=EligibilitySerializer,
+                   description="The facility's availability on as_of and every open invoice with its eligibility, "
+                               "reasons and advance, oldest due first.")
     @action(detail=True, methods=["get"])
     def eligibility(self, request, pk=None):
         facility = self.get_object()
@@ -121,6 +146,9 @@ class FacilityViewSet(FactoringViewSet):
         return Response({"facility": facility.pk, "as_of": as_of,
                          "availability": AvailabilitySerializer(result.availability).data, "invoices": invoices})
 
+    @extend_schema(request=StatementSerializer, responses={201: StatementResultSerializer},
+                   description="Import the factor's statement (CSV): collections, fees, interest, repurchases. All "
+                               "rows or none (400 naming each row and column); a file imported once (409).")
     @action(detail=True, methods=["post"], url_path="statements")
     def statements(self, request, pk=None):
         facility = self.get_object()
@@ -136,6 +164,13 @@ class FacilityViewSet(FactoringViewSet):
                         status=201)
 
 
+@extend_schema_view(
+    list=extend_schema(description="Assignment schedules with their lines and totals."),
+    create=extend_schema(request=AssignmentCreateSerializer, responses={201: AssignmentSerializer},
+                         description="A draft assignment of eligible invoices (with submit: sent at once). An "
+                                     "ineligible invoice refuses the whole schedule (400), an already assigned one "
+                                     "too (409), each named with its reasons under error.invoices."),
+)
 class AssignmentViewSet(FactoringViewSet):
     """Assignment schedules: POST {facility, invoices, assigned_on} makes a draft; then submit,
     approve (admins, above the facility's threshold), fund, repurchase, cancel."""
@@ -167,24 +202,36 @@ class AssignmentViewSet(FactoringViewSet):
         service(organization=self.organization, actor=self.actor, assignment=assignment, **kwargs)
         return self.respond_with_etag(self.get_queryset().get(pk=assignment.pk))
 
+    @extend_schema(request=None, responses=AssignmentSerializer,
+                   description="Send a draft to the factor; above the facility's approval threshold it waits for an admin.")
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         return self._transition(services.assignment_submit)
 
+    @extend_schema(request=None, responses=AssignmentSerializer,
+                   description="An admin (a person, not an API key or the submitter) approves a submission above it.")
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._transition(services.assignment_approve)
 
+    @extend_schema(request=None, responses=AssignmentSerializer,
+                   description="Cancel a schedule that was not funded.")
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._transition(services.assignment_cancel)
 
+    @extend_schema(request=FundSerializer, responses=AssignmentSerializer,
+                   description="The factor's payment of the advances: amount received + fee + interest deducted "
+                               "must equal the schedule's advances.")
     @action(detail=True, methods=["post"])
     def fund(self, request, pk=None):
         assignment = self.get_object()
         fields = _validated(FundSerializer, self, request.data)
         return self._transition(services.assignment_fund, assignment, **fields)
 
+    @extend_schema(request=RepurchaseSerializer, responses=AssignmentSerializer,
+                   description="Take an assigned invoice back (recourse): the advance outstanding plus interest "
+                               "to that day is repaid.")
     @action(detail=True, methods=["post"])
     def repurchase(self, request, pk=None):
         assignment = self.get_object()

@@ -15,12 +15,14 @@ from credit import services as credit_services
 from credit.models import CreditAlert, CreditProfile
 from dunning import services as dunning_services
 from dunning.models import DunningMessage, Source
+from factoring import services as factoring_services
 from forecasting import services as forecasting_services
 from insurance import services as insurance_services
 from receivables import services
 from tenancy.api.pagination import EXAMPLE_CURSOR
 from tests.api.conftest import key_client
 from tests.factories import PASSWORD, CustomerFactory, make_invoice, make_payment
+from tests.factoring.conftest import facility_make
 from tests.insurance.conftest import POLICY_TERMS, grant_cover
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +91,7 @@ def test_every_response_has_an_example(schema):
 
 
 @pytest.fixture
-def world(organization, credit_manager):
+def world(organization, credit_manager, admin_user):
     """What the examples refer to: a Chinese customer C-1001 (CNY) with two open invoices (the
     examples' invoices 42 and 43), unapplied cash, an unapplied credit note, an open dispute, a
     credit file and a limit request waiting for the credit manager; and a foreign customer C-2001
@@ -131,12 +133,38 @@ def world(organization, credit_manager):
                                        auto_allocate=False)
         services.payment_allocate(organization=organization, actor=None, payment=applied_payment,
                                   allocations=[(inv44, Decimal("300.00"))])
-    insured = _insured_world(organization)
+    insured, factored = _insured_world(organization), _factoring_world(organization)
     return {"customer": huadong, "foreign": northwind, "invoices": {42: inv42, 43: inv43, 44: inv44,
-                                                                    **insured.pop("invoices")},
+                                                                    **insured.pop("invoices"),
+                                                                    **factored.pop("invoices")},
             "payment": payment, "applied_payment": applied_payment,
             "credit_note": credit_note, "dispute": dispute, "profile": profile, "limit_request": limit_request,
-            "write_off": write_off, "credit_manager": credit_manager, **insured}
+            "write_off": write_off, "credit_manager": credit_manager, "admin": admin_user, **insured, **factored}
+
+
+def _factoring_world(organization) -> dict:
+    """Factoring: HSBC's facility (85% advance, 1.25% fee, admin approval above CNY 50,000.00) and a buyer C-4001
+    with invoices due 30 May (61-65); assignments of 62 (draft), 63 (80,000.00, waiting for an admin), 64
+    (submitted) and 65 (funded)."""
+    with time_machine.travel(NOW, tick=False):
+        facility = facility_make(organization, approval_threshold=Decimal("50000"))
+        buyer = CustomerFactory(organization=organization, external_id="C-4001", name="深圳电子元件有限公司",
+                                currency="CNY", language="zh-hans", payment_terms_days=90)
+        invoices = {n: make_invoice(organization, buyer, number=f"INV-2026-00{n}",
+                                    amount="80000.00" if n == 63 else "10000.00",
+                                    issue_date=dt.date(2026, 3, 1), due_date=dt.date(2026, 5, 30))
+                    for n in range(61, 66)}
+        assignments = {n: factoring_services.assignment_create(organization=organization, actor=None,
+                                                               facility=facility, invoices=[invoices[n]],
+                                                               assigned_on=NOW.date())
+                       for n in (62, 63, 64, 65)}
+        for n in (63, 64, 65):
+            factoring_services.assignment_submit(organization=organization, actor=None, assignment=assignments[n])
+        factoring_services.assignment_fund(organization=organization, actor=None, assignment=assignments[65],
+                                           funded_on=NOW.date(), amount_received=Decimal("8375.00"))
+    return {"facility": facility, "factored": buyer, "invoices": invoices, "assignment_draft": assignments[62],
+            "assignment_waiting": assignments[63], "assignment_submitted": assignments[64],
+            "assignment": assignments[65]}
 
 
 def _insured_world(organization) -> dict:
@@ -203,6 +231,11 @@ TARGETS = {
     ("POST", "/api/v1/insurance/claims/{id}/decide/"): "claim_filed",
     ("POST", "/api/v1/insurance/claims/{id}/pay/"): "claim_accepted",
     ("POST", "/api/v1/insurance/claims/{id}/recoveries/"): "claim",
+    ("PATCH", "/api/v1/factoring/facilities/{id}/"): "facility",
+    ("POST", "/api/v1/factoring/facilities/{id}/sublimits/"): "facility",
+    ("POST", "/api/v1/factoring/facilities/{id}/statements/"): "facility",
+    ("POST", "/api/v1/factoring/assignments/{id}/fund/"): "assignment_submitted",
+    ("POST", "/api/v1/factoring/assignments/{id}/repurchase/"): "assignment",
 }
 # C-1001 already has a limit request waiting: a new one is for C-2001.
 FOREIGN_CUSTOMER = {("POST", "/api/v1/credit-limit-requests/")}
@@ -233,6 +266,10 @@ EXAMPLE_OPERATIONS = [
     ("POST", "/api/v1/insurance/declarations/"), ("POST", "/api/v1/insurance/claims/"),
     ("POST", "/api/v1/insurance/claims/{id}/file/"), ("POST", "/api/v1/insurance/claims/{id}/decide/"),
     ("POST", "/api/v1/insurance/claims/{id}/pay/"), ("POST", "/api/v1/insurance/claims/{id}/recoveries/"),
+    ("POST", "/api/v1/factoring/facilities/"), ("PATCH", "/api/v1/factoring/facilities/{id}/"),
+    ("POST", "/api/v1/factoring/facilities/{id}/sublimits/"), ("POST", "/api/v1/factoring/facilities/{id}/statements/"),
+    ("POST", "/api/v1/factoring/assignments/"), ("POST", "/api/v1/factoring/assignments/{id}/fund/"),
+    ("POST", "/api/v1/factoring/assignments/{id}/repurchase/"),
 ]
 
 
@@ -252,8 +289,8 @@ def _with_ids(value, world, customer):
     for key, item in value.items():
         if key == "customer":
             result[key] = customer.pk
-        elif key == "policy":
-            result[key] = world["policy"].pk
+        elif key in ("policy", "facility"):
+            result[key] = world[key].pk
         elif key == "invoice" and item is not None:
             result[key] = world["invoices"][item].pk
         elif key == "invoices":
@@ -354,9 +391,14 @@ CREATED = {
     ("POST", "/api/v1/payments/"), ("POST", "/api/v1/promises/"), ("POST", "/api/v1/write-offs/"),
     ("POST", "/api/v1/insurance/policies/"), ("POST", "/api/v1/insurance/cover-requests/"),
     ("POST", "/api/v1/insurance/declarations/"), ("POST", "/api/v1/insurance/claims/"),
+    ("POST", "/api/v1/factoring/facilities/"), ("POST", "/api/v1/factoring/facilities/{id}/statements/"),
+    ("POST", "/api/v1/factoring/assignments/"),
 }
 # Success responses no request example reaches: a new credit file (the world's customer has one) and a score.
-OTHER_WRITES = [("POST", "/api/v1/credit-profiles/", 201), ("POST", "/api/v1/credit-profiles/{id}/score/", 201)]
+OTHER_WRITES = [("POST", "/api/v1/credit-profiles/", 201), ("POST", "/api/v1/credit-profiles/{id}/score/", 201),
+                ("POST", "/api/v1/factoring/assignments/{id}/submit/", 200),
+                ("POST", "/api/v1/factoring/assignments/{id}/approve/", 200),
+                ("POST", "/api/v1/factoring/assignments/{id}/cancel/", 200)]
 
 
 @pytest.fixture
@@ -425,6 +467,9 @@ READS = {
     "/api/v1/forecast/cash/": None, "/api/v1/forecast/cash/weeks/{week_start}/": None,
     "/api/v1/forecast/accuracy/": None, "/api/v1/forecast/invoices/{id}/": 43,
     "/api/v1/provisions/": None, "/api/v1/provisions/movement/": None,
+    "/api/v1/factoring/facilities/": None, "/api/v1/factoring/facilities/{id}/": "facility",
+    "/api/v1/factoring/facilities/{id}/eligibility/": "facility",
+    "/api/v1/factoring/assignments/": None, "/api/v1/factoring/assignments/{id}/": "assignment",
 }
 # Reads that need a path value other than an id, or a query.
 READ_WEEK = "2026-04-06"
@@ -472,6 +517,20 @@ def test_new_credit_file_and_score_match_their_examples(schema, world, organizat
     assert (created.status_code, scored.status_code) == (201, 201), (created.content[:300], scored.content[:300])
     _assert_matches_examples(schema, "POST", "/api/v1/credit-profiles/", created)
     _assert_matches_examples(schema, "POST", "/api/v1/credit-profiles/{id}/score/", scored)
+
+
+def test_assignment_steps_match_their_examples(schema, world, organization):
+    # Submit, approve (an admin, by session) and cancel take no body.
+    admin = APIClient()
+    assert admin.login(username=world["admin"].username, password=PASSWORD)
+    client, url = key_client(organization), "/api/v1/factoring/assignments/{id}/"
+    with time_machine.travel(NOW, tick=False):
+        steps = {"submit/": client.post(url.format(id=world["assignment_draft"].pk) + "submit/"),
+                 "approve/": admin.post(url.format(id=world["assignment_waiting"].pk) + "approve/"),
+                 "cancel/": client.post(url.format(id=world["assignment_submitted"].pk) + "cancel/")}
+    for step, response in steps.items():
+        assert response.status_code == 200, (step, response.content[:300])
+        _assert_matches_examples(schema, "POST", url + step, response)
 
 
 def test_the_documented_cursor_is_one_the_api_accepts(organization, world):
