@@ -387,5 +387,6 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         "celery.app.trace": {"level": env.str("TASK_LOG_LEVEL", default="WARNING")},
         "kombu.connection": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},
     },
 }

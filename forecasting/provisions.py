@@ -69,6 +69,18 @@ class CohortRate:
         return self.loss / self.base if self.base else ZERO
 
 
+def _plus_days(day: str, days_param: str) -> str:
+    """SQL for a date column plus a bound number of days: PostgreSQL adds integers to dates; SQLite
+    (the embedded default) keeps dates as ISO text, where `+` would add to the year as a number."""
+    if connection.vendor == "postgresql":
+        return f"{day} + %({days_param})s"
+    return f"date({day}, '+' || %({days_param})s || ' days')"
+
+
+def _least(first: str, second: str) -> str:
+    return f"LEAST({first}, {second})" if connection.vendor == "postgresql" else f"MIN({first}, {second})"
+
+
 def cohort_loss_rates(organization: Organization, *, history_from: dt.date, history_to: dt.date, as_of: dt.date,
                       segment: str | None = None) -> list[CohortRate]:
     """Each bucket's loss rate from the invoices issued in [history_from, history_to], their
@@ -84,21 +96,24 @@ def cohort_loss_rates(organization: Organization, *, history_from: dt.date, hist
             sums.append("SUM(x.total_amount), SUM(x.loss)")
             continue
         params[f"off{i}"] = offset
-        outstanding.append(f"p.total_amount - COALESCE(SUM(a.amount) FILTER (WHERE a.applied_on < p.due_date + "
-                           f"%(off{i})s), 0) AS o{i}")
-        entered = f"x.due_date + %(off{i})s <= %(as_of)s"
-        sums.append(f"SUM(x.o{i}) FILTER (WHERE {entered}), SUM(LEAST(x.loss, x.o{i})) FILTER (WHERE {entered} AND x.o{i} > 0)")
+        outstanding.append(f"p.total_amount - COALESCE(SUM(a.amount) FILTER (WHERE a.applied_on < "
+                           f"{_plus_days('p.due_date', f'off{i}')}), 0) AS o{i}")
+        entered = f"{_plus_days('x.due_date', f'off{i}')} <= %(as_of)s"
+        sums.append(f"SUM(x.o{i}) FILTER (WHERE {entered}), "
+                    f"SUM({_least('x.loss', f'x.o{i}')}) FILTER (WHERE {entered} AND x.o{i} > 0)")
     segment_join = ""
     if segment:
         segment_join = f"JOIN {_table(Customer)} c ON c.id = p.customer_id AND c.segment = %(segment)s"
         params["segment"] = segment
+    maturity_day = _plus_days("p.due_date", "maturity")
     # Table names from the models; every value is a bound parameter.
     sql = f"""
         WITH per AS (
             SELECT p.id, p.currency, p.due_date, {", ".join(outstanding)},
                    COALESCE(SUM(a.amount) FILTER (WHERE a.kind = %(write_off)s
-                            AND a.applied_on <= LEAST(p.due_date + %(maturity)s, %(as_of)s)), 0) AS written_off,
-                   p.total_amount - COALESCE(SUM(a.amount) FILTER (WHERE a.applied_on <= p.due_date + %(maturity)s), 0)
+                            AND a.applied_on <= {_least(_plus_days("p.due_date", "maturity"), "%(as_of)s")}), 0)
+                       AS written_off,
+                   p.total_amount - COALESCE(SUM(a.amount) FILTER (WHERE a.applied_on <= {maturity_day}), 0)
                        AS open_at_maturity,
                    p.total_amount
             FROM {_table(Invoice)} p {segment_join}
@@ -108,7 +123,7 @@ def cohort_loss_rates(organization: Organization, *, history_from: dt.date, hist
               AND (p.voided_on IS NULL OR p.voided_on > %(as_of)s) AND p.issue_date <= %(as_of)s
             GROUP BY p.id
         ), x AS (
-            SELECT per.*, per.written_off + CASE WHEN per.due_date + %(maturity)s <= %(as_of)s
+            SELECT per.*, per.written_off + CASE WHEN {_plus_days("per.due_date", "maturity")} <= %(as_of)s
                                                  THEN per.open_at_maturity ELSE 0 END AS loss
             FROM per
         )

@@ -158,3 +158,12 @@ def test_make_run_seeds_every_app_on_the_embedded_default(tmp_path):
         "PaymentPlan.objects.count() > 0)"), **env)
     assert counted.returncode == 0, counted.stderr[-3000:]
     assert counted.stdout.split() == ["True", "True", "True", "True"]
+    # The dashboard with every app's section (the provision's cohort SQL included) renders on SQLite.
+    dashboard = _manage("shell", "--no-imports", "-c", (
+        "from django.test import Client; from django.conf import settings; settings.ALLOWED_HOSTS = ['*']; "
+        "c = Client(); c.post('/login/', {'username': 'demo-admin', 'password': 'inflow-demo'}); r = c.get('/'); "
+        "import re; print(r.status_code, *sorted(set(re.findall(r'data-section=\"(\\w+)\"', r.content.decode()))))"), **env)
+    assert dashboard.returncode == 0, dashboard.stderr[-3000:]
+    status, *sections = dashboard.stdout.split()
+    assert status == "200"
+    assert {"factoring", "insurance", "forecasting"} <= set(sections), sections
