@@ -65,6 +65,9 @@ class CreditPolicy(models.Model):
     size_reference_currency = models.CharField(_("company size measured in"), max_length=3,
                                                choices=CURRENCY_CHOICES, default="USD")
     concentration_percent = models.PositiveSmallIntegerField(_("concentration alert above (percent of AR)"), default=20)
+    # Never invoice a customer beyond its insurance cover in force plus this uninsured appetite (base currency).
+    insured_hold = models.BooleanField(_("credit hold at insurance cover plus uninsured appetite"), default=False)
+    uninsured_appetite = AmountField(_("uninsured appetite per customer"), default=0)
 
     class Meta:
         constraints = [
@@ -76,6 +79,7 @@ class CreditPolicy(models.Model):
             models.CheckConstraint(condition=Q(concentration_percent__gte=1, concentration_percent__lte=100),
                                    name="credit_policy_concentration_sane"),
             models.CheckConstraint(condition=Q(manager_approval_limit__gte=0), name="credit_policy_threshold_nonneg"),
+            models.CheckConstraint(condition=Q(uninsured_appetite__gte=0), name="credit_policy_appetite_nonneg"),
         ]
 
     def __str__(self) -> str:
@@ -234,6 +238,8 @@ class CreditScore(models.Model):
     recommended_limit = AmountField(_("recommended limit"))
     recommended_terms_days = models.PositiveSmallIntegerField()
     recommended_conditions = models.CharField(max_length=300, blank=True)
+    # The customer's insurance cover in force on the as-of date (base currency); None: no insurance app answers.
+    cover_in_force = AmountField(_("insurance cover"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

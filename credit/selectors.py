@@ -24,6 +24,7 @@ from tenancy.models import Membership, Organization, Role
 from tenancy.money import ZERO, Money, sql_decimal
 
 from .altman import z_model_for
+from .cover import cover_in_force
 from .models import (
     CreditAlert,
     CreditPolicy,
@@ -372,13 +373,20 @@ def hold_reasons(organization: Organization, customer: Customer, as_of: dt.date,
                  extra_amount: Decimal = ZERO, policy: CreditPolicy | None = None) -> list[str]:
     """Why the customer is on credit hold (empty when it is not), counting `extra_amount` of new invoicing."""
     profile = CreditProfile.objects.filter(organization=organization, customer=customer).first()
-    if profile is None:
-        return []
     policy = policy or policy_of(organization)
+    if profile is None and not policy.insured_hold:
+        return []
     exposure = hold_exposures(organization, as_of, policy=policy, customer_ids=[customer.pk]).get(
         customer.pk, Exposure())
-    return hold_reasons_of(customer, profile, exposure, extra_amount=extra_amount, policy=policy,
-                           currency=organization.base_currency, as_of=as_of)
+    reasons = [] if profile is None else hold_reasons_of(
+        customer, profile, exposure, extra_amount=extra_amount, policy=policy, currency=organization.base_currency,
+        as_of=as_of)
+    if policy.insured_hold:
+        cover = cover_in_force(organization, [customer.pk], as_of)[customer.pk]
+        if reason := insured_hold_reason(exposure, extra_amount=extra_amount, cover=cover, policy=policy,
+                                         currency=organization.base_currency):
+            reasons.append(reason)
+    return reasons
 
 
 def hold_reasons_of(customer: Customer, profile: CreditProfile, exposure: Exposure, *, extra_amount: Decimal,
@@ -408,6 +416,22 @@ def hold_reasons_of(customer: Customer, profile: CreditProfile, exposure: Exposu
         reasons.append(_("An invoice is %(days)s days overdue; the hold threshold is %(limit)s days.")
                        % {"days": exposure.max_days_overdue, "limit": policy.hold_overdue_days})
     return reasons
+
+
+def insured_hold_reason(exposure: Exposure, *, extra_amount: Decimal, cover: Decimal, policy: CreditPolicy,
+                        currency: str) -> str | None:
+    """With the policy's insured hold on: why invoicing `extra_amount` more would take the customer's
+    exposure beyond its insurance cover in force plus the uninsured appetite (None when it does not)."""
+    if not policy.insured_hold:
+        return None
+    allowed = cover + policy.uninsured_appetite
+    if exposure.outstanding + extra_amount <= allowed:
+        return None
+    return (_("Exposure %(exposure)s plus this invoice (%(amount)s) exceeds the insurance cover in force of "
+              "%(cover)s plus the uninsured appetite of %(appetite)s: %(allowed)s allowed.")
+            % {"exposure": Money(exposure.outstanding, currency), "amount": Money(extra_amount, currency),
+               "cover": Money(cover, currency), "appetite": Money(policy.uninsured_appetite, currency),
+               "allowed": Money(allowed, currency)})
 
 
 # --- pages ---------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ class FactorSerializer(serializers.Serializer):
                 "external_signals": 10},
     "bands": {"A": 80, "B": 65, "C": 50, "D": 35},
     "model_version": "2026.2", "recommended_limit": "500000.0000", "recommended_terms_days": 30,
-    "recommended_conditions": "Open account; monthly exposure check."})])
+    "recommended_conditions": "Open account; monthly exposure check.", "cover_in_force": "400000.0000"})])
 class CreditScoreSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id", read_only=True)
     score = serializers.DecimalField(**SCORE_DIGITS, read_only=True)
@@ -104,12 +104,17 @@ class CreditScoreSerializer(serializers.ModelSerializer):
     weights = serializers.DictField(child=serializers.IntegerField(), read_only=True)
     bands = serializers.DictField(child=serializers.IntegerField(), read_only=True)
     recommended_limit = AmountField(read_only=True)
+    cover_in_force = AmountField(read_only=True, allow_null=True,
+                                 help_text=_("The customer's insurance cover in force on the as-of date (base "
+                                             "currency); null when no insurance is set up. With the policy's "
+                                             "insured hold on, the recommended limit is at most this cover plus "
+                                             "the uninsured appetite."))
 
     class Meta:
         model = CreditScore
         fields = ("id", "customer", "as_of", "created_at", "score", "score_low", "score_high", "grade", "provisional",
                   "factors", "inputs", "weights", "bands", "model_version", "recommended_limit",
-                  "recommended_terms_days", "recommended_conditions")
+                  "recommended_terms_days", "recommended_conditions", "cover_in_force")
         read_only_fields = fields
 
 

@@ -26,6 +26,7 @@ from tenancy.money import ZERO, Money, parse_amount, validate_currency
 from tenancy.services import Actor, audit_record, model_check, role_require, same_organization_check
 
 from . import selectors
+from .cover import cover_in_force, cover_provided
 from .models import (
     AlertKind,
     CreditAlert,
@@ -56,7 +57,7 @@ FIGURES = ("revenue", "ebit", "net_income", "current_assets", "current_liabiliti
 POLICY_FIELDS = ("weights", "bands", "grade_policy", "provisional_missing_weight", "min_paid_invoices", "hold_mode",
                  "hold_overdue_days", "manager_approval_limit", "review_interval_months", "concentration_percent",
                  "weak_grades_review_months", "hold_counts_disputed", "hold_counts_payment_plans",
-                 "size_reference_currency")
+                 "size_reference_currency", "insured_hold", "uninsured_appetite")
 
 
 def _event(organization: Organization, type_: str, payload: dict[str, Any]) -> None:
@@ -105,6 +106,9 @@ def policy_update(*, organization: Organization, actor: Actor, **changes: Any) -
         raise DomainError(_("Grade bands: %(problem)s.") % {"problem": problem}, field="bands")
     if "size_reference_currency" in changes:
         changes["size_reference_currency"] = validate_currency(changes["size_reference_currency"])
+    if "uninsured_appetite" in changes:
+        changes["uninsured_appetite"] = parse_amount(changes["uninsured_appetite"], field="uninsured_appetite",
+                                                     allow_zero=True, currency=organization.base_currency)
     policy = CreditPolicy.objects.select_for_update(no_key=True).get(pk=policy_ensure(organization).pk)
     before = {name: getattr(policy, name) for name in changes}
     for name, value in changes.items():
@@ -261,6 +265,22 @@ def _recommendation(policy: CreditPolicy, grade: str, provisional: bool) -> tupl
     return limit, int(row["terms_days"]), conditions[:300]
 
 
+def _insured_cap(policy: CreditPolicy, limit: Decimal, conditions: str, cover: Decimal,
+                 currency: str) -> tuple[Decimal, str]:
+    """With the insured hold on, the recommended limit is at most cover in force + uninsured appetite
+    (the hold would refuse invoicing beyond it anyway); the conditions say so."""
+    if not policy.insured_hold:
+        return limit, conditions
+    allowed = cover + policy.uninsured_appetite
+    if limit <= allowed:
+        return limit, conditions
+    note = (_("Capped at the insurance cover in force of %(cover)s plus the uninsured appetite of %(appetite)s "
+              "(the grade gives %(limit)s).")
+            % {"cover": Money(cover, currency), "appetite": Money(policy.uninsured_appetite, currency),
+               "limit": Money(limit, currency)})
+    return allowed, (conditions + " " + note).strip()[:300]
+
+
 @transaction.atomic
 def scores_run(*, organization: Organization, as_of: dt.date | None = None, customer_ids: list[int] | None = None,
                actor: Actor = None) -> list[CreditScore]:
@@ -285,6 +305,9 @@ def scores_run(*, organization: Organization, as_of: dt.date | None = None, cust
     statements = selectors.latest_financials(organization, profile_ids)
     signals = selectors.recent_signals(organization, as_of, profile_ids)
     fx = FxTable.load(organization, {policy.size_reference_currency}, as_of)
+    # Insurance cover beside the recommendation (one query when an insurance app answers).
+    covers = (cover_in_force(organization, [p.customer_id for p in profiles], as_of) if cover_provided()
+              else None)
     now = timezone.now()
     scores, drops, reviews_moved = [], [], []
     for profile in profiles:
@@ -296,13 +319,15 @@ def scores_run(*, organization: Organization, as_of: dt.date | None = None, cust
         card = scorecard(inputs, weights=policy.weights, bands=policy.bands,
                          provisional_missing_weight=policy.provisional_missing_weight)
         limit, terms, conditions = _recommendation(policy, card.grade, card.provisional)
+        cover = covers.get(profile.customer_id) if covers is not None else None
+        limit, conditions = _insured_cap(policy, limit, conditions, cover or ZERO, organization.base_currency)
         scores.append(CreditScore(
             organization=organization, customer_id=profile.customer_id, as_of=as_of, created_at=now,
             score=card.score, score_low=card.low, score_high=card.high, grade=card.grade,
             provisional=card.provisional, factors=card.factors_json(), inputs=inputs, weights=policy.weights,
             bands=policy.bands, provisional_missing_weight=policy.provisional_missing_weight,
             model_version=MODEL_VERSION, recommended_limit=limit, recommended_terms_days=terms,
-            recommended_conditions=conditions))
+            recommended_conditions=conditions, cover_in_force=cover))
         previous = profile.previous_grade
         if previous is not None and card.grade > previous and not card.provisional:
             drops.append((profile, previous, card.grade))
@@ -549,14 +574,16 @@ def credit_hold_check_many(*, organization: Organization,
         return {}
     profiles = {p.customer_id: p for p in filter_in(CreditProfile.objects.filter(organization=organization),
                                                     "customer_id", list(customers))}
-    if not profiles:
+    # The insured hold checks every customer invoiced; the other rules only those with a credit file.
+    checked = list(customers) if policy.insured_hold else list(profiles)
+    if not checked:
         return {}
     today = local_today(organization.timezone)
     fx = FxTable.load(organization, {validate_currency(c) for _customer, _amount, c in invoices}, today)
     extra: dict[int, Decimal] = {}
     no_rate: dict[int, list[str]] = {}
     for customer, amount, currency in invoices:
-        if customer.pk in profiles:
+        if customer.pk in profiles or policy.insured_hold:
             currency = validate_currency(currency)
             try:
                 base_amount = fx.convert(amount, currency, today)
@@ -564,16 +591,21 @@ def credit_hold_check_many(*, organization: Organization,
                 base_amount = amount  # no rate: face value, and the hold names the missing rate
                 no_rate.setdefault(customer.pk, []).append(currency)
             extra[customer.pk] = extra.get(customer.pk, ZERO) + base_amount
-    exposures = selectors.hold_exposures(organization, today, policy=policy, customer_ids=list(profiles))
+    exposures = selectors.hold_exposures(organization, today, policy=policy, customer_ids=checked)
+    covers = cover_in_force(organization, checked, today) if policy.insured_hold else {}
     refuse = policy.hold_mode == HoldMode.REFUSE
     held: dict[int, tuple[str, bool]] = {}
     alerts: list[AlertSpec] = []
-    for customer_id, profile in profiles.items():
-        customer = customers[customer_id]
-        reasons = selectors.hold_reasons_of(customer, profile, exposures.get(customer_id, selectors.Exposure()),
-                                            extra_amount=extra[customer_id], policy=policy,
-                                            currency=organization.base_currency, as_of=today,
-                                            missing_rates=no_rate.get(customer_id, ()))
+    for customer_id in checked:
+        customer, profile = customers[customer_id], profiles.get(customer_id)
+        exposure = exposures.get(customer_id, selectors.Exposure())
+        reasons = [] if profile is None else selectors.hold_reasons_of(
+            customer, profile, exposure, extra_amount=extra[customer_id], policy=policy,
+            currency=organization.base_currency, as_of=today, missing_rates=no_rate.get(customer_id, ()))
+        if policy.insured_hold and (insured := selectors.insured_hold_reason(
+                exposure, extra_amount=extra[customer_id], cover=covers[customer_id], policy=policy,
+                currency=organization.base_currency)):
+            reasons.append(insured)
         if not reasons:
             continue
         message = _("%(customer)s is on credit hold: %(reasons)s") % {"customer": customer.name,
