@@ -14,6 +14,7 @@ class ReceivablesConfig(AppConfig):
         minor_unit_fields_register("receivables.Invoice", ("net_amount", "tax_amount"))
         minor_unit_fields_register("receivables.Payment", ("amount",))
         minor_unit_fields_register("receivables.CreditNote", ("amount",))
+        minor_unit_fields_register("receivables.WriteOff", ("amount",))
         base_currency_use_register(_base_currency_use)
 
 

@@ -14,7 +14,7 @@ from receivables.models import Invoice
 from tenancy.dates import local_today
 from tenancy.errors import DomainError, ErrorCode
 from tenancy.models import Organization, Role
-from tenancy.money import ZERO, Money, parse_amount
+from tenancy.money import ZERO, Money, minor_unit_check, parse_amount
 from tenancy.services import Actor, audit_record, role_require, same_organization_check
 
 from ..models import (
@@ -60,7 +60,7 @@ def dispute_open(*, organization: Organization, actor: Actor, invoice: Invoice, 
     if available <= 0:
         raise DomainError(_("Invoice %(number)s has nothing left to dispute.") % {"number": invoice.number},
                           code=ErrorCode.INVOICE_NOT_OPEN, field="invoice")
-    amount = available if amount in (None, "") else parse_amount(amount)
+    amount = available if amount in (None, "") else minor_unit_check(parse_amount(amount), invoice.currency)
     if amount > available:
         raise DomainError(_("At most %(available)s of invoice %(number)s can be disputed.")
                           % {"available": Money(available, invoice.currency), "number": invoice.number},

@@ -14,7 +14,7 @@ from receivables.models import Customer, Invoice
 from tenancy.dates import local_today
 from tenancy.errors import DomainError, ErrorCode
 from tenancy.models import Organization, Role
-from tenancy.money import ZERO, Money, parse_amount
+from tenancy.money import ZERO, Money, minor_unit_check, parse_amount
 from tenancy.services import Actor, audit_record, role_require, same_organization_check
 
 from .. import selectors
@@ -68,6 +68,7 @@ def promise_create(*, organization: Organization, actor: Actor, customer: Custom
     amount = parse_amount(amount)
     total = sum((i.balance for i in locked), ZERO)
     currency = locked[0].currency
+    minor_unit_check(amount, currency)
     if amount > total:
         raise DomainError(_("The promise of %(amount)s is more than the %(total)s these invoices owe.")
                           % {"amount": Money(amount, currency), "total": Money(total, currency)}, field="amount")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from tenancy.errors import DomainError, ErrorCode
 from tenancy.models import Organization
-from tenancy.money import ZERO, Money, parse_amount
+from tenancy.money import ZERO, Money, minor_unit_check, parse_amount
 from tenancy.services import (
     Actor,
     audit_record,
@@ -74,6 +74,8 @@ def _allocate(
             same_organization_check(organization, invoice)
         locked = _lock_invoices(organization, [invoice.pk for invoice, _amount in requested])
         plan = [(locked[invoice.pk], amount) for invoice, amount in requested]
+        for invoice, amount in plan:
+            minor_unit_check(amount, invoice.currency, field="amount")
         for invoice, _amount in plan:  # another customer's invoice is refused as such, before any conversion
             _source_match_check(invoice, customer_id=source.customer_id, currency=invoice.currency,
                                 what=kind.label.lower())

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from tenancy.dates import local_today
 from tenancy.errors import DomainError, ErrorCode
 from tenancy.models import Organization, Role
-from tenancy.money import parse_amount, validate_currency
+from tenancy.money import minor_unit_check, parse_amount, validate_currency
 from tenancy.services import (
     Actor,
     audit_record,
@@ -116,7 +116,7 @@ def invoice_write_off(
         raise DomainError(_("A write-off needs a reason."), field="reason")
     invoice = _lock_invoices(organization, [invoice.pk])[invoice.pk]
     balance = invoice.total_amount - invoice.applied_amount
-    amount = balance if amount is None else parse_amount(amount)
+    amount = balance if amount is None else minor_unit_check(parse_amount(amount), invoice.currency)
     if balance <= 0:
         raise DomainError(_("Invoice %(number)s has nothing outstanding.") % {"number": invoice.number},
                           code=ErrorCode.INVOICE_NOT_OPEN)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from tenancy.errors import DomainError, ErrorCode
 from tenancy.models import Organization, Role
-from tenancy.money import Money, parse_amount, quantize, validate_currency
+from tenancy.money import Money, minor_unit_check, parse_amount, quantize, validate_currency
 from tenancy.services import (
     Actor,
     audit_record,
@@ -193,6 +193,7 @@ def payment_leg(organization: Organization, fx: FxTable, *, payment: Payment, in
     else:
         if conversion.payment_amount is not None:
             used = parse_amount(_positive(conversion.payment_amount, "payment_amount"), field="payment_amount")
+            minor_unit_check(used, pay_cur, field="payment_amount")
         else:
             if conversion.rate is not None:
                 cross = _positive(conversion.rate, "rate")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from tenancy.dates import local_today
 from tenancy.errors import DomainError, ErrorCode
 from tenancy.models import Organization, Role
-from tenancy.money import ZERO, Money, parse_amount
+from tenancy.money import ZERO, Money, minor_unit_check, parse_amount
 from tenancy.services import Actor, audit_record, role_require, same_organization_check
 
 from .. import events
@@ -167,6 +167,8 @@ def payment_reverse(*, organization: Organization, actor: Actor, payment: Paymen
     same_organization_check(organization, payment)
     reason = _reason_check(reason)
     fee = parse_amount(fee, field="fee") if fee not in (None, "") else None
+    if fee is not None:
+        minor_unit_check(fee, payment.currency, field="fee")
     payment = _lock(Payment, organization, payment, nowait=True)
     if payment.status == PaymentStatus.REVERSED:
         raise DomainError(_("This payment was already reversed on %(date)s.") % {"date": payment.reversed_on.isoformat()},
@@ -212,7 +214,7 @@ def payment_unapply(*, organization: Organization, actor: Actor, payment: Paymen
     if applied <= 0:
         raise DomainError(_("Nothing of this payment is applied to invoice %(number)s.") % {"number": invoice.number},
                           field="invoice")
-    amount = applied if amount in (None, "") else parse_amount(amount)
+    amount = applied if amount in (None, "") else minor_unit_check(parse_amount(amount), invoice.currency)
     if amount > applied:
         raise DomainError(_("Only %(applied)s of this payment is applied to invoice %(number)s; %(amount)s cannot "
                             "be unapplied.") % {"applied": Money(applied, invoice.currency), "number": invoice.number,
@@ -239,7 +241,7 @@ def payment_refund(*, organization: Organization, actor: Actor, payment: Payment
     """Pay unapplied cash back to the customer; never more than what is unapplied."""
     role_require(organization=organization, actor=actor, role=Role.CREDIT_MANAGER)
     same_organization_check(organization, payment)
-    amount = parse_amount(amount, field="amount")
+    amount = minor_unit_check(parse_amount(amount, field="amount"), payment.currency)
     reference = (reference or "").strip()
     if len(reference) > 100:
         raise DomainError(_("reference: at most %(limit)s characters.") % {"limit": 100}, field="reference")
@@ -332,7 +334,7 @@ def write_off_reverse(*, organization: Organization, actor: Actor, write_off: Wr
     on = _date_check(organization, reversed_on, not_before=write_off.written_off_on, field="reversed_on",
                      what=_("write-off"))
     left = write_off.amount - write_off.reversed_amount
-    amount = left if amount in (None, "") else parse_amount(amount)
+    amount = left if amount in (None, "") else minor_unit_check(parse_amount(amount), write_off.currency)
     if left <= 0:
         raise DomainError(_("This write-off was already reversed in full."), code=ErrorCode.INVALID)
     if amount > left:
