@@ -153,10 +153,12 @@ class ProvisionMovementApi(ForecastApi):
 
 
 class InvoicePredictionApi(ForecastApi):
-    @extend_schema(responses=PredictionSerializer,
+    @extend_schema(responses=PredictionSerializer, parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
                    description="An open invoice's predicted payment date (P10/P50/P90), probability of paying "
                                "late and top reasons; 404 when it has none (settled, or not predicted yet).")
     def get(self, request, pk):
+        if not (pk.isascii() and pk.isdigit()):
+            raise NotFound
         invoice = get_object_or_404(Invoice.objects.filter(organization=self.organization), pk=pk)
         prediction = get_object_or_404(InvoicePrediction.objects.filter(organization=self.organization)
                                        .select_related("payment_model"), invoice=invoice)

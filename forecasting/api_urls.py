@@ -8,7 +8,8 @@ urlpatterns = [
     path("forecast/cash/", api.CashForecastApi.as_view(), name="forecast-cash"),
     path("forecast/cash/weeks/<str:week_start>/", api.ForecastWeekApi.as_view(), name="forecast-week"),
     path("forecast/accuracy/", api.ForecastAccuracyApi.as_view(), name="forecast-accuracy"),
-    path("forecast/invoices/<int:pk>/", api.InvoicePredictionApi.as_view(), name="forecast-invoice"),
+    # Any id matches, so an id that is not a number is the API's JSON 404 rather than Django's HTML one.
+    path("forecast/invoices/<str:pk>/", api.InvoicePredictionApi.as_view(), name="forecast-invoice"),
     path("provisions/", api.ProvisionApi.as_view(), name="provisions"),
     path("provisions/movement/", api.ProvisionMovementApi.as_view(), name="provisions-movement"),
 ]

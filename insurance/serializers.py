@@ -87,6 +87,8 @@ class PolicySerializer(serializers.ModelSerializer):
     claim_threshold = AmountField(read_only=True)
     deductible = AmountField(read_only=True)
     excluded_customers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    # Empty when the policy has no insurer API (a URL field would document every value as a URI).
+    connector_url = serializers.CharField(read_only=True, help_text=_("The insurer's API address; empty if none."))
 
     class Meta:
         model = Policy
