@@ -24,7 +24,8 @@ def insurance_section(organization: Organization, as_of: dt.date, language: str)
     rows = selectors.insured_deadlines(organization, as_of=as_of)
     covers = [c for c in selectors.covers_as_of(organization, as_of).values() if c.amount > 0]
     base = organization.base_currency
-    fx = FxTable.load(organization, {r.currency for r in rows} | {c.currency for c in covers}, as_of)
+    # Lenient: the weekly PDF and the dashboard never die on a missing rate (counted as zero, as aging does).
+    fx = FxTable.load(organization, {r.currency for r in rows} | {c.currency for c in covers}, as_of, lenient=True)
     total_cover = sum((fx.convert(c.amount, c.currency, as_of) for c in covers), ZERO)
     used = sum((fx.convert(r.covered_amount, r.currency, as_of) for r in rows), ZERO)
     until = as_of + dt.timedelta(days=HORIZON_DAYS)

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from receivables.models import Allocation, Customer, Invoice
 from receivables.selectors import FxTable
 from tenancy.dates import local_today
+from tenancy.errors import DomainError
 from tenancy.models import Organization
 from tenancy.money import ZERO, quantize, sql_decimal
 
@@ -300,12 +301,17 @@ class _Converter:
         self.fx = FxTable.load(organization, currencies, as_of) if needs_rates else None
         self.as_of = as_of
 
-    def convert(self, amount: Decimal, source: str, target: str) -> Decimal:
+    def convert(self, amount: Decimal, source: str, target: str) -> Decimal | None:
+        """None when either currency has no rate on or before the date (the caller counts no cover:
+        a missing rate never breaks a page, a report or the ledger's markers)."""
         if source == target:
             return amount
         assert self.fx is not None
-        base = amount * self.fx.rate(source, self.as_of)
-        return quantize(base / self.fx.rate(target, self.as_of), target)
+        try:
+            base = amount * self.fx.rate(source, self.as_of)
+            return quantize(base / self.fx.rate(target, self.as_of), target)
+        except DomainError:
+            return None
 
 
 def insured_deadlines(organization: Organization, *, as_of: dt.date | None = None,
@@ -372,11 +378,11 @@ def insured_deadlines(organization: Organization, *, as_of: dt.date | None = Non
             coverable = balance - in_dispute
             coverable_in_policy = (coverable if currency == policy.currency
                                    else converter.convert(coverable, currency, policy.currency))
-            take = min(coverable_in_policy, remaining[key])
+            take = ZERO if coverable_in_policy is None else min(coverable_in_policy, remaining[key])
             if take > 0:
                 remaining[key] -= take
                 covered = coverable if take == coverable_in_policy else min(
-                    coverable, converter.convert(take, policy.currency, currency))
+                    coverable, converter.convert(take, policy.currency, currency) or ZERO)
         rows.append(DeadlineRow(
             invoice_id=invoice_id, invoice_number=number, customer_id=cust_id, customer_name=cust_name,
             policy_id=policy.pk, currency=currency, issue_date=issue_date, due_date=due_date,
@@ -494,7 +500,11 @@ def premium_report(organization: Organization, policy: Policy) -> list[PremiumMo
         month = row["month"] if isinstance(row["month"], dt.date) else row["month"].date()
         month = month.replace(day=1)
         entry = months.setdefault(month, [ZERO, 0])
-        entry[0] += converter.convert(sql_decimal(row["total"]), row["currency"], policy.currency)
+        converted = converter.convert(sql_decimal(row["total"]), row["currency"], policy.currency)
+        if converted is None:  # premium is owed on the turnover: no guessing, name the missing rate
+            converter.fx.rate(row["currency"], converter.as_of)
+            converter.fx.rate(policy.currency, converter.as_of)
+        entry[0] += converted
         entry[1] += row["n"]
     report = []
     month = policy.starts_on.replace(day=1)
@@ -519,7 +529,7 @@ def insured_cover_by_invoice(organization: Organization, *, as_of: dt.date) -> d
         return {}
     percentages = dict(Policy.objects.filter(organization=organization, pk__in={r.policy_id for r in rows})
                        .values_list("pk", "insured_percentage"))
-    fx = FxTable.load(organization, {r.currency for r in rows}, as_of)
+    fx = FxTable.load(organization, {r.currency for r in rows}, as_of, lenient=True)
     return {row.invoice_id: (fx.convert(row.covered_amount, row.currency, as_of),
                              percentages[row.policy_id] / HUNDRED) for row in rows}
 
