@@ -31,6 +31,7 @@ from dunning.models import Dispute, DisputeStatus, PaymentPlan, PlanStatus, Prom
 from dunning.selectors import cash_applied
 from receivables.models import Allocation, AllocationKind, Customer, Invoice
 from receivables.selectors import FxTable
+from tenancy.errors import DomainError
 from tenancy.models import Organization
 from tenancy.money import ZERO, quantize
 
@@ -80,8 +81,17 @@ def _open_book(organization: Organization, as_of: dt.date) -> tuple[list[tuple],
     return rows, fx
 
 
+def _rate(fx: FxTable, currency: str, on: dt.date) -> float:
+    """The rate to the base currency, 0.0 when none is stored on or before `on`: the amount is left out of
+    the forecast (as the aging report leaves it out), so one missing rate never breaks the dashboard."""
+    try:
+        return float(fx.rate(currency, on))
+    except DomainError:
+        return 0.0
+
+
 def _rates(fx: FxTable, currencies: set[str], as_of: dt.date) -> dict[str, float]:
-    return {currency: float(fx.rate(currency, as_of)) for currency in currencies}
+    return {currency: _rate(fx, currency, as_of) for currency in currencies}
 
 
 def open_items(organization: Organization, as_of: dt.date) -> tuple[OpenItems, dict[str, float]]:
@@ -100,7 +110,7 @@ def open_items(organization: Organization, as_of: dt.date) -> tuple[OpenItems, d
             organization=organization, status=DisputeStatus.OPEN).values_list("invoice_id", "amount", "currency"):
         if invoice_id not in balance:  # settled since (open disputes are few: no list of every open invoice)
             continue
-        disputed[invoice_id] = disputed.get(invoice_id, 0.0) + float(amount) * float(fx.rate(currency, as_of))
+        disputed[invoice_id] = disputed.get(invoice_id, 0.0) + float(amount) * _rate(fx, currency, as_of)
     for row in rows:
         if row[9]:
             disputed[row[0]] = balance[row[0]]
@@ -115,9 +125,9 @@ def open_items(organization: Organization, as_of: dt.date) -> tuple[OpenItems, d
             "installments", "invoices"):
         ids = [invoice.pk for invoice in plan.invoices.all()]
         left = sum(balance.pop(pk, 0.0) for pk in ids)
-        paid = float(cash_applied(organization, ids, plan.start_date, as_of, until=as_of)) * float(
-            fx.rate(plan.currency, as_of))
-        plan_rate = float(fx.rate(plan.currency, as_of))
+        paid = float(cash_applied(organization, ids, plan.start_date, as_of, until=as_of)) * _rate(
+            fx, plan.currency, as_of)
+        plan_rate = _rate(fx, plan.currency, as_of)
         for installment in plan.installments.all():
             amount = float(installment.amount) * plan_rate
             covered = min(amount, paid)
@@ -130,7 +140,7 @@ def open_items(organization: Organization, as_of: dt.date) -> tuple[OpenItems, d
     # Promises: the promised amount on the promised date, taken from the covered invoices oldest due first.
     for promise in PromiseToPay.objects.filter(organization=organization, status=PromiseStatus.OPEN).prefetch_related(
             "invoices"):
-        remaining = float(promise.amount - promise.paid_amount) * float(fx.rate(promise.currency, as_of))
+        remaining = float(promise.amount - promise.paid_amount) * _rate(fx, promise.currency, as_of)
         day = max(promise.promised_date.toordinal(), today)
         for invoice in sorted(promise.invoices.all(), key=lambda i: (i.due_date, i.pk)):
             take = min(remaining, balance.get(invoice.pk, 0.0))
@@ -342,7 +352,7 @@ def _collections_by_week(organization: Organization, snapshot: ForecastSnapshot,
             .values("applied_on", "currency").order_by().annotate(total=Sum("amount"))
             .values_list("applied_on", "currency", "total"))
     rows = list(rows)
-    fx = FxTable.load(organization, {currency for _d, currency, _t in rows}, until)
+    fx = FxTable.load(organization, {currency for _d, currency, _t in rows}, until, lenient=True)
     by_week: dict[dt.date, Decimal] = {}
     for day, currency, total in rows:
         week = start + dt.timedelta(days=7 * ((day - start).days // 7))

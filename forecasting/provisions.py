@@ -132,7 +132,7 @@ def cohort_loss_rates(organization: Organization, *, history_from: dt.date, hist
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    fx = FxTable.load(organization, {row[0] for row in rows}, as_of)
+    fx = FxTable.load(organization, {row[0] for row in rows}, as_of, lenient=True)  # a missing rate: left out
     rates = [CohortRate(key, ZERO, ZERO) for key in keys]
     for currency, *values in rows:
         for i, rate in enumerate(rates):
@@ -256,7 +256,7 @@ def provision_matrix(organization: Organization, *, as_of: dt.date, history_from
     currency = organization.base_currency
     rates = cohort_loss_rates(organization, history_from=history_from, history_to=history_to, as_of=as_of,
                               segment=segment)
-    aging = aging_report(organization, as_of)
+    aging = aging_report(organization, as_of, lenient=True)  # as the weekly report: a missing rate is a gap, not an error
     keys = [bucket.key for bucket in aging.buckets]
     individual = individual_rates(organization, as_of)
     segment_customers = None
@@ -328,7 +328,7 @@ def write_offs_between(organization: Organization, date_from: dt.date, date_to: 
     rows = list(Allocation.objects.filter(organization=organization, kind=AllocationKind.WRITE_OFF,
                                           applied_on__gt=date_from, applied_on__lte=date_to)
                 .values("currency").order_by().annotate(total=Sum("amount")).values_list("currency", "total"))
-    fx = FxTable.load(organization, {currency for currency, _total in rows}, date_to)
+    fx = FxTable.load(organization, {currency for currency, _total in rows}, date_to, lenient=True)
     return sum((fx.convert(total, currency, date_to) for currency, total in rows), ZERO)
 
 
