@@ -45,4 +45,5 @@ def merge(source: Path, target: Path = PO) -> tuple[int, int]:
 
 if __name__ == "__main__":
     for name in sys.argv[1:]:
-        print(name, "added %d, updated %d" % merge(Path(name)))
+        added, updated = merge(Path(name))
+        print(name, f"added {added}, updated {updated}")
