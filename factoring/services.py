@@ -704,8 +704,14 @@ def statement_parse(*, organization: Organization, facility: Facility, content: 
     if missing:
         raise StatementInvalid([(1, c, _("Missing column %(column)s.") % {"column": c}) for c in missing])
     raw_rows = []
-    for number, raw in enumerate(reader, start=2):
-        raw_rows.append((number, {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}))
+    number = 1
+    try:
+        for number, raw in enumerate(reader, start=2):
+            if None in raw:  # csv puts values beyond the header under None, as a list
+                raise StatementInvalid([(number, "file", _("The row has more values than the header has columns."))])
+            raw_rows.append((number, {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}))
+    except csv.Error:
+        raise StatementInvalid([(number + 1, "file", _("The file is not a readable CSV."))]) from None
     if not raw_rows:
         raise StatementInvalid([(1, "file", _("The statement has no rows."))])
     numbers = {raw["invoice"] for _n, raw in raw_rows}
