@@ -30,6 +30,22 @@ from .forms import (
 from .models import Claim, CoverRequest, Policy, RequestStatus
 
 
+def _as_of(request: HttpRequest):
+    """?as_of= when it is a real date (2026-02-30 is not: today, never a 500), else the organization's today."""
+    try:
+        as_of = parse_date(request.GET.get("as_of") or "")
+    except ValueError:
+        as_of = None
+    if as_of is not None and not 1900 <= as_of.year <= 2999:  # the bounds every date input keeps (tenancy/bounds.py)
+        as_of = None
+    return as_of or local_today(request.organization.timezone)
+
+
+def _id(value) -> int:
+    """A posted id in ASCII digits (anything else is no such row: 404)."""
+    return int(value) if value and value.isascii() and value.isdigit() else 0
+
+
 def _run(request: HttpRequest, action, success: str):
     try:
         result = action()
@@ -82,7 +98,7 @@ def customer_cover(request: HttpRequest, pk: int) -> HttpResponse:
     declarations and claims; notify and claim from here."""
     organization = request.organization
     customer = get_object_or_404(Customer, organization=organization, pk=pk)
-    as_of = parse_date(request.GET.get("as_of") or "") or local_today(organization.timezone)
+    as_of = _as_of(request)
     from credit.models import CreditProfile
 
     profile = CreditProfile.objects.filter(organization=organization, customer=customer).first()
@@ -108,9 +124,9 @@ def customer_cover(request: HttpRequest, pk: int) -> HttpResponse:
 def customer_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     organization, actor = request.organization, request.user
     customer = get_object_or_404(Customer, organization=organization, pk=pk)
-    policy = get_object_or_404(Policy, organization=organization, pk=request.POST.get("policy") or 0)
+    policy = get_object_or_404(Policy, organization=organization, pk=_id(request.POST.get("policy")))
     invoices = list(Invoice.objects.filter(organization=organization, customer=customer,
-                                           pk__in=[v for v in request.POST.getlist("invoices") if v.isdigit()]))
+                                           pk__in=[_id(v) for v in request.POST.getlist("invoices") if _id(v)]))
     forms = {"cover": CoverRequestForm, "declare": DeclarationForm, "claim": ClaimForm}
     form = forms[action](request.POST) if action in forms else None
     if form is None:
@@ -156,7 +172,7 @@ def cover_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @organization_required
 def deadlines(request: HttpRequest) -> HttpResponse:
     organization = request.organization
-    as_of = parse_date(request.GET.get("as_of") or "") or local_today(organization.timezone)
+    as_of = _as_of(request)
     rows = selectors.insured_deadlines(organization, as_of=as_of)
     state = request.GET.get("state") or ""
     shown = [r for r in rows if r.state == state] if state in selectors.DeadlineState.ALL else rows
