@@ -247,7 +247,8 @@ def payment_refund(*, organization: Organization, actor: Actor, payment: Payment
         raise DomainError(_("reference: at most %(limit)s characters.") % {"limit": 100}, field="reference")
     payment = _lock(Payment, organization, payment)
     _not_reversed_check(payment)
-    on = _date_check(organization, refunded_on, not_before=payment.received_on, field="refunded_on",
+    # Not before the cash was on account (received, or unapplied later): a past statement never goes negative.
+    on = _date_check(organization, refunded_on, not_before=payment_available_on(payment), field="refunded_on",
                      what=_("payment"))
     if amount > payment.unapplied_amount:
         raise DomainError(_("Only %(left)s of this payment is unapplied; %(amount)s cannot be refunded.")
