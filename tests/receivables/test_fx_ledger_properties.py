@@ -73,6 +73,8 @@ class FxLedgerMachine(RuleBasedStateMachine):
     def usd_invoice_paid_in_cny(self, data, how, cross, extra):
         invoice = data.draw(st.sampled_from(self._open_usd()))
         amount = data.draw(st.decimals(min_value=Decimal("0.01"), max_value=invoice.balance, places=2))
+        if how == "stored":  # converted at the stored rate of the day, so the payment is sized with it
+            cross = selectors.FxTable.load(self.organization, {"USD"}, self.today).rate("USD", self.today)
         cny = (amount * cross).quantize(Decimal("0.01"))
         conversion = {"payment_amount": Conversion(payment_amount=cny), "rate": Conversion(rate=cross),
                       "stored": None}[how]
