@@ -56,8 +56,13 @@ def _filtered_invoices(request: HttpRequest, form: InvoiceFilterForm):
 def invoice_list(request: HttpRequest) -> HttpResponse:
     form = InvoiceFilterForm(request.organization, request.GET)
     invoices, sort = _filtered_invoices(request, form)
+    page = paginate(request, invoices)
+    # Facts higher apps keep beside an invoice (assigned to a factor, insured, expected payment date).
+    markers = invoice_markers(request.organization, [invoice.pk for invoice in page])
+    for invoice in page:
+        invoice.markers = markers.get(invoice.pk, [])
     return render(request, "receivables/invoice_list.html", {
-        "filter_form": form, "page": paginate(request, invoices), "sort": sort,
+        "filter_form": form, "page": page, "sort": sort,
         "today": local_today(request.organization.timezone), "can_edit": role_at_least(request, Role.COLLECTOR),
     })
 
