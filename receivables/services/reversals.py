@@ -51,7 +51,8 @@ def _lock(model: type[Model], organization: Organization, obj: Model, *, nowait:
     try:
         return query.get(organization=organization, pk=obj.pk)
     except OperationalError as exc:
-        if "could not obtain lock" not in str(exc) and "lock" not in str(exc).lower():
+        # Only NOWAIT's lock_not_available is "in progress"; a deadlock (40P01) goes on to the API's retry.
+        if getattr(exc.__cause__, "pgcode", None) != "55P03":
             raise
         raise DomainError(_("Another change to this %(what)s is in progress; retry in a moment.")
                           % {"what": model._meta.verbose_name}, code=ErrorCode.CONCURRENT_CHANGE) from None
