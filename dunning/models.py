@@ -170,6 +170,8 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    # The record of one reminder a collector sent by hand; the daily run still runs that day.
+    ONE_OFF = "one_off", _("One-off reminder")
 
 
 class DunningRun(models.Model):
@@ -522,3 +524,53 @@ class CustomerEvent(models.Model):
         if self.pk is not None:
             raise RuntimeError("Timeline entries are append-only.")
         super().save(*args, **kwargs)
+
+
+class MessageTemplate(models.Model):
+    """An organization's own wording of a step's message in one language (issue 14 item 4).
+    Plain text with `{{ variable }}` placeholders from a fixed list, never a Django template:
+    an admin's text cannot reach attributes or tags. Without a row the files under
+    templates/emails/dunning/<language>/ are used."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    template = models.CharField(_("step template"), max_length=20, choices=StepTemplate.choices)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"), max_length=20000)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["template", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "template", "language"],
+                                    name="dunning_message_template_unique"),
+            models.CheckConstraint(condition=Q(template__in=StepTemplate.values),
+                                   name="dunning_message_template_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} ({self.language})"
+
+
+class OneOffReminder(models.Model):
+    """A reminder a collector sent to one customer outside the daily run: its message (with the
+    exact text sent) and the step whose wording it started from. The key makes a double submit
+    of the same form one reminder."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    message = models.OneToOneField(DunningMessage, on_delete=models.PROTECT, related_name="one_off")
+    template = models.CharField(max_length=20, choices=StepTemplate.choices)
+    key = models.CharField(max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="dunning_one_off_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.template}"

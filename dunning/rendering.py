@@ -20,7 +20,7 @@ from tenancy.models import Language, Organization
 from tenancy.money import ZERO, quantize
 from tenancy.text import render_text
 
-from . import financing
+from . import financing, wording
 from .models import StepTemplate
 from .selectors import Candidate, Charges
 
@@ -133,15 +133,27 @@ def _totals(items: list[Item], open_totals: dict[str, tuple[Decimal, Decimal]],
 
 def message_render(*, organization: Organization, customer: Customer, items: list[Item], tone: str,
                    open_totals: dict[str, tuple[Decimal, Decimal]], today: dt.date, portal_link: str,
-                   on_account: dict[str, Decimal] | None = None, pay_to: dict[int, dict] | None = None) -> Rendered:
-    """Render one customer's message for today, in the customer's language."""
-    language = customer_language(customer)
-    headline = max((i.template for i in items), key=SEVERITY.index)
+                   on_account: dict[str, Decimal] | None = None, pay_to: dict[int, dict] | None = None,
+                   wordings: dict | None = None, headline: str | None = None,
+                   language: str | None = None) -> Rendered:
+    """Render one customer's message for today, in the customer's language: the organization's
+    own wording of the step when it has one (`wordings`, loaded once per run), else the files.
+    `headline` names the step whose wording to use (default: the most severe item's)."""
+    language = language or customer_language(customer)
+    headline = headline or max((i.template for i in items), key=SEVERITY.index)
     context = {"organization": organization, "customer": customer, "items": items, "tone": tone,
                "headline": headline, "totals": _totals(items, open_totals, on_account or {}), "today": today,
                "portal_url": portal_link, "has_letter": headline == StepTemplate.FINAL_DEMAND,
                "pay_to": financing.pay_to_groups(pay_to or {}, [(i.candidate.invoice_id, i.number) for i in items])}
     folder = f"emails/dunning/{language}"
+    if wordings is None:
+        wordings = wording.organization_wordings(organization)
+    own = wordings.get((headline, language))
+    if own is not None:
+        with translation.override(language):
+            filled = wording.fill(own, wording.values_for(context, language))
+        html = wording.text_html(subject=filled.subject, text=filled.body, language=language)
+        return Rendered(filled.subject, filled.body, html, language, headline, context["has_letter"], items)
     with translation.override(language):
         subject = " ".join(render_text(f"{folder}/notice_subject.txt", context).split())
         text = render_text(f"{folder}/notice_body.txt", context)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import template_views, views
 
 app_name = "dunning"
 
@@ -25,4 +25,11 @@ urlpatterns = [
     path("plans/", views.plan_list, name="plan_list"),
     path("customers/<int:customer_pk>/timeline/", views.customer_timeline, name="timeline"),
     path("customers/<int:customer_pk>/evidence.zip", views.customer_evidence, name="evidence"),
+    # issue 14 item 4: one-off reminders and the organization's own wording of each step
+    path("customers/<int:customer_pk>/reminder/", template_views.reminder_send, name="reminder_send"),
+    path("templates/", template_views.message_template_list, name="message_template_list"),
+    path("templates/<str:template>/<str:language>/", template_views.message_template_edit,
+         name="message_template_edit"),
+    path("templates/<str:template>/<str:language>/preview/", template_views.message_template_preview,
+         name="message_template_preview"),
 ]

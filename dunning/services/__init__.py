@@ -22,6 +22,7 @@ from .policies import (
 )
 from .portal import portal_dispute_open, portal_promise_create, portal_visit_record
 from .promises import promise_create, promises_evaluate
+from .reminders import message_template_reset, message_template_set, reminder_draft, send_one_off
 from .runs import RUN_LOCK_NAMESPACE, Plan, Preview, dunning_preview, dunning_preview_page, dunning_run
 from .sending import (
     MAX_SEND_ATTEMPTS,
@@ -41,4 +42,5 @@ __all__ = [
     "payment_record_with_discount", "plans_evaluate", "policy_for_customer", "portal_dispute_open",
     "portal_promise_create", "portal_visit_record", "promise_create", "promises_evaluate", "rendering",
     "segment_policy_set", "selectors", "timeline_add",
+    "message_template_reset", "message_template_set", "reminder_draft", "send_one_off",  # issue 14 item 4
 ]

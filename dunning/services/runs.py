@@ -19,7 +19,7 @@ from tenancy.models import Organization, Role
 from tenancy.money import ZERO
 from tenancy.services import Actor, audit_record, role_require
 
-from .. import calendars, financing, rendering, selectors
+from .. import calendars, financing, rendering, selectors, wording
 from ..models import (
     Channel,
     CollectionTask,
@@ -100,6 +100,7 @@ class Plan:
             organization=organization, customer_id__in=list(self.by_customer))}
         # Invoices to be paid to a disclosed factor, asked once for the run (issue 15).
         self.pay_to = financing.pay_to(organization, [c.invoice_id for c in candidates])
+        self.wordings = wording.organization_wordings(organization)  # an organization's own texts (issue 14)
 
     def policy_of(self, candidates: list[selectors.Candidate]) -> DunningPolicy:
         return self.book.policies[candidates[0].step.policy_id]
@@ -118,7 +119,7 @@ class Plan:
                     organization=self.organization, customer=customer,
                     items=rendering.items_for(mail, self.charges), tone=policy.tone,
                     open_totals=self.totals.get(customer_id, {}), today=self.today, portal_link=link,
-                    on_account=self.on_account.get(customer_id, {}), pay_to=self.pay_to)
+                    on_account=self.on_account.get(customer_id, {}), pay_to=self.pay_to, wordings=self.wordings)
             yield customer, mail, calls, rendered
 
 
