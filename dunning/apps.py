@@ -14,3 +14,8 @@ class DunningConfig(AppConfig):
         from .credit_hold import overdue_exemptions
 
         overdue_exemption_source_register(overdue_exemptions)
+        from receivables.markers import invoice_marker_source_register
+
+        from .markers import collection_markers
+
+        invoice_marker_source_register(collection_markers)

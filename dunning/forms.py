@@ -49,10 +49,50 @@ class PromiseForm(PortalPromiseForm):
     grace_days = forms.IntegerField(label=_("Grace days"), min_value=0, max_value=60, initial=3)
 
 
-class TaskLogForm(forms.Form):
+class CallLogForm(forms.Form):
+    """A call's outcome; "promised to pay" records a real promise, a follow-up date keeps the task open."""
+
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
     notes = forms.CharField(label=_("Notes"), required=False, max_length=1000)
+    follow_up_on = forms.DateField(label=_("Follow up on (keeps the task open)"), required=False, widget=DateInput)
+    promised_date = forms.DateField(label=_("Promised payment date"), required=False, widget=DateInput)
+    promised_amount = forms.DecimalField(label=_("Promised amount (empty: all overdue)"), required=False,
+                                         min_value=0, max_digits=20, decimal_places=4)
+
+
+class TaskLogForm(CallLogForm):
     keep_open = forms.BooleanField(label=_("Keep the task open"), required=False)
+
+
+def _invoice_label(invoice: Invoice) -> str:
+    return f"{invoice.number} · {invoice.due_date:%Y-%m-%d} · {invoice.balance:,.2f} {invoice.currency}"
+
+
+class _CustomerInvoicesForm(forms.Form):
+    invoices = forms.ModelMultipleChoiceField(label=_("Invoices"), queryset=Invoice.objects.none(),
+                                              widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, invoices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoices"].queryset = invoices
+        self.fields["invoices"].label_from_instance = _invoice_label
+
+
+class CustomerPromiseForm(_CustomerInvoicesForm):
+    promised_date = forms.DateField(label=_("Promised payment date"), widget=DateInput)
+    amount = forms.DecimalField(label=_("Amount (empty: the chosen invoices in full)"), required=False, min_value=0,
+                                max_digits=20, decimal_places=4)
+    grace_days = forms.IntegerField(label=_("Grace days"), min_value=0, max_value=60, initial=3)
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=1000)
+
+
+class CustomerDisputeForm(_CustomerInvoicesForm):
+    reason = forms.ChoiceField(label=_("Reason"), choices=DisputeReason.choices)
+    amount = forms.DecimalField(label=_("Amount disputed (empty: all of it)"), required=False, min_value=0,
+                                max_digits=20, decimal_places=4)
+    due_on = forms.DateField(label=_("Resolve by"), required=False, widget=DateInput)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                                  max_length=2000)
 
 
 # --- policies (admins) -----------------------------------------------------------------------
@@ -120,8 +160,7 @@ class PlanForm(forms.Form):
     def __init__(self, *args, invoices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["invoices"].queryset = invoices
-        self.fields["invoices"].label_from_instance = lambda i: f"{i.number} · {i.due_date:%Y-%m-%d} · " \
-                                                                f"{i.balance:,.2f} {i.currency}"
+        self.fields["invoices"].label_from_instance = _invoice_label
 
 
 class InstallmentForm(forms.Form):

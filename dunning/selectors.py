@@ -10,8 +10,10 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, DecimalField, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
+from credit.models import CreditProfile
 from receivables.models import Allocation, AllocationKind, CreditNote, Customer, Invoice, Payment
 from receivables.selectors import FxTable
 from tenancy.errors import DomainError
@@ -37,6 +39,7 @@ from .models import (
     PromiseStatus,
     PromiseToPay,
     SegmentPolicy,
+    TaskKind,
     TaskStatus,
 )
 
@@ -379,6 +382,68 @@ def notice_list(organization: Organization, *, customer: Customer | None = None)
 # --- worklist ------------------------------------------------------------------------------
 
 @dataclass
+class OverdueCustomer:
+    """A customer's overdue amount that dunning does not pause, per currency, and its oldest due date."""
+
+    name: str
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    oldest: dt.date | None = None
+    today: dt.date | None = None
+
+    @property
+    def max_days(self) -> int:
+        return (self.today - self.oldest).days if self.oldest and self.today else 0
+
+
+def _unpaused_overdue(organization: Organization, today: dt.date) -> QuerySet[Invoice]:
+    """Overdue open invoices that no open promise, active plan or open dispute (in full) pauses,
+    of customers not excluded from dunning, each annotated with its undisputed balance."""
+    promise_link = PromiseToPay.invoices.through.objects.filter(
+        invoice_id=OuterRef("pk"), promisetopay__status=PromiseStatus.OPEN)
+    plan_link = PaymentPlan.invoices.through.objects.filter(
+        invoice_id=OuterRef("pk"), paymentplan__status=PlanStatus.ACTIVE)
+    disputed = (Dispute.objects.filter(invoice_id=OuterRef("pk"), status=DisputeStatus.OPEN)
+                .values("invoice_id").annotate(s=Sum("amount")).values("s"))
+    money = DecimalField(max_digits=20, decimal_places=4)
+    return (Invoice.objects.filter(organization=organization, voided_on__isnull=True, due_date__lt=today,
+                                   applied_amount__lt=F("total_amount"))
+            .exclude(customer__dunning__excluded=True)
+            .exclude(Exists(promise_link)).exclude(Exists(plan_link))
+            .annotate(undisputed=F("total_amount") - F("applied_amount")
+                      - Coalesce(Subquery(disputed, output_field=money), Value(ZERO), output_field=money))
+            .filter(undisputed__gt=0))
+
+
+def customers_to_call(organization: Organization, today: dt.date, *,
+                      called_since: dt.datetime) -> dict[int, OverdueCustomer]:
+    """Customers with overdue items dunning does not pause, no open task and no call logged since
+    `called_since`: the ones the worklist refresh gives a call task. One query."""
+    busy = CollectionTask.objects.filter(organization=organization).filter(
+        Q(status=TaskStatus.OPEN) | Q(closed_at__gte=called_since)).values("customer_id")
+    rows = (_unpaused_overdue(organization, today).exclude(customer_id__in=busy)
+            .values("customer_id", "customer__name", "currency")
+            .annotate(amount=Sum("undisputed"), oldest=Min("due_date")).order_by())
+    result: dict[int, OverdueCustomer] = {}
+    for row in rows:
+        entry = result.setdefault(row["customer_id"], OverdueCustomer(row["customer__name"], today=today))
+        entry.amounts[row["currency"]] = row["amount"]
+        entry.oldest = min(entry.oldest or row["oldest"], row["oldest"])
+    return result
+
+
+def generated_tasks_without_overdue(organization: Organization, today: dt.date) -> QuerySet[CollectionTask]:
+    """Open call tasks the worklist refresh made (no run, no outcome yet) whose customer has
+    nothing overdue left that dunning does not pause."""
+    overdue = _unpaused_overdue(organization, today).filter(customer_id=OuterRef("customer_id"))
+    return (CollectionTask.objects.filter(organization=organization, status=TaskStatus.OPEN, kind=TaskKind.CALL,
+                                          run__isnull=True, last_outcome="")
+            .exclude(Exists(overdue)))
+
+
+GRADE_RISK = {"D": Decimal("0.25"), "E": Decimal("0.5")}  # weak credit grades call sooner
+
+
+@dataclass
 class WorklistRow:
     task: CollectionTask
     overdue: dict[str, Decimal] = field(default_factory=dict)
@@ -389,33 +454,44 @@ class WorklistRow:
     fx_missing: list[str] = field(default_factory=list)  # currencies left out of the priority: no rate
     on_account: dict[str, Decimal] = field(default_factory=dict)  # unapplied cash and credits
     held: bool = False  # credit on account covers the overdue amount and the policy holds dunning then
+    broken_promises: int = 0
+    open_disputes: int = 0
+    grade: str = ""
+    later: bool = False  # a follow-up date after today: at the end of the queue until then
+    rank: int = 0
+    contacts: list = field(default_factory=list)  # filled for the page shown (contacts_of)
 
 
 def worklist(organization: Organization, today: dt.date, *, assigned_to=None) -> list[WorklistRow]:
-    """Open call and follow-up tasks, highest priority first: overdue amount x days x risk.
+    """Open call and follow-up tasks, highest priority first: overdue amount in the base currency
+    x oldest days overdue x risk; tasks with a follow-up date after today come last, by date.
 
-    Risk grows with broken promises and open disputes. Amounts are shown per currency; the
-    priority converts them to the base currency at today's stored rate (a currency without a
-    rate is left out of the priority and named on the row)."""
-    tasks = list(CollectionTask.objects.filter(organization=organization, status=TaskStatus.OPEN)
-                 .select_related("customer", "assigned_to"))
+    Risk is 1, plus 0.5 a broken promise, 0.25 an open dispute, and 0.25 / 0.5 for credit grade
+    D / E. Amounts are shown per currency; the priority converts them to the base currency at
+    today's stored rate (a currency without a rate is left out of the priority and named on the
+    row). A constant number of queries, however many tasks."""
+    tasks_qs = CollectionTask.objects.filter(organization=organization, status=TaskStatus.OPEN)
     if assigned_to is not None:
-        tasks = [t for t in tasks if t.assigned_to_id == assigned_to.pk]
+        tasks_qs = tasks_qs.filter(assigned_to=assigned_to)
+    tasks = list(tasks_qs.select_related("customer", "assigned_to"))
     customer_ids = {t.customer_id for t in tasks}
     overdue: dict[int, dict[str, Decimal]] = defaultdict(dict)
     oldest: dict[int, dt.date] = {}
-    rows = (Invoice.objects.filter(organization=organization, customer_id__in=customer_ids, voided_on__isnull=True,
-                                   due_date__lt=today)
+    rows = (Invoice.objects.filter(organization=organization, customer_id__in=tasks_qs.values("customer_id"),
+                                   voided_on__isnull=True, due_date__lt=today)
             .filter(applied_amount__lt=F("total_amount"))
-            .values_list("customer_id", "currency", "due_date", "total_amount", "applied_amount"))
-    for customer_id, currency, due_date, total, applied in rows:
-        overdue[customer_id][currency] = overdue[customer_id].get(currency, ZERO) + (total - applied)
-        oldest[customer_id] = min(oldest.get(customer_id, due_date), due_date)
+            .values("customer_id", "currency").annotate(s=Sum(F("total_amount") - F("applied_amount")),
+                                                       first=Min("due_date")).order_by()
+            .values_list("customer_id", "currency", "s", "first"))
+    for customer_id, currency, amount, first in rows:
+        overdue[customer_id][currency] = amount
+        oldest[customer_id] = min(oldest.get(customer_id, first), first)
     broken = dict(CustomerDunning.objects.filter(organization=organization, customer_id__in=customer_ids)
                   .values_list("customer_id", "broken_promises"))
     disputes = dict(Dispute.objects.filter(organization=organization, customer_id__in=customer_ids,
                                            status=DisputeStatus.OPEN)
                     .values("customer_id").annotate(n=Count("id")).values_list("customer_id", "n"))
+    grades = _grades(organization, customer_ids)
     fx = FxTable.load(organization, {c for amounts in overdue.values() for c in amounts}, today)
     credits = on_account(organization, customer_ids)
     holds = _holds_when_credit_covers(organization, customer_ids)
@@ -423,17 +499,46 @@ def worklist(organization: Organization, today: dt.date, *, assigned_to=None) ->
     for task in tasks:
         amounts = overdue.get(task.customer_id, {})
         max_days = (today - oldest[task.customer_id]).days if task.customer_id in oldest else 0
-        risk = Decimal(1) + Decimal("0.5") * broken.get(task.customer_id, 0) + Decimal("0.25") * disputes.get(
-            task.customer_id, 0)
+        n_broken, n_disputes = broken.get(task.customer_id, 0), disputes.get(task.customer_id, 0)
+        grade = grades.get(task.customer_id) or ""
+        risk = (Decimal(1) + Decimal("0.5") * n_broken + Decimal("0.25") * n_disputes
+                + GRADE_RISK.get(grade, ZERO))
         base, missing = _in_base(fx, amounts, today)
         priority = base * max_days * risk
         credit = credits.get(task.customer_id, {})
         held = bool(amounts) and holds.get(task.customer_id, False) and all(
             credit.get(currency, ZERO) >= amount for currency, amount in amounts.items())
         result.append(WorklistRow(task, amounts, max_days, risk, priority.quantize(Decimal("1")), base, missing,
-                                  credit, held))
-    result.sort(key=lambda r: (-r.priority, r.task.due_on, r.task.pk))
+                                  credit, held, n_broken, n_disputes, grade, task.due_on > today))
+    result.sort(key=lambda r: (r.later, r.task.due_on if r.later else dt.date.min, -r.priority, r.task.due_on,
+                               r.task.pk))
+    for rank, row in enumerate(result, start=1):
+        row.rank = rank
     return result
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+def contacts_of(organization: Organization, customers: list[Customer]) -> dict[int, list[Contact]]:
+    """Whom to call at each customer: the contacts on file (name, phone, email)."""
+    result: dict[int, list[Contact]] = {}
+    for customer in customers:
+        if customer.organization_id != organization.pk:
+            continue
+        result[customer.pk] = [Contact(email=email) for email in customer.contact_emails or [] if email]
+    return result
+
+
+def _grades(organization: Organization, customer_ids: set[int]) -> dict[int, str]:
+    """Each customer's latest credit grade (credit sits below dunning). One query."""
+    return dict(CreditProfile.objects.filter(organization=organization, customer_id__in=customer_ids,
+                                             latest_score__isnull=False)
+                .values_list("customer_id", "latest_score__grade"))
 
 
 def _holds_when_credit_covers(organization: Organization, customer_ids: set[int]) -> dict[int, bool]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,7 +20,10 @@ from tenancy.views import organization_required
 
 from . import evidence, selectors, services
 from .forms import (
+    CallLogForm,
+    CustomerDisputeForm,
     CustomerDunningForm,
+    CustomerPromiseForm,
     DisputeOpenForm,
     DisputeResolveForm,
     InstallmentFormSet,
@@ -28,7 +34,11 @@ from .forms import (
     TaskLogForm,
     formset_rows,
 )
-from .models import CollectionTask, CustomerDunning, Dispute, DunningPolicy, DunningRun
+from .models import CollectionTask, CustomerDunning, Dispute, DunningPolicy, DunningRun, TaskStatus
+from .services.disputes import disputes_open
+from .services.worklist import collection_call_log, collection_tasks_refresh
+
+WORKLIST_PAGE_SIZE = 50
 
 
 def _today(request):
@@ -81,29 +91,156 @@ def policy_list(request):
     return render(request, "dunning/policy_list.html", {"policies": selectors.policy_list(request.organization)})
 
 
+def _next_url(request, default: str) -> str:
+    """Back where the action started (a page of this site), else `default`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
 @organization_required
 def worklist(request):
+    today = _today(request)
+    # Every customer with overdue items gets a task, not only those a daily run reached (an import).
+    collection_tasks_refresh(organization=request.organization, today=today)
     mine = request.GET.get("mine") == "1"
-    rows = selectors.worklist(request.organization, _today(request), assigned_to=request.user if mine else None)
-    return render(request, "dunning/worklist.html", {"rows": rows, "mine": mine, "form": TaskLogForm()})
+    rows = selectors.worklist(request.organization, today, assigned_to=request.user if mine else None)
+    page = Paginator(rows, WORKLIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    contacts = selectors.contacts_of(request.organization, [row.task.customer for row in page.object_list])
+    for row in page.object_list:
+        row.contacts = contacts.get(row.task.customer_id, [])
+    return render(request, "dunning/worklist.html", {
+        "rows": page.object_list, "page": page, "mine": mine, "today": today,
+        "base_currency": request.organization.base_currency, "form": TaskLogForm(auto_id=False)})
+
+
+def _call_log(request, customer, form, task=None, invoices=None):
+    """Log the call of a valid form; the error, on the form, when a rule refuses it."""
+    data = form.cleaned_data
+    try:
+        logged = collection_call_log(
+            organization=request.organization, actor=request.user, customer=customer, task=task,
+            outcome=data["outcome"], notes=data["notes"], follow_up_on=data["follow_up_on"],
+            promised_date=data["promised_date"], promised_amount=data["promised_amount"], invoices=invoices)
+    except DomainError as error:
+        _form_error(form, error)
+        return None
+    if logged.promise is not None:
+        messages.success(request, _("Call logged. Promise to pay %(amount)s by %(date)s recorded; dunning pauses "
+                                    "on its invoices until then.")
+                         % {"amount": f"{logged.promise.amount:,.2f} {logged.promise.currency}",
+                            "date": logged.promise.promised_date.isoformat()})
+    elif logged.task.status == TaskStatus.OPEN:
+        messages.success(request, _("Call logged; the task stays open until %(date)s.")
+                         % {"date": logged.task.due_on.isoformat()})
+    else:
+        messages.success(request, _("Call logged."))
+    return logged
 
 
 @organization_required
 @require_POST
 def task_log(request, pk: int):
-    task = get_object_or_404(CollectionTask, organization=request.organization, pk=pk)
+    task = get_object_or_404(CollectionTask.objects.select_related("customer"), organization=request.organization,
+                             pk=pk)
     form = TaskLogForm(request.POST)
     if form.is_valid():
+        if form.cleaned_data["keep_open"] and not form.cleaned_data["follow_up_on"] \
+                and form.cleaned_data["outcome"] != "promised":
+            try:
+                services.collection_task_log(organization=request.organization, actor=request.user, task=task,
+                                             outcome=form.cleaned_data["outcome"], notes=form.cleaned_data["notes"],
+                                             close=False)
+                messages.success(request, _("Outcome logged."))
+            except DomainError as error:
+                messages.error(request, error.message)
+            return redirect(_next_url(request, reverse("dunning:worklist")))
+        if _call_log(request, task.customer, form, task=task) is not None:
+            return redirect(_next_url(request, reverse("dunning:worklist")))
+    for field_name, errors in form.errors.items():
+        label = form.fields[field_name].label if field_name in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+    return redirect(_next_url(request, reverse("dunning:worklist")))
+
+
+@organization_required
+def customer_call(request, customer_pk: int):
+    customer = get_object_or_404(Customer, organization=request.organization, pk=customer_pk)
+    form = CallLogForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and _call_log(request, customer, form) is not None:
+        return redirect(_next_url(request, reverse("dunning:timeline", kwargs={"customer_pk": customer.pk})))
+    return render(request, "dunning/action_form.html", {
+        "form": form, "customer": customer, "title": _("Log a call with %(customer)s") % {"customer": customer.name},
+        "intro": _("\"Promised to pay\" records a promise to pay, which pauses dunning on the invoices it covers "
+                   "(the oldest overdue first)."),
+        "next": _next_url(request, "")}, status=400 if form.errors else 200)
+
+
+def _customer_invoices(request, customer):
+    return open_invoices(request.organization).filter(customer=customer).order_by("due_date", "pk")
+
+
+def _preselected(request, invoices) -> list[int]:
+    """?invoice=<id> (repeatable) ticks those invoices; by default the overdue ones."""
+    wanted = [int(v) for v in request.GET.getlist("invoice") if v.isdigit()]
+    if wanted:
+        return list(invoices.filter(pk__in=wanted).values_list("pk", flat=True))
+    return list(invoices.filter(due_date__lt=_today(request)).values_list("pk", flat=True))
+
+
+@organization_required
+def customer_promise(request, customer_pk: int):
+    customer = get_object_or_404(Customer, organization=request.organization, pk=customer_pk)
+    invoices = _customer_invoices(request, customer)
+    form = CustomerPromiseForm(request.POST or None, invoices=invoices,
+                               initial={"invoices": _preselected(request, invoices)})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        chosen = list(data["invoices"])
+        amount = data["amount"] if data["amount"] is not None else sum(i.balance for i in chosen)
         try:
-            services.collection_task_log(organization=request.organization, actor=request.user, task=task,
-                                         outcome=form.cleaned_data["outcome"], notes=form.cleaned_data["notes"],
-                                         close=not form.cleaned_data["keep_open"])
-            messages.success(request, _("Outcome logged."))
+            promise = services.promise_create(organization=request.organization, actor=request.user,
+                                              customer=customer, invoices=chosen, amount=amount,
+                                              promised_date=data["promised_date"], grace_days=data["grace_days"],
+                                              notes=data["notes"])
+            messages.success(request, _("Promise recorded; dunning pauses on its invoices until %(date)s.")
+                             % {"date": promise.pause_until.isoformat()})
+            return redirect(_next_url(request, reverse("dunning:timeline", kwargs={"customer_pk": customer.pk})))
         except DomainError as error:
-            messages.error(request, error.message)
-    else:
-        messages.error(request, _("Choose an outcome."))
-    return redirect("dunning:worklist")
+            _form_error(form, error)
+    return render(request, "dunning/action_form.html", {
+        "form": form, "customer": customer, "next": _next_url(request, ""),
+        "title": _("Promise to pay: %(customer)s") % {"customer": customer.name},
+        "intro": _("Dunning pauses on the chosen invoices until the promised date plus the grace days; a promise "
+                   "not kept resumes it.")}, status=400 if form.errors else 200)
+
+
+@organization_required
+def customer_dispute(request, customer_pk: int):
+    customer = get_object_or_404(Customer, organization=request.organization, pk=customer_pk)
+    invoices = _customer_invoices(request, customer)
+    wanted = [int(v) for v in request.GET.getlist("invoice") if v.isdigit()]
+    form = CustomerDisputeForm(request.POST or None, invoices=invoices,
+                               initial={"invoices": list(invoices.filter(pk__in=wanted).values_list("pk", flat=True))})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            disputes = disputes_open(organization=request.organization, actor=request.user, customer=customer,
+                                     invoices=list(data["invoices"]), reason=data["reason"], amount=data["amount"],
+                                     description=data["description"], due_on=data["due_on"], owner=request.user)
+            messages.success(request, _("%(count)s dispute(s) opened; dunning pauses on the disputed amounts.")
+                             % {"count": len(disputes)})
+            return redirect(_next_url(request, reverse("dunning:timeline", kwargs={"customer_pk": customer.pk})))
+        except DomainError as error:
+            _form_error(form, error)
+    return render(request, "dunning/action_form.html", {
+        "form": form, "customer": customer, "next": _next_url(request, ""),
+        "title": _("Dispute: %(customer)s") % {"customer": customer.name},
+        "intro": _("An amount is spread over the chosen invoices, oldest due date first; empty disputes each in "
+                   "full.")}, status=400 if form.errors else 200)
 
 
 @organization_required
@@ -137,11 +274,12 @@ def dispute_open(request, invoice_pk: int):
                                   description=form.cleaned_data["description"], due_on=form.cleaned_data["due_on"],
                                   owner=request.user)
             messages.success(request, _("Dispute opened; dunning pauses on the disputed amount."))
-            return redirect("dunning:dispute_list")
+            return redirect(_next_url(request, reverse("dunning:dispute_list")))
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
-    return render(request, "dunning/form.html", {"form": form, "title": _("Dispute invoice %(number)s")
-                                                 % {"number": invoice.number}}, status=400 if form.errors else 200)
+    return render(request, "dunning/action_form.html", {
+        "form": form, "customer": invoice.customer, "invoice": invoice, "next": _next_url(request, ""),
+        "title": _("Dispute invoice %(number)s") % {"number": invoice.number}}, status=400 if form.errors else 200)
 
 
 @organization_required
@@ -175,11 +313,12 @@ def promise_create(request, invoice_pk: int):
             services.promise_create(organization=request.organization, actor=request.user, customer=invoice.customer,
                                     invoices=[invoice], **form.cleaned_data)
             messages.success(request, _("Promise recorded; dunning pauses until its date."))
-            return redirect("dunning:promise_list")
+            return redirect(_next_url(request, reverse("dunning:promise_list")))
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
-    return render(request, "dunning/form.html", {"form": form, "title": _("Promise to pay %(number)s")
-                                                 % {"number": invoice.number}}, status=400 if form.errors else 200)
+    return render(request, "dunning/action_form.html", {
+        "form": form, "customer": invoice.customer, "invoice": invoice, "next": _next_url(request, ""),
+        "title": _("Promise to pay %(number)s") % {"number": invoice.number}}, status=400 if form.errors else 200)
 
 
 @organization_required
@@ -288,7 +427,8 @@ def customer_settings(request, customer_pk: int):
 def plan_create(request, customer_pk: int):
     customer = get_object_or_404(Customer, organization=request.organization, pk=customer_pk)
     invoices = open_invoices(request.organization).filter(customer=customer).order_by("due_date", "pk")
-    form = PlanForm(request.POST or None, invoices=invoices, prefix="plan")
+    form = PlanForm(request.POST or None, invoices=invoices, prefix="plan",
+                    initial={"invoices": _preselected(request, invoices)})
     installments = InstallmentFormSet(request.POST or None, prefix="installments")
     if request.method == "POST" and form.is_valid() and installments.is_valid():
         rows = [(row["due_date"], row["amount"]) for row in formset_rows(installments)]

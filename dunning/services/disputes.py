@@ -118,3 +118,50 @@ def dispute_resolve(*, organization: Organization, actor: Actor, dispute: Disput
                  data={**payload, "notes": notes}, actor_label=_actor_label(actor))
     _emit(organization, "dispute.resolved", payload)
     return dispute
+
+
+@transaction.atomic
+def disputes_open(*, organization: Organization, actor: Actor, customer, invoices: list[Invoice], reason: str,
+                  amount: Decimal | str | None = None, description: str = "", owner=None,
+                  due_on: dt.date | None = None) -> list[Dispute]:
+    """Dispute several of a customer's invoices at once: each in full, or `amount` spread over
+    them oldest due date first (one currency then). One dispute per invoice, all or none."""
+    role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
+    same_organization_check(organization, customer)
+    if not invoices:
+        raise DomainError(_("Choose at least one invoice."), field="invoices")
+    for invoice in invoices:
+        same_organization_check(organization, invoice)
+        if invoice.customer_id != customer.pk:
+            raise DomainError(_("Invoice %(number)s belongs to another customer.") % {"number": invoice.number},
+                              code=ErrorCode.CUSTOMER_MISMATCH, field="invoices")
+    locked = list(Invoice.objects.select_for_update(of=("self",), no_key=True)
+                  .filter(pk__in=[i.pk for i in invoices]).order_by("pk"))
+    locked.sort(key=lambda i: (i.due_date, i.pk))
+    if amount in (None, ""):
+        return [dispute_open(organization=organization, actor=actor, invoice=invoice, reason=reason,
+                             description=description, owner=owner, due_on=due_on) for invoice in locked]
+    currencies = {i.currency for i in locked}
+    if len(currencies) > 1:
+        raise DomainError(_("The invoices must share one currency to split an amount between them."),
+                          code=ErrorCode.CURRENCY_MISMATCH, field="amount")
+    currency = locked[0].currency
+    amount = minor_unit_check(parse_amount(amount), currency)
+    if amount <= 0:
+        raise DomainError(_("The disputed amount must be more than zero."), field="amount")
+    available = {i.pk: i.balance - _disputed_open(i) for i in locked}
+    total = sum((a for a in available.values() if a > 0), ZERO)
+    if amount > total:
+        raise DomainError(_("At most %(available)s of these invoices can be disputed.")
+                          % {"available": Money(total, currency)}, field="amount")
+    disputes, left = [], amount
+    for invoice in locked:
+        part = min(left, max(available[invoice.pk], ZERO))
+        if part <= 0:
+            continue
+        disputes.append(dispute_open(organization=organization, actor=actor, invoice=invoice, reason=reason,
+                                     amount=part, description=description, owner=owner, due_on=due_on))
+        left -= part
+        if left <= 0:
+            break
+    return disputes

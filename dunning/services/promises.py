@@ -98,6 +98,32 @@ def promise_create(*, organization: Organization, actor: Actor, customer: Custom
     return promise
 
 
+def promise_invoices_covering(organization: Organization, customer: Customer, amount: Decimal | None,
+                              today: dt.date) -> list[Invoice]:
+    """The invoices a promise made on the phone covers: the customer's open invoices without an
+    open promise, in the currency of the oldest, overdue ones first by due date, as many as the
+    promised amount needs (all overdue ones when no amount was named)."""
+    promised = PromiseToPay.invoices.through.objects.filter(
+        promisetopay__organization=organization, promisetopay__status=PromiseStatus.OPEN).values("invoice_id")
+    candidates = list(Invoice.objects.filter(organization=organization, customer=customer, voided_on__isnull=True,
+                                             applied_amount__lt=F("total_amount"))
+                      .exclude(pk__in=promised).order_by("due_date", "pk"))
+    if not candidates:
+        return []
+    currency = candidates[0].currency
+    candidates = [i for i in candidates if i.currency == currency]
+    overdue = [i for i in candidates if i.due_date < today]
+    if amount in (None, ""):
+        return overdue or candidates
+    chosen, covered = [], ZERO
+    for invoice in candidates:
+        if covered >= amount:
+            break
+        chosen.append(invoice)
+        covered += invoice.balance
+    return chosen
+
+
 def promises_evaluate(*, organization: Organization, today: dt.date) -> dict[str, int]:
     """Decide promises from cash applied to the promised invoices (signed allocations: another
     invoice's payment never counts, a reversed one stops counting): kept once the promised amount
