@@ -82,7 +82,8 @@ ARG_MODELS = {
     "policy_pk": "insurance.Policy",
 }
 # Arguments that are not ids: one value that reaches the view's object lookup.
-CONSTANT_ARGS = {"kind": "pdf", "action": "profile", "fmt": "csv", "week_start": "2026-03-16"}
+CONSTANT_ARGS = {"kind": "pdf", "action": "profile", "fmt": "csv", "week_start": "2026-03-16", "template": "reminder",
+                 "language": "en"}
 
 
 @dataclass(frozen=True)
