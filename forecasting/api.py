@@ -68,7 +68,8 @@ class CashForecastApi(ForecastApi):
                                "promises, payment plans, factoring and insurance flows, in base currency.")
     def get(self, request):
         query = _validated(ForecastQuerySerializer, self, request.query_params)
-        forecast = cash_forecast(self.organization, as_of=query.get("as_of") or self.today(), weeks=query["weeks"])
+        forecast = cash_forecast(self.organization, as_of=query.get("as_of") or self.today(), weeks=query["weeks"],
+                                 new_sales=query.get("new_sales"))
         data = dataclasses.asdict(forecast)
         data["model"] = model_info(self.organization)
         return Response(CashForecastSerializer(data).data)

@@ -9,6 +9,15 @@ to pay; disputed amounts are left out or haircut (settings); factoring and insur
 flows (their selectors, when those apps provide them). Invoices without a stored prediction count
 at their due date (or today when overdue). Weeks begin on the organization's week start.
 
+Optionally (a setting, or `new_sales=True`), sales not yet invoiced: from next week on, each week
+invoices the average of the last 13 whole weeks, collected on the organization's curve (the share
+of face value paid m weeks after the week of issue, m = 0..12, over the invoices issued in the last
+52 weeks that have lived through week m).
+
+Amounts are computed as floats (expected values) and become Decimal once, at the edge: each source's
+total is rounded to the minor unit and split over the weeks and "later" by largest remainder, so the
+weeks and later add up to the open balance to the cent, and each week's sources add up to its P50.
+
 A snapshot of each week's forecast is stored once a week; when a week has passed, the customer
 collections each earlier snapshot forecast for it are compared with the payments applied that week
 to the invoices the snapshot knew: WAPE and bias per horizon (1..13 weeks ahead), beside the
@@ -19,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 from django.apps import apps
@@ -33,14 +42,16 @@ from receivables.models import Allocation, AllocationKind, Customer, Invoice
 from receivables.selectors import FxTable
 from tenancy.errors import DomainError
 from tenancy.models import Organization
-from tenancy.money import ZERO, quantize
+from tenancy.money import ZERO, quantize, sql_decimal
 
 from .models import DisputedMode, ForecastSnapshot, InvoiceDisputeFlag, InvoicePrediction
 from .selectors import forecast_settings
 
 Z90 = 1.2815515655446004  # the standard normal's 90th percentile
-SOURCES = ("invoices", "promises", "plans", "factoring", "insurance")
+SOURCES = ("invoices", "promises", "plans", "factoring", "insurance", "new_sales")
 CUSTOMER_SOURCES = ("invoices", "promises", "plans")  # what customers pay us: what accuracy measures
+RUN_RATE_WEEKS = 13
+CURVE_COHORT_WEEKS = 52
 
 
 def week_start_of(day: dt.date, week_start: int) -> dt.date:
@@ -212,6 +223,7 @@ class CashForecast:
     later: Decimal  # expected after the horizon
     disputed_held_back: Decimal
     open_balance: Decimal
+    new_sales_run_rate: Decimal | None = None  # a week's new invoices, when new sales are included
 
 
 def _edges(organization: Organization, as_of: dt.date, weeks: int) -> tuple[dt.date, np.ndarray]:
@@ -233,9 +245,99 @@ def _flows(organization: Organization, start: dt.date, end: dt.date) -> list[tup
     return found
 
 
-def cash_forecast(organization: Organization, *, as_of: dt.date, weeks: int = 13) -> CashForecast:
+def _unit(currency: str) -> Decimal:
+    """The currency's minor unit as a Decimal (0.01 for CNY, 1 for JPY)."""
+    return Decimal(1).scaleb(quantize(ZERO, currency).as_tuple().exponent)
+
+
+def _apportion(values: np.ndarray, unit: Decimal) -> list[Decimal]:
+    """Round expected values to the minor unit so that they add up to their rounded total (largest
+    remainder): what a source expects over the weeks and later is then its balance to the cent."""
+    if not len(values):
+        return []
+    scaled = np.maximum(values, 0.0) / float(unit)
+    floors = np.floor(scaled)
+    target = int(Decimal(repr(float(scaled.sum()))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    short = target - int(floors.sum())
+    order = np.argsort(-(scaled - floors), kind="stable")
+    units = floors.astype(np.int64)
+    if short > 0:
+        units[order[:short]] += 1
+    elif short < 0:  # float noise only: take back from the smallest fractions that have a unit
+        for i in order[::-1]:
+            if short == 0:
+                break
+            if units[i] > 0:
+                units[i] -= 1
+                short += 1
+    return [int(n) * unit for n in units]
+
+
+def _to_base(fx: FxTable, amount: Decimal, currency: str, on: dt.date) -> Decimal:
+    """In base currency, unrounded; zero when no rate is stored (as the forecast leaves such amounts out)."""
+    try:
+        return amount * fx.rate(currency, on)
+    except DomainError:
+        return ZERO
+
+
+def _week_index(column: str) -> str:
+    """SQL for the number of whole weeks from %(ref)s (a week start) to a date column."""
+    if connection.vendor == "postgresql":
+        return f"(({column} - %(ref)s) / 7)"
+    return f"CAST((julianday({column}) - julianday(%(ref)s)) / 7 AS INTEGER)"
+
+
+def new_sales_curve(organization: Organization, *, first: dt.date, as_of: dt.date) -> tuple[Decimal, np.ndarray]:
+    """(a week's new sales at the run rate, the collection curve: share of face paid m weeks after the
+    week of issue, m = 0..12), in base currency, from the weeks before `first` (this week's start).
+    Two queries whatever the ledger's size."""
+    ref = first - dt.timedelta(weeks=CURVE_COHORT_WEEKS)
+    now = CURVE_COHORT_WEEKS  # the week index of `first`
+    params = {"org": organization.pk, "ref": ref, "first": first, "as_of": as_of, "payment": AllocationKind.PAYMENT}
+    invoice, allocation = _table(Invoice), _table(Allocation)
+    alive = "(i.voided_on IS NULL OR i.voided_on > %(as_of)s)"
+    # Table names from the models; every value is a bound parameter.
+    faces_sql = f"""
+        SELECT i.currency, {_week_index("i.issue_date")}, SUM(i.total_amount) FROM {invoice} i
+        WHERE i.organization_id = %(org)s AND i.issue_date >= %(ref)s AND i.issue_date < %(first)s AND {alive}
+        GROUP BY 1, 2
+    """  # noqa: S608
+    paid_sql = f"""
+        SELECT a.currency, {_week_index("i.issue_date")}, {_week_index("a.applied_on")}, SUM(a.amount)
+        FROM {allocation} a JOIN {invoice} i ON i.id = a.invoice_id AND i.organization_id = %(org)s
+        WHERE a.organization_id = %(org)s AND a.kind = %(payment)s AND a.applied_on < %(first)s
+          AND i.issue_date >= %(ref)s AND i.issue_date < %(first)s AND {alive}
+        GROUP BY 1, 2, 3
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(faces_sql, params)
+        faces = cursor.fetchall()
+        cursor.execute(paid_sql, params)
+        paid = cursor.fetchall()
+    fx = FxTable.load(organization, {row[0] for row in faces} | {row[0] for row in paid}, as_of, lenient=True)
+    face_by_week = np.zeros(now)
+    for currency, week, total in faces:
+        face_by_week[int(week)] += float(_to_base(fx, sql_decimal(total), currency, as_of))
+    paid_by_lag = np.zeros(13)
+    for currency, week, paid_week, total in paid:
+        lag = int(paid_week) - int(week)
+        if 0 <= lag < 13:
+            paid_by_lag[lag] += float(_to_base(fx, sql_decimal(total), currency, as_of))
+    curve = np.zeros(13)
+    for lag in range(13):
+        lived = face_by_week[: max(now - lag, 0)].sum()  # cohorts whose week `lag` is over
+        curve[lag] = paid_by_lag[lag] / lived if lived > 0 else 0.0
+    run_rate = Decimal(repr(float(face_by_week[now - RUN_RATE_WEEKS:].sum()))) / RUN_RATE_WEEKS
+    return quantize(run_rate, organization.base_currency), curve
+
+
+def cash_forecast(organization: Organization, *, as_of: dt.date, weeks: int = 13,
+                  new_sales: bool | None = None) -> CashForecast:
     """The weekly cash expected from the open book and the financing flows, in base currency."""
     currency = organization.base_currency
+    unit = _unit(currency)
+    settings = forecast_settings(organization)
     first, edges = _edges(organization, as_of, weeks)
     items, extra = open_items(organization, as_of)
     shares = week_shares(items, edges)
@@ -243,7 +345,15 @@ def cash_forecast(organization: Organization, *, as_of: dt.date, weeks: int = 13
     sources = np.array(items.source)
     invoice_rows = sources == "invoices"
     expected = amount[:, None] * shares
-    by_source = {source: expected[sources == source].sum(axis=0) for source in CUSTOMER_SOURCES}
+    later_parts = amount * (1 - shares.sum(axis=1)) if len(amount) else np.zeros(0)
+    # Each customer source: its weeks and its part after the horizon, to the cent.
+    by_source: dict[str, list[Decimal]] = {}
+    later = ZERO
+    for source in CUSTOMER_SOURCES:
+        rows = sources == source
+        split = _apportion(np.append(expected[rows].sum(axis=0) if rows.any() else np.zeros(weeks),
+                                     later_parts[rows].sum() if rows.any() else 0.0), unit)
+        by_source[source], later = split[:weeks], later + split[weeks]
     variance = ((amount[invoice_rows] ** 2)[:, None] * shares[invoice_rows] * (1 - shares[invoice_rows])).sum(axis=0)
     spread = Z90 * np.sqrt(variance)
     baseline = np.zeros(weeks)
@@ -251,33 +361,36 @@ def cash_forecast(organization: Organization, *, as_of: dt.date, weeks: int = 13
         index = np.searchsorted(edges, items.baseline, side="right") - 1
         inside = (index >= 0) & (index < weeks)
         np.add.at(baseline, index[inside], amount[inside])
-    flows = np.zeros((2, weeks))
+    flows = {"factoring": [ZERO] * weeks, "insurance": [ZERO] * weeks}
     end = first + dt.timedelta(days=7 * weeks - 1)
     for source, flow in _flows(organization, first, end):
         k = (flow["date"] - first).days // 7
         if 0 <= k < weeks:
-            flows[0 if source == "factoring" else 1, k] += float(flow["amount"])
+            flows[source][k] += Decimal(flow["amount"])
+    run_rate, sales = None, [ZERO] * weeks
+    if settings.include_new_sales if new_sales is None else new_sales:
+        run_rate, curve = new_sales_curve(organization, first=first, as_of=as_of)
+        rate = float(run_rate)
+        for k in range(1, weeks):  # sales from next week on, each collected on the curve
+            sales[k] = quantize(Decimal(repr(float(sum(rate * curve[k - j] for j in range(1, k + 1))))), currency)
+
+    def money(value: float) -> Decimal:
+        return quantize(Decimal(repr(float(value))), currency)
+
     result = []
     for k in range(weeks):
         parts = {source: by_source[source][k] for source in CUSTOMER_SOURCES}
-        parts["factoring"], parts["insurance"] = flows[0, k], flows[1, k]
-        collections = sum(parts[source] for source in CUSTOMER_SOURCES)
-        fixed = collections - parts["invoices"] + parts["factoring"] + parts["insurance"]
-        p50 = parts["invoices"] + fixed
-        p10 = max(parts["invoices"] - spread[k], 0.0) + fixed
-        p90 = parts["invoices"] + spread[k] + fixed
-
-        def money(value: float) -> Decimal:
-            return quantize(Decimal(repr(float(value))), currency)
-
-        result.append(ForecastWeek(first + dt.timedelta(days=7 * k), money(p10), money(p50), money(p90),
-                                   money(baseline[k]), money(collections),
-                                   {source: money(value) for source, value in parts.items()}))
-    later = float((amount * (1 - shares.sum(axis=1))).sum()) if len(amount) else 0.0
-    return CashForecast(as_of, currency, forecast_settings(organization).week_start, result,
-                        quantize(Decimal(repr(max(later, 0.0))), currency),
-                        quantize(Decimal(repr(extra["disputed_held_back"])), currency),
-                        quantize(Decimal(repr(float(amount.sum()) + extra["disputed_held_back"])), currency))
+        parts["factoring"], parts["insurance"] = quantize(flows["factoring"][k], currency), quantize(
+            flows["insurance"][k], currency)
+        parts["new_sales"] = sales[k]
+        collections = sum((parts[source] for source in CUSTOMER_SOURCES), ZERO)
+        p50 = sum(parts.values(), ZERO)
+        band = money(spread[k])
+        result.append(ForecastWeek(first + dt.timedelta(days=7 * k), p50 - min(band, max(parts["invoices"], ZERO)),
+                                   p50, p50 + band, money(baseline[k]), collections, parts))
+    held_back = money(extra["disputed_held_back"])
+    open_balance = sum((sum(by_source[s], ZERO) for s in CUSTOMER_SOURCES), ZERO) + later + held_back
+    return CashForecast(as_of, currency, settings.week_start, result, later, held_back, open_balance, run_rate)
 
 
 @dataclass

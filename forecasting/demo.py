@@ -1,6 +1,7 @@
 """Forecasting's part of the demo (`manage.py seed_demo`): the payment-date model trained on the demo
 ledger at seed time (as the weekly task would in the worker), every open invoice predicted, this week's
-forecast snapshot, and a forward-looking overlay on the provision with its reason."""
+forecast snapshot (new sales at the run rate included, so the demo shows that source), and a
+forward-looking overlay on the provision with its reason."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from tenancy.models import Membership, Organization, Role
 
 from . import services
 from .cashflow import forecast_snapshot_store
+from .models import ForecastSettings
 
 
 def forecasting_demo_seed(*, organization: Organization) -> dict[str, int]:
     today = local_today(organization.timezone)
+    ForecastSettings.objects.update_or_create(organization=organization, defaults={"include_new_sales": True})
     stored = services.payment_model_train(organization=organization)
     predicted = services.predictions_refresh(organization=organization, as_of=today)
     forecast_snapshot_store(organization=organization, as_of=today)

@@ -30,6 +30,9 @@ class ForecastSettings(models.Model):
     min_history = models.PositiveIntegerField(_("settled invoices needed to train a model"), default=200)
     individual_default_rate = models.DecimalField(_("loss rate of blacklisted customers without an assessment"),
                                                   max_digits=7, decimal_places=6, default=1)
+    include_new_sales = models.BooleanField(
+        _("include new sales at the recent run rate"), default=False,
+        help_text=_("Invoices not yet issued: the last 13 weeks' average, collected on the organization's curve."))
 
     class Meta:
         constraints = [

@@ -20,6 +20,10 @@ def ratio(**kwargs) -> serializers.DecimalField:
 class ForecastQuerySerializer(serializers.Serializer):
     weeks = serializers.IntegerField(min_value=1, max_value=13, default=13)
     as_of = serializers.DateField(required=False, help_text="Default: today in the organization's time zone.")
+    new_sales = serializers.BooleanField(
+        required=False, allow_null=True, default=None,
+        help_text="Add sales not yet invoiced (the last 13 weeks' average, from next week, collected on the "
+                  "organization's curve). Default: the organization's setting.")
 
 
 class ForecastSourcesSerializer(serializers.Serializer):
@@ -28,6 +32,7 @@ class ForecastSourcesSerializer(serializers.Serializer):
     plans = money(help_text="Payment-plan instalments still to pay.")
     factoring = money(help_text="Factoring advances, reserve releases and repurchases (signed).")
     insurance = money(help_text="Expected indemnities.")
+    new_sales = money(help_text="Sales not yet invoiced, at the run rate on the collection curve (0.00 unless asked).")
 
 
 class ForecastWeekSerializer(serializers.Serializer):
@@ -53,11 +58,11 @@ class ModelInfoSerializer(serializers.Serializer):
     "weeks": [
         {"week_start": "2026-03-02", "p10": "61240.17", "p50": "84310.55", "p90": "107380.93", "baseline": "90500.00",
          "collections": "84310.55", "sources": {"invoices": "74310.55", "promises": "10000.00", "plans": "0.00",
-                                                "factoring": "0.00", "insurance": "0.00"}},
+                                                "factoring": "0.00", "insurance": "0.00", "new_sales": "0.00"}},
         {"week_start": "2026-03-09", "p10": "120004.80", "p50": "151220.40", "p90": "182436.00", "baseline": "140000.00",
          "collections": "151220.40", "sources": {"invoices": "148220.40", "promises": "0.00", "plans": "3000.00",
-                                                 "factoring": "0.00", "insurance": "0.00"}}],
-    "later": "512340.12", "disputed_held_back": "8000.00", "open_balance": "755871.07",
+                                                 "factoring": "0.00", "insurance": "0.00", "new_sales": "0.00"}}],
+    "later": "512340.12", "disputed_held_back": "8000.00", "open_balance": "755871.07", "new_sales_run_rate": None,
     "model": {"version": 3, "method": "model", "trained_at": "2026-03-01T02:00:00Z",
               "metrics": {"split_date": "2025-11-20", "train_count": 5120, "test_count": 1281, "model_mae": 4.53,
                           "baseline_mae": 6.21, "late_auc": 0.901, "improvement": 0.27},
@@ -70,6 +75,7 @@ class CashForecastSerializer(serializers.Serializer):
     later = money(help_text="Expected after the last week.")
     disputed_held_back = money(help_text="Disputed amounts left out (or the haircut on them).")
     open_balance = money()
+    new_sales_run_rate = money(allow_null=True, help_text="A week's new sales when they are included; else null.")
     model = ModelInfoSerializer(allow_null=True)
 
 

@@ -45,7 +45,18 @@ def test_cash_forecast_has_thirteen_weeks_with_bands_and_sources(api, open_invoi
     assert (week["week_start"], week["p10"], week["p50"], week["p90"]) == ("2026-03-09", "1000.00", "1000.00",
                                                                           "1000.00")
     assert week["sources"] == {"invoices": "1000.00", "promises": "0.00", "plans": "0.00", "factoring": "0.00",
-                               "insurance": "0.00"}
+                               "insurance": "0.00", "new_sales": "0.00"}
+    assert body["new_sales_run_rate"] is None
+
+
+def test_cash_forecast_adds_new_sales_when_asked(api, open_invoice):
+    # given: 1,000.00 invoiced in the last 13 weeks, nothing collected yet: a run rate, a flat curve
+    with time_machine.travel(dt.datetime(2026, 3, 4, 4, 0, tzinfo=dt.UTC), tick=False):
+        body = api.get("/api/v1/forecast/cash/?new_sales=true").json()
+        bad = api.get("/api/v1/forecast/cash/?new_sales=perhaps")
+    assert body["new_sales_run_rate"] == "76.92"  # 1,000.00 / 13
+    assert {week["sources"]["new_sales"] for week in body["weeks"]} == {"0.00"}  # nothing paid yet: no curve
+    assert bad.status_code == 400 and "new_sales" in str(bad.json())
 
 
 def test_cash_forecast_refuses_more_than_thirteen_weeks(api):

@@ -100,10 +100,55 @@ def test_an_uncertain_invoice_spreads_over_weeks_inside_a_band(organization, boo
                                                           p90_date=D(2026, 3, 30))
     forecast = cash_forecast(organization, as_of=AS_OF)
     p50 = [w.p50 for w in forecast.weeks]
-    assert sum(p50, Decimal(0)) + forecast.later == pytest.approx(Decimal("1000.00"), abs=Decimal("0.05"))
+    # every cent of the balance lands in exactly one week or after the horizon
+    assert sum(p50, Decimal(0)) + forecast.later == Decimal("1000.00")
     assert p50[1] > 0 and p50[2] > 0 and p50[4] > 0
     assert all(w.p10 <= w.p50 <= w.p90 for w in forecast.weeks)
     assert forecast.weeks[2].p90 > forecast.weeks[2].p50 > forecast.weeks[2].p10
+
+
+def test_each_weeks_sources_add_up_to_its_p50_to_the_cent(organization, book, collector):
+    from dunning.services import promise_create
+
+    # given: a promise of a third (to the cent) and a spread-out remainder
+    InvoicePrediction.objects.filter(invoice=book).update(p10_date=D(2026, 3, 10), expected_date=D(2026, 3, 18),
+                                                          p90_date=D(2026, 4, 20))
+    with time_machine.travel(dt.datetime(2026, 3, 4, 4, 0, tzinfo=dt.UTC), tick=False):
+        promise_create(organization=organization, actor=collector, customer=book.customer, invoices=[book],
+                       amount="333.33", promised_date=D(2026, 3, 25))
+    forecast = cash_forecast(organization, as_of=AS_OF)
+    for week in forecast.weeks:
+        assert week.p50 == sum(week.sources.values(), Decimal(0))
+        assert week.collections == week.sources["invoices"] + week.sources["promises"] + week.sources["plans"]
+        assert week.p50.as_tuple().exponent == -2
+    assert forecast.weeks[3].sources["promises"] == Decimal("333.33")
+    invoices = sum((w.sources["invoices"] for w in forecast.weeks), Decimal(0))
+    assert invoices + forecast.later == Decimal("666.67")
+    assert forecast.open_balance == Decimal("1000.00")
+
+
+def test_new_sales_at_the_run_rate_arrive_on_the_collection_curve(organization, book):
+    """Worked example. Run rate: the 13 whole weeks before this one (2025-12-01..2026-03-01) invoiced
+    3 x 100.00 + 1,000.00 = 1,300.00, so 100.00 a week. Curve, by weeks after the week of issue, over the
+    invoices issued in the last 52 weeks whose week is over: the three 100.00 invoices (week of 2025-12-29)
+    were paid 2026-01-17 and 01-18 (2 weeks on) and 01-19 (3 weeks on); the 1,000.00 (week of 2026-02-02)
+    is unpaid after 0..3 weeks. Lag 2: 200.00 / 1,300.00 = 2/13; lag 3: 100.00 / 1,300.00 = 1/13; lags 4..8
+    (only the older cohort has lived them): 0 / 300.00. Sales start next week (week 1): week 3 gets
+    100.00 x 2/13 = 15.38; weeks 4..12 get 100.00 x (2/13 + 1/13) = 23.08."""
+    without = cash_forecast(organization, as_of=AS_OF)
+    assert all(w.sources["new_sales"] == Decimal("0.00") for w in without.weeks)
+
+    forecast = cash_forecast(organization, as_of=AS_OF, new_sales=True)
+    new_sales = [w.sources["new_sales"] for w in forecast.weeks]
+    assert new_sales == [Decimal("0.00")] * 3 + [Decimal("15.38")] + [Decimal("23.08")] * 9
+    assert forecast.new_sales_run_rate == Decimal("100.00")
+    # new sales are in p50 but not in the customers' collections that accuracy measures
+    assert forecast.weeks[4].p50 == without.weeks[4].p50 + Decimal("23.08")
+    assert forecast.weeks[4].collections == without.weeks[4].collections
+
+    # the organization's setting turns it on by default
+    ForecastSettings.objects.create(organization=organization, include_new_sales=True)
+    assert cash_forecast(organization, as_of=AS_OF).weeks[4].sources["new_sales"] == Decimal("23.08")
 
 
 def test_a_weeks_figure_drills_down_to_its_invoices(organization, book):
