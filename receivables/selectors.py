@@ -392,6 +392,9 @@ class DsoPoint:
     sales: Decimal  # credit sales in the month ending at period_end (net of voids and credit notes)
     standard: Decimal | None  # receivables / sales x days, over the trailing period
     countback: Decimal | None
+    # The headline's measure at this month end: receivables / credit sales of the trailing
+    # `period_days` x period_days, so the last point equals DsoReport.standard (the dashboard's chart).
+    period_standard: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -444,6 +447,22 @@ def _monthly_sales(organization: Organization, until: dt.date) -> dict[tuple[str
     return dict(net)
 
 
+def _daily_sales(organization: Organization, start: dt.date, until: dt.date) -> tuple[list, list]:
+    """Credit sales per day from `start` to `until`: invoices (currency, issue day, voided_on, amount)
+    and credit notes (currency, day, amount: + issued that day, - reversed that day). Three queries."""
+    invoices = list(
+        Invoice.objects.filter(organization=organization, issue_date__gte=start, issue_date__lte=until)
+        .values("currency", "issue_date", "voided_on").annotate(s=Sum("total_amount"))
+        .values_list("currency", "issue_date", "voided_on", "s"))
+    credits = list(
+        CreditNote.objects.filter(organization=organization, issued_on__gte=start, issued_on__lte=until)
+        .values("currency", "issued_on").annotate(s=Sum("amount")).values_list("currency", "issued_on", "s")
+    ) + [(currency, day, -amount) for currency, day, amount in  # reversed: no longer a credit from that day
+         CreditNote.objects.filter(organization=organization, reversed_on__gte=start, reversed_on__lte=until)
+         .values("currency", "reversed_on").annotate(s=Sum("amount")).values_list("currency", "reversed_on", "s")]
+    return invoices, credits
+
+
 def dso_report(organization: Organization, as_of: dt.date, *, period_days: int = 90, months: int = 12) -> DsoReport:
     """DSO on `as_of` (standard over the trailing `period_days`, and countback), with a
     monthly trend. A fixed number of queries: the ledger grouped by month, sales by month and in
@@ -455,21 +474,10 @@ def dso_report(organization: Organization, as_of: dt.date, *, period_days: int =
     invoiced, voided, applied = _monthly_ledger(organization, as_of)
     monthly_sales = _monthly_sales(organization, as_of)
     points = month_ends(as_of, months)
-    # Exact trailing-period sales for the headline figure and each trend point.
-    period_start = as_of - dt.timedelta(days=period_days - 1)
-    period_sales_rows = list(
-        Invoice.objects.filter(organization=organization, issue_date__gte=period_start, issue_date__lte=as_of)
-        .filter(Q(voided_on__isnull=True) | Q(voided_on__gt=as_of))
-        .values("currency").annotate(s=Sum("total_amount")).values_list("currency", "s")
-    )
-    period_credits_rows = list(
-        CreditNote.objects.filter(organization=organization, issued_on__gte=period_start, issued_on__lte=as_of)
-        .values("currency").annotate(s=Sum("amount")).values_list("currency", "s")
-    ) + [(currency, -amount) for currency, amount in  # reversed within the period: no longer a credit
-         CreditNote.objects.filter(organization=organization, reversed_on__gte=period_start, reversed_on__lte=as_of)
-         .values("currency").annotate(s=Sum("amount")).values_list("currency", "s")]
-    currencies = ({c for c, _m in invoiced} | {c for c, _m in monthly_sales} | {c for c, _s in period_sales_rows}
-                  | {c for c, _s in period_credits_rows})
+    # Exact trailing-period sales for the headline figure and each trend point, by day.
+    daily_sales, daily_credits = _daily_sales(organization, points[0] - dt.timedelta(days=period_days - 1), as_of)
+    currencies = ({c for c, _m in invoiced} | {c for c, _m in monthly_sales} | {c for c, *_r in daily_sales}
+                  | {c for c, *_r in daily_credits})
     fx = FxTable.load(organization, currencies, as_of, lenient=True)
 
     all_months = sorted({m for _c, m in invoiced} | {m for _c, m in voided} | {m for _c, m in applied}
@@ -499,15 +507,26 @@ def dso_report(organization: Organization, as_of: dt.date, *, period_days: int =
         sales_in[month] = sum((fx.convert(v, c, rate_day(month)) for (c, m), v in monthly_sales.items()
                                if m == month), ZERO)
 
+    # An invoice voided after a trend point was still a sale at that point (as the report as of then says).
+    later_voids = list(
+        Invoice.objects.filter(organization=organization, voided_on__gt=points[0], voided_on__lte=as_of)
+        .annotate(month=TruncMonth("issue_date")).values("currency", "month", "voided_on")
+        .annotate(s=Sum("total_amount")).values_list("currency", "month", "voided_on", "s"))
+
     def countback(ar: Decimal, end: dt.date) -> Decimal | None:
         if ar <= 0:
             return Decimal(0)
+        restored: dict[dt.date, Decimal] = defaultdict(lambda: ZERO)
+        for c, m, voided_on, amount in later_voids:
+            m = m.date() if isinstance(m, dt.datetime) else m
+            if voided_on > end and m <= end:
+                restored[m] += fx.convert(amount, c, rate_day(m))
         days = Decimal(0)
         month = end.replace(day=1)
         remaining = ar
         cursor_end = end
         for _i in range(36):
-            sales = sales_in.get(month, ZERO)
+            sales = sales_in.get(month, ZERO) + restored.get(month, ZERO)
             span = Decimal((cursor_end - month).days + 1)
             if sales >= remaining and sales > 0:
                 return (days + remaining / sales * span).quantize(Decimal("0.1"))
@@ -520,15 +539,28 @@ def dso_report(organization: Organization, as_of: dt.date, *, period_days: int =
     def standard(ar: Decimal, sales: Decimal, days: int) -> Decimal | None:
         return (ar / sales * days).quantize(Decimal("0.1")) if sales > 0 else None
 
+    def trailing_sales(end: dt.date) -> Decimal:
+        """Net credit sales of the `period_days` ending at `end`, at `end`'s rates."""
+        start = end - dt.timedelta(days=period_days - 1)
+        sold: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for c, day, voided_on, amount in daily_sales:
+            if start <= day <= end and (voided_on is None or voided_on > end):
+                sold[c] += amount
+        credited: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for c, day, amount in daily_credits:
+            if start <= day <= end:
+                credited[c] += amount
+        return (sum((fx.convert(s, c, end) for c, s in sold.items()), ZERO)
+                - sum((fx.convert(s, c, end) for c, s in credited.items()), ZERO))
+
     trend = []
     for end in points:
         month = end.replace(day=1)
         sales = sales_in.get(month, ZERO)
         days_in_period = (end - month).days + 1
         trend.append(DsoPoint(end, ar_at[end], sales, standard(ar_at[end], sales, days_in_period),
-                              countback(ar_at[end], end)))
-    period_sales = (sum((fx.convert(s, c, as_of) for c, s in period_sales_rows), ZERO)
-                    - sum((fx.convert(s, c, as_of) for c, s in period_credits_rows), ZERO))
+                              countback(ar_at[end], end), standard(ar_at[end], trailing_sales(end), period_days)))
+    period_sales = trailing_sales(as_of)
     receivables = ar_at[as_of]
     return DsoReport(
         as_of=as_of, currency=organization.base_currency, period_days=period_days,

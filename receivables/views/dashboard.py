@@ -1,4 +1,5 @@
-"""The dashboard: total receivables, overdue, DSO with its trend, aging by customer."""
+"""The dashboard: total receivables, overdue, DSO with its trend, aging by customer; the charts' figures
+(drawn by static/js/charts.js from each chart's json_script)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from tenancy.errors import DomainError
+from tenancy.money import quantize
 from tenancy.views import organization_required
 
 from .. import selectors
@@ -15,14 +18,21 @@ from ..reporting.sections import sections_build
 from .common import as_of_from
 
 
-def _trend_bars(dso) -> list[dict]:
-    """The monthly DSO trend as bars scaled to the highest month (no chart library)."""
-    highest = max((p.standard for p in dso.trend if p.standard is not None), default=None)
-    bars = []
-    for point in dso.trend:
-        height = int(point.standard / highest * 100) if highest and point.standard is not None else 0
-        bars.append({"point": point, "height": max(height, 1 if point.standard else 0)})
-    return bars
+def _aging_chart(report) -> dict:
+    """The totals by bucket for the chart (amounts as exact decimal strings, labels translated)."""
+    labels = [bucket.label if bucket.key == "current" else _("%(range)s days overdue") % {"range": bucket.label}
+              for bucket in report.buckets]
+    return {"keys": [bucket.key for bucket in report.buckets], "labels": labels,
+            "values": [quantize(value, report.currency) for value in report.totals],
+            "currency": report.currency, "series": _("Amount")}
+
+
+def _dso_chart(dso) -> dict:
+    """The DSO trend at each month end, on the headline's measures: the last point is the headline figure."""
+    return {"dates": [point.period_end for point in dso.trend],
+            "standard": [point.period_standard for point in dso.trend],
+            "countback": [point.countback for point in dso.trend],
+            "names": {"standard": _("DSO (standard)"), "countback": _("DSO (countback)")}, "unit": _("days")}
 
 
 def _aging_table(report) -> dict:
@@ -47,7 +57,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:  # nothing left that should raise, but never fail the whole page
         context["report_error"] = exc.message
     else:
-        context.update(report=report, aging=_aging_table(report), dso=dso, trend=_trend_bars(dso),
+        context.update(report=report, aging=_aging_table(report), dso=dso,
+                       aging_chart=_aging_chart(report), dso_chart=_dso_chart(dso),
                        fx_gaps=selectors.fx_gaps_merge(report.fx_gaps, dso.fx_gaps))
     # Higher apps' panels (factoring position, insurance deadlines, forecast, provision): sections.py.
     context["sections"] = sections_build(request.organization, as_of, request.LANGUAGE_CODE, where="dashboard")
