@@ -11,6 +11,9 @@ class CreditConfig(AppConfig):
         from tenancy.services import base_currency_use_register
 
         base_currency_use_register(_base_currency_use)
+        from .hub import customer_page_register
+
+        customer_page_register()  # the customer page: the credit panel, the hold state, a tab to the file
 
 
 def _base_currency_use(organization) -> list[str]:

@@ -409,7 +409,8 @@ def hold_reasons_of(customer: Customer, profile: CreditProfile, exposure: Exposu
                        % {"customer": customer.name, "reason": profile.blacklist_reason})
     if profile.credit_limit is not None and exposure.outstanding + extra_amount > profile.credit_limit:
         reasons.append(
-            _("Exposure %(exposure)s plus this invoice (%(amount)s) exceeds the credit limit of %(limit)s.")
+            (_("Exposure %(exposure)s exceeds the credit limit of %(limit)s.") if not extra_amount else
+             _("Exposure %(exposure)s plus this invoice (%(amount)s) exceeds the credit limit of %(limit)s."))
             % {"exposure": Money(exposure.outstanding, currency), "amount": Money(extra_amount, currency),
                "limit": Money(profile.credit_limit, currency)})
     if exposure.max_days_overdue > policy.hold_overdue_days:

@@ -14,8 +14,12 @@ class DunningConfig(AppConfig):
         from .credit_hold import overdue_exemptions
 
         overdue_exemption_source_register(overdue_exemptions)
+        # Every invoice list marks what is disputed, promised or on a payment plan (issue 14 item 2).
         from receivables.markers import invoice_marker_source_register
 
         from .markers import collection_markers
 
         invoice_marker_source_register(collection_markers)
+        from .hub import customer_page_register
+
+        customer_page_register()  # the customer page: collections, the stream, tabs to dunning's pages
