@@ -478,10 +478,18 @@ class ImportMapping(models.Model):
 
 
 class ImportStatus(models.TextChoices):
+    READING = "reading", _("Reading the file")  # uploaded; the background task is reading it
     PENDING = "pending", _("Pending")
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
+
+
+def import_upload_to(job: "ImportJob", file_name: str) -> str:
+    """imports/<organization id>/<year>/<month>/<random name>.<ext> (the storage draws the name)."""
+    from django.utils import timezone
+
+    return f"imports/{job.organization_id}/{timezone.now():%Y/%m}/{file_name}"
 
 
 class ImportJob(models.Model):
@@ -490,7 +498,7 @@ class ImportJob(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=ImportKind.choices)
     file_name = models.CharField(max_length=255)
-    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    file = models.FileField(upload_to=import_upload_to, blank=True)
     mapping = models.JSONField(default=dict)
     status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.PENDING)
     total_rows = models.PositiveIntegerField(default=0)

@@ -20,7 +20,8 @@ EMPTY = [("", "—")]
 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(label=_lazy("What the file holds"), choices=ImportKind.choices)
-    file = forms.FileField(label=_lazy("CSV or XLSX file"))
+    file = forms.FileField(label=_lazy("CSV or XLSX file"),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -105,3 +106,33 @@ class MappingForm(forms.Form):
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from None
         return cleaned
+
+
+MAPPING_FILE_MAX_BYTES = 64 * 1024
+
+
+class MappingFileForm(forms.Form):
+    """A mapping saved as JSON (docs/mappings/*.json, or one exported from another organization)."""
+
+    mapping_file = forms.FileField(label=_lazy("Mapping file (JSON)"),
+                                   widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}))
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+
+    def clean_mapping_file(self):
+        upload = self.cleaned_data["mapping_file"]
+        if upload.size > MAPPING_FILE_MAX_BYTES:
+            raise forms.ValidationError(_("A mapping file is at most %(limit)s KB.")
+                                        % {"limit": MAPPING_FILE_MAX_BYTES // 1024})
+        try:
+            data = json.loads(upload.read().decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise forms.ValidationError(_("%(what)s is not valid JSON: %(error)s")
+                                        % {"what": upload.name, "error": exc}) from None
+        try:
+            self.mapping = mapping_from_dict(data, kind=self.kind)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return upload

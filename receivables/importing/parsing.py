@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -191,7 +192,13 @@ def row_parse(number: int, cells: list[str], mapping: Mapping, indexes: dict[str
     return row
 
 
-def rows_parse(table: Table, mapping: Mapping) -> list[ParsedRow]:
-    """Every data row of the table, parsed under the mapping."""
+def rows_parse(table: Table, mapping: Mapping, progress: Callable[[int], None] | None = None) -> list[ParsedRow]:
+    """Every data row of the table, parsed under the mapping; `progress` hears the rows done."""
     indexes = {name: table.column_index(column.column) for name, column in mapping.columns.items()}
-    return [row_parse(number, cells, mapping, indexes, excel=table.excel) for number, cells in table.rows]
+    if progress is None:
+        return [row_parse(number, cells, mapping, indexes, excel=table.excel) for number, cells in table.rows]
+    rows = []
+    for number, cells in table.rows:
+        rows.append(row_parse(number, cells, mapping, indexes, excel=table.excel))
+        progress(len(rows))
+    return rows

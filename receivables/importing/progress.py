@@ -19,8 +19,11 @@ def _key(job_id: int) -> str:
     return f"inflow:import-progress:{job_id}"
 
 
-def progress_set(job_id: int, *, processed: int, total: int, phase: str) -> None:
-    cache.set(_key(job_id), {"processed": processed, "total": total, "phase": phase}, TIMEOUT)
+def progress_set(job_id: int, *, processed: int, total: int, phase: str, percent: int | None = None) -> None:
+    value = {"processed": processed, "total": total, "phase": phase}
+    if percent is not None:  # a phase measured in something else than rows (reading: bytes of the file)
+        value["percent"] = percent
+    cache.set(_key(job_id), value, TIMEOUT)
 
 
 def progress_get(job_id: int) -> dict | None:
@@ -39,3 +42,17 @@ class ProgressReporter:
     def step(self, processed: int) -> None:
         if self.job_id is not None and (processed % self.every == 0 or processed == self.total):
             progress_set(self.job_id, processed=processed, total=self.total, phase=self.phase)
+
+
+class ReadReporter:
+    """Reading a file: report each percent of it read (as a fraction from the reader)."""
+
+    def __init__(self, job_id: int):
+        self.job_id, self.last = job_id, -1
+        progress_set(job_id, processed=0, total=0, phase="reading", percent=0)
+
+    def __call__(self, fraction: float) -> None:
+        percent = min(99, int(fraction * 100))  # 100 once the rows are kept and the job is pending
+        if percent != self.last:
+            self.last = percent
+            progress_set(self.job_id, processed=0, total=0, phase="reading", percent=percent)

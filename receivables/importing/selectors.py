@@ -91,11 +91,19 @@ def import_preview(organization: Organization, *, table: Table, mapping: Mapping
 
 def import_job_progress(job: ImportJob) -> dict[str, Any]:
     """What the progress bar shows: the committed status, and the live row count while it runs."""
-    processed, total, phase = job.processed_rows, job.total_rows, ""
-    if job.status == ImportStatus.RUNNING:
+    processed, total, phase, live = job.processed_rows, job.total_rows, "", {}
+    if job.status == ImportStatus.READING:
+        live = progress_get(job.pk) or {}
+        processed, total, phase = 0, 0, "reading"
+    elif job.status == ImportStatus.RUNNING:
         live = progress_get(job.pk) or {}
         processed, total, phase = live.get("processed", 0), live.get("total", total), live.get("phase", "validating")
     finished = job.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED)
-    percent = 100 if finished else (int(processed * 100 / total) if total else 0)
+    if finished:
+        percent = 100
+    elif "percent" in live:
+        percent = live["percent"]
+    else:
+        percent = int(processed * 100 / total) if total else 0
     return {"status": job.status, "phase": phase, "processed_rows": processed, "total_rows": total,
             "percent": percent, "finished": finished}

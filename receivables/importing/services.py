@@ -18,12 +18,13 @@ from tenancy.errors import DomainError, ErrorCode, RowsInvalid
 from tenancy.models import Organization, Role
 from tenancy.services import Actor, audit_record, role_require
 
+from .dispatch import task_enqueue
 from .errors import ImportInvalidError, RowError, import_field
 from .importers import IMPORTERS, Importer
 from .mapping import Mapping, mapping_check, mapping_from_dict
 from .parsing import ParsedRow, rows_parse
-from .progress import ProgressReporter
-from .reader import Table, table_read
+from .progress import ProgressReporter, ReadReporter, progress_set
+from .reader import Table, table_read, upload_check
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +45,14 @@ class ImportResult:
 
 
 def import_validate(*, organization: Organization, actor: Actor, kind: str, table: Table,
-                    mapping: Mapping) -> tuple[Importer, list[ParsedRow]]:
+                    mapping: Mapping, progress=None) -> tuple[Importer, list[ParsedRow]]:
     """Parse and check the whole table; raise ImportInvalidError listing every problem."""
     if mapping.kind != kind:
         raise DomainError(_("This mapping is for %(theirs)s, not %(ours)s.") % {"theirs": mapping.kind, "ours": kind})
     errors = mapping_check(mapping, table.header)
     if errors:
         raise ImportInvalidError(errors)
-    rows = rows_parse(table, mapping)
+    rows = rows_parse(table, mapping, progress=progress)
     importer = IMPORTERS[kind](organization=organization, actor=actor, mapping=mapping)
     errors = [error for row in rows for error in row.errors]
     errors += importer.check([row for row in rows if row.ok])
@@ -67,7 +68,9 @@ def import_run(*, organization: Organization, actor: Actor, kind: str, table: Ta
                job: ImportJob | None = None) -> ImportResult:
     """Import a whole table: validate every row first, then upsert all of them or none."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
-    importer, rows = import_validate(organization=organization, actor=actor, kind=kind, table=table, mapping=mapping)
+    checking = ProgressReporter(job.pk if job else None, table.row_count, phase="validating")
+    importer, rows = import_validate(organization=organization, actor=actor, kind=kind, table=table, mapping=mapping,
+                                     progress=checking.step)
     progress = ProgressReporter(job.pk if job else None, len(rows), phase="writing")
     try:
         outcomes = importer.write_many(rows, progress.step)
@@ -128,17 +131,65 @@ def import_mapping_load(saved: ImportMapping) -> Mapping:
 @transaction.atomic
 def import_job_create(*, organization: Organization, actor: Actor, kind: str, file: BinaryIO,
                       file_name: str) -> ImportJob:
-    """Keep an uploaded file for the mapping, preview and confirm steps; refuse unreadable files."""
+    """Keep an uploaded file and queue its reading; the request checks only what costs nothing
+    (type, size, the size a spreadsheet expands to), the background task parses the rows once."""
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     if kind not in ImportKind.values:
         raise DomainError(_("Choose customers, invoices or payments."), field="kind")
+    size = getattr(file, "size", None)
+    if size is not None and size > settings.IMPORT_MAX_BYTES:  # refuse before reading it into memory
+        raise ImportInvalidError([RowError(1, "", _("The file is larger than %(limit)s MB; split it into smaller "
+                                                    "files.") % {"limit": settings.IMPORT_MAX_BYTES // (1024 * 1024)})])
     data = file.read()
-    table = table_read(ContentFile(data), file_name)
-    job = ImportJob(organization=organization, kind=kind, file_name=file_name[:255], total_rows=table.row_count,
+    upload_check(data, file_name)
+    job = ImportJob(organization=organization, kind=kind, file_name=file_name[:255], status=ImportStatus.READING,
                     created_by=actor)
     job.file.save(file_name, ContentFile(data), save=False)
     job.save()
-    transaction.on_commit(lambda: _table_keep(job, table))  # the upload's parse serves the next steps
+    progress_set(job.pk, processed=0, total=0, phase="reading", percent=0)
+    from .tasks import import_read_task
+
+    task_enqueue(import_read_task, job.pk)
+    return job
+
+
+def import_job_read(*, job_id: int) -> ImportJob:
+    """Read a job's stored file once and keep its rows for the next steps (a job that is not being
+    read is left alone, so a second delivery of the task changes nothing)."""
+    job = ImportJob.objects.get(pk=job_id)
+    if job.status != ImportStatus.READING:
+        return job
+    try:
+        with job.file.open("rb") as stored:
+            table = table_read(stored, job.file_name, progress=ReadReporter(job.pk))
+    except ImportInvalidError as exc:
+        return _job_read_failed(job, exc.errors)
+    except Exception:
+        logger.exception("reading import job %s failed", job_id)
+        return _job_read_failed(job, [RowError(JOB_ROW, "", _("The file could not be read; nothing was imported."))])
+    _table_keep(job, table)
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.READING).update(
+        status=ImportStatus.PENDING, total_rows=table.row_count)
+    job.refresh_from_db()
+    return job
+
+
+def _job_read_failed(job: ImportJob, errors: list[RowError]) -> ImportJob:
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.READING).update(
+        status=ImportStatus.FAILED, errors=[error.as_dict() for error in errors], finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
+
+
+def import_job_reread(*, organization: Organization, job: ImportJob) -> ImportJob:
+    """The kept rows expired (or the cache was emptied): read the file again in the background."""
+    if ImportJob.objects.filter(pk=job.pk, organization=organization, status=ImportStatus.PENDING).update(
+            status=ImportStatus.READING):
+        progress_set(job.pk, processed=0, total=0, phase="reading", percent=0)
+        from .tasks import import_read_task
+
+        task_enqueue(import_read_task, job.pk)
+    job.refresh_from_db()
     return job
 
 
@@ -149,16 +200,23 @@ def _table_cache_key(job: ImportJob) -> str:
     return f"import:table:{job.pk}:{job.file.name}"
 
 
-def import_job_table(job: ImportJob) -> Table:
-    """The job's parsed rows: read from the file once, then kept (cache) for the mapping, preview
-    and confirm steps, so a big file is not parsed again at every step."""
+def import_job_table_kept(job: ImportJob) -> Table | None:
+    """The job's parsed rows as the background read kept them, or None once they have expired."""
     from django.core.cache import cache
 
-    key = _table_cache_key(job)
-    kept = cache.get(key)
+    kept = cache.get(_table_cache_key(job))
+    if kept is None:
+        return None
+    return Table(header=kept["header"], rows=[(number, cells) for number, cells in kept["rows"]], excel=kept["excel"])
+
+
+def import_job_table(job: ImportJob) -> Table:
+    """The job's parsed rows: read from the file once, then kept (cache) for the mapping, preview
+    and confirm steps, so a big file is not parsed again at every step. Tasks only: a page asks
+    import_job_table_kept and queues a new read when the rows are gone."""
+    kept = import_job_table_kept(job)
     if kept is not None:
-        return Table(header=kept["header"], rows=[(number, cells) for number, cells in kept["rows"]],
-                     excel=kept["excel"])
+        return kept
     with job.file.open("rb") as stored:
         table = table_read(stored, job.file_name)
     _table_keep(job, table)
@@ -202,7 +260,8 @@ def import_job_start(*, organization: Organization, actor: Actor, job: ImportJob
         from .tasks import import_run_task
 
         # on_commit: a caller's rolled-back transaction queues nothing.
-        transaction.on_commit(lambda: import_run_task.delay(job.pk))
+        progress_set(job.pk, processed=0, total=job.total_rows, phase="validating")
+        task_enqueue(import_run_task, job.pk)
         return job
     return import_job_run(job_id=job.pk)
 

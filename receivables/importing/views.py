@@ -1,4 +1,4 @@
-"""Import pages: upload -> column mapping -> preview -> confirm -> progress and results.
+"""Import pages: upload -> reading (progress) -> column mapping -> preview -> confirm -> progress and results.
 
 Thin: every write goes through receivables.importing.services; every job is looked up within
 request.organization, so another organization's job is a 404."""
@@ -21,8 +21,9 @@ from tenancy.services import role_require
 
 from . import selectors, services
 from .errors import ImportInvalidError
-from .forms import MappingForm, UploadForm
-from .mapping import Mapping, mapping_from_dict
+from .forms import MappingFileForm, MappingForm, UploadForm
+from .mapping import Mapping, mapping_check, mapping_from_dict
+from .matching import Match, mapping_suggest
 
 TEMPLATES = "receivables/importing/"
 
@@ -62,20 +63,42 @@ def import_start(request):
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            return redirect("importing:mapping", pk=job.pk)
+            return redirect("importing:job", pk=job.pk)  # the file is read in the background; its bar shows how far
     jobs = selectors.import_job_list(request.organization)[:20]
     return render(request, TEMPLATES + "start.html", {"form": form, "jobs": jobs})
 
 
-def _initial_mapping(request, job: ImportJob) -> tuple[Mapping | None, ImportMapping | None]:
-    """The mapping to prefill: a saved one the user picked, else what the job already has."""
+def _kept_table(request, job: ImportJob):
+    """The rows the background read kept, or a redirect to the job page while they are read again."""
+    table = services.import_job_table_kept(job)
+    if table is None:
+        services.import_job_reread(organization=request.organization, job=job)
+        return None
+    return table
+
+
+def _initial_mapping(request, job: ImportJob, table) -> tuple[Mapping, ImportMapping | None, dict[str, Match]]:
+    """The mapping to prefill: a saved one the user picked, else what the job already has, else
+    the columns matched by name and synonym (with how sure each match is)."""
     saved_id = request.GET.get("saved")
     if saved_id and saved_id.isdigit():
         saved = get_object_or_404(ImportMapping, organization=request.organization, kind=job.kind, pk=saved_id)
-        return services.import_mapping_load(saved), saved
+        return services.import_mapping_load(saved), saved, {}
     if job.mapping:
-        return mapping_from_dict(job.mapping, kind=job.kind), None
-    return None, None
+        return mapping_from_dict(job.mapping, kind=job.kind), None, {}
+    suggestion = mapping_suggest(job.kind, table, default_currency=request.organization.base_currency)
+    return suggestion.mapping, None, suggestion.matches
+
+
+def _mapping_page(request, job, table, form, *, file_form=None, saved=None, matches=None, loaded=None, status=200):
+    rows = [{"field": field, "name": name, "match": (matches or {}).get(name)}
+            for name, field in zip([n[4:] for n in form.field_names], form.column_fields(), strict=True)]
+    return render(request, TEMPLATES + "mapping.html", {
+        "job": job, "form": form, "rows": rows, "header": table.header, "saved": saved, "loaded": loaded,
+        "matched": len(matches or {}),
+        "file_form": file_form or MappingFileForm(kind=job.kind),
+        "saved_mappings": selectors.import_mapping_list(request.organization, kind=job.kind),
+    }, status=status)
 
 
 @collector_required
@@ -84,9 +107,21 @@ def import_mapping(request, pk: int):
     job = _job(request, pk)
     if job.status != ImportStatus.PENDING:
         return redirect("importing:job", pk=job.pk)
-    table = services.import_job_table(job)
-    initial_mapping, saved = _initial_mapping(request, job)
-    initial = MappingForm.initial_from(initial_mapping) if initial_mapping else {}
+    table = _kept_table(request, job)
+    if table is None:
+        return redirect("importing:job", pk=job.pk)
+    if request.method == "POST" and "load_file" in request.POST:  # an uploaded mapping prefills the form
+        file_form = MappingFileForm(request.POST, request.FILES, kind=job.kind)
+        if not file_form.is_valid():
+            form = MappingForm(kind=job.kind, header=table.header)
+            return _mapping_page(request, job, table, form, file_form=file_form, status=400)
+        mapping = file_form.mapping
+        form = MappingForm(kind=job.kind, header=table.header, initial=MappingForm.initial_from(mapping))
+        for error in mapping_check(mapping, table.header):
+            form.add_error(None, f"{error.column}: {error.message}" if error.column else error.message)
+        return _mapping_page(request, job, table, form, loaded=file_form.cleaned_data["mapping_file"].name)
+    initial_mapping, saved, matches = _initial_mapping(request, job, table)
+    initial = MappingForm.initial_from(initial_mapping)
     if saved is not None:
         initial["save_as"] = saved.name
     form = MappingForm(request.POST or None, kind=job.kind, header=table.header, initial=initial)
@@ -98,10 +133,7 @@ def import_mapping(request, pk: int):
             form.add_error(None, exc.message)
         else:
             return redirect("importing:preview", pk=job.pk)
-    return render(request, TEMPLATES + "mapping.html", {
-        "job": job, "form": form, "header": table.header, "saved": saved,
-        "saved_mappings": selectors.import_mapping_list(request.organization, kind=job.kind),
-    })
+    return _mapping_page(request, job, table, form, saved=saved, matches=matches if request.method == "GET" else None)
 
 
 @collector_required
@@ -112,7 +144,10 @@ def import_preview(request, pk: int):
         return redirect("importing:job", pk=job.pk)
     if not job.mapping:
         return redirect("importing:mapping", pk=job.pk)
-    preview = selectors.import_preview(request.organization, table=services.import_job_table(job),
+    table = _kept_table(request, job)
+    if table is None:
+        return redirect("importing:job", pk=job.pk)
+    preview = selectors.import_preview(request.organization, table=table,
                                        mapping=mapping_from_dict(job.mapping, kind=job.kind))
     return render(request, TEMPLATES + "preview.html", {"job": job, "preview": preview})
 
@@ -132,9 +167,12 @@ def import_confirm(request, pk: int):
 @require_GET
 def import_job(request, pk: int):
     job = _job(request, pk)
+    if job.status == ImportStatus.PENDING and not job.mapping:
+        return redirect("importing:mapping", pk=job.pk)  # read: the mapping is next
     return render(request, TEMPLATES + "job.html", {
         "job": job, "progress": selectors.import_job_progress(job),
         "status_url": reverse("importing:status", kwargs={"pk": job.pk}),
+        "next_url": reverse("importing:mapping", kwargs={"pk": job.pk}) if job.status == ImportStatus.READING else "",
     })
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 
 from receivables.importing.tasks import import_run_task
@@ -27,8 +28,10 @@ def client_of(client):
 
 
 def _upload(client, name="invoices.csv", kind="invoices"):
+    """Upload, then run what the upload queued (the background read), as a worker would."""
     file = SimpleUploadedFile(name, (FIXTURES / name).read_bytes(), content_type="text/csv")
-    response = client.post(reverse("importing:start"), {"kind": kind, "file": file})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("importing:start"), {"kind": kind, "file": file})
     assert response.status_code == 302, response.content.decode()
     return ImportJob.objects.latest("pk")
 
