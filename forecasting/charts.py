@@ -1,9 +1,15 @@
-"""A band chart as inline SVG (no charting library to ship): P10-P90 band, P50 line, baseline dots."""
+"""The forecast's charts. On web pages static/js/charts.js draws them with the vendored ECharts from
+the figures `band_chart_data` and `accuracy_chart_data` give (json_script); the inline SVG of
+`band_chart` needs no script: the weekly PDF's forecast section draws it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from tenancy.money import quantize
 
 WIDTH, HEIGHT, PAD = 640, 220, 24
 
@@ -40,29 +46,26 @@ def band_chart(weeks) -> BandChart | None:
                      [(x(i), w.week_start.strftime("%m-%d")) for i, w in enumerate(weeks)], top)
 
 
-@dataclass
-class AccuracyBar:
-    horizon: int
-    x: float
-    model_y: float
-    model_h: float
-    baseline_y: float
-    baseline_h: float
+def band_chart_data(weeks, currency: str) -> dict | None:
+    """The 13 weeks for the web chart: P10-P90 band, P50 line, baseline (amounts as exact decimal strings)."""
+    if not weeks:
+        return None
+    return {
+        "weeks": [w.week_start for w in weeks], "currency": currency,
+        "p10": [quantize(w.p10, currency) for w in weeks], "p50": [quantize(w.p50, currency) for w in weeks],
+        "p90": [quantize(w.p90, currency) for w in weeks], "baseline": [quantize(w.baseline, currency) for w in weeks],
+        "names": {"band": _("P10 to P90"), "p50": _("P50 (expected)"), "baseline": _("Baseline")},
+        "week_label": _("Week of"),
+    }
 
 
-def accuracy_chart(rows) -> list[AccuracyBar]:
-    """WAPE per horizon, the model's bar beside the baseline's (rows: HorizonAccuracy with weeks measured)."""
+def accuracy_chart_data(rows) -> dict | None:
+    """WAPE per horizon for the web chart, the model's beside the baseline's (ratios as decimal strings)."""
     rows = [row for row in rows if row.wape is not None]
     if not rows:
-        return []
-    top = max(max(row.wape, row.baseline_wape or 0) for row in rows) or Decimal(1)
-    inner_h = HEIGHT - 2 * PAD
-    step = (WIDTH - 2 * PAD) / 13
-    bars = []
-    for row in rows:
-        model_h = round(float(row.wape / top) * inner_h, 1)
-        baseline_h = round(float((row.baseline_wape or 0) / top) * inner_h, 1)
-        x = round(PAD + (row.horizon - 1) * step, 1)
-        bars.append(AccuracyBar(row.horizon, x, PAD + inner_h - model_h, model_h, PAD + inner_h - baseline_h,
-                                baseline_h))
-    return bars
+        return None
+    return {
+        "horizons": [row.horizon for row in rows], "wape": [row.wape for row in rows],
+        "baseline_wape": [row.baseline_wape for row in rows],
+        "names": {"model": _("Model WAPE"), "baseline": _("Baseline WAPE")}, "horizon_label": _("Weeks ahead"),
+    }

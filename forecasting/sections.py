@@ -16,7 +16,7 @@ from .models import InvoicePrediction, PaymentModel
 
 def forecast_section(organization: Organization, as_of: dt.date, language: str) -> dict | None:
     from .cashflow import cash_forecast
-    from .charts import band_chart
+    from .charts import band_chart, band_chart_data
     from .provisions import provision_matrix
 
     # Nothing to add before forecasting has run for the organization (no model, no stored prediction).
@@ -28,6 +28,7 @@ def forecast_section(organization: Organization, as_of: dt.date, language: str) 
     if not forecast.open_balance and not provision.total_balance:
         return None
     return {"forecast": forecast, "provision": provision, "chart": band_chart(forecast.weeks),
+            "chart_data": band_chart_data(forecast.weeks, forecast.currency),
             "next_four": sum((w.p50 for w in forecast.weeks[:4]), Decimal(0))}
 
 

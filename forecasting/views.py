@@ -20,7 +20,7 @@ from tenancy.views import organization_required, role_at_least
 
 from . import services
 from .cashflow import cash_forecast, forecast_accuracy, forecast_week_lines
-from .charts import accuracy_chart, band_chart
+from .charts import accuracy_chart_data, band_chart_data
 from .forms import AssessmentForm, OverlayForm, ProvisionForm
 from .models import IndividualAssessment, InvoicePrediction, ProvisionOverlay
 from .provisions import provision_matrix, provision_movement
@@ -35,9 +35,9 @@ def forecast(request: HttpRequest) -> HttpResponse:
     result = cash_forecast(organization, as_of=today)
     accuracy = [row for row in forecast_accuracy(organization, as_of=today) if row.weeks]
     return render(request, "forecasting/forecast.html", {
-        "forecast": result, "chart": band_chart(result.weeks), "model": payment_model_current(organization),
-        "models": payment_model_list(organization)[:5],
-        "accuracy": accuracy, "accuracy_bars": accuracy_chart(accuracy),
+        "forecast": result, "chart_data": band_chart_data(result.weeks, result.currency),
+        "model": payment_model_current(organization), "models": payment_model_list(organization)[:5],
+        "accuracy": accuracy, "accuracy_chart": accuracy_chart_data(accuracy),
     })
 
 
@@ -72,8 +72,7 @@ def _provision_context(request: HttpRequest, form: ProvisionForm, **extra) -> di
     provision = provision_matrix(organization, as_of=as_of, history_from=data.get("history_from"),
                                  history_to=data.get("history_to"))
     date_from = data.get("date_from") or (as_of.replace(day=1) - dt.timedelta(days=1))
-    movement = provision_movement(organization, date_from=date_from, date_to=as_of,
-                                  history_from=provision.history_from, history_to=provision.history_to)
+    movement = provision_movement(organization, date_from=date_from, date_to=as_of, closing=provision)
     buckets = [(b.key, b.label) for b in provision.buckets]
     customers = Customer.objects.filter(organization=organization).values_list("pk", "name")
     query = request.GET.urlencode()

@@ -30,7 +30,7 @@ def open_invoice(organization):
 def test_forecast_page_shows_the_band_chart_and_the_table(client, viewer, open_invoice):
     client.force_login(viewer)
     page = client.get("/forecast/").content.decode()
-    assert 'data-testid="forecast-chart"' in page and "<polygon" in page
+    assert 'data-testid="forecast-chart"' in page and '<script id="forecast-chart-data" type="application/json">' in page
     assert "2026-03-09" in page and "1,000.00" in page
     dashboard = client.get("/").content.decode()
     assert 'data-testid="forecast-dashboard"' in dashboard
@@ -109,6 +109,7 @@ def test_the_dashboard_and_weekly_pdf_sections(organization, open_invoice):
     with translation.override("zh-hans"):
         html = render_to_string(built.template, {"section": built.context})
     assert "现金流预测" in html and "1,000.00" in html and 'data-testid="provision-section"' in html
+    assert "<polygon" in html  # the PDF's band chart is inline SVG (no script in a PDF)
     dashboard = render_to_string("forecasting/dashboard_section.html", {"section": built.context})
     assert 'data-testid="forecast-chart"' in dashboard
 
