@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from receivables.models import AmountField, Customer
 from tenancy.models import Organization, Role
-from tenancy.money import CURRENCY_CHOICES
+from tenancy.money import currency_choices
 
 from .scoring import DEFAULT_BANDS, DEFAULT_PROVISIONAL_MISSING_WEIGHT, DEFAULT_WEIGHTS
 
@@ -63,7 +63,7 @@ class CreditPolicy(models.Model):
         _("credit hold counts invoices under a payment plan as overdue"), default=False)
     # The company-size scale (revenue 1 million to 1 billion) is read in this currency, through FX.
     size_reference_currency = models.CharField(_("company size measured in"), max_length=3,
-                                               choices=CURRENCY_CHOICES, default="USD")
+                                               choices=currency_choices, default="USD")
     concentration_percent = models.PositiveSmallIntegerField(_("concentration alert above (percent of AR)"), default=20)
     # Never invoice a customer beyond its insurance cover in force plus this uninsured appetite (base currency).
     insured_hold = models.BooleanField(_("credit hold at insurance cover plus uninsured appetite"), default=False)

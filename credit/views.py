@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from receivables.models import Customer
 from tenancy.dates import local_today
 from tenancy.errors import DomainError
+from tenancy.forms import form_errors_text
 from tenancy.models import Role
 from tenancy.views import organization_required, role_at_least
 
@@ -96,7 +97,7 @@ def customer_credit_action(request: HttpRequest, pk: int, action: str) -> HttpRe
     if form is None:
         return redirect("credit:customer", pk=pk)
     if not form.is_valid():
-        messages.error(request, " ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(request, form_errors_text(form))
         return redirect("credit:customer", pk=pk)
     data = form.cleaned_data
     runs = {

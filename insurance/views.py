@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from receivables.models import Customer, Invoice
 from tenancy.dates import local_today
 from tenancy.errors import DomainError
+from tenancy.forms import form_errors_text
 from tenancy.models import Role
 from tenancy.views import organization_required, role_at_least
 
@@ -57,7 +58,7 @@ def _run(request: HttpRequest, action, success: str):
 
 
 def _form_errors(request: HttpRequest, form) -> None:
-    messages.error(request, " ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    messages.error(request, form_errors_text(form))
 
 
 @organization_required

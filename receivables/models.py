@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from tenancy.models import Language, Organization
-from tenancy.money import AMOUNT_DIGITS, AMOUNT_PLACES, CURRENCY_CHOICES
+from tenancy.money import AMOUNT_DIGITS, AMOUNT_PLACES, currency_choices
 
 
 def AmountField(verbose_name, **kwargs):  # noqa: N802 - reads like a field class
@@ -21,7 +21,7 @@ def AmountField(verbose_name, **kwargs):  # noqa: N802 - reads like a field clas
 
 
 def CurrencyField(verbose_name=None, **kwargs):  # noqa: N802
-    return models.CharField(verbose_name or _("currency"), max_length=3, choices=CURRENCY_CHOICES, **kwargs)
+    return models.CharField(verbose_name or _("currency"), max_length=3, choices=currency_choices, **kwargs)
 
 
 class Segment(models.TextChoices):

@@ -2,6 +2,10 @@
 
 from enum import StrEnum
 
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 
 class ErrorCode(StrEnum):
     PERMISSION_DENIED = "permission_denied"
@@ -29,12 +33,15 @@ class DomainError(Exception):
 
     code: ErrorCode = ErrorCode.INVALID
 
-    def __init__(self, message: str, *, code: ErrorCode | None = None, field: str | None = None):
+    def __init__(self, message: str, *, code: ErrorCode | None = None, field: str | None = None,
+                 detail: str | None = None):
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
         self.field = field
+        # The message without its "Field label: " prefix, for a form that shows it next to the field itself.
+        self.detail = detail
 
     def __str__(self) -> str:
         return self.message
@@ -53,4 +60,31 @@ class RowsInvalid(DomainError):
 
     def __init__(self, rows: dict[int, list[DomainError]]):
         self.rows = rows
-        super().__init__(f"{len(rows)} row(s) have errors; nothing was written.")
+        super().__init__(gettext("%(count)s row(s) have errors; nothing was written.") % {"count": len(rows)})
+
+
+# What people read for a field name that a message would otherwise show raw ("net_amount"). The API
+# keeps the name as its error key; only the text a person reads uses the label.
+FIELD_LABELS = {
+    "amount": _("Amount"), "net_amount": _("Net amount"), "tax_amount": _("Tax amount"),
+    "total_amount": _("Total amount"), "payment_amount": _("Payment amount"), "currency": _("Currency"),
+    "fee": _("Fee"), "fee_amount": _("Fee amount"), "limit": _("Limit"), "credit_limit": _("Credit limit"),
+    "requested_limit": _("Requested limit"), "installments": _("Instalments"), "interest_rate": _("Interest rate"),
+    "recoveries": _("Recoveries"), "amount_received": _("Amount received"), "fee_deducted": _("Fee deducted"),
+    "interest_deducted": _("Interest deducted"), "uninsured_appetite": _("Uninsured appetite"),
+    "market_value_equity": _("Market value of equity"), "issue_date": _("Issue date"), "due_date": _("Due date"),
+    "number": _("Number"), "customer": _("Customer"), "rate": _("Rate"),
+}
+
+
+def field_labels_register(labels: dict) -> None:
+    """Apps add the labels of their own field names (name -> lazy translated label)."""
+    FIELD_LABELS.update(labels)
+
+
+def field_label(name: str | None) -> str:
+    """The label people read for a field name: "net_amount" -> "Net amount" (translated)."""
+    if not name:
+        return ""
+    label = FIELD_LABELS.get(name)
+    return str(label) if label is not None else capfirst(name.replace("_", " "))

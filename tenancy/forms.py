@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
@@ -17,7 +18,18 @@ from .services import MEMBERSHIP_USER_NOT_FOUND
 def form_error_from_domain(form: forms.Form, error: DomainError) -> None:
     """Attach a service's DomainError to the form: on its field when the form has one, else on top."""
     field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
+    # Beside its field the message goes without the field's name in front: the label is right there.
+    form.add_error(field, capfirst(error.detail) if field and error.detail else error.message)
+
+
+def form_errors_text(form: forms.Form) -> str:
+    """A form's errors in one line for a page message, each after its field's label (never its name)."""
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else None
+        text = " ".join(str(e) for e in errors)
+        parts.append(f"{label}: {text}" if label else text)
+    return " ".join(parts)
 
 
 class DateInput(forms.DateInput):

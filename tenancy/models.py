@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .money import CURRENCY_CHOICES
+from .money import currency_choices
 
 
 class Language(models.TextChoices):
@@ -40,7 +40,7 @@ def validate_aging_buckets(value: object) -> None:
 class Organization(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
-    base_currency = models.CharField(_("base currency"), max_length=3, choices=CURRENCY_CHOICES, default="CNY")
+    base_currency = models.CharField(_("base currency"), max_length=3, choices=currency_choices, default="CNY")
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone])
     default_payment_terms_days = models.PositiveSmallIntegerField(_("default payment terms (days)"), default=30)
     aging_buckets = models.JSONField(

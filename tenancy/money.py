@@ -2,29 +2,96 @@
 
 Amounts are stored as numeric(20, 4) beside a 3-letter currency. Arithmetic across two
 currencies raises; converting goes through stored FX rates (receivables.selectors).
+
+Currency data (which codes exist, their minor units and names) comes from Babel's copy of the
+Unicode CLDR, not from a table kept here: every code that some country uses as legal tender today
+is valid, with CLDR's number of decimals (JPY 0, CNY 2, KWD 3). Text for people goes through
+`money_format` / `amount_format`, which write an amount the way the reader's language does
+(`CN¥211,310.00` in English, `¥211,310.00` in Chinese).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
-from .errors import CurrencyMismatch, DomainError, ErrorCode
+from babel import Locale
+from babel.core import get_global
+from babel.numbers import format_currency, format_decimal, get_currency_name, get_currency_precision, get_territory_currencies
+from django.utils.translation import get_language, gettext, to_locale
 
-# ISO 4217 minor units for the currencies Inflow accepts; 2 unless listed otherwise.
-MINOR_UNITS: dict[str, int] = {
-    "AED": 2, "AUD": 2, "BRL": 2, "CAD": 2, "CHF": 2, "CNY": 2, "CZK": 2, "DKK": 2,
-    "EUR": 2, "GBP": 2, "HKD": 2, "HUF": 2, "IDR": 2, "INR": 2, "JPY": 0, "KRW": 0,
-    "MXN": 2, "MYR": 2, "NOK": 2, "NZD": 2, "PHP": 2, "PLN": 2, "RUB": 2, "SAR": 2,
-    "SEK": 2, "SGD": 2, "THB": 2, "TRY": 2, "TWD": 2, "USD": 2, "VND": 0, "ZAR": 2,
-    "BHD": 3, "KWD": 3, "OMR": 3,
-}
-CURRENCY_CHOICES = [(code, code) for code in sorted(MINOR_UNITS)]
+from .errors import CurrencyMismatch, DomainError, ErrorCode, field_label
+
+
+def _active_currencies(today: dt.date) -> frozenset[str]:
+    """ISO 4217 codes that are legal tender somewhere on `today` (CLDR's territory currencies);
+    funds codes, precious metals and the testing codes (XTS, XXX) are not for invoices."""
+    codes: set[str] = set()
+    for territory in get_global("territory_currencies"):
+        codes.update(get_territory_currencies(territory, today, tender=True, non_tender=False))
+    return frozenset(codes)
+
+
+# Code -> ISO 4217 minor unit (decimals) of every currency Inflow accepts: 154 with Babel 2.18.
+MINOR_UNITS: dict[str, int] = {code: get_currency_precision(code)
+                               for code in sorted(_active_currencies(dt.datetime.now(tz=dt.UTC).date()))}
+CURRENCY_CHOICES = [(code, code) for code in MINOR_UNITS]
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    """The model fields' choices, as a callable so the list can grow with Babel without a migration."""
+    return CURRENCY_CHOICES
+
+
+def minor_unit(currency: str) -> int:
+    """Decimals of `currency` (JPY 0, CNY 2, KWD 3); 2 for a code Babel does not know."""
+    return MINOR_UNITS.get(currency, get_currency_precision(currency or "XXX"))
+
 
 AMOUNT_DIGITS = 20
 AMOUNT_PLACES = 4
 ZERO = Decimal("0")
+
+
+@lru_cache(maxsize=16)
+def _locale(language: str) -> Locale:
+    try:
+        return Locale.parse(to_locale(language))
+    except (ValueError, LookupError):
+        return Locale.parse("en")
+
+
+def _reader_locale(language: str | None) -> Locale:
+    return _locale(language or get_language() or "en")
+
+
+def currency_name(currency: str, language: str | None = None) -> str:
+    """The currency's name in the reader's language: CNY -> "Chinese Yuan" / "人民币"."""
+    return get_currency_name(currency, locale=_reader_locale(language))
+
+
+_LETTER_THEN_DIGIT = re.compile(r"\b([A-Za-z]{3})(\d)")
+_DIGIT_THEN_LETTER = re.compile(r"(\d)([A-Za-z]{3})\b")
+
+
+def money_format(amount: Decimal, currency: str, language: str | None = None) -> str:
+    """An amount with its currency symbol, as the reader's language writes it, to the minor unit:
+    211310.0000 CNY -> "CN¥211,310.00" (en) / "¥211,310.00" (zh-hans); 1234 JPY -> "¥1,234" (en)."""
+    text = format_currency(quantize(amount, currency), currency, locale=_reader_locale(language))
+    # CLDR's currency spacing, which Babel leaves out: a symbol of letters and the digits are kept apart
+    # by a no-break space ("KWD 1,234.500", not "KWD1,234.500"); "¥1", "US$1" stay as they are.
+    return _LETTER_THEN_DIGIT.sub("\\1\xa0\\2", _DIGIT_THEN_LETTER.sub("\\1\xa0\\2", text))
+
+
+def amount_format(amount: Decimal, currency: str, language: str | None = None) -> str:
+    """An amount without its currency (for a column that names it), to the minor unit: "211,310.00"."""
+    places = minor_unit(currency)
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return format_decimal(quantize(amount, currency), format=pattern, locale=_reader_locale(language),
+                          decimal_quantization=False)
 
 
 def validate_currency(code: str) -> str:
@@ -32,7 +99,8 @@ def validate_currency(code: str) -> str:
     normalized = (code or "").strip().upper()
     if normalized not in MINOR_UNITS:
         raise DomainError(
-            f"Unknown currency {code!r}: use a 3-letter ISO 4217 code such as CNY, USD or EUR.",
+            gettext("Unknown currency %(code)s: use a 3-letter ISO 4217 code in use today, such as CNY, USD "
+                    "or EUR.") % {"code": repr(code)},
             code=ErrorCode.UNKNOWN_CURRENCY,
             field="currency",
         )
@@ -41,7 +109,7 @@ def validate_currency(code: str) -> str:
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor unit, half up (the one rounding rule of Inflow)."""
-    exponent = Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2))
+    exponent = Decimal(1).scaleb(-minor_unit(currency))
     return amount.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
@@ -72,24 +140,33 @@ def amount_text_problem(raw: str) -> str | None:
     """Why a written amount is not one (None when it is), in the words the API and forms show."""
     if AMOUNT_TEXT.fullmatch(raw):
         return None
-    return (f"{raw!r} is not an amount: write digits 0-9 with an optional decimal point, such as \"1250.00\" "
-            "(no exponent, sign, spaces, separators or other digit characters).")
+    return gettext("%(raw)s is not an amount: write digits 0-9 with an optional decimal point, such as "
+                   "\"1250.00\" (no exponent, sign, spaces, separators or other digit characters).") % {
+        "raw": repr(raw)}
 
 
 def minor_unit_problem(amount: Decimal, currency: str) -> str | None:
     """Why `amount` is finer than `currency`'s ISO 4217 minor unit (None when it is not)."""
-    places = MINOR_UNITS.get(currency, 2)
+    places = minor_unit(currency)
     if amount == amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
         return None
+    values = {"amount": f"{amount.normalize():f}", "currency": currency, "places": places}
     if places == 0:
-        return f"{amount.normalize():f} {currency}: {currency} amounts are whole numbers (no minor unit)."
-    return f"{amount.normalize():f} {currency}: {currency} amounts have at most {places} decimal places."
+        return gettext("%(amount)s %(currency)s: %(currency)s amounts are whole numbers (no minor unit).") % values
+    return gettext("%(amount)s %(currency)s: %(currency)s amounts have at most %(places)s decimal places.") % values
+
+
+def _refuse(field: str, detail: str) -> DomainError:
+    """A DomainError on `field` whose message names the field by its label ("Net amount: ..."); the API
+    keeps `field` as its key."""
+    return DomainError(gettext("%(field)s: %(detail)s") % {"field": field_label(field), "detail": detail},
+                       field=field, detail=detail)
 
 
 def minor_unit_check(amount: Decimal, currency: str, *, field: str = "amount") -> Decimal:
     """Refuse an amount finer than the currency's minor unit (130.0049 CNY, 1000.5 JPY)."""
     if (problem := minor_unit_problem(amount, currency)) is not None:
-        raise DomainError(f"{field}: {problem}", field=field)
+        raise _refuse(field, problem)
     return amount
 
 
@@ -107,25 +184,25 @@ def parse_amount(raw: object, *, field: str = "amount", allow_zero: bool = False
     """Strictly parse a user-supplied amount: finite, non-negative, at most 4 decimals (and, with
     `currency`, no finer than its minor unit). Text must match AMOUNT_TEXT."""
     if isinstance(raw, float):
-        raise DomainError(f"{field}: amounts must be given as strings or decimals, not floats.", field=field)
+        raise _refuse(field, gettext("amounts must be given as strings or decimals, not floats."))
     if isinstance(raw, str) and (problem := amount_text_problem(raw)) is not None:
         try:
             Decimal(raw.strip())
         except (InvalidOperation, ValueError):
-            problem = f"{raw!r} is not a number."
-        raise DomainError(f"{field}: {problem}", field=field)
+            problem = gettext("%(raw)s is not a number.") % {"raw": repr(raw)}
+        raise _refuse(field, problem)
     try:
         value = Decimal(raw) if isinstance(raw, Decimal | int) and not isinstance(raw, bool) else Decimal(str(raw))
     except (InvalidOperation, ValueError):
-        raise DomainError(f"{field}: {raw!r} is not a number.", field=field) from None
+        raise _refuse(field, gettext("%(raw)s is not a number.") % {"raw": repr(raw)}) from None
     if not value.is_finite():
-        raise DomainError(f"{field}: {raw!r} is not a finite number.", field=field)
+        raise _refuse(field, gettext("%(raw)s is not a finite number.") % {"raw": repr(raw)})
     if value < 0 or (value == 0 and not allow_zero):
-        raise DomainError(f"{field}: must be {'zero or more' if allow_zero else 'more than zero'}.", field=field)
+        raise _refuse(field, gettext("must be zero or more.") if allow_zero else gettext("must be more than zero."))
     if value.as_tuple().exponent < -AMOUNT_PLACES:  # type: ignore[operator]
-        raise DomainError(f"{field}: at most {AMOUNT_PLACES} decimal places.", field=field)
+        raise _refuse(field, gettext("at most %(places)s decimal places.") % {"places": AMOUNT_PLACES})
     if value.adjusted() >= AMOUNT_DIGITS - AMOUNT_PLACES:
-        raise DomainError(f"{field}: {raw!r} is too large.", field=field)
+        raise _refuse(field, gettext("%(raw)s is too large.") % {"raw": repr(raw)})
     if currency is not None:
         minor_unit_check(value, currency, field=field)
     return value.copy_abs()  # never negative here; -0.00 becomes 0.00 (it would print as "-0.00")
@@ -146,7 +223,8 @@ class Money:
 
     def _check(self, other: Money) -> None:
         if other.currency != self.currency:
-            raise CurrencyMismatch(f"Cannot combine {self.currency} with {other.currency}.")
+            raise CurrencyMismatch(gettext("Cannot combine %(one)s with %(other)s.")
+                                   % {"one": self.currency, "other": other.currency})
 
     def __add__(self, other: Money) -> Money:
         self._check(other)

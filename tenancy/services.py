@@ -12,10 +12,11 @@ from typing import Any
 
 import orjson
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -75,6 +76,14 @@ def _json_has_nul(value: Any) -> bool:
     return False
 
 
+def _field_label(obj: models.Model, name: str) -> str:
+    """What people read for a model field in a message: its verbose name, not its attribute name."""
+    try:
+        return capfirst(obj._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return "" if name == NON_FIELD_ERRORS else name
+
+
 def model_check(obj: models.Model, *, exclude: Sequence[str] = ()) -> None:
     """Model validation (full_clean; constraints are left to the database) as a DomainError naming
     the first bad field, after nul_check of every text field (and of the strings in JSON fields:
@@ -83,13 +92,15 @@ def model_check(obj: models.Model, *, exclude: Sequence[str] = ()) -> None:
     nul_check(obj, [f.attname for f in fields if isinstance(f, models.CharField | models.TextField)])
     for field in fields:
         if isinstance(field, models.JSONField) and _json_has_nul(getattr(obj, field.attname)):
-            raise DomainError(_("%(field)s: NUL characters (0x00) are not allowed.") % {"field": field.name},
+            raise DomainError(_("%(field)s: NUL characters (0x00) are not allowed.") % {"field": _field_label(obj, field.name)},
                               field=field.name)
     try:
         obj.full_clean(exclude=list(exclude), validate_constraints=False)
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(f"{field}: {' '.join(messages)}", field=field) from None
+        detail = " ".join(messages)
+        label = _field_label(obj, field)
+        raise DomainError(f"{label}: {detail}" if label else detail, field=field, detail=detail) from None
     # Amounts no finer than the row currency's ISO 4217 minor unit (apps register which fields: money.py).
     for name in MINOR_UNIT_FIELDS.get(obj._meta.label, ()):
         value = getattr(obj, name)

@@ -8,7 +8,7 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from tenancy.money import quantize
+from tenancy.money import amount_format, money_format
 
 register = template.Library()
 
@@ -26,20 +26,24 @@ def _decimal(value) -> Decimal | None:
 
 @register.filter
 def amount(value, currency: str = "") -> str:
-    """1234.5 -> "1,234.50": rounded to the currency's minor unit, with thousands separators."""
+    """1234.5, "CNY" -> "1,234.50": to the currency's minor unit (JPY 0, KWD 3), grouped as the page's
+    language writes numbers; for columns whose header or neighbour names the currency."""
     number = _decimal(value)
     if number is None:
         return DASH
-    return f"{quantize(number, currency or 'XXX'):,}"
+    return amount_format(number, currency or "XXX")
 
 
 @register.filter
 def money(value, currency: str = "") -> str:
-    """1234.5, "CNY" -> "1,234.50 CNY"."""
+    """1234.5, "CNY" -> "CN¥1,234.50" in English, "¥1,234.50" in Chinese (Babel, the page's language);
+    the one place every page's amounts with a currency are written."""
     number = _decimal(value)
     if number is None:
         return DASH
-    return f"{amount(number, currency)} {currency}".strip()
+    if not currency:
+        return amount_format(number, "XXX")
+    return money_format(number, currency)
 
 
 @register.filter

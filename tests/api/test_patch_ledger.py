@@ -179,7 +179,7 @@ def test_payment_amount_zero_is_400_from_the_service(api, payment):
 
     assert response.status_code == 400
     assert error_of(response)["code"] == "invalid"
-    assert error_of(response)["message"] == "amount: must be more than zero."
+    assert error_of(response)["message"] == "Amount: must be more than zero."  # the label; the key stays "amount"
 
 
 def test_payment_external_id_taken_by_another_payment_is_409(api, organization, acme_customer, payment):

@@ -49,7 +49,7 @@ def test_portal_shows_only_this_customers_open_invoices(client, organization, en
     body = response.content.decode()
     assert response.status_code == 200
     assert "INV-A" in body and "INV-B" in body and "INV-OTHER" not in body
-    assert "1,250.00 CNY" in body
+    assert "CN¥1,250.00" in body
     assert response["Cache-Control"] == "no-store"
 
 
@@ -143,7 +143,7 @@ def test_portal_and_its_statement_show_cash_on_account_and_the_net_balance(clien
         page = client.get(reverse("portal:home", args=[token])).content.decode()
         pdf = client.get(reverse("portal:statement_pdf", args=[token])).content
     totals = " ".join(page.split('data-testid="portal-totals"')[1].split("</ul>")[0].split())
-    assert "Open 1,250.00 CNY − unapplied payments and credits on account 5,000.00 CNY = net -3,750.00 CNY" in totals
+    assert "Open CN¥1,250.00 − unapplied payments and credits on account CN¥5,000.00 = net -CN¥3,750.00" in totals
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
     assert "Unapplied payments and credits on account −5,000.00" in text
     assert "Net balance CNY -3,750.00" in text

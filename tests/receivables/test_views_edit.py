@@ -235,7 +235,7 @@ def test_payment_edit_form_is_prefilled_with_the_current_values(member_client, p
     form = response.context["form"]
     assert (form["reference"].value(), form["amount"].value()) == ("BANK-O0", Decimal("600.00"))
     assert form["updated_at"].value() == payment.updated_at.isoformat()
-    assert "400.00 CNY applied" in response.content.decode()
+    assert "CN¥400.00 applied" in response.content.decode()
 
 
 def test_payment_edit_fixes_the_reference_audits_it_and_redirects(member_client, collector, payment):
@@ -320,7 +320,7 @@ def test_payment_edit_page_in_chinese(client, collector, payment):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     html = client.get(reverse("payment_update", args=[payment.pk])).content.decode()
     assert "编辑回款 BANK-O0" in html
-    assert "已核销 400.00 CNY" in html
+    assert "已核销 ¥400.00" in html
     assert "Edit payment" not in html
 
 
