@@ -1,10 +1,11 @@
 """Browser pages of the receivables ledger: thin views over the services and selectors."""
 
 from .credits import credit_note_update, write_off_update
-from .customers import customer_create, customer_detail, customer_list, customer_update
+from .customers import customer_bulk_export, customer_create, customer_detail, customer_list, customer_update
 from .dashboard import dashboard
 from .fx import fx_rate_list, fx_realized
 from .invoices import (
+    invoice_bulk_export,
     invoice_create,
     invoice_credit_note,
     invoice_detail,
@@ -25,6 +26,7 @@ from .payments import (
 )
 
 __all__ = [
+    "customer_bulk_export", "invoice_bulk_export",
     "credit_note_update", "customer_create", "customer_detail", "customer_list", "customer_update", "dashboard", "fx_rate_list",
     "fx_realized",
     "invoice_create", "invoice_credit_note", "invoice_detail", "invoice_list", "invoice_update", "invoice_void",

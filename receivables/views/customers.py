@@ -1,11 +1,13 @@
-"""Customer pages: list with search and sort, detail with statement and aging, create and edit."""
+"""Customer pages: list (filters, sort, download, bulk actions), detail with statement and aging, create, edit."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from tenancy.errors import DomainError
 from tenancy.forms import form_error_from_domain
@@ -13,28 +15,59 @@ from tenancy.models import Role
 from tenancy.views import organization_required, paginate, role_at_least
 
 from .. import selectors, services
+from ..exports import Column, export_format, list_export_response, money_cell
+from ..filters import CUSTOMER_SORTS, CustomerFilter
 from ..forms import CustomerEditForm, CustomerForm, StaleEdit, VersionedForm
+from ..listactions import bulk_actions
 from ..markers import invoice_markers
 from ..models import Customer
 from .common import as_of_from
+from .lists import back, export_or_none, list_filterset, selected_rows, sorted_rows, ui_fields
 
-CUSTOMER_SORTS = {
-    "name": ("name", "pk"), "-name": ("-name", "-pk"),
-    "outstanding": ("outstanding", "name", "pk"), "-outstanding": ("-outstanding", "name", "pk"),
-}
+
+def _customer_columns() -> list[Column]:
+    return [
+        Column(_("Name"), lambda c: c.name),
+        Column(_("Legal name"), lambda c: c.legal_name),
+        Column(_("Registration number"), lambda c: c.registration_number),
+        Column(_("External id"), lambda c: c.external_id or ""),
+        Column(_("Segment"), lambda c: c.get_segment_display()),
+        Column(_("Status"), lambda c: c.get_status_display()),
+        Column(_("Terms (days)"), lambda c: c.payment_terms_days),
+        Column(_("Currency"), lambda c: c.currency),
+        Column(_("Outstanding"), lambda c: money_cell(c.outstanding, c.currency)),
+        Column(_("Contact emails"), lambda c: ", ".join(c.contact_emails or [])),
+    ]
 
 
 @organization_required
 def customer_list(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "").strip()
-    sort = request.GET.get("sort", "name")
-    if sort not in CUSTOMER_SORTS:
-        sort = "name"
-    customers = selectors.customer_list(request.organization, search=search).order_by(*CUSTOMER_SORTS[sort])
+    """Customers narrowed by the API's CustomerFilter, the largest open balance first by default;
+    the same rows as CSV or XLSX with `?export=`."""
+    filterset = list_filterset(CustomerFilter, request, selectors.customer_list(request.organization))
+    customers, sort = sorted_rows(filterset.qs, CUSTOMER_SORTS, request)
+    download = export_or_none(request, filterset, customers, stem="customers", title=_("Customers"),
+                              columns=_customer_columns())
+    if download is not None:
+        return download
     return render(request, "receivables/customer_list.html", {
-        "page": paginate(request, customers), "q": search, "sort": sort,
-        "can_edit": role_at_least(request, Role.COLLECTOR),
+        "page": paginate(request, customers), "filter_fields": ui_fields(filterset), "sort": sort,
+        "filtered": filterset.is_bound and any(filterset.form.cleaned_data.get(f) for f in CustomerFilter.UI_FIELDS),
+        "can_edit": role_at_least(request, Role.COLLECTOR), "bulk_actions": bulk_actions(request, "customers"),
     })
+
+
+@organization_required
+@require_POST
+def customer_bulk_export(request: HttpRequest) -> HttpResponse:
+    """The selected customers (`ids`, all of the organization or none) as CSV or XLSX."""
+    fmt = export_format(request)
+    rows = selected_rows(request, selectors.customer_list(request.organization)) if fmt else None
+    if rows is None:
+        return back(request, reverse("customer_list"))
+    return list_export_response(organization=request.organization, stem="customers", title=_("Customers"),
+                                columns=_customer_columns(), objects=rows.order_by(*CUSTOMER_SORTS["-outstanding"]),
+                                fmt=fmt)
 
 
 @organization_required

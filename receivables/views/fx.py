@@ -14,9 +14,12 @@ from tenancy.models import Role
 from tenancy.views import organization_required, paginate, role_at_least
 
 from .. import selectors, services
+from ..exports import Column
+from ..filters import FxRateFilter
 from ..forms import FxRateForm
 from ..models import FxRate
 from .common import as_of_from
+from .lists import export_or_none, ui_fields
 
 
 @organization_required
@@ -36,9 +39,20 @@ def fx_rate_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Rate for %(currency)s from %(date)s saved.") % {
                 "currency": fx.currency, "date": fx.rate_date.isoformat()})
             return redirect("fx_rate_list")
-    rates = FxRate.objects.filter(organization=organization).order_by("currency", "-rate_date")
+    # The list's filters come from GET (?currency= also fills in the form above; a POST is the form).
+    filterset = FxRateFilter(request.GET or None, queryset=FxRate.objects.filter(organization=organization),
+                             request=request)
+    rates = filterset.qs.order_by("currency", "-rate_date", "pk")
+    download = export_or_none(request, filterset, rates, stem="fx-rates", title=_("FX rates"), columns=[
+        Column(_("Currency"), lambda fx: fx.currency),
+        Column(_("From date"), lambda fx: fx.rate_date),
+        Column(_("%(base)s per unit") % {"base": organization.base_currency}, lambda fx: fx.rate.normalize()),
+        Column(_("Base currency"), lambda fx: organization.base_currency),
+    ])
+    if download is not None:
+        return download
     return render(request, "receivables/fx_rate_list.html", {
-        "form": form, "page": paginate(request, rates, per_page=50),
+        "form": form, "page": paginate(request, rates, per_page=50), "filter_fields": ui_fields(filterset, "filter_%s"),
         "can_edit": role_at_least(request, Role.CREDIT_MANAGER),
     })
 

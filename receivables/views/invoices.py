@@ -1,4 +1,4 @@
-"""Invoice pages: filtered list, detail with its ledger and actions, create, edit."""
+"""Invoice pages: filtered list (with its CSV/XLSX download and bulk export), detail with its ledger and actions, create, edit."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,55 +17,89 @@ from tenancy.models import Role
 from tenancy.views import organization_required, paginate, role_at_least
 
 from .. import selectors, services
+from ..exports import Column, export_format, list_export_response, money_cell
+from ..filters import INVOICE_SORTS, InvoiceFilter
 from ..forms import (
     CreditNoteApplyForm,
     EditVersionForm,
     InvoiceCreateForm,
-    InvoiceFilterForm,
     InvoiceUpdateForm,
     InvoiceVoidForm,
     InvoiceWriteOffForm,
     StaleEdit,
 )
+from ..listactions import bulk_actions
 from ..markers import invoice_markers
-from ..models import Invoice
+from ..models import Customer, Invoice
+from ..panels import customer_holds
+from .lists import back, customer_choices, export_or_none, list_filterset, selected_rows, sorted_rows, ui_fields
 
 
-def _filtered_invoices(request: HttpRequest, form: InvoiceFilterForm):
-    organization = request.organization
-    invoices = selectors.invoice_list(organization).annotate(balance_due=F("total_amount") - F("applied_amount"))
-    data = form.cleaned_data if form.is_valid() else {}
-    if data.get("q"):
-        invoices = invoices.filter(number__icontains=data["q"])
-    if data.get("status"):
-        invoices = invoices.filter(status=data["status"])
-    if data.get("customer"):
-        invoices = invoices.filter(customer=data["customer"])
-    if data.get("overdue"):
-        invoices = invoices.filter(selectors.overdue_filter(local_today(organization.timezone)))
-    if data.get("due_from"):
-        invoices = invoices.filter(due_date__gte=data["due_from"])
-    if data.get("due_to"):
-        invoices = invoices.filter(due_date__lte=data["due_to"])
-    if data.get("currency"):
-        invoices = invoices.filter(currency=data["currency"])
-    sort = data.get("sort") or "due_date"
-    return invoices.order_by(*InvoiceFilterForm.SORTS[sort]), sort
+def _invoice_columns(today) -> list[Column]:
+    def days_overdue(invoice) -> int:
+        late = invoice.balance > 0 and invoice.due_date < today
+        return (today - invoice.due_date).days if late else 0
+
+    return [
+        Column(_("Number"), lambda i: i.number),
+        Column(_("Customer"), lambda i: i.customer.name),
+        Column(_("Customer external id"), lambda i: i.customer.external_id or ""),
+        Column(_("Issued"), lambda i: i.issue_date),
+        Column(_("Due"), lambda i: i.due_date),
+        Column(_("Status"), lambda i: i.get_status_display()),
+        Column(_("Currency"), lambda i: i.currency),
+        Column(_("Total"), lambda i: money_cell(i.total_amount, i.currency)),
+        Column(_("Applied"), lambda i: money_cell(i.applied_amount, i.currency)),
+        Column(_("Balance"), lambda i: money_cell(i.balance, i.currency)),
+        Column(_("Days overdue"), days_overdue),
+        Column(_("External id"), lambda i: i.external_id or ""),
+    ]
+
+
+def _invoice_rows(organization):
+    return selectors.invoice_list(organization).annotate(balance_due=F("total_amount") - F("applied_amount"))
+
+
+def invoices_export(request: HttpRequest, rows, fmt: str) -> HttpResponse:
+    return list_export_response(organization=request.organization, stem="invoices", title=_("Invoices"),
+                                columns=_invoice_columns(local_today(request.organization.timezone)),
+                                objects=rows, fmt=fmt)
 
 
 @organization_required
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    form = InvoiceFilterForm(request.organization, request.GET)
-    invoices, sort = _filtered_invoices(request, form)
+    """Invoices narrowed by the API's InvoiceFilter, open and most overdue first by default; the same
+    rows as CSV or XLSX with `?export=`."""
+    organization = request.organization
+    filterset = list_filterset(InvoiceFilter, request, _invoice_rows(organization))
+    customer_choices(filterset, organization)
+    invoices, sort = sorted_rows(filterset.qs, INVOICE_SORTS, request)
+    today = local_today(organization.timezone)
+    download = export_or_none(request, filterset, invoices, stem="invoices", title=_("Invoices"),
+                              columns=_invoice_columns(today))
+    if download is not None:
+        return download
     page = paginate(request, invoices)
     # Facts higher apps keep beside an invoice (assigned to a factor, insured, expected payment date).
-    markers = invoice_markers(request.organization, [invoice.pk for invoice in page])
+    markers = invoice_markers(organization, [invoice.pk for invoice in page])
     for invoice in page:
         invoice.markers = markers.get(invoice.pk, [])
     return render(request, "receivables/invoice_list.html", {
-        "filter_form": form, "page": page, "sort": sort,
-        "today": local_today(request.organization.timezone), "can_edit": role_at_least(request, Role.COLLECTOR),
+        "filter_form": filterset.form, "filter_fields": ui_fields(filterset), "page": page, "sort": sort,
+        "today": today, "can_edit": role_at_least(request, Role.COLLECTOR),
+        "bulk_actions": bulk_actions(request, "invoices"),
     })
+
+
+@organization_required
+@require_POST
+def invoice_bulk_export(request: HttpRequest) -> HttpResponse:
+    """The selected invoices (`ids`, all of the organization or none) as CSV or XLSX."""
+    fmt = export_format(request)
+    rows = selected_rows(request, _invoice_rows(request.organization)) if fmt else None
+    if rows is None:
+        return back(request, reverse("invoice_list"))
+    return invoices_export(request, rows.order_by(*INVOICE_SORTS["priority"]), fmt)
 
 
 def _detail(request: HttpRequest, invoice: Invoice, **forms) -> HttpResponse:
@@ -174,7 +209,18 @@ def invoice_create(request: HttpRequest) -> HttpResponse:
             if getattr(invoice, "credit_warning", None):
                 messages.warning(request, invoice.credit_warning)
             return redirect("invoice_detail", pk=invoice.pk)
-    return render(request, "receivables/invoice_form.html", {"form": form})
+    return render(request, "receivables/invoice_form.html", {"form": form, **_hold_notice(request, form)})
+
+
+def _hold_notice(request: HttpRequest, form: InvoiceCreateForm) -> dict:
+    """The chosen customer's hold (blacklisted, on credit hold), said before the user types the invoice."""
+    chosen = str(form["customer"].value() or "")
+    customer = (Customer.objects.filter(organization=request.organization, pk=int(chosen)).first()
+                if chosen.isdigit() and len(chosen) < 19 else None)
+    if customer is None:
+        return {}
+    holds = customer_holds(request.organization, [customer.pk], local_today(request.organization.timezone))
+    return {"hold_customer": customer, "holds": holds.get(customer.pk, [])}
 
 
 def _invoice_edit_form(invoice: Invoice, data=None) -> InvoiceUpdateForm:

@@ -16,24 +16,43 @@ from tenancy.models import Role
 from tenancy.views import organization_required, paginate, role_at_least
 
 from .. import selectors, services
+from ..exports import Column, money_cell
+from ..filters import PAYMENT_SORTS, PaymentFilter
 from ..forms import PaymentAllocateForm, PaymentRecordForm, PaymentUpdateForm
 from ..models import Allocation, Customer, Payment
 from .common import correction_page
+from .lists import customer_choices, export_or_none, list_filterset, sorted_rows, ui_fields
+
+
+def _payment_columns() -> list[Column]:
+    return [
+        Column(_("Received"), lambda p: p.received_on),
+        Column(_("Customer"), lambda p: p.customer.name),
+        Column(_("Method"), lambda p: p.get_method_display()),
+        Column(_("Reference"), lambda p: p.reference),
+        Column(_("Currency"), lambda p: p.currency),
+        Column(_("Amount"), lambda p: money_cell(p.amount, p.currency)),
+        Column(_("Unapplied"), lambda p: money_cell(p.unapplied_amount, p.currency)),
+        Column(_("External id"), lambda p: p.external_id or ""),
+    ]
 
 
 @organization_required
 def payment_list(request: HttpRequest) -> HttpResponse:
-    payments = selectors.payment_list(request.organization)
-    customer_id = request.GET.get("customer", "")
-    customer = None
-    if customer_id.isdigit():
-        customer = Customer.objects.filter(organization=request.organization, pk=customer_id).first()
-        payments = payments.filter(customer=customer)
-    if request.GET.get("unapplied"):
-        payments = payments.filter(unapplied_amount__gt=0)
+    """Payments narrowed by the API's PaymentFilter, the latest first; CSV or XLSX with `?export=`."""
+    organization = request.organization
+    filterset = list_filterset(PaymentFilter, request, selectors.payment_list(organization))
+    customer_choices(filterset, organization)
+    payments, sort = sorted_rows(filterset.qs, PAYMENT_SORTS, request)
+    download = export_or_none(request, filterset, payments, stem="payments", title=_("Payments"),
+                              columns=_payment_columns())
+    if download is not None:
+        return download
+    customer_id = filterset.form.cleaned_data.get("customer") if filterset.is_bound else None
+    customer = Customer.objects.filter(organization=organization, pk=customer_id).first() if customer_id else None
     return render(request, "receivables/payment_list.html", {
-        "page": paginate(request, payments.order_by("-received_on", "-pk")), "customer": customer,
-        "unapplied_only": bool(request.GET.get("unapplied")), "can_record": role_at_least(request, Role.COLLECTOR),
+        "page": paginate(request, payments), "customer": customer, "sort": sort,
+        "filter_fields": ui_fields(filterset), "can_record": role_at_least(request, Role.COLLECTOR),
     })
 
 

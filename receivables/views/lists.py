@@ -1,0 +1,85 @@
+"""What the list pages share: their FilterSet (receivables.filters, the API's), the sort, the
+CSV/XLSX download of the filtered rows, and the selected rows a bulk action posts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from tenancy.views import safe_next
+
+from ..exports import Column, ExportTooLarge, export_format, list_export_response
+from ..filters import sort_key
+from ..models import Customer
+
+
+def list_filterset(filterset_class, request: HttpRequest, queryset):
+    """The page's FilterSet bound to its query string (page, sort, export are not filters)."""
+    return filterset_class(request.GET or None, queryset=queryset, request=request)
+
+
+def ui_fields(filterset, auto_id: str = "id_%s") -> list:
+    """The bound fields a page shows, in the FilterSet's UI_FIELDS order (`auto_id`: their HTML ids,
+    for a page with another form holding fields of the same names)."""
+    filterset.form.auto_id = auto_id
+    return [filterset.form[name] for name in filterset.UI_FIELDS]
+
+
+def customer_choices(filterset, organization) -> None:
+    """Show the customer filter as a choice of the organization's customers: another organization's
+    id is then a form error (and the filter is left out), as the page always did."""
+    choices = [("", _("Any customer")),
+               *Customer.objects.filter(organization=organization).order_by("name", "pk").values_list("pk", "name")]
+    field = filterset.form.fields["customer"]
+    filterset.form.fields["customer"] = forms.TypedChoiceField(label=field.label, required=False, coerce=int,
+                                                               empty_value=None, choices=choices)
+
+
+def sorted_rows(queryset, sorts: dict, request: HttpRequest):
+    sort = sort_key(sorts, request.GET.get("sort"))
+    return queryset.order_by(*sorts[sort]), sort
+
+
+def export_or_none(request: HttpRequest, filterset, rows, *, stem: str, title: str,
+                   columns: Sequence[Column]) -> HttpResponse | None:
+    """The download when the page is asked for one (`?export=csv|xlsx`), else None. Filters that
+    do not validate refuse the download (it would hold more rows than the page shows)."""
+    fmt = export_format(request)
+    if fmt is None:
+        return None
+    if filterset.is_bound and not filterset.is_valid():
+        messages.error(request, _("Correct the filters before downloading."))
+        return None
+    try:
+        return list_export_response(organization=request.organization, stem=stem, title=title, columns=columns,
+                                    objects=rows, fmt=fmt)
+    except ExportTooLarge as exc:
+        messages.error(request, exc.message)
+        return None
+
+
+def selected_rows(request: HttpRequest, queryset):
+    """The rows whose ids a bulk form posted (`ids`), all of the organization, or None: an id that
+    is not a number or not one of the organization's rows refuses the whole selection."""
+    raw = request.POST.getlist("ids")
+    if not raw:
+        messages.error(request, _("Select at least one row."))
+        return None
+    if not all(value.isascii() and value.isdigit() for value in raw):
+        messages.error(request, _("The selection holds rows that do not exist; nothing was done."))
+        return None
+    ids = {int(value) for value in raw}
+    rows = queryset.filter(organization=request.organization, pk__in=ids)
+    if rows.count() != len(ids):
+        messages.error(request, _("The selection holds rows that do not exist; nothing was done."))
+        return None
+    return rows
+
+
+def back(request: HttpRequest, fallback: str) -> HttpResponse:
+    return redirect(safe_next(request, fallback))
