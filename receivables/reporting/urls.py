@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import aging_views, views
 
 app_name = "reporting"
 urlpatterns = [
     path("", views.report_archive, name="archive"),
+    path("aging/", aging_views.aging_by_customer, name="aging"),
     path("weekly/schedule/", views.schedule_edit, name="schedule"),
     path("weekly/preview/", views.report_preview, name="preview"),
     path("weekly/send-now/", views.report_send_now, name="send_now"),

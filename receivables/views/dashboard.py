@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from tenancy.errors import DomainError
 from tenancy.money import quantize
-from tenancy.views import organization_required
+from tenancy.views import organization_required, paginate
 
 from .. import selectors
 from ..reporting.sections import sections_build
@@ -60,6 +60,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context.update(report=report, aging=_aging_table(report), dso=dso,
                        aging_chart=_aging_chart(report), dso_chart=_dso_chart(dso),
                        fx_gaps=selectors.fx_gaps_merge(report.fx_gaps, dso.fx_gaps))
+    if "aging" in context:  # aging by customer a page at a time; the totals stay over every customer
+        context["aging_page"] = paginate(request, context["aging"]["rows"])
     # Higher apps' panels (factoring position, insurance deadlines, forecast, provision): sections.py.
     context["sections"] = sections_build(request.organization, as_of, request.LANGUAGE_CODE, where="dashboard")
     return render(request, "receivables/dashboard.html", context)
