@@ -90,12 +90,13 @@ def _initial_mapping(request, job: ImportJob, table) -> tuple[Mapping, ImportMap
     return suggestion.mapping, None, suggestion.matches
 
 
-def _mapping_page(request, job, table, form, *, file_form=None, saved=None, matches=None, loaded=None, status=200):
+def _mapping_page(request, job, table, form, *, file_form=None, saved=None, matches=None, loaded=None, problems=(),
+                  status=200):
     rows = [{"field": field, "name": name, "match": (matches or {}).get(name)}
             for name, field in zip([n[4:] for n in form.field_names], form.column_fields(), strict=True)]
     return render(request, TEMPLATES + "mapping.html", {
         "job": job, "form": form, "rows": rows, "header": table.header, "saved": saved, "loaded": loaded,
-        "matched": len(matches or {}),
+        "matched": len(matches or {}), "problems": problems,
         "file_form": file_form or MappingFileForm(kind=job.kind),
         "saved_mappings": selectors.import_mapping_list(request.organization, kind=job.kind),
     }, status=status)
@@ -117,9 +118,10 @@ def import_mapping(request, pk: int):
             return _mapping_page(request, job, table, form, file_form=file_form, status=400)
         mapping = file_form.mapping
         form = MappingForm(kind=job.kind, header=table.header, initial=MappingForm.initial_from(mapping))
-        for error in mapping_check(mapping, table.header):
-            form.add_error(None, f"{error.column}: {error.message}" if error.column else error.message)
-        return _mapping_page(request, job, table, form, loaded=file_form.cleaned_data["mapping_file"].name)
+        problems = [f"{error.column}: {error.message}" if error.column else error.message
+                    for error in mapping_check(mapping, table.header)]
+        return _mapping_page(request, job, table, form, loaded=file_form.cleaned_data["mapping_file"].name,
+                             problems=problems)
     initial_mapping, saved, matches = _initial_mapping(request, job, table)
     initial = MappingForm.initial_from(initial_mapping)
     if saved is not None:
