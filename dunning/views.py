@@ -16,6 +16,7 @@ from receivables.models import Customer, Invoice
 from receivables.selectors import open_invoices
 from tenancy.dates import local_today
 from tenancy.errors import DomainError
+from tenancy.money import Money
 from tenancy.views import organization_required
 
 from . import evidence, selectors, services
@@ -130,7 +131,7 @@ def _call_log(request, customer, form, task=None, invoices=None):
     if logged.promise is not None:
         messages.success(request, _("Call logged. Promise to pay %(amount)s by %(date)s recorded; dunning pauses "
                                     "on its invoices until then.")
-                         % {"amount": f"{logged.promise.amount:,.2f} {logged.promise.currency}",
+                         % {"amount": Money(logged.promise.amount, logged.promise.currency),
                             "date": logged.promise.promised_date.isoformat()})
     elif logged.task.status == TaskStatus.OPEN:
         messages.success(request, _("Call logged; the task stays open until %(date)s.")

@@ -34,13 +34,14 @@ def _here(context) -> str:
 
 
 @register.inclusion_tag("dunning/_customer_actions.html", takes_context=True)
-def customer_actions(context, customer):
-    """Call, promise, dispute, payment plan and reminder buttons for one customer."""
+def customer_actions(context, customer, call=True):
+    """Call, promise, dispute, payment plan and reminder buttons for one customer (`call=False`
+    where the page logs calls itself, as the worklist does)."""
     pk, back = customer.pk, {"next": _here(context)}
     return {
         "show": _can_collect(context) and pk is not None,
         "customer": customer,
-        "call_url": _url("dunning:customer_call", back, customer_pk=pk),
+        "call_url": _url("dunning:customer_call", back, customer_pk=pk) if call else "",
         "promise_url": _url("dunning:customer_promise", back, customer_pk=pk),
         "dispute_url": _url("dunning:customer_dispute", back, customer_pk=pk),
         "plan_url": _url("dunning:plan_create", {}, customer_pk=pk),

@@ -26,12 +26,18 @@ from dunning.services.worklist import collection_call_log
 from receivables.markers import invoice_markers
 from tenancy.context_processors import Capabilities
 from tenancy.errors import DomainError, PermissionDenied
+from tenancy.money import Money
 from tests.dunning.conftest import travel
 from tests.factories import CustomerFactory, make_invoice
 
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date(2026, 3, 4)
+
+
+def cny(amount: str) -> str:
+    """An amount as messages write it (tenancy.money.Money)."""
+    return str(Money(Decimal(amount), "CNY"))
 
 
 @pytest.fixture
@@ -103,7 +109,7 @@ def test_a_promise_in_the_past_or_above_the_balance_is_refused_and_changes_nothi
         collection_call_log(organization=organization, actor=collector, customer=customer, outcome=Outcome.PROMISED,
                             promised_date=TODAY, promised_amount=Decimal("2000.01"))
     assert too_much.value.field == "promised_amount"
-    assert "more than the 2,000.00 CNY these invoices owe" in too_much.value.message
+    assert f"more than the {cny('2000')} these invoices owe" in too_much.value.message
     with travel(TODAY), pytest.raises(DomainError) as no_date:
         collection_call_log(organization=organization, actor=collector, customer=customer, outcome=Outcome.PROMISED)
     assert no_date.value.field == "promised_date"
@@ -173,7 +179,7 @@ def test_a_dispute_above_what_is_left_changes_nothing(organization, collector, b
         with pytest.raises(DomainError) as error:
             disputes_open(organization=organization, actor=collector, customer=customer, invoices=[old, middle],
                           reason="price", amount="700.01")
-    assert error.value.message == "At most 700.00 CNY of these invoices can be disputed."
+    assert error.value.message == f"At most {cny('700')} of these invoices can be disputed."
     assert error.value.field == "amount"
     assert Dispute.objects.count() == 1
 
@@ -212,7 +218,7 @@ def test_the_customer_dispute_page_shows_the_rule_that_refused(client, organizat
     with travel(TODAY):
         response = client.post(url, {"invoices": [old.pk], "reason": "price", "amount": "300.01"})
     assert response.status_code == 400
-    assert "At most 300.00 CNY of these invoices can be disputed." in response.content.decode()
+    assert f"At most {cny('300')} of these invoices can be disputed." in response.content.decode()
     assert not Dispute.objects.exists()
 
 
@@ -224,7 +230,7 @@ def test_the_call_page_records_a_promise_and_says_so(client, organization, colle
         assert client.get(url).status_code == 200
         response = client.post(url, {"outcome": "promised", "promised_date": "2026-03-09",
                                      "promised_amount": "300.00", "notes": "CFO"}, follow=True)
-    assert "Promise to pay 300.00 CNY by 2026-03-09 recorded" in response.content.decode()
+    assert f"Promise to pay {cny('300')} by 2026-03-09 recorded" in response.content.decode()
     assert PromiseToPay.objects.get().status == PromiseStatus.OPEN
 
 
@@ -261,7 +267,7 @@ def test_disputed_and_promised_invoices_carry_a_marker_in_every_list(organizatio
         services.promise_create(organization=organization, actor=collector, customer=customer, invoices=[middle],
                                 amount="500.00", promised_date=dt.date(2026, 3, 10))
     markers = invoice_markers(organization, [old.pk, middle.pk, recent.pk])
-    assert [m.label for m in markers[old.pk]] == ["Disputed: 100.00 CNY"]
+    assert [m.label for m in markers[old.pk]] == [f"Disputed: {cny('100')}"]
     assert [m.label for m in markers[middle.pk]] == ["Promised by 2026-03-10"]
     assert recent.pk not in markers
     resolved = Dispute.objects.get()
