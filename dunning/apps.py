@@ -23,3 +23,7 @@ class DunningConfig(AppConfig):
         from .hub import customer_page_register
 
         customer_page_register()  # the customer page: collections, the stream, tabs to dunning's pages
+        # The customer list's bulk actions: assign a collector, send reminders (issue 14 item 6).
+        from .bulk_views import bulk_actions_register
+
+        bulk_actions_register()

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import template_views, views
+from . import bulk_urls, template_views, views
 
 app_name = "dunning"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("customers/<int:customer_pk>/promise/", views.customer_promise, name="customer_promise"),
     path("customers/<int:customer_pk>/dispute/", views.customer_dispute, name="customer_dispute"),
     path("customers/<int:customer_pk>/call/", views.customer_call, name="customer_call"),
+    path("", include(bulk_urls)),  # the customer list's bulk actions (issue 14 item 6)
     path("worklist/", views.worklist, name="worklist"),
     path("worklist/<int:pk>/log/", views.task_log, name="task_log"),
     path("worklist/<int:pk>/take/", views.task_take, name="task_take"),

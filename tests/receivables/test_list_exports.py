@@ -191,7 +191,7 @@ def test_the_fx_rate_list_filters_and_exports(member_client, organization, admin
     for currency, day, rate in (("USD", "2026-03-01", "7.1"), ("USD", "2026-03-15", "7.2"), ("EUR", "2026-03-01", "7.9")):
         services.fx_rate_set(organization=organization, actor=admin_user, currency=currency,
                              rate_date=dt.date.fromisoformat(day), rate=Decimal(rate))
-    header, *rows = _xlsx(member_client.get(reverse("fx_rate_list"), {"currency": "USD", "export": "xlsx"}))
+    _header, *rows = _xlsx(member_client.get(reverse("fx_rate_list"), {"currency": "USD", "export": "xlsx"}))
     assert [(r[0], r[1].date().isoformat(), r[2], r[3]) for r in rows] == [
         ("USD", "2026-03-15", 7.2, "CNY"), ("USD", "2026-03-01", 7.1, "CNY")]
 
