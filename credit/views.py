@@ -13,9 +13,10 @@ from tenancy.dates import local_today
 from tenancy.errors import DomainError
 from tenancy.forms import form_errors_text
 from tenancy.models import Role
-from tenancy.views import organization_required, role_at_least
+from tenancy.views import organization_required, paginate, role_at_least
 
-from . import selectors, services
+from . import hub, selectors, services
+from .filters import CreditCustomerFilter
 from .forms import (
     BlacklistForm,
     DecisionForm,
@@ -131,12 +132,27 @@ def customer_document(request: HttpRequest, pk: int, document_pk: int) -> FileRe
 
 @organization_required
 def portfolio(request: HttpRequest) -> HttpResponse:
+    """Exposure by grade, over-limit, reviews and alerts; and the credit customer list, searched by
+    name, legal name, number or USCC (CreditCustomerFilter, the API's customer search)."""
     organization = request.organization
     today = local_today(organization.timezone)
+    search = request.GET.get("search", "").strip()
+    customers = CreditCustomerFilter(
+        {"search": search} if search else None, request=request,
+        queryset=Customer.objects.filter(organization=organization)
+        .select_related("credit_profile__latest_score").order_by("name", "pk")).qs
+    page = paginate(request, customers)
+    ids = [customer.pk for customer in page]
+    exposure_of = selectors.exposures(organization, today, customer_ids=ids) if ids else {}
+    holds = hub.customer_holds(organization, ids, today) if ids else {}
+    rows = [{"customer": customer, "profile": getattr(customer, "credit_profile", None),
+             "exposure": exposure_of.get(customer.pk, selectors.Exposure()), "holds": holds.get(customer.pk, [])}
+            for customer in page]
     return render(request, "credit/portfolio.html", {
         "portfolio": selectors.portfolio(organization, today),
         "alerts": selectors.alert_list(organization)[:50],
         "reviews": selectors.open_reviews(organization)[:50],
+        "search": search, "page": page, "rows": rows,
     })
 
 

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tenancy.context_processors import Capabilities
+from tenancy.dates import local_today
 from tenancy.errors import DomainError
 from tenancy.forms import form_error_from_domain
 from tenancy.models import Role
@@ -21,6 +23,7 @@ from ..forms import CustomerEditForm, CustomerForm, StaleEdit, VersionedForm
 from ..listactions import bulk_actions
 from ..markers import invoice_markers
 from ..models import Customer
+from ..panels import customer_holds, customer_links, customer_panels_build, statement_figures
 from .common import as_of_from
 from .lists import back, export_or_none, list_filterset, selected_rows, sorted_rows, ui_fields
 
@@ -72,16 +75,24 @@ def customer_bulk_export(request: HttpRequest) -> HttpResponse:
 
 @organization_required
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer hub: figures, aging, statement and open items here; what credit and dunning know
+    (limit, score, hold, collector, disputes, promises, plans, the timeline) from their registered panels."""
     organization = request.organization
     customer = get_object_or_404(Customer, organization=organization, pk=pk)
     as_of, as_of_form = as_of_from(request)
+    today = local_today(organization.timezone)
+    holds = customer_holds(organization, [customer.pk], today).get(customer.pk, [])
+    statement = selectors.customer_statement(organization, customer, as_of)
     context = {
-        "customer": customer, "as_of": as_of, "as_of_form": as_of_form,
+        "customer": customer, "as_of": as_of, "as_of_form": as_of_form, "today": today,
         "open_invoices": selectors.open_invoices(organization).filter(customer=customer)
         .order_by("due_date", "pk")[:100],
         "payments": selectors.payment_list(organization).filter(customer=customer)[:20],
         "unapplied": sorted(selectors.customer_unapplied(organization, customer).items()),
-        "statement": selectors.customer_statement(organization, customer, as_of),
+        "statement": statement, "figures": statement_figures(statement),
+        "holds": holds, "refused": any(hold.refuses for hold in holds),
+        "panels": customer_panels_build(organization, customer, today),
+        "links": customer_links(customer, Capabilities(getattr(request.membership, "role", None))),
         "can_edit": role_at_least(request, Role.COLLECTOR),
     }
     found = invoice_markers(organization, [invoice.pk for invoice in context["open_invoices"]])
