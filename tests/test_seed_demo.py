@@ -135,7 +135,7 @@ def test_audit_chains_verify(demo, northwind):
 def test_demo_users_and_roles(demo, northwind):
     roles = dict(Membership.objects.filter(organization=demo).values_list("user__username", "role"))
     assert roles == {"demo-admin": "admin", "demo-credit": "credit_manager", "demo-collector": "collector",
-                     "demo-viewer": "viewer"}
+                     "demo-viewer": "viewer", "demo-support": "viewer"}
     assert list(Membership.objects.filter(organization=northwind).values_list("user__username", "role")) == [
         ("demo-admin", "admin")]
     users = get_user_model().objects.filter(username__startswith="demo-")
@@ -155,10 +155,33 @@ def test_output_prints_users_and_password(seeded):
     assert "demo-collector" in seeded
 
 
+def test_each_demo_user_starts_in_its_documented_language(demo):
+    # README: demo-admin, demo-viewer and demo-support in English; demo-credit and demo-collector in Chinese
+    languages = dict(get_user_model().objects.filter(username__startswith="demo-")
+                     .values_list("username", "profile__language"))
+    assert languages == {"demo-admin": "en", "demo-credit": "zh-hans", "demo-collector": "zh-hans",
+                         "demo-viewer": "en", "demo-support": "en"}
+
+
+def test_the_support_user_opens_the_admin_scoped_and_view_only(demo, northwind, client):
+    # given: demo-support is staff, not a superuser, a viewer of the demo organization only
+    support = get_user_model().objects.get(username="demo-support")
+    assert (support.is_staff, support.is_superuser) == (True, False)
+    client.force_login(support)
+    # when / then: the admin opens, lists the demo organization but not Northwind, and changes nothing
+    assert client.get("/admin/").status_code == 200
+    page = client.get("/admin/tenancy/organization/").content.decode()
+    assert "Inflow Demo Trading" in page and "Northwind" not in page
+    assert client.get("/admin/receivables/invoice/").status_code == 200
+    assert client.get("/admin/auth/user/").status_code == 403  # user admin: superusers only (issue 13)
+    assert not support.has_perm("receivables.change_invoice")
+
+
 def test_second_run_changes_nothing(demo):
     invoices = Invoice.objects.count()
     output = seed()
     assert "already exists" in output
+    assert "demo-collector  zh-hans  Collector" in output  # make run shows the sign-ins every time
     assert Invoice.objects.count() == invoices
     assert Organization.objects.filter(slug__startswith="demo").count() == 1
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -45,7 +46,13 @@ DEMO_USERS = {
     "demo-credit": (Role.CREDIT_MANAGER, "zh-hans"),
     "demo-collector": (Role.COLLECTOR, "zh-hans"),
     "demo-viewer": (Role.VIEWER, "en"),
+    "demo-support": (Role.VIEWER, "en"),  # also support staff: /admin/, view only (SUPPORT_USER)
 }
+# Support staff (is_staff, not a superuser): opens /admin/ with view permissions only, and sees there only the
+# organizations it is a member of (tenancy/admin.py scopes every list), here the demo organization.
+SUPPORT_USER = "demo-support"
+SUPPORT_GROUP = "Demo support (view only)"
+SUPPORT_APPS = ("tenancy", "receivables", "credit", "dunning", "factoring", "insurance", "forecasting")
 
 # name, administrative division code (for the credit code), e-mail domain, segment, payer, monthly net (CNY)
 CHINESE_CUSTOMERS = [
@@ -320,7 +327,18 @@ def demo_users_ensure() -> dict:
         user.save()
         user_language_set(user=user, language=language)
         users[username] = user
+    demo_support_ensure(users[SUPPORT_USER])
     return users
+
+
+def demo_support_ensure(user) -> None:
+    """Staff status and the view permissions of every Inflow model, through one group (never a superuser)."""
+    group, _created = Group.objects.get_or_create(name=SUPPORT_GROUP)
+    group.permissions.set(Permission.objects.filter(content_type__app_label__in=SUPPORT_APPS,
+                                                    codename__startswith="view_"))
+    user.is_staff, user.is_superuser = True, False
+    user.save(update_fields=["is_staff", "is_superuser"])
+    user.groups.add(group)
 
 
 def demo_retire(organization: Organization) -> None:
@@ -422,6 +440,7 @@ class Command(BaseCommand):
         if existing and not reset:
             self.stdout.write(f"The demo data already exists ({', '.join(o.name for o in existing)}); "
                               "nothing done. Run with --reset to rebuild it.")
+            self.logins_print()
             return
         rng = random.Random(SEED)  # noqa: S311 - reproducible demo data, not a secret
         with transaction.atomic():
@@ -435,8 +454,13 @@ class Command(BaseCommand):
                 f"{organization.name}: {counts.customers} customers, {counts.invoices} invoices, "
                 f"{counts.payments} payments, {counts.credit_notes} credit notes, {counts.write_offs} write-offs, "
                 f"{counts.voids} voided, {counts.fx_rates} FX rates")
-        self.stdout.write("Demo users (password: inflow-demo):")
-        for username, (role, _language) in DEMO_USERS.items():
-            extra = " (also admin of Northwind Components GmbH)" if role == Role.ADMIN else ""
-            self.stdout.write(f"  {username:<15} {role.label}{extra}")
+        self.logins_print()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def logins_print(self) -> None:
+        """The demo sign-ins, each with the language its pages start in (make run shows them every time)."""
+        self.stdout.write(f"Demo users (password: {PASSWORD}):")
+        for username, (role, language) in DEMO_USERS.items():
+            extra = (" (also admin of Northwind Components GmbH)" if role == Role.ADMIN
+                     else " + support staff: /admin/, view only" if username == SUPPORT_USER else "")
+            self.stdout.write(f"  {username:<15} {language:<8} {role.label}{extra}")
