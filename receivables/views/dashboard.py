@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from tenancy.errors import DomainError
 from tenancy.money import quantize
@@ -23,6 +24,7 @@ def _aging_chart(report) -> dict:
     labels = [bucket.label if bucket.key == "current" else _("%(range)s days overdue") % {"range": bucket.label}
               for bucket in report.buckets]
     return {"keys": [bucket.key for bucket in report.buckets], "labels": labels,
+            "short_labels": [bucket.label for bucket in report.buckets], "axis": _("Days overdue"),
             "values": [quantize(value, report.currency) for value in report.totals],
             "currency": report.currency, "series": _("Amount")}
 
@@ -32,7 +34,8 @@ def _dso_chart(dso) -> dict:
     return {"dates": [point.period_end for point in dso.trend],
             "standard": [point.period_standard for point in dso.trend],
             "countback": [point.countback for point in dso.trend],
-            "names": {"standard": _("DSO (standard)"), "countback": _("DSO (countback)")}, "unit": _("days")}
+            "names": {"standard": pgettext("DSO method", "Standard"), "countback": pgettext("DSO method", "Countback")},
+            "unit": _("days")}
 
 
 def _aging_table(report) -> dict:

@@ -20,7 +20,7 @@
   }
 
   function money(currency, compact) {
-    var options = { style: "currency", currency: currency, currencyDisplay: "narrowSymbol" };
+    var options = { style: "currency", currency: currency };  // CN¥ in English, ¥ in Chinese, as the pages write it
     if (compact) { options.notation = "compact"; options.maximumFractionDigits = 1; }
     var format;
     try { format = new Intl.NumberFormat(locale, options); } catch (e) { format = new Intl.NumberFormat(locale); }
@@ -49,12 +49,13 @@
 
   function narrow(el) { return el.clientWidth < 480; }
 
-  function grid(el) {
-    return { left: 8, right: 16, top: 40, bottom: 8, containLabel: true };
+  function grid(el, top) {  // top: room for the legend and the value axis' name above the plot
+    return { left: 8, right: 16, top: top || 40, bottom: 8, containLabel: true };
   }
 
   function legend(el) {
-    return { top: 0, type: "scroll", itemWidth: 14, textStyle: { fontSize: narrow(el) ? 11 : 12 } };
+    return { top: 0, type: "scroll", itemWidth: 14, itemGap: narrow(el) ? 8 : 12,
+             textStyle: { fontSize: narrow(el) ? 11 : 12 } };
   }
 
   function tooltipRows(title, rows) {
@@ -77,12 +78,15 @@
     // Aging by bucket: {labels, keys, values, currency, series}
     aging: function (data, el) {
       var full = money(data.currency), short = money(data.currency, true);
+      var small = narrow(el);  // a phone: the bucket ranges only, under an axis name; the tooltip has the full label
       return {
-        grid: grid(el),
-        tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
-                   formatter: function (p) { return tooltipRows(p[0].name, [[marker(p[0].color), data.series, full(p[0].value)]]); } },
-        xAxis: { type: "category", data: data.labels,
-                 axisLabel: { interval: 0, fontSize: narrow(el) ? 10 : 12, width: narrow(el) ? 64 : 110, overflow: "break" } },
+        grid: Object.assign(grid(el, 24), { bottom: small ? 28 : 8 }),
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: function (p) {
+          return tooltipRows(data.labels[p[0].dataIndex], [[marker(p[0].color), data.series, full(p[0].value)]]);
+        } },
+        xAxis: { type: "category", data: small ? data.short_labels : data.labels,
+                 name: small ? data.axis : "", nameLocation: "middle", nameGap: 26,
+                 axisLabel: { interval: 0, fontSize: small ? 11 : 12, width: 110, overflow: "break" } },
         yAxis: { type: "value", axisLabel: { formatter: short } },
         series: [{ name: data.series, type: "bar", barMaxWidth: 48,
                    data: data.values.map(function (v, i) {
@@ -97,13 +101,13 @@
       var label = dateLabel({ year: "2-digit", month: "short" }), day = decimal(1);
       var dates = data.dates.map(label);
       return {
-        grid: grid(el), legend: legend(el),
+        grid: grid(el, 56), legend: legend(el),
         tooltip: { trigger: "axis", formatter: function (params) {
           return tooltipRows(dateLabel({ year: "numeric", month: "long", day: "numeric" })(data.dates[params[0].dataIndex]),
             params.map(function (p) { return [marker(p.color), p.seriesName, p.value === null ? "—" : day(p.value) + " " + data.unit]; }));
         } },
         xAxis: { type: "category", data: dates, boundaryGap: false, axisLabel: { hideOverlap: true } },
-        yAxis: { type: "value", name: data.unit, nameTextStyle: { align: "left" }, min: 0 },
+        yAxis: { type: "value", name: data.unit, nameTextStyle: { align: "right" }, min: 0 },
         series: [
           { name: data.names.standard, type: "line", data: data.standard.map(num), color: COLORS.main,
             symbolSize: 6, connectNulls: false },
@@ -117,14 +121,14 @@
     score: function (data, el) {
       var long = dateLabel({ year: "numeric", month: "long", day: "numeric" });
       return {
-        grid: grid(el),
+        grid: grid(el, 16),
         tooltip: { trigger: "axis", formatter: function (params) {
           var i = params[0].dataIndex;
           return tooltipRows(long(data.dates[i]), [[marker(COLORS.main), data.name, String(data.scores[i])],
                                                    ["", data.grade_label, data.grades[i]]]);
         } },
         xAxis: { type: "time", axisLabel: { hideOverlap: true } },
-        yAxis: { type: "value", name: data.name, min: 0, max: 100 },
+        yAxis: { type: "value", min: 0, max: 100 },
         series: [{ name: data.name, type: "line", color: COLORS.main, symbolSize: 7,
                    data: data.dates.map(function (d, i) { return [isoDate(d), num(data.scores[i])]; }) }]
       };
@@ -137,7 +141,7 @@
       var p10 = data.p10.map(num), p90 = data.p90.map(num);
       var names = data.names;
       return {
-        grid: grid(el), legend: Object.assign(legend(el), { data: [names.band, names.p50, names.baseline] }),
+        grid: grid(el, 36), legend: Object.assign(legend(el), { data: [names.band, names.p50, names.baseline] }),
         tooltip: { trigger: "axis", formatter: function (params) {
           var i = params[0].dataIndex;
           return tooltipRows(data.week_label + " " + label(data.weeks[i]), [
@@ -163,7 +167,7 @@
     // Forecast accuracy: {horizons, wape, baseline_wape, names: {model, baseline}, horizon_label}
     accuracy: function (data, el) {
       return {
-        grid: grid(el), legend: legend(el),
+        grid: Object.assign(grid(el, 36), { bottom: 28 }), legend: legend(el),
         tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: function (params) {
           return tooltipRows(data.horizon_label + " " + params[0].name,
             params.map(function (p) { return [marker(p.color), p.seriesName, percent(p.value)]; }));
@@ -172,8 +176,8 @@
                  nameLocation: "middle", nameGap: 26 },
         yAxis: { type: "value", axisLabel: { formatter: percent } },
         series: [
-          { name: data.names.model, type: "bar", data: data.wape.map(num), color: COLORS.main },
-          { name: data.names.baseline, type: "bar", data: data.baseline_wape.map(num), color: COLORS.muted }
+          { name: data.names.model, type: "bar", data: data.wape.map(num), color: COLORS.main, barMaxWidth: 28 },
+          { name: data.names.baseline, type: "bar", data: data.baseline_wape.map(num), color: COLORS.muted, barMaxWidth: 28 }
         ]
       };
     }

@@ -76,7 +76,7 @@ def test_dashboard_embeds_the_dso_trend_ending_on_the_headline(client, viewer, m
     assert chart["standard"][-1] == str(report.standard)
     headline = re.search(r'data-testid="kpi-dso-standard">([\d.]+) <small>', page).group(1)
     assert chart["standard"][-1] == headline
-    assert chart["names"] == {"standard": "DSO (standard)", "countback": "DSO (countback)"}
+    assert chart["names"] == {"standard": "Standard", "countback": "Countback"}
 
 
 def test_dashboard_embeds_the_aging_totals_to_the_cent(client, viewer, mixed_ledger):
@@ -90,6 +90,7 @@ def test_dashboard_embeds_the_aging_totals_to_the_cent(client, viewer, mixed_led
     assert all(re.fullmatch(r"-?\d+\.\d\d", v) for v in chart["values"])  # exact strings, never floats
     assert sum(D(v) for v in chart["values"]) == report.total
     assert chart["labels"][0] == "Current" and chart["labels"][1] == "1-30 days overdue"
+    assert chart["short_labels"] == ["Current", "1-30", "31-60", "61-90", "91+"]
     assert chart["currency"] == "CNY"
 
 
@@ -101,6 +102,7 @@ def test_dashboard_chart_labels_are_translated(client, viewer, mixed_ledger):
     dso = embedded(page, "dso-chart-data")
     aging = embedded(page, "aging-chart-data")
     assert dso["unit"] == "天"
+    assert dso["names"] == {"standard": "标准法", "countback": "倒推法"}
     assert not re.search(r"[A-Za-z]{3,}", " ".join(dso["names"].values())), dso["names"]
     assert not re.search(r"overdue|Current|Amount", " ".join(aging["labels"] + [aging["series"]])), aging
 
