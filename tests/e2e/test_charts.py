@@ -5,6 +5,7 @@ Screenshots go to $INFLOW_SCREENSHOTS or /tmp/inflow-shots (never the repository
 
 import datetime as dt
 import os
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from tests.factories import PASSWORD, CustomerFactory, make_invoice, make_paymen
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 TODAY = dt.datetime(2026, 3, 20, 4, 0, tzinfo=dt.UTC)
-SHOTS = Path(os.environ.get("INFLOW_SCREENSHOTS", "/tmp/inflow-shots"))
+SHOTS = Path(os.environ.get("INFLOW_SCREENSHOTS", Path(tempfile.gettempdir()) / "inflow-shots"))
 
 
 @pytest.fixture
@@ -126,6 +127,8 @@ def test_charts_draw_at_desktop_and_phone_width_in_both_languages(browser, live_
                 if name == "dashboard":
                     _check_dso_ends_on_the_headline(page)
                     _check_labels(page, language, width)
+                    if width > 390:
+                        _check_redrawn_when_narrowed(page, language)
         assert problems == []
     finally:
         context.close()
@@ -165,3 +168,19 @@ def _check_labels(page, language: str, width: int) -> None:
         assert aging["labels"][1] == "1-30" and aging["name"] == ("逾期天数" if language == "zh-hans" else "Days overdue")
     else:
         assert aging["labels"][1] == ("逾期 1-30 天" if language == "zh-hans" else "1-30 days overdue"), aging
+
+
+def _check_redrawn_when_narrowed(page, language: str) -> None:
+    """A window narrowed to a phone's width (rotation, split screen): the charts follow without a reload."""
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.wait_for_function("() => document.querySelector('[data-chart=dso] canvas').getBoundingClientRect().right <= 390")
+    page.wait_for_timeout(300)
+    for kind in ("aging", "dso", "forecast"):
+        box = page.locator(f"[data-chart={kind}]").bounding_box()
+        canvas = page.locator(f"[data-chart={kind}] canvas").bounding_box()
+        assert box["x"] + box["width"] <= 390.5 and canvas["x"] + canvas["width"] <= 390.5, (kind, box, canvas)
+    name = page.evaluate("() => echarts.getInstanceByDom(document.querySelector('[data-chart=aging]'))"
+                         ".getOption().xAxis[0].name")
+    assert name == ("逾期天数" if language == "zh-hans" else "Days overdue")
+    page.screenshot(path=str(SHOTS / f"charts-dashboard-{language}-narrowed-to-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
