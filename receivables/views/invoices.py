@@ -32,7 +32,7 @@ from ..listactions import bulk_actions
 from ..markers import invoice_markers
 from ..models import Customer, Invoice
 from ..panels import customer_holds
-from .lists import back, customer_choices, export_or_none, list_filterset, selected_rows, sorted_rows, ui_fields
+from .lists import back, customer_choices, export_or_none, list_filterset, one_of, selected_rows, sorted_rows, ui_fields
 
 
 def _invoice_columns(today) -> list[Column]:
@@ -73,6 +73,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     organization = request.organization
     filterset = list_filterset(InvoiceFilter, request, _invoice_rows(organization))
     customer_choices(filterset, organization)
+    one_of(filterset, "status", _("Any status"))
     invoices, sort = sorted_rows(filterset.qs, INVOICE_SORTS, request)
     today = local_today(organization.timezone)
     download = export_or_none(request, filterset, invoices, stem="invoices", title=_("Invoices"),

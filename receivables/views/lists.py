@@ -40,6 +40,20 @@ def customer_choices(filterset, organization) -> None:
                                                                empty_value=None, choices=choices)
 
 
+class OneOfSelect(forms.Select):
+    """A multiple-choice filter (the API takes `status=a&status=b`) shown as one drop-down: a page
+    asks for one value at a time, and a link with several still filters by all of them."""
+
+    def value_from_datadict(self, data, files, name):
+        return [value for value in data.getlist(name) if value] if hasattr(data, "getlist") else data.get(name)
+
+
+def one_of(filterset, name: str, any_label) -> None:
+    """Show the multiple-choice filter `name` as a drop-down with `any_label` first."""
+    field = filterset.form.fields[name]
+    field.widget = OneOfSelect(choices=[("", any_label), *field.choices])
+
+
 def sorted_rows(queryset, sorts: dict, request: HttpRequest):
     sort = sort_key(sorts, request.GET.get("sort"))
     return queryset.order_by(*sorts[sort]), sort

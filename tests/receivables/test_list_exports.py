@@ -86,6 +86,10 @@ def test_the_invoice_list_filters_with_the_api_filterset(member_client, book):
     assert numbers(search="late") == {"A-LATE", "B-LATER"}
     assert numbers(currency="USD") == {"U-1"}
     assert numbers(status="paid") == {"B-PAID"}
+    assert numbers(status=["paid", "open"]) == {"A-LATE", "B-LATER", "A-CURRENT", "B-PAID", "U-1"}  # as the API
+    html = member_client.get(reverse("invoice_list"), {"status": "paid"}).content.decode()
+    assert '<select name="status" aria-describedby="id_status_helptext" id="id_status">' in html  # one drop-down
+    assert '<option value="paid" selected>' in html
     assert numbers(due_date_from="2026-01-01", due_date_to="2026-02-28") == {"A-LATE", "U-1"}
 
 
