@@ -762,17 +762,21 @@ class DsoPointSerializer(serializers.Serializer):
     sales = AmountField()
     standard = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
     countback = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
+    period_standard = serializers.DecimalField(
+        max_digits=12, decimal_places=1, allow_null=True,
+        help_text="Standard DSO over the period_days ending at period_end (the headline's measure): the last "
+                  "point's equals the report's standard. `standard` here is the month's own (its sales x its days).")
 
 
 @extend_schema_serializer(examples=[OpenApiExample("Last three months", response_only=True, value={
     "as_of": "2026-03-31", "currency": "CNY", "period_days": 90, "standard": "48.6", "countback": "52.0",
     "receivables": "412850.0000", "sales": "764500.0000", "trend": [
         {"period_end": "2026-01-31", "receivables": "398200.0000", "sales": "251300.0000", "standard": "49.1",
-         "countback": "49.0"},
+         "countback": "49.0", "period_standard": "50.2"},
         {"period_end": "2026-02-28", "receivables": "405120.0000", "sales": "238700.0000", "standard": "47.5",
-         "countback": "53.0"},
+         "countback": "53.0", "period_standard": "49.8"},
         {"period_end": "2026-03-31", "receivables": "412850.0000", "sales": "274500.0000", "standard": "46.6",
-         "countback": "52.0"}], "fx_warnings": []})])
+         "countback": "52.0", "period_standard": "48.6"}], "fx_warnings": []})])
 class DsoReportSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     currency = currency_field()

@@ -116,3 +116,14 @@ def test_the_page_loads_the_vendored_library_and_no_inline_script(client, viewer
     # every <script> either loads one of our files or is a json_script data block
     for tag in re.findall(r"<script[^>]*>", page):
         assert 'src="/static/' in tag or 'type="application/json"' in tag, tag
+
+
+def test_the_dso_api_gives_the_charts_series_ending_on_the_headline(mixed_ledger):
+    from tests.api.conftest import key_client
+
+    body = key_client(mixed_ledger).get("/api/v1/reports/dso/", {"as_of": AS_OF.isoformat()}).json()
+
+    report = selectors.dso_report(mixed_ledger, AS_OF)
+    assert [p["period_standard"] for p in body["trend"]] == [
+        None if p.period_standard is None else str(p.period_standard) for p in report.trend]
+    assert body["trend"][-1]["period_standard"] == body["standard"] == str(report.standard)
