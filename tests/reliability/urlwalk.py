@@ -83,7 +83,7 @@ ARG_MODELS = {
 }
 # Arguments that are not ids: one value that reaches the view's object lookup.
 CONSTANT_ARGS = {"kind": "pdf", "action": "profile", "fmt": "csv", "week_start": "2026-03-16", "template": "reminder",
-                 "language": "en"}
+                 "language": "zh-hans"}  # the wording page's language: Chinese text is no English left in a zh page
 
 
 @dataclass(frozen=True)
