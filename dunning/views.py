@@ -14,12 +14,14 @@ from django.views.decorators.http import require_POST
 
 from receivables.models import Customer, Invoice
 from receivables.selectors import open_invoices
+from receivables.views.lists import list_download
 from tenancy.dates import local_today
 from tenancy.errors import DomainError
 from tenancy.money import Money
 from tenancy.views import organization_required
 
 from . import evidence, selectors, services
+from .exports import dispute_columns, plan_columns, promise_columns
 from .forms import (
     CallLogForm,
     CustomerDisputeForm,
@@ -259,9 +261,11 @@ def task_take(request, pk: int):
 @organization_required
 def dispute_list(request):
     status = request.GET.get("status") or None
+    rows = selectors.dispute_list(request.organization, _today(request), status=status)
+    if download := list_download(request, rows, stem="disputes", title=_("Disputes"), columns=dispute_columns()):
+        return download
     return render(request, "dunning/dispute_list.html", {
-        "rows": selectors.dispute_list(request.organization, _today(request), status=status), "status": status,
-        "resolve_form": DisputeResolveForm()})
+        "rows": rows, "status": status, "resolve_form": DisputeResolveForm()})
 
 
 @organization_required
@@ -302,7 +306,11 @@ def dispute_resolve(request, pk: int):
 
 @organization_required
 def promise_list(request):
-    return render(request, "dunning/promise_list.html", {"promises": selectors.promise_list(request.organization)})
+    promises = selectors.promise_list(request.organization)
+    if download := list_download(request, promises, stem="promises", title=_("Promises to pay"),
+                                 columns=promise_columns()):
+        return download
+    return render(request, "dunning/promise_list.html", {"promises": promises})
 
 
 @organization_required
@@ -324,7 +332,10 @@ def promise_create(request, invoice_pk: int):
 
 @organization_required
 def plan_list(request):
-    return render(request, "dunning/plan_list.html", {"plans": selectors.plan_list(request.organization)})
+    plans = selectors.plan_list(request.organization)
+    if download := list_download(request, plans, stem="payment-plans", title=_("Payment plans"), columns=plan_columns()):
+        return download
+    return render(request, "dunning/plan_list.html", {"plans": plans})
 
 
 @organization_required

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from receivables import selectors
 from receivables.exports import Column, money_cell
 from receivables.views.common import as_of_from
-from receivables.views.lists import export_or_none
+from receivables.views.lists import list_download
 from tenancy.errors import DomainError
 from tenancy.views import organization_required, paginate
 
@@ -44,12 +44,6 @@ def aging_columns(report) -> list[Column]:
     ]
 
 
-class _FilterState:
-    """export_or_none asks a filter set whether it is valid; the page's only filter is a name search."""
-
-    is_bound = False
-
-
 @organization_required
 def aging_by_customer(request: HttpRequest) -> HttpResponse:
     organization = request.organization
@@ -63,8 +57,8 @@ def aging_by_customer(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort") if request.GET.get("sort") in AGING_SORTS else "-overdue"
     rows = [row for row in report.rows if not search or search.casefold() in row.customer_name.casefold()]
     rows.sort(key=AGING_SORTS[sort])
-    download = export_or_none(request, _FilterState(), rows, stem=f"aging-{as_of.isoformat()}",
-                              title=_("Aging by customer"), columns=aging_columns(report))
+    download = list_download(request, rows, stem=f"aging-{as_of.isoformat()}", title=_("Aging by customer"),
+                             columns=aging_columns(report))
     if download is not None:
         return download
     page = paginate(request, rows)

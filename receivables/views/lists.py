@@ -66,7 +66,7 @@ def export_or_none(request: HttpRequest, filterset, rows, *, stem: str, title: s
     fmt = export_format(request)
     if fmt is None:
         return None
-    if filterset.is_bound and not filterset.is_valid():
+    if filterset is not None and filterset.is_bound and not filterset.is_valid():
         messages.error(request, _("Correct the filters before downloading."))
         return None
     try:
@@ -75,6 +75,12 @@ def export_or_none(request: HttpRequest, filterset, rows, *, stem: str, title: s
     except ExportTooLarge as exc:
         messages.error(request, exc.message)
         return None
+
+
+def list_download(request: HttpRequest, rows, *, stem: str, title: str,
+                  columns: Sequence[Column]) -> HttpResponse | None:
+    """A list page's download (`?export=csv|xlsx`) of `rows` (already narrowed by the page), else None."""
+    return export_or_none(request, None, rows, stem=stem, title=title, columns=columns)
 
 
 def selected_rows(request: HttpRequest, queryset):
