@@ -11,11 +11,42 @@ from django.utils.translation import gettext_lazy as _
 
 from tenancy.forms import DateInput, StrictDecimalField
 from tenancy.models import Language
-from tenancy.money import AMOUNT_PLACES, CURRENCY_CHOICES, quantize
+from tenancy.money import AMOUNT_PLACES, CURRENCY_CHOICES, money_format, quantize
 
 from .models import CreditNote, Customer, CustomerStatus, InvoiceStatus, PaymentMethod, Segment
+from .unusual import UNUSUAL_FACTOR, unusual_invoice_amount, unusual_payment_amount
 
 OPTIONAL_CURRENCY = [("", _("Customer's currency")), *CURRENCY_CHOICES]
+
+
+class UnusualAmountConfirm:
+    """Asks to confirm an amount far above the customer's usual (the rule: receivables.unusual) with a
+    checkbox that appears beside the amount only then; the API and the importer never ask."""
+
+    CONFIRM = "confirm_unusual"
+
+    def confirm_field_add(self, after: str) -> None:
+        self.fields[self.CONFIRM] = forms.BooleanField(
+            label=_("Yes, this amount is right"), required=False, widget=forms.HiddenInput)
+        names = [name for name in self.fields if name != self.CONFIRM]
+        cut = names.index(after) + 1
+        self.order_fields([*names[:cut], self.CONFIRM, *names[cut:]])
+        if self.is_bound and self.data.get(self.CONFIRM) in ("on", "true", "True", "1"):
+            self.fields[self.CONFIRM].widget = forms.CheckboxInput()  # ticked once: keep showing it
+
+    def confirm_check(self, unusual, field: str) -> None:
+        """Refuse an unusual amount until the box is ticked; the services never see the box."""
+        confirmed = self.cleaned_data.pop(self.CONFIRM, False)
+        if unusual is None or confirmed:
+            return
+        self.fields[self.CONFIRM].widget = forms.CheckboxInput()
+        self.add_error(field, _(
+            "%(amount)s is more than %(factor)s times this customer's usual invoice (the median of its "
+            "%(count)s invoices in %(currency)s over the last year is %(median)s). If the amount is right, "
+            "tick \"Yes, this amount is right\" and save again.") % {
+            "amount": money_format(unusual.amount, unusual.currency), "factor": UNUSUAL_FACTOR,
+            "count": unusual.invoices, "currency": unusual.currency,
+            "median": money_format(unusual.median, unusual.currency)})
 
 
 def AmountField(label, **kwargs):  # noqa: N802 - reads like a field class
@@ -92,7 +123,7 @@ class InvoiceFilterForm(forms.Form):
         self.fields["customer"].queryset = Customer.objects.filter(organization=organization).order_by("name")
 
 
-class InvoiceCreateForm(forms.Form):
+class InvoiceCreateForm(UnusualAmountConfirm, forms.Form):
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
     number = forms.CharField(label=_("Invoice number"), max_length=64)
     issue_date = forms.DateField(label=_("Issue date"), widget=DateInput())
@@ -107,7 +138,20 @@ class InvoiceCreateForm(forms.Form):
 
     def __init__(self, organization, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.organization = organization
         self.fields["customer"] = OrganizationCustomerField(organization, label=_("Customer"))
+        self.confirm_field_add(after="tax_amount")
+
+    def clean(self):
+        data = super().clean()
+        customer, net, tax, issued = (data.get("customer"), data.get("net_amount"), data.get("tax_amount"),
+                                      data.get("issue_date"))
+        unusual = None
+        if customer is not None and net is not None and issued is not None:
+            unusual = unusual_invoice_amount(self.organization, customer, data.get("currency") or customer.currency,
+                                             net + (tax or Decimal("0")), issued)
+        self.confirm_check(unusual, "net_amount")
+        return data
 
 
 class InvoiceVoidForm(forms.Form):
@@ -147,7 +191,7 @@ class CreditNoteApplyForm(forms.Form):
         return data
 
 
-class PaymentRecordForm(forms.Form):
+class PaymentRecordForm(UnusualAmountConfirm, forms.Form):
     ALLOCATE_AUTO = "auto"
     ALLOCATE_NONE = "none"
 
@@ -166,7 +210,19 @@ class PaymentRecordForm(forms.Form):
 
     def __init__(self, organization, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.organization = organization
         self.fields["customer"] = OrganizationCustomerField(organization, label=_("Customer"))
+        self.confirm_field_add(after="amount")
+
+    def clean(self):
+        data = super().clean()
+        customer, amount, received = data.get("customer"), data.get("amount"), data.get("received_on")
+        unusual = None
+        if customer is not None and amount is not None and received is not None:
+            unusual = unusual_payment_amount(self.organization, customer, data.get("currency") or customer.currency,
+                                             amount, received)
+        self.confirm_check(unusual, "amount")
+        return data
 
 
 class PaymentAllocateForm(forms.Form):

@@ -13,6 +13,7 @@ from tenancy.dates import local_today
 from tenancy.errors import DomainError
 from tenancy.forms import form_error_from_domain
 from tenancy.models import Role
+from tenancy.money import money_format
 from tenancy.views import organization_required, paginate, role_at_least
 
 from .. import selectors, services
@@ -72,8 +73,8 @@ def payment_record(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form_error_from_domain(form, exc)
         else:
-            messages.success(request, _("Payment of %(amount)s %(currency)s recorded.") % {
-                "amount": payment.amount, "currency": payment.currency})
+            messages.success(request, _("Payment of %(amount)s recorded.") % {
+                "amount": money_format(payment.amount, payment.currency)})
             return redirect("payment_detail", pk=payment.pk)
     return render(request, "receivables/payment_form.html", {"form": form})
 
