@@ -16,6 +16,7 @@ from tenancy.models import Role
 from tenancy.views import organization_required, paginate, role_at_least
 
 from . import hub, selectors, services
+from .exports import portfolio_download
 from .filters import CreditCustomerFilter
 from .forms import (
     BlacklistForm,
@@ -141,6 +142,8 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         {"search": search} if search else None, request=request,
         queryset=Customer.objects.filter(organization=organization)
         .select_related("credit_profile__latest_score").order_by("name", "pk")).qs
+    if download := portfolio_download(request, customers, today):
+        return download
     page = paginate(request, customers)
     ids = [customer.pk for customer in page]
     exposure_of = selectors.exposures(organization, today, customer_ids=ids) if ids else {}
