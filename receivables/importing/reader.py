@@ -32,6 +32,7 @@ class Table:
     header: list[str]
     rows: list[tuple[int, list[str]]]  # (row number as the user sees it, cells)
     excel: bool = False
+    total: int | None = None  # rows of the whole file, when `rows` holds only its first ones
 
     def column_index(self, name: str) -> int | None:
         try:
@@ -41,7 +42,7 @@ class Table:
 
     @property
     def row_count(self) -> int:
-        return len(self.rows)
+        return len(self.rows) if self.total is None else self.total
 
 
 def _decode(data: bytes) -> str:

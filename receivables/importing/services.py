@@ -200,14 +200,23 @@ def _table_cache_key(job: ImportJob) -> str:
     return f"import:table:{job.pk}:{job.file.name}"
 
 
-def import_job_table_kept(job: ImportJob) -> Table | None:
-    """The job's parsed rows as the background read kept them, or None once they have expired."""
+HEAD_ROWS = 200  # kept apart: what the mapping (matching samples) and preview pages need
+
+
+def import_job_table_kept(job: ImportJob, *, head: bool = False) -> Table | None:
+    """The job's parsed rows as the background read kept them, or None once they have expired.
+    `head`: the header and first HEAD_ROWS rows only (row_count still the whole file's), which is
+    all a page shows, so a 50,000-row file costs the page a few kilobytes, not megabytes."""
     from django.core.cache import cache
 
-    kept = cache.get(_table_cache_key(job))
+    key = _table_cache_key(job)
+    kept = cache.get(key + ":head") if head else None
+    if kept is None:
+        kept = cache.get(key)
     if kept is None:
         return None
-    return Table(header=kept["header"], rows=[(number, cells) for number, cells in kept["rows"]], excel=kept["excel"])
+    return Table(header=kept["header"], rows=[(number, cells) for number, cells in kept["rows"]], excel=kept["excel"],
+                 total=kept.get("total"))
 
 
 def import_job_table(job: ImportJob) -> Table:
@@ -226,8 +235,10 @@ def import_job_table(job: ImportJob) -> Table:
 def _table_keep(job: ImportJob, table: Table) -> None:
     from django.core.cache import cache
 
-    cache.set(_table_cache_key(job), {"header": table.header, "rows": table.rows, "excel": table.excel},
-              timeout=TABLE_CACHE_SECONDS)
+    key = _table_cache_key(job)
+    cache.set(key, {"header": table.header, "rows": table.rows, "excel": table.excel}, timeout=TABLE_CACHE_SECONDS)
+    cache.set(key + ":head", {"header": table.header, "rows": table.rows[:HEAD_ROWS], "excel": table.excel,
+                              "total": table.row_count}, timeout=TABLE_CACHE_SECONDS)
 
 
 @transaction.atomic

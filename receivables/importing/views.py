@@ -70,7 +70,7 @@ def import_start(request):
 
 def _kept_table(request, job: ImportJob):
     """The rows the background read kept, or a redirect to the job page while they are read again."""
-    table = services.import_job_table_kept(job)
+    table = services.import_job_table_kept(job, head=True)
     if table is None:
         services.import_job_reread(organization=request.organization, job=job)
         return None

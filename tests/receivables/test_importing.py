@@ -119,7 +119,7 @@ def test_file_with_errors_in_many_rows_lists_every_one_and_writes_nothing(organi
         (6, "Doc", "A value is required (External id)."),
         (6, "Doc", "A value is required (Invoice number)."),
         (7, "Net", "'10.12345': at most 4 decimal places."),
-        (8, "Currency", "Unknown currency 'XYZ': use a 3-letter ISO 4217 code such as CNY, USD or EUR."),
+        (8, "Currency", "Unknown currency 'XYZ': use a 3-letter ISO 4217 code in use today, such as CNY, USD or EUR."),
         (9, "Cust", "No customer has external id C-404; import customers first, or map a customer name column "
                     "to create missing customers."),
         (10, "Due", "The due date 2026-02-02 is before the issue date 2026-03-03."),
