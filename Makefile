@@ -39,6 +39,7 @@ seed: migrate
 ## The app with realistic demo data on the embedded default: SQLite, in-process tasks, mail outbox.
 run: seed pdf-check
 	@echo "Inflow: http://$(HOST):$(PORT)/  (PORT=8080 make run for another port)"
+	@echo "Sign in with a demo user above (password inflow-demo); support staff: http://$(HOST):$(PORT)/admin/ as demo-support"
 	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## The weekly PDF (WeasyPrint) needs Pango and HarfBuzz, and Noto Sans CJK for Chinese: say what is
