@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from receivables.models import Customer
+from receivables.models import Customer, Invoice
 from receivables.selectors import open_invoices
 from tenancy.errors import DomainError
 from tenancy.models import Organization, Role
@@ -34,6 +34,18 @@ def _customers(organization: Organization, customer_ids: Iterable[int]) -> list[
     if len(customers) != len(ids):
         raise DomainError(_("The selection holds customers that do not exist; nothing was done."))
     return customers
+
+
+def invoices_customers(organization: Organization, invoice_ids: Iterable[int]) -> list[int]:
+    """The customers of the selected invoices (each once), or DomainError if an id is not one of
+    the organization's invoices: the invoice list's "send reminders" reminds their customers."""
+    ids = set(invoice_ids)
+    if not ids:
+        raise DomainError(_("Select at least one invoice."))
+    found = dict(Invoice.objects.filter(organization=organization, pk__in=ids).values_list("pk", "customer_id"))
+    if len(found) != len(ids):
+        raise DomainError(_("The selection holds invoices that do not exist; nothing was done."))
+    return sorted(set(found.values()))
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from tenancy.models import Organization, Role
 from tenancy.views import organization_required, safe_next
 
 from . import selectors
-from .bulk import customers_collector_assign, customers_remind
+from .bulk import customers_collector_assign, customers_remind, invoices_customers
 
 
 class BulkCollectorForm(forms.Form):
@@ -51,8 +51,8 @@ def _ids(request: HttpRequest) -> list[int] | None:
     return [int(value) for value in raw]
 
 
-def _back(request: HttpRequest) -> HttpResponse:
-    return redirect(safe_next(request, reverse("customer_list")))
+def _back(request: HttpRequest, fallback: str = "customer_list") -> HttpResponse:
+    return redirect(safe_next(request, reverse(fallback)))
 
 
 @organization_required
@@ -88,11 +88,34 @@ def customers_send_reminders(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:  # a role refusal (PermissionDenied) too
         messages.error(request, exc.message)
         return _back(request)
+    _outcome_messages(request, outcome)
+    return _back(request)
+
+
+def _outcome_messages(request: HttpRequest, outcome) -> None:
     if outcome.sent:
         messages.success(request, _("Reminders sent to %(count)s customers.") % {"count": len(outcome.sent)})
     for customer, reason in outcome.skipped:
         messages.warning(request, _("No reminder to %(name)s: %(reason)s") % {"name": customer.name, "reason": reason})
-    return _back(request)
+
+
+@organization_required
+@require_POST
+def invoices_send_reminders(request: HttpRequest) -> HttpResponse:
+    """The invoice list's selection: one reminder to each of the selected invoices' customers (a
+    reminder lists every overdue invoice of its customer, as the reminder page drafts it)."""
+    ids = _ids(request)
+    try:
+        if ids is None:
+            raise DomainError(_("The selection holds invoices that do not exist; nothing was done."))
+        customer_ids = invoices_customers(request.organization, ids)
+        outcome = customers_remind(organization=request.organization, actor=request.user, customer_ids=customer_ids,
+                                   batch=request.POST.get("batch", ""))
+    except DomainError as exc:  # a role refusal (PermissionDenied) too
+        messages.error(request, exc.message)
+        return _back(request, "invoice_list")
+    _outcome_messages(request, outcome)
+    return _back(request, "invoice_list")
 
 
 def _collector_context(organization: Organization) -> dict:
@@ -111,4 +134,8 @@ def bulk_actions_register() -> None:
     bulk_action_register(BulkAction(
         key="send_reminders", listing="customers", label=gettext_lazy("Send reminders"),
         url_name="dunning:customers_send_reminders", role=Role.COLLECTOR, order=20,
+        template="dunning/_bulk_reminders.html", context=_reminder_context))
+    bulk_action_register(BulkAction(
+        key="send_reminders", listing="invoices", label=gettext_lazy("Send reminders to their customers"),
+        url_name="dunning:invoices_send_reminders", role=Role.COLLECTOR, order=20,
         template="dunning/_bulk_reminders.html", context=_reminder_context))

@@ -191,3 +191,29 @@ def test_reminders_to_another_organizations_customer_send_nothing(client, collec
     data = {"ids": [book["customers"][0].pk, stranger["customer"].pk], "batch": "0123456789abcdef0123456789abcdef"}
     signed_in(client, collector).post(reverse("dunning:customers_send_reminders"), data)
     assert not DunningMessage.objects.exists()
+
+
+def test_reminders_from_the_invoice_list_go_once_to_each_invoices_customer(client, collector, organization, book):
+    customer = book["customers"][0]
+    extra = make_invoice(organization, customer, amount="70.00", issue_date=dt.date(2026, 1, 5),
+                         due_date=dt.date(2026, 2, 5), number="INV-EXTRA")
+    data = {"ids": [book["invoices"][0].pk, extra.pk, book["invoices"][1].pk],
+            "batch": "fedcba9876543210fedcba9876543210", "next": reverse("invoice_list") + "?overdue=true"}
+    response = signed_in(client, collector).post(reverse("dunning:invoices_send_reminders"), data, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("invoice_list") + "?overdue=true"
+    assert "Reminders sent to 2 customers." in response.content.decode()
+    sent = DunningMessage.objects.filter(organization=organization)
+    assert sorted(m.customer_id for m in sent) == sorted([customer.pk, book["customers"][1].pk])
+    assert "INV-EXTRA" in sent.get(customer=customer).body_text  # one reminder listing both invoices
+
+
+def test_reminders_for_another_organizations_invoice_send_nothing(client, collector, book, stranger):
+    data = {"ids": [book["invoices"][0].pk, stranger["invoice"].pk], "batch": "fedcba9876543210fedcba9876543210"}
+    response = signed_in(client, collector).post(reverse("dunning:invoices_send_reminders"), data, follow=True)
+    assert "The selection holds invoices that do not exist; nothing was done." in response.content.decode()
+    assert not DunningMessage.objects.exists()
+
+
+def test_the_invoice_list_offers_reminders_to_collectors_only(client, viewer, collector, book):
+    assert 'data-testid="bulk-send_reminders"' in signed_in(Client(), collector).get(reverse("invoice_list")).content.decode()
+    assert 'data-testid="bulk-form"' not in signed_in(Client(), viewer).get(reverse("invoice_list")).content.decode()
