@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from receivables.models import Customer
 from tenancy.dates import local_today
 from tenancy.models import Organization
+from tenancy.money import quantize
 
 from .. import selectors
 from ..models import AlertKind, InsuranceAlert, Policy
@@ -55,7 +56,7 @@ def _warnings(organization: Organization, as_of: dt.date) -> list[InsuranceAlert
                 organization=organization, customer_id=cover.customer_id, kind=AlertKind.COVER_EXPIRING,
                 deadline=cover.valid_until, created_at=now, dedupe_key=f"cover_expiring:{cover.request_id}",
                 message=(_("Buyer cover of %(amount)s %(currency)s expires on %(date)s; ask for a prolongation.")
-                         % {"amount": cover.amount, "currency": cover.currency,
+                         % {"amount": f"{quantize(cover.amount, cover.currency):,}", "currency": cover.currency,
                             "date": cover.valid_until.isoformat()})[:500]))
     return alerts
 

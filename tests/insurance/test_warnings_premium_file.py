@@ -43,6 +43,7 @@ def test_expiring_cover_is_warned(organization, policy, buyer):
     assert services.deadline_warnings_run(organization=organization, as_of=D(2026, 5, 30)) == []
     new = services.deadline_warnings_run(organization=organization, as_of=D(2026, 6, 1))
     assert [a.kind for a in new] == [AlertKind.COVER_EXPIRING]
+    assert new[0].message.startswith("Buyer cover of 1,000.00 ")  # to the minor unit, not 1000.0000
 
 
 def test_daily_task_runs_for_organizations_with_policies(organization, three_invoices, settings):
