@@ -108,7 +108,8 @@ class ForecastAccuracyApi(ForecastApi):
 def provision_data(provision: Provision) -> dict:
     return {
         "as_of": provision.as_of, "currency": provision.currency, "method": "cohort",
-        "history_from": provision.history_from, "history_to": provision.history_to, "segment": provision.segment,
+        "history_from": provision.history_from, "history_to": provision.history_to,
+        "calibrated_on": provision.calibrated_on, "segment": provision.segment,
         "buckets": [{**dataclasses.asdict(b), "loss_rate": b.loss_rate} for b in provision.buckets],
         "individual": [dataclasses.asdict(line) for line in provision.individual],
         "total_balance": provision.total_balance, "ecl_gross": provision.ecl_gross, "ecl_net": provision.ecl_net,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from receivables.models import Customer, Invoice
@@ -186,3 +186,28 @@ class IndividualAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.loss_rate} from {self.assessed_on}"
+
+
+class LossRateCalibration(models.Model):
+    """The provision matrix's historical loss rates, calibrated on a date from a history window (the
+    cohort method), as the daily task or a user computed them. A provision without an explicit window
+    applies the latest calibration of the week before its date to the live aging."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    calibrated_on = models.DateField()
+    history_from = models.DateField()
+    history_to = models.DateField()
+    segment = models.CharField(max_length=20, blank=True, default="")  # "": the whole book
+    rates = models.JSONField()  # [{"key", "base", "loss"}] per bucket, base currency, decimal strings
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "segment", "calibrated_on"],
+                                    name="loss_rate_calibration_unique_day"),
+            models.CheckConstraint(condition=Q(history_from__lte=F("history_to")),
+                                   name="loss_rate_calibration_window_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"loss rates of {self.organization_id} on {self.calibrated_on}"

@@ -247,13 +247,16 @@ def _reasons(estimators: Estimators, matrix: np.ndarray, top: int, min_days: flo
     n = len(matrix)
     columns = [FEATURES.index(name) for name in REASON_FEATURES]
     base = model.predict(matrix)
-    stacked = np.repeat(matrix[np.newaxis, :, :], len(columns), axis=0)
+    effect = np.zeros((len(columns), n))  # + : this feature makes the invoice later than usual
     for j, column in enumerate(columns):
-        stacked[j, :, column] = estimators.reference[column]
-    moved = model.predict(stacked.reshape(len(columns) * n, matrix.shape[1])).reshape(len(columns), n)
-    effect = base[np.newaxis, :] - moved  # + : this feature makes the invoice later than usual
+        # Only rows whose value is not the median already can move (NaN counts as different).
+        differs = ~(matrix[:, column] == estimators.reference[column])
+        if differs.any():
+            moved = matrix[differs]
+            moved[:, column] = estimators.reference[column]
+            effect[j, differs] = base[differs] - model.predict(moved)
     result = []
-    order = np.argsort(-np.abs(effect), axis=0)[:top]
+    order = np.argsort(-np.abs(effect), axis=0, kind="stable")[:top]
     for i in range(n):
         reasons = []
         for j in order[:, i]:

@@ -15,6 +15,12 @@ The provision as of a date: the aging's balance in each bucket x its rate x the 
 customers assessed individually (an assessment, or blacklisted: the settings' rate) are taken out
 of the matrix at their own rate; insured balances are provided net of cover: the covered part x
 (1 - insured %) plus the uncovered part. Constant number of queries whatever the ledger's size.
+
+Calibration: the rates are history, so (as finance teams do with a provision matrix) they are
+calibrated on a date and applied to the live aging until the next calibration. The daily task
+calibrates each organization's default window (`loss_rates_calibrate`); a provision asked without an
+explicit window uses the latest calibration of the seven days up to its date, else computes the
+rates live. An explicit window is always computed live.
 """
 
 from __future__ import annotations
@@ -34,11 +40,12 @@ from receivables.selectors import FxTable, aging_buckets, aging_report
 from tenancy.models import Organization
 from tenancy.money import ZERO, quantize, sql_decimal
 
-from .models import IndividualAssessment, ProvisionOverlay
+from .models import IndividualAssessment, LossRateCalibration, ProvisionOverlay
 from .selectors import forecast_settings
 
 RATE_PLACES = Decimal("0.000001")
 MATURITY_DAYS = 365
+CALIBRATION_DAYS = 7  # a calibration serves provisions up to this many days after its date
 
 
 def bucket_keys(organization: Organization) -> list[str]:
@@ -148,6 +155,21 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def calibration_in_force(organization: Organization, as_of: dt.date, segment: str | None = None
+                         ) -> LossRateCalibration | None:
+    """The latest calibration of the seven days up to as_of whose buckets are today's buckets."""
+    found = (LossRateCalibration.objects.filter(
+        organization=organization, segment=segment or "", calibrated_on__lte=as_of,
+        calibrated_on__gte=as_of - dt.timedelta(days=CALIBRATION_DAYS)).order_by("-calibrated_on").first())
+    if found is None or [rate["key"] for rate in found.rates] != bucket_keys(organization):
+        return None
+    return found
+
+
+def calibration_rates(calibration: LossRateCalibration) -> list[CohortRate]:
+    return [CohortRate(rate["key"], Decimal(rate["base"]), Decimal(rate["loss"])) for rate in calibration.rates]
+
+
 def overlays_as_of(organization: Organization, as_of: dt.date) -> dict[str, ProvisionOverlay]:
     """Each bucket's overlay in force on as_of (the latest effective on or before it)."""
     found: dict[str, ProvisionOverlay] = {}
@@ -228,6 +250,11 @@ class Provision:
     segment: str | None
     buckets: list[ProvisionBucket] = field(default_factory=list)
     individual: list[IndividualLine] = field(default_factory=list)
+    calibrated_on: dt.date | None = None  # the rates' calibration; None: computed live for this request
+
+    @property
+    def rates(self) -> list[CohortRate]:
+        return [CohortRate(b.key, b.cohort_base, b.cohort_loss) for b in self.buckets]
 
     @property
     def total_balance(self) -> Decimal:
@@ -248,14 +275,28 @@ class Provision:
 
 
 def provision_matrix(organization: Organization, *, as_of: dt.date, history_from: dt.date | None = None,
-                     history_to: dt.date | None = None, segment: str | None = None) -> Provision:
-    """The expected credit loss on as_of, by bucket, gross and net of insurance cover."""
-    if history_from is None or history_to is None:
-        default_from, default_to = default_history(as_of)
-        history_from, history_to = history_from or default_from, history_to or default_to
+                     history_to: dt.date | None = None, segment: str | None = None,
+                     rates_of: Provision | None = None) -> Provision:
+    """The expected credit loss on as_of, by bucket, gross and net of insurance cover. Rates: those of
+    `rates_of` when given (a movement's other end), else the explicit window's (live), else the
+    calibration in force, else the default window's (live)."""
+    calibrated_on = None
+    if rates_of is not None:
+        rates, calibrated_on = rates_of.rates, rates_of.calibrated_on
+        history_from, history_to = rates_of.history_from, rates_of.history_to
+    else:
+        calibration = (calibration_in_force(organization, as_of, segment)
+                       if history_from is None and history_to is None else None)
+        if calibration is not None:
+            rates, calibrated_on = calibration_rates(calibration), calibration.calibrated_on
+            history_from, history_to = calibration.history_from, calibration.history_to
+        else:
+            if history_from is None or history_to is None:
+                default_from, default_to = default_history(as_of)
+                history_from, history_to = history_from or default_from, history_to or default_to
+            rates = cohort_loss_rates(organization, history_from=history_from, history_to=history_to, as_of=as_of,
+                                      segment=segment)
     currency = organization.base_currency
-    rates = cohort_loss_rates(organization, history_from=history_from, history_to=history_to, as_of=as_of,
-                              segment=segment)
     aging = aging_report(organization, as_of, lenient=True)  # as the weekly report: a missing rate is a gap, not an error
     keys = [bucket.key for bucket in aging.buckets]
     individual = individual_rates(organization, as_of)
@@ -293,7 +334,7 @@ def provision_matrix(organization: Organization, *, as_of: dt.date, history_from
                          if (b.due_from is None or due_date >= b.due_from) and (b.due_before is None or due_date < b.due_before))
             reduction[index] += cut
     overlays = overlays_as_of(organization, as_of)
-    result = Provision(as_of, currency, history_from, history_to, segment)
+    result = Provision(as_of, currency, history_from, history_to, segment, calibrated_on=calibrated_on)
     for i, (bucket, rate) in enumerate(zip(aging.buckets, rates, strict=True)):
         overlay = overlays.get(bucket.key)
         multiplier = overlay.multiplier if overlay else Decimal(1)
@@ -333,12 +374,14 @@ def write_offs_between(organization: Organization, date_from: dt.date, date_to: 
 
 
 def provision_movement(organization: Organization, *, date_from: dt.date, date_to: dt.date,
-                       history_from: dt.date | None = None, history_to: dt.date | None = None) -> Movement:
+                       history_from: dt.date | None = None, history_to: dt.date | None = None,
+                       closing: Provision | None = None) -> Movement:
     """Opening (net provision on date_from), amounts used by write-offs, the charge, closing (on date_to):
-    closing = opening + charge - used. Both ends use the same history window (date_to's default)."""
-    if history_from is None or history_to is None:
-        history_from, history_to = default_history(date_to)
-    opening = provision_matrix(organization, as_of=date_from, history_from=history_from, history_to=history_to).ecl_net
-    closing = provision_matrix(organization, as_of=date_to, history_from=history_from, history_to=history_to).ecl_net
+    closing = opening + charge - used. Both ends use the same loss rates: the explicit window's, or
+    the closing provision's (given, or computed as provision_matrix would: calibration or default)."""
+    if closing is None:
+        closing = provision_matrix(organization, as_of=date_to, history_from=history_from, history_to=history_to)
+    opening = provision_matrix(organization, as_of=date_from, rates_of=closing).ecl_net
     used = write_offs_between(organization, date_from, date_to)
-    return Movement(date_from, date_to, organization.base_currency, opening, closing - opening + used, used, closing)
+    return Movement(date_from, date_to, organization.base_currency, opening, closing.ecl_net - opening + used, used,
+                    closing.ecl_net)

@@ -175,7 +175,7 @@ def _bucket_example(key: str, label: str, balance: str, base: str, rate: str, ec
 
 @extend_schema_serializer(examples=[OpenApiExample("The README's worked example", response_only=True, value={
     "as_of": "2026-06-30", "currency": "CNY", "method": "cohort", "history_from": "2025-01-01",
-    "history_to": "2025-03-31", "segment": None, "buckets": [
+    "history_to": "2025-03-31", "calibrated_on": None, "segment": None, "buckets": [
         _bucket_example("current", "Current", "200000.00", "100000.00", "0.110000", "22000.00"),
         _bucket_example("d1_30", "1-30", "50000.00", "50000.00", "0.220000", "11000.00"),
         _bucket_example("d31_60", "31-60", "20000.00", "22000.00", "0.500000", "10000.00"),
@@ -189,6 +189,9 @@ class ProvisionSerializer(serializers.Serializer):
     method = serializers.CharField()
     history_from = serializers.DateField()
     history_to = serializers.DateField()
+    calibrated_on = serializers.DateField(
+        allow_null=True, help_text="The date the loss rates were calibrated (the daily task; applied for up to 7 "
+                                   "days when no window is given); null: computed live for this request.")
     segment = serializers.CharField(allow_null=True)
     buckets = ProvisionBucketSerializer(many=True)
     individual = IndividualLineSerializer(many=True)

@@ -20,6 +20,7 @@ from receivables.models import Customer
 from tenancy.db import RawJson, rows_insert
 from tenancy.errors import DomainError
 from tenancy.models import Organization, Role
+from tenancy.money import quantize
 from tenancy.services import Actor, audit_record, model_check, role_require, same_organization_check
 
 from . import payment_model as pm
@@ -29,6 +30,7 @@ from .models import (
     IndividualAssessment,
     InvoiceDisputeFlag,
     InvoicePrediction,
+    LossRateCalibration,
     ModelMethod,
     PaymentModel,
     ProvisionOverlay,
@@ -222,6 +224,32 @@ def forecast_settings_update(*, organization: Organization, actor: Actor, **chan
                  before={k: str(v) for k, v in before.items()},
                  after={name: str(getattr(current, name)) for name in SETTINGS_FIELDS})
     return current
+
+
+@transaction.atomic
+def loss_rates_calibrate(*, organization: Organization, as_of: dt.date, history_from: dt.date | None = None,
+                         history_to: dt.date | None = None, segment: str | None = None,
+                         actor: Actor = None) -> LossRateCalibration:
+    """Compute the cohort loss rates for the window (default: the twelve months matured by as_of) and
+    store them as the calibration of as_of (a second run the same day replaces the first)."""
+    from .provisions import cohort_loss_rates, default_history
+
+    if history_from is None or history_to is None:
+        history_from, history_to = default_history(as_of)
+    if history_from > history_to:
+        raise DomainError(_("The history window ends before it starts."), field="history_to")
+    currency = organization.base_currency
+    rates = [{"key": rate.key, "base": str(quantize(rate.base, currency)), "loss": str(quantize(rate.loss, currency))}
+             for rate in cohort_loss_rates(organization, history_from=history_from, history_to=history_to,
+                                           as_of=as_of, segment=segment)]
+    stored, _created = LossRateCalibration.objects.update_or_create(
+        organization=organization, segment=segment or "", calibrated_on=as_of,
+        defaults={"history_from": history_from, "history_to": history_to, "rates": rates,
+                  "created_at": timezone.now()})
+    audit_record(organization=organization, actor=actor, action="loss_rates.calibrate", obj=stored, after={
+        "calibrated_on": as_of.isoformat(), "history_from": history_from.isoformat(),
+        "history_to": history_to.isoformat(), "segment": segment or "", "rates": rates})
+    return stored
 
 
 @transaction.atomic

@@ -35,12 +35,13 @@ def forecast_daily_dispatch_task() -> None:
 
 @shared_task(name="forecasting.tasks.forecast_daily_task", acks_late=True, time_limit=1800)
 def forecast_daily_task(organization_id: int) -> int:
-    """Refresh the predictions (new invoices, payments since yesterday) and store this week's snapshot
-    once (the first run of the week stores it; later runs find it)."""
+    """Refresh the predictions (new invoices, payments since yesterday), store this week's snapshot
+    once (the first run of the week stores it; later runs find it) and calibrate today's loss rates."""
     from .cashflow import forecast_snapshot_store
 
     organization = Organization.objects.get(pk=organization_id)
     today = local_today(organization.timezone)
     count = services.predictions_refresh(organization=organization, as_of=today)
     forecast_snapshot_store(organization=organization, as_of=today)
+    services.loss_rates_calibrate(organization=organization, as_of=today)
     return count

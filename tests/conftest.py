@@ -65,6 +65,18 @@ def user_factory(db):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts and ends in the default language: a request as a zh-hans user leaves zh-hans
+    active in the thread (Django's LocaleMiddleware activates, never restores), and a later test's
+    messages would come out in Chinese."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The default PBKDF2 work factor is for production; tests only need a real check.
     # PBKDF2 stays listed so hashes made outside the fixture (module-scoped data) still verify.

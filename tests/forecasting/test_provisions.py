@@ -177,3 +177,53 @@ def test_movement_opening_plus_charge_less_used_is_closing(worked_example):
     assert movement.used == Decimal("3000.00")
     assert movement.closing == provision_matrix(worked_example, as_of=D(2026, 7, 31), **HISTORY).ecl_net
     assert movement.opening + movement.charge - movement.used == movement.closing
+
+
+def test_a_calibration_holds_the_rates_the_worker_computed_for_a_week(worked_example):
+    """Loss rates are calibrated (by the daily task, or on demand) and applied to the live aging for up
+    to seven days, as finance teams do with a provision matrix; an explicit window is always live."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from forecasting.models import LossRateCalibration
+
+    # given: the rates calibrated on AS_OF from the worked example's cohort
+    stored = services.loss_rates_calibrate(organization=worked_example, as_of=AS_OF, **HISTORY)
+    assert [(rate["key"], rate["base"], rate["loss"]) for rate in stored.rates][:2] == [
+        ("current", "100000.00", "11000.00"), ("d1_30", "50000.00", "11000.00")]
+    # and then: a Q1 2025 invoice of 10,000.00 that was never paid (a loss the cohort did not have)
+    _invoice(worked_example, "F", "10000.00", D(2025, 3, 15), D(2025, 4, 14))
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        calibrated = provision_matrix(worked_example, as_of=AS_OF)
+    live = provision_matrix(worked_example, as_of=AS_OF, **HISTORY)
+
+    # then: the calibrated rates on today's book (F now sits in 90+ at 100%)
+    assert (calibrated.calibrated_on, calibrated.history_from, calibrated.history_to) == (
+        AS_OF, HISTORY["history_from"], HISTORY["history_to"])
+    assert calibrated.buckets[0].cohort_base == Decimal("100000.00")
+    assert calibrated.total_balance == Decimal("290777.77")
+    assert calibrated.ecl_gross == Decimal("63129.62")  # 53,129.62 + 10,000.00 x 1
+    assert not any("open_at_maturity" in q["sql"] for q in queries.captured_queries)  # no cohort scan
+    # the live window sees F in its cohort
+    assert live.calibrated_on is None
+    assert live.buckets[0].cohort_base == Decimal("110000.00")
+    assert live.ecl_gross != calibrated.ecl_gross
+    # a calibration a week old is not used any more; a later one replaces it
+    assert provision_matrix(worked_example, as_of=AS_OF + dt.timedelta(days=7)).calibrated_on == AS_OF
+    assert provision_matrix(worked_example, as_of=AS_OF + dt.timedelta(days=8)).calibrated_on is None
+    again = services.loss_rates_calibrate(organization=worked_example, as_of=AS_OF, **HISTORY)
+    assert LossRateCalibration.objects.filter(organization=worked_example).count() == 1
+    assert again.rates[0]["base"] == "110000.00"
+
+
+def test_the_daily_task_calibrates_the_loss_rates(organization):
+    from forecasting.models import LossRateCalibration
+    from forecasting.tasks import forecast_daily_task
+    from tenancy.dates import local_today
+
+    forecast_daily_task.delay(organization.pk)
+    stored = LossRateCalibration.objects.get(organization=organization)
+    assert stored.calibrated_on == local_today(organization.timezone)
+    assert [rate["key"] for rate in stored.rates] == ["current", "d1_30", "d31_60", "d61_90", "d90_plus"]
