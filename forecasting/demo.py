@@ -21,6 +21,7 @@ def forecasting_demo_seed(*, organization: Organization) -> dict[str, int]:
     stored = services.payment_model_train(organization=organization)
     predicted = services.predictions_refresh(organization=organization, as_of=today)
     forecast_snapshot_store(organization=organization, as_of=today)
+    services.loss_rates_calibrate(organization=organization, as_of=today)  # as the daily task does
     manager = (Membership.objects.filter(organization=organization, role__in=[Role.CREDIT_MANAGER, Role.ADMIN])
                .select_related("user").order_by("role", "pk").first())
     services.provision_overlay_set(
