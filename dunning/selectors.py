@@ -414,14 +414,9 @@ def _unpaused_overdue(organization: Organization, today: dt.date) -> QuerySet[In
             .filter(undisputed__gt=0))
 
 
-def customers_to_call(organization: Organization, today: dt.date, *,
-                      called_since: dt.datetime) -> dict[int, OverdueCustomer]:
-    """Customers with overdue items dunning does not pause, no open task and no call logged since
-    `called_since`: the ones the worklist refresh gives a call task. One query."""
-    busy = CollectionTask.objects.filter(organization=organization).filter(
-        Q(status=TaskStatus.OPEN) | Q(closed_at__gte=called_since)).values("customer_id")
-    rows = (_unpaused_overdue(organization, today).exclude(customer_id__in=busy)
-            .values("customer_id", "customer__name", "currency")
+def unpaused_overdue_by_customer(organization: Organization, today: dt.date) -> dict[int, OverdueCustomer]:
+    """Per customer: what is overdue that dunning does not pause, per currency, and since when. One query."""
+    rows = (_unpaused_overdue(organization, today).values("customer_id", "customer__name", "currency")
             .annotate(amount=Sum("undisputed"), oldest=Min("due_date")).order_by())
     result: dict[int, OverdueCustomer] = {}
     for row in rows:
@@ -431,13 +426,17 @@ def customers_to_call(organization: Organization, today: dt.date, *,
     return result
 
 
-def generated_tasks_without_overdue(organization: Organization, today: dt.date) -> QuerySet[CollectionTask]:
-    """Open call tasks the worklist refresh made (no run, no outcome yet) whose customer has
-    nothing overdue left that dunning does not pause."""
-    overdue = _unpaused_overdue(organization, today).filter(customer_id=OuterRef("customer_id"))
-    return (CollectionTask.objects.filter(organization=organization, status=TaskStatus.OPEN, kind=TaskKind.CALL,
-                                          run__isnull=True, last_outcome="")
-            .exclude(Exists(overdue)))
+def customers_called_or_queued(organization: Organization, *, called_since: dt.datetime) -> set[int]:
+    """Customers with an open task or a task closed since `called_since`. One query."""
+    return set(CollectionTask.objects.filter(organization=organization)
+               .filter(Q(status=TaskStatus.OPEN) | Q(closed_at__gte=called_since))
+               .values_list("customer_id", flat=True).distinct())
+
+
+def generated_tasks_open(organization: Organization) -> list[CollectionTask]:
+    """Open call tasks the worklist refresh made and nobody worked yet (no run, no outcome)."""
+    return list(CollectionTask.objects.filter(organization=organization, status=TaskStatus.OPEN, kind=TaskKind.CALL,
+                                              run__isnull=True, last_outcome=""))
 
 
 GRADE_RISK = {"D": Decimal("0.25"), "E": Decimal("0.5")}  # weak credit grades call sooner
@@ -477,8 +476,8 @@ def worklist(organization: Organization, today: dt.date, *, assigned_to=None) ->
     customer_ids = {t.customer_id for t in tasks}
     overdue: dict[int, dict[str, Decimal]] = defaultdict(dict)
     oldest: dict[int, dt.date] = {}
-    rows = (Invoice.objects.filter(organization=organization, customer_id__in=tasks_qs.values("customer_id"),
-                                   voided_on__isnull=True, due_date__lt=today)
+    rows = (Invoice.objects.filter(organization=organization, customer_id__in=customer_ids, voided_on__isnull=True,
+                                   due_date__lt=today)
             .filter(applied_amount__lt=F("total_amount"))
             .values("customer_id", "currency").annotate(s=Sum(F("total_amount") - F("applied_amount")),
                                                        first=Min("due_date")).order_by()
@@ -530,7 +529,12 @@ def contacts_of(organization: Organization, customers: list[Customer]) -> dict[i
     for customer in customers:
         if customer.organization_id != organization.pk:
             continue
-        result[customer.pk] = [Contact(email=email) for email in customer.contact_emails or [] if email]
+        emails = [email for email in customer.contact_emails or [] if email]
+        # The contact person and phone are receivables' fields (issue 14 item 1).
+        first = Contact(name=getattr(customer, "contact_name", ""), phone=getattr(customer, "contact_phone", ""),
+                        email=emails[0] if emails else "")
+        result[customer.pk] = [c for c in (first, *(Contact(email=email) for email in emails[1:]))
+                               if c.name or c.phone or c.email]
     return result
 
 

@@ -156,16 +156,18 @@ def collection_tasks_refresh(*, organization: Organization, today: dt.date) -> i
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [REFRESH_LOCK_NAMESPACE, organization.pk])
-        due = selectors.customers_to_call(organization, today, called_since=since)
+        overdue = selectors.unpaused_overdue_by_customer(organization, today)
+        busy = selectors.customers_called_or_queued(organization, called_since=since)
+        due = {customer_id: row for customer_id, row in overdue.items() if customer_id not in busy}
         settings_ = dict(CustomerDunning.objects.filter(organization=organization, customer_id__in=list(due))
-                         .values_list("customer_id", "collector_id"))
+                         .values_list("customer_id", "collector_id")) if due else {}
         now = timezone.now()
         tasks = CollectionTask.objects.bulk_create([
             CollectionTask(organization=organization, customer_id=customer_id, kind=TaskKind.CALL,
                            title=_task_title(row), assigned_to_id=settings_.get(customer_id), due_on=today,
                            created_at=now)
             for customer_id, row in sorted(due.items())])
-        stale = list(selectors.generated_tasks_without_overdue(organization, today))
+        stale = [t for t in selectors.generated_tasks_open(organization) if t.customer_id not in overdue]
         if stale:
             CollectionTask.objects.filter(pk__in=[t.pk for t in stale]).update(status=TaskStatus.DONE,
                                                                             closed_at=now)
