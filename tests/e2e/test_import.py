@@ -6,6 +6,7 @@ progress bar again, and sees the invoices. Desktop (1280 px) and phone width (39
 import datetime as dt
 import io
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SHOTS = Path(os.environ.get("INFLOW_SCREENSHOTS") or "/tmp/inflow-shots")
+SHOTS = Path(os.environ.get("INFLOW_SCREENSHOTS") or Path(tempfile.gettempdir()) / "inflow-shots")  # never the repo
 ROWS = 6000  # more than IMPORT_BACKGROUND_ROWS: the import itself runs in the background too
 
 
