@@ -206,3 +206,22 @@ def test_a_viewer_can_download_but_sees_no_bulk_controls(client, viewer, book):
     assert 'data-testid="export-csv"' in html
     assert 'data-testid="bulk-form"' not in html and 'name="ids"' not in html
     assert len(_csv(client.get(reverse("invoice_list"), {"export": "csv"}))) == 6
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\t=1+1",
+            "\r=1+1"]
+
+
+@pytest.mark.parametrize("url", ["invoice_list", "customer_list", "payment_list", "reporting:aging"])
+def test_no_list_download_holds_a_formula(member_client, organization, url):
+    for n, name in enumerate(FORMULAS):
+        customer = CustomerFactory(organization=organization, name=name, legal_name=name)
+        make_invoice(organization, customer, amount="10.00", number=f"{name[:10]}{n}")
+        make_payment(organization, customer, amount="1.00", received_on=dt.date(2026, 1, 20), reference=name)
+    cells = [cell for row in _csv(member_client.get(reverse(url), {"export": "csv"}))[1:] for cell in row]
+    assert cells and not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+    sheet = openpyxl.load_workbook(io.BytesIO(member_client.get(reverse(url), {"export": "xlsx"}).content)).active
+    assert {cell.data_type for row in sheet.iter_rows() for cell in row} <= {"s", "inlineStr", "n", "d"}  # no "f"
+    texts = [cell.value for row in sheet.iter_rows(min_row=2) for cell in row if isinstance(cell.value, str)]
+    assert not any(text.startswith(("=", "+", "-", "@", "\t", "\r")) for text in texts)
+    assert sum(text.startswith("'") for text in texts) >= len(FORMULAS)  # each name, kept as text
