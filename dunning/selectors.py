@@ -473,11 +473,11 @@ def worklist(organization: Organization, today: dt.date, *, assigned_to=None) ->
     if assigned_to is not None:
         tasks_qs = tasks_qs.filter(assigned_to=assigned_to)
     tasks = list(tasks_qs.select_related("customer", "assigned_to"))
-    customer_ids = {t.customer_id for t in tasks}
+    # A subquery, not a list of thousands of ids to compile into every statement.
+    customer_ids = tasks_qs.values("customer_id")
     overdue: dict[int, dict[str, Decimal]] = defaultdict(dict)
     oldest: dict[int, dt.date] = {}
-    rows = (Invoice.objects.filter(organization=organization, customer_id__in=customer_ids, voided_on__isnull=True,
-                                   due_date__lt=today)
+    rows = (Invoice.objects.filter(organization=organization, voided_on__isnull=True, due_date__lt=today)
             .filter(applied_amount__lt=F("total_amount"))
             .values("customer_id", "currency").annotate(s=Sum(F("total_amount") - F("applied_amount")),
                                                        first=Min("due_date")).order_by()
