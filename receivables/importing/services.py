@@ -23,7 +23,7 @@ from .errors import ImportInvalidError, RowError, import_field
 from .importers import IMPORTERS, Importer
 from .mapping import Mapping, mapping_check, mapping_from_dict
 from .parsing import ParsedRow, rows_parse
-from .progress import ProgressReporter, ReadReporter, progress_set
+from .progress import ProgressReporter, ReadReporter, progress_get, progress_set
 from .reader import Table, table_read, upload_check
 
 logger = logging.getLogger(__name__)
@@ -179,6 +179,18 @@ def _job_read_failed(job: ImportJob, errors: list[RowError]) -> ImportJob:
         status=ImportStatus.FAILED, errors=[error.as_dict() for error in errors], finished_at=timezone.now())
     job.refresh_from_db()
     return job
+
+
+def import_job_read_resume(*, organization: Organization, job: ImportJob) -> None:
+    """A job being read whose progress is gone was lost with the process reading it (the embedded
+    default keeps progress in the server's memory; a restart forgets both): queue its read again."""
+    if job.organization_id != organization.pk or job.status != ImportStatus.READING or progress_get(job.pk):
+        return
+    progress_set(job.pk, processed=0, total=0, phase="reading", percent=0)
+    from .tasks import import_read_task
+
+    logger.warning("import job %s: its read was lost, reading again", job.pk)
+    task_enqueue(import_read_task, job.pk)
 
 
 def import_job_reread(*, organization: Organization, job: ImportJob) -> ImportJob:

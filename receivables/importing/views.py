@@ -169,6 +169,7 @@ def import_confirm(request, pk: int):
 @require_GET
 def import_job(request, pk: int):
     job = _job(request, pk)
+    services.import_job_read_resume(organization=request.organization, job=job)
     if job.status == ImportStatus.PENDING and not job.mapping:
         return redirect("importing:mapping", pk=job.pk)  # read: the mapping is next
     return render(request, TEMPLATES + "job.html", {
@@ -181,4 +182,6 @@ def import_job(request, pk: int):
 @collector_required
 @require_GET
 def import_status(request, pk: int):
-    return JsonResponse(selectors.import_job_progress(_job(request, pk)))
+    job = _job(request, pk)
+    services.import_job_read_resume(organization=request.organization, job=job)
+    return JsonResponse(selectors.import_job_progress(job))

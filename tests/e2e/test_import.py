@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 
 from receivables.models import ImportJob, ImportStatus, Invoice
+from tenancy.models import UserProfile
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD
 
@@ -136,3 +137,12 @@ def test_a_finance_user_imports_invoices_alone(page, organization, collector, se
     page.goto(f"/import/{job.pk}/")
     assert _no_sideways_scroll(page)
     page.screenshot(path=str(SHOTS / "import_done_390.png"), full_page=True)
+
+    # in Simplified Chinese: the same mapping page, its matches and labels translated
+    UserProfile.objects.update_or_create(user=collector, defaults={"language": "zh-hans"})
+    second = ImportJob.objects.filter(organization=organization).latest("pk")
+    page.goto(f"/import/{second.pk}/mapping/")
+    assert "自动 · 100%" in page.inner_text("[data-testid=match-due_date]")
+    assert "已按列名自动匹配 9 个字段" in page.inner_text("[data-testid=auto-matched]")
+    assert _no_sideways_scroll(page)
+    page.screenshot(path=str(SHOTS / "import_mapping_390_zh.png"), full_page=True)

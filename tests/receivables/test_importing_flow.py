@@ -152,6 +152,23 @@ def test_rows_that_expired_from_the_cache_are_read_again_in_the_background(signe
     assert signed_in.get(reverse("importing:mapping", kwargs={"pk": job.pk})).status_code == 200
 
 
+def test_a_read_lost_with_its_process_is_queued_again_when_the_page_asks(signed_in, organization):
+    from django.core.cache import cache
+
+    with TestCase.captureOnCommitCallbacks(execute=False):  # the server stops before it reads the file
+        _post_upload(signed_in, "en.csv", EN_CSV)
+    job = ImportJob.objects.get(organization=organization)
+    cache.delete(f"inflow:import-progress:{job.pk}")  # a restart of the embedded default forgets its progress
+
+    with TestCase.captureOnCommitCallbacks(execute=True) as queued:
+        status = signed_in.get(reverse("importing:status", kwargs={"pk": job.pk})).json()
+        signed_in.get(reverse("importing:status", kwargs={"pk": job.pk}))  # asked again: queued once
+
+    assert status["status"] == "reading" and len(queued) == 1
+    job.refresh_from_db()
+    assert (job.status, job.total_rows) == (ImportStatus.PENDING, 2)
+
+
 def test_tasks_run_in_a_thread_only_on_the_embedded_default(settings):
     from receivables.importing.dispatch import in_thread
 
