@@ -99,7 +99,7 @@ def policy_update(*, organization: Organization, actor: Actor, **changes: Any) -
     role_require(organization=organization, actor=actor, role=Role.ADMIN)
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
-        raise DomainError(f"Unknown credit policy fields: {', '.join(sorted(unknown))}")
+        raise DomainError(_("Unknown credit policy fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     if "weights" in changes and (problem := weights_problem(changes["weights"])):
         raise DomainError(_("Weights: %(problem)s.") % {"problem": problem}, field="weights")
     if "bands" in changes and (problem := bands_problem(changes["bands"])):
@@ -136,7 +136,7 @@ def profile_update(*, organization: Organization, actor: Actor, customer: Custom
     role_require(organization=organization, actor=actor, role=Role.COLLECTOR)
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
-        raise DomainError(f"Unknown credit file fields: {', '.join(sorted(unknown))}")
+        raise DomainError(_("Unknown credit file fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     profile = profile_ensure(organization=organization, customer=customer)
     if changes.get("uscc"):
         changes["uscc"] = uscc_normalize(changes["uscc"])

@@ -580,7 +580,8 @@ def expected_indemnities(organization: Organization, *, start: dt.date, end: dt.
             left -= part
             out.append({"date": on, "amount": fx.convert(part, claim.currency, on), "kind": "indemnity",
                         "invoice_id": line.invoice_id,
-                        "label": f"{claim.policy.insurer_name}: claim #{claim.pk} ({claim.customer.name})"})
+                        "label": _("%(insurer)s: claim #%(claim)s (%(customer)s)") % {
+                            "insurer": claim.policy.insurer_name, "claim": claim.pk, "customer": claim.customer.name}})
     return sorted(out, key=lambda item: (item["date"], item["invoice_id"] or 0))
 
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext as _
 
 from .base import InsurerDecision, InsurerError
 
@@ -42,7 +43,7 @@ def decision_from_json(data: dict[str, Any]) -> InsurerDecision:
             decided_on=dt.date.fromisoformat(decided_on) if decided_on else None,
             reference=str(data.get("decisionId") or ""))
     except (KeyError, ValueError, ArithmeticError) as exc:
-        raise InsurerError(f"Unreadable decision from the insurer: {exc!r}") from None
+        raise InsurerError(_("Unreadable decision from the insurer: %(error)s") % {"error": repr(exc)}) from None
 
 
 class HttpConnector:
@@ -53,7 +54,8 @@ class HttpConnector:
         parts = urlsplit(base_url)
         allowed = getattr(settings, "INSURER_API_ALLOWED_HOSTS", DEFAULT_ALLOWED_HOSTS)
         if parts.scheme not in ("http", "https") or parts.hostname not in allowed:
-            raise InsurerError(f"Insurer API host {parts.hostname!r} is not in INSURER_API_ALLOWED_HOSTS.")
+            raise InsurerError(_("Insurer API host %(host)s is not in INSURER_API_ALLOWED_HOSTS.")
+                               % {"host": repr(parts.hostname)})
         self.scheme, self.host, self.port = parts.scheme, parts.hostname, parts.port
         self.prefix = parts.path.rstrip("/")
         self.attempts, self.backoff, self.timeout, self.sleep = attempts, backoff, timeout, sleep
@@ -79,7 +81,7 @@ class HttpConnector:
             try:
                 status, headers, raw = self._once(method, path, body)
             except (OSError, http.client.HTTPException) as exc:
-                last = InsurerError(f"Insurer unreachable: {exc}", retryable=True)
+                last = InsurerError(_("Insurer unreachable: %(error)s") % {"error": exc}, retryable=True)
             else:
                 if 200 <= status < 300:
                     try:
@@ -89,8 +91,10 @@ class HttpConnector:
                                            status=status) from None
                 message = raw.decode("utf-8", "replace")[:300]
                 if status != 429 and status < 500:
-                    raise InsurerError(f"The insurer refused the call ({status}): {message}", status=status)
-                last = InsurerError(f"Insurer error {status}: {message}", status=status, retryable=True)
+                    raise InsurerError(_("The insurer refused the call (%(status)s): %(message)s")
+                                       % {"status": status, "message": message}, status=status)
+                last = InsurerError(_("Insurer error %(status)s: %(message)s") % {"status": status, "message": message},
+                                    status=status, retryable=True)
                 retry_after = headers.get("retry-after", "")
                 if status == 429 and retry_after.isdigit():
                     delay = max(delay, float(retry_after))
@@ -115,8 +119,9 @@ class HttpConnector:
         if status == "processed":
             return decision_from_json(answer.get("decision") or {})
         if status == "failed":
-            raise InsurerError(f"The insurer could not process job {job_id}: {answer.get('error', '')}")
-        raise InsurerError(f"Unknown job status {status!r} from the insurer.")
+            raise InsurerError(_("The insurer could not process job %(job)s: %(error)s")
+                               % {"job": job_id, "error": answer.get("error", "")})
+        raise InsurerError(_("Unknown job status %(status)s from the insurer.") % {"status": repr(status)})
 
     def overdue_declare(self, payload: dict[str, Any]) -> str | None:
         return str(self.call("POST", "/overdues", payload).get("reference") or "")

@@ -208,7 +208,7 @@ def claim_pay(*, organization: Organization, actor: Actor, claim: Claim, amount:
         for invoice in Invoice.objects.filter(organization=organization, pk__in=[i.pk for i in invoices]).order_by("pk"):
             if invoice.balance > 0:
                 ledger.invoice_write_off(organization=organization, actor=actor, invoice=invoice,
-                                         reason=f"Uninsured part after the indemnity of claim {claim.pk}",
+                                         reason=_("Uninsured part after the indemnity of claim %(claim)s") % {"claim": claim.pk},
                                          written_off_on=paid_on)
                 written_off.append(invoice.number)
     claim.status, claim.paid_on, claim.paid_amount, claim.payment = ClaimStatus.PAID, paid_on, amount, payment

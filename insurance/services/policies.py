@@ -59,7 +59,7 @@ def policy_create(*, organization: Organization, actor: Actor, excluded_customer
     role_require(organization=organization, actor=actor, role=Role.ADMIN)
     unknown = set(fields) - set(POLICY_FIELDS)
     if unknown:
-        raise DomainError(f"Unknown policy fields: {', '.join(sorted(unknown))}")
+        raise DomainError(_("Unknown policy fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     fields["currency"] = validate_currency(fields.get("currency") or organization.base_currency)
     for name in AMOUNT_FIELDS:
         if name in fields:
@@ -87,7 +87,7 @@ def policy_update(*, organization: Organization, actor: Actor, policy: Policy,
     same_organization_check(organization, policy)
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
-        raise DomainError(f"Unknown policy fields: {', '.join(sorted(unknown))}")
+        raise DomainError(_("Unknown policy fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     policy = Policy.objects.select_for_update(no_key=True).get(pk=policy.pk, organization=organization)
     before = snapshot(policy, tuple(changes))
     for name, value in changes.items():

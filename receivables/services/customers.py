@@ -30,7 +30,7 @@ def _customer_build(organization: Organization, fields: dict[str, Any]) -> Custo
     """customer_create's checks, without touching the database."""
     unknown = set(fields) - set(CUSTOMER_FIELDS)
     if unknown:
-        raise DomainError(f"Unknown customer fields: {', '.join(sorted(unknown))}")
+        raise DomainError(_("Unknown customer fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     fields = {"currency": organization.base_currency, "payment_terms_days": organization.default_payment_terms_days,
               "language": organization.default_language, **fields}
     fields["currency"] = validate_currency(fields["currency"])
@@ -44,7 +44,7 @@ def _customer_change(customer: Customer, changes: dict[str, Any]) -> tuple[dict[
     nothing changes."""
     unknown = set(changes) - set(CUSTOMER_FIELDS)
     if unknown:
-        raise DomainError(f"Unknown customer fields: {', '.join(sorted(unknown))}")
+        raise DomainError(_("Unknown customer fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     if "currency" in changes:
         changes = {**changes, "currency": validate_currency(changes["currency"])}
     changed = {k: v for k, v in changes.items() if getattr(customer, k) != v}
