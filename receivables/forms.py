@@ -13,7 +13,7 @@ from tenancy.forms import DateInput, StrictDecimalField
 from tenancy.models import Language
 from tenancy.money import AMOUNT_PLACES, CURRENCY_CHOICES, money_format, quantize
 
-from .models import CreditNote, Customer, CustomerStatus, InvoiceStatus, PaymentMethod, Segment
+from .models import PHONE_VALIDATOR, CreditNote, Customer, CustomerStatus, InvoiceStatus, PaymentMethod, Segment
 from .unusual import UNUSUAL_FACTOR, unusual_invoice_amount, unusual_payment_amount
 
 OPTIONAL_CURRENCY = [("", _("Customer's currency")), *CURRENCY_CHOICES]
@@ -71,6 +71,9 @@ class CustomerForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     contact_emails = forms.CharField(label=_("Contact emails"), required=False,
                                      help_text=_("Comma separated."))
+    contact_name = forms.CharField(label=_("Contact person"), max_length=200, required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False,
+                                    validators=[PHONE_VALIDATOR], help_text=_("e.g. +86 21 6888 1234"))
     segment = forms.ChoiceField(label=_("Segment"), choices=Segment.choices)
     status = forms.ChoiceField(label=_("Status"), choices=CustomerStatus.choices)
     external_id = forms.CharField(label=_("External id"), max_length=100, required=False)

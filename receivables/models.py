@@ -7,6 +7,7 @@ so no code path can over-apply an invoice or a payment.
 """
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -37,6 +38,11 @@ class CustomerStatus(models.TextChoices):
     INACTIVE = "inactive", _("Inactive")
 
 
+# Digits with the usual separators and an optional leading +: "+86 21 6888 1234", "(021) 6888-1234 ext. 8".
+PHONE_VALIDATOR = RegexValidator(r"^\+?[0-9(][0-9 ()./-]{2,30}(\s*(ext\.?|x|转)\s*[0-9]{1,6})?$",
+                                 _("Enter a phone number: digits, spaces, + ( ) - . / and an extension."))
+
+
 class Customer(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("name"), max_length=200)
@@ -47,6 +53,10 @@ class Customer(models.Model):
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.EN)
     contact_emails = models.JSONField(_("contact emails"), default=list, blank=True)
+    # Whom to call about payments (the worklist and the customer page show them beside the emails).
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True, default="", db_default="")
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True, default="", db_default="",
+                                     validators=[PHONE_VALIDATOR])
     segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices, default=Segment.STANDARD)
     status = models.CharField(_("status"), max_length=20, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)

@@ -25,6 +25,7 @@ from tenancy.models import Language, WebhookEvent
 from tenancy.money import AMOUNT_DIGITS, AMOUNT_PLACES, CURRENCY_CHOICES, amount_text_problem
 
 from .models import (
+    PHONE_VALIDATOR,
     Allocation,
     AllocationKind,
     CreditNote,
@@ -121,13 +122,14 @@ def _customer_resolve(attrs: dict) -> dict:
     OpenApiExample("Chinese customer", response_only=True, value={
         "id": 7, "external_id": "C-1001", "name": "上海华东贸易有限公司", "legal_name": "上海华东贸易有限公司",
         "registration_number": "91310115MA1K4LXXXB", "country": "CN", "currency": "CNY", "payment_terms_days": 30,
-        "language": "zh-hans", "contact_emails": ["ap@huadong-trading.cn"], "segment": "key_account", "status": "active",
+        "language": "zh-hans", "contact_emails": ["ap@huadong-trading.cn"], "contact_name": "王丽（财务经理）",
+        "contact_phone": "+86 21 6888 1234", "segment": "key_account", "status": "active",
         "created_at": "2025-11-04T02:30:00Z", "updated_at": "2026-03-31T04:00:00Z"}),
     OpenApiExample("Foreign customer", response_only=True, value={
         "id": 8, "external_id": "C-2001", "name": "Northwind Traders", "legal_name": "Northwind Traders Ltd.",
         "registration_number": "", "country": "US", "currency": "USD", "payment_terms_days": 45, "language": "en",
-        "contact_emails": ["ap@northwind.example"], "segment": "strategic", "status": "active",
-        "created_at": "2025-12-01T09:12:44Z", "updated_at": "2026-03-16T07:05:10Z"}),
+        "contact_emails": ["ap@northwind.example"], "contact_name": "", "contact_phone": "", "segment": "strategic",
+        "status": "active", "created_at": "2025-12-01T09:12:44Z", "updated_at": "2026-03-16T07:05:10Z"}),
 ])
 class CustomerSerializer(serializers.ModelSerializer):
     currency = currency_field()
@@ -139,7 +141,8 @@ class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = ("id", "external_id", "name", "legal_name", "registration_number", "country", "currency",
-                  "payment_terms_days", "language", "contact_emails", "segment", "status", "created_at", "updated_at")
+                  "payment_terms_days", "language", "contact_emails", "contact_name", "contact_phone", "segment",
+                  "status", "created_at", "updated_at")
         read_only_fields = ("id", "created_at", "updated_at")
         list_serializer_class = ValuesListSerializer
 
@@ -151,7 +154,8 @@ class CustomerSerializer(serializers.ModelSerializer):
             "id": row.id, "external_id": row.external_id, "name": row.name, "legal_name": row.legal_name,
             "registration_number": row.registration_number, "country": row.country,
             "currency": row.currency, "payment_terms_days": row.payment_terms_days,
-            "language": row.language, "contact_emails": _emails(row.contact_emails), "segment": row.segment,
+            "language": row.language, "contact_emails": _emails(row.contact_emails),
+            "contact_name": row.contact_name, "contact_phone": row.contact_phone, "segment": row.segment,
             "status": row.status, "created_at": instant(row.created_at),
             "updated_at": instant(row.updated_at),
         } for row in rows]
@@ -182,7 +186,8 @@ class StrictUpdateSerializer(serializers.Serializer):
     "Chinese customer", request_only=True,
     value={"external_id": "C-1002", "name": "深圳前海精密电子有限公司", "legal_name": "深圳前海精密电子有限公司",
            "registration_number": "91440300708461136T", "country": "CN", "currency": "CNY", "payment_terms_days": 60,
-           "language": "zh-hans", "contact_emails": ["ar@qianhai-precision.cn"], "segment": "key_account"})])
+           "language": "zh-hans", "contact_emails": ["ar@qianhai-precision.cn"], "contact_name": "陈静",
+           "contact_phone": "+86 755 8666 5678", "segment": "key_account"})])
 class CustomerWriteSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
     name = serializers.CharField(max_length=200)
@@ -194,6 +199,9 @@ class CustomerWriteSerializer(serializers.Serializer):
     payment_terms_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
     language = serializers.ChoiceField(choices=Language.choices, required=False)
     contact_emails = serializers.ListField(child=serializers.EmailField(), max_length=20, required=False)
+    contact_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True,
+                                          validators=[PHONE_VALIDATOR], help_text="e.g. +86 21 6888 1234")
     segment = serializers.ChoiceField(choices=Segment.choices, required=False)
     status = serializers.ChoiceField(choices=CustomerStatus.choices, required=False)
 

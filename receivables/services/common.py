@@ -25,7 +25,7 @@ from ..models import (
 
 CUSTOMER_FIELDS = (
     "name", "legal_name", "registration_number", "country", "currency", "payment_terms_days",
-    "language", "contact_emails", "segment", "status", "external_id",
+    "language", "contact_emails", "contact_name", "contact_phone", "segment", "status", "external_id",
 )
 
 

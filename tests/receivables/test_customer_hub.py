@@ -264,3 +264,47 @@ def test_the_credit_customer_list_shows_grade_limit_exposure_and_hold(client, or
     assert row["exposure"].outstanding == Decimal("500.00") and row["profile"].credit_limit == Decimal("100")
     assert [hold.label for hold in row["holds"]] == ["On credit hold"]
     assert row["profile"].latest_score.grade in "ABCDE"
+
+
+def test_the_hub_lists_the_contact_person_phone_and_emails(client, organization, credit_manager):
+    customer = CustomerFactory(organization=organization, name="Huadong", contact_name="王丽 Ms. Wang",
+                               contact_phone="+86 21 6888 1234", contact_emails=["ap@huadong.example"])
+    client.force_login(credit_manager)
+
+    html = client.get(reverse("customer_detail", args=[customer.pk])).content.decode()
+
+    assert "王丽 Ms. Wang" in html and 'href="tel:+86 21 6888 1234"' in html
+    assert 'href="mailto:ap@huadong.example"' in html
+
+
+def test_a_customer_is_saved_with_a_phone_and_a_malformed_phone_is_refused(client, organization, credit_manager):
+    from receivables.models import Customer
+
+    client.force_login(credit_manager)
+    form = {"name": "Hubei Steel", "currency": "CNY", "payment_terms_days": "30", "language": "zh-hans",
+            "segment": "standard", "status": "active", "contact_name": "Li Wei"}
+
+    refused = client.post(reverse("customer_create"), {**form, "contact_phone": "call me maybe"})
+    saved = client.post(reverse("customer_create"), {**form, "contact_phone": "(027) 8888-1234 ext. 12"})
+
+    assert refused.status_code == 200 and "Enter a phone number" in refused.content.decode()
+    customer = Customer.objects.get(organization=organization)
+    assert saved.status_code == 302 and customer.contact_phone == "(027) 8888-1234 ext. 12"
+    assert customer.contact_name == "Li Wei"
+
+
+def test_the_api_takes_and_returns_the_contact_phone_and_refuses_a_malformed_one(organization):
+    from receivables.models import Customer
+    from tests.api.conftest import key_client
+
+    api = key_client(organization)
+    body = {"name": "Hubei Steel", "currency": "CNY", "contact_name": "Li Wei", "contact_phone": "+86 27 8888 1234"}
+
+    refused = api.post("/api/v1/customers/", {**body, "contact_phone": "ring ring"}, format="json")
+    created = api.post("/api/v1/customers/", body, format="json")
+
+    assert refused.status_code == 400
+    assert refused.json()["error"]["fields"]["contact_phone"][0]["message"].startswith("Enter a phone number")
+    assert created.status_code == 201, created.json()
+    assert (created.json()["contact_name"], created.json()["contact_phone"]) == ("Li Wei", "+86 27 8888 1234")
+    assert Customer.objects.filter(organization=organization).count() == 1
