@@ -127,3 +127,17 @@ def test_accuracy_shows_as_a_chart_once_a_week_has_passed(client, viewer, open_i
         client.force_login(viewer)
         page = client.get("/forecast/").content.decode()
     assert 'data-testid="accuracy-chart"' in page and "11.1%" in page
+
+
+def test_the_pages_say_where_the_rates_and_new_sales_come_from(client, viewer, open_invoice):
+    from forecasting.models import ForecastSettings
+
+    client.force_login(viewer)
+    live = client.get("/forecast/provisions/").content.decode()
+    assert "Loss rates computed now from the ledger." in live
+    services.loss_rates_calibrate(organization=open_invoice.organization, as_of=dt.date(2026, 3, 2))
+    calibrated = client.get("/forecast/provisions/").content.decode()
+    assert "Loss rates as calibrated on 2026-03-02" in calibrated
+    assert "New sales" not in client.get("/forecast/").content.decode()
+    ForecastSettings.objects.create(organization=open_invoice.organization, include_new_sales=True)
+    assert "New sales" in client.get("/forecast/").content.decode()
