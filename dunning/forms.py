@@ -116,7 +116,7 @@ class StepForm(forms.Form):
     days_from_due = forms.IntegerField(label=_("Days from due date"), min_value=-365, max_value=3650)
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
     template = forms.ChoiceField(label=_("Template"), choices=StepTemplate.choices)
-    fee_amount = forms.DecimalField(label=_("Fee"), min_value=0, max_digits=20, decimal_places=4, initial=0)
+    fee_amount = forms.DecimalField(label=_("Late fee"), min_value=0, max_digits=20, decimal_places=4, initial=0)
     fee_currency = forms.ChoiceField(label=_("Fee currency"), choices=[("", _("Base currency")), *CURRENCY_CHOICES],
                                      required=False)
     call_task = forms.BooleanField(label=_("Call task"), required=False)
