@@ -8,7 +8,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -37,7 +37,7 @@ from .forms import (
     TaskLogForm,
     formset_rows,
 )
-from .models import CollectionTask, CustomerDunning, Dispute, DunningPolicy, DunningRun, TaskStatus
+from .models import CollectionTask, CustomerDunning, Dispute, DunningPolicy, DunningRun, Outcome, TaskStatus
 from .services.disputes import disputes_open
 from .services.worklist import collection_call_log, collection_tasks_refresh
 
@@ -161,7 +161,11 @@ def task_log(request, pk: int):
                 messages.error(request, error.message)
             return redirect(_next_url(request, reverse("dunning:worklist")))
         if _call_log(request, task.customer, form, task=task) is not None:
-            return redirect(_next_url(request, reverse("dunning:worklist")))
+            back = _next_url(request, reverse("dunning:worklist"))
+            if form.cleaned_data["outcome"] == Outcome.DISPUTED:  # the dispute itself is one form away
+                return redirect(f'{reverse("dunning:customer_dispute", kwargs={"customer_pk": task.customer_id})}'
+                                f"?{urlencode({'next': back})}")
+            return redirect(back)
     for field_name, errors in form.errors.items():
         label = form.fields[field_name].label if field_name in form.fields else ""
         for error in errors:
@@ -174,9 +178,14 @@ def customer_call(request, customer_pk: int):
     customer = get_object_or_404(Customer, organization=request.organization, pk=customer_pk)
     form = CallLogForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and _call_log(request, customer, form) is not None:
-        return redirect(_next_url(request, reverse("dunning:timeline", kwargs={"customer_pk": customer.pk})))
+        back = _next_url(request, reverse("dunning:timeline", kwargs={"customer_pk": customer.pk}))
+        if form.cleaned_data["outcome"] == Outcome.DISPUTED:
+            return redirect(f'{reverse("dunning:customer_dispute", kwargs={"customer_pk": customer.pk})}'
+                            f"?{urlencode({'next': back})}")
+        return redirect(back)
     return render(request, "dunning/action_form.html", {
         "form": form, "customer": customer, "title": _("Log a call with %(customer)s") % {"customer": customer.name},
+        "contacts": selectors.contacts_of(request.organization, [customer]).get(customer.pk, []),
         "intro": _("\"Promised to pay\" records a promise to pay, which pauses dunning on the invoices it covers "
                    "(the oldest overdue first)."),
         "next": _next_url(request, "")}, status=400 if form.errors else 200)

@@ -207,3 +207,33 @@ def test_a_refused_promise_on_the_worklist_says_why_and_keeps_the_task(client, o
     assert "Give the date the customer promised to pay." in response.content.decode()
     task.refresh_from_db()
     assert task.status == TaskStatus.OPEN
+
+
+def test_logging_disputed_on_the_worklist_opens_the_dispute_form_and_comes_back(client, organization, collector):
+    customer, invoice = overdue_customer(organization, "Disputer", "500.00", dt.date(2026, 2, 1))
+    client.force_login(collector)
+    with travel(TODAY):
+        client.get(reverse("dunning:worklist"))
+        task = CollectionTask.objects.get(customer=customer)
+        response = client.post(reverse("dunning:task_log", kwargs={"pk": task.pk}),
+                               {"outcome": "disputed", "notes": "Wrong quantity"})
+        dispute_url = reverse("dunning:customer_dispute", kwargs={"customer_pk": customer.pk})
+        assert response["Location"] == f"{dispute_url}?next=%2Fdunning%2Fworklist%2F"
+        page = client.get(response["Location"]).content.decode()
+        assert 'name="next" value="/dunning/worklist/"' in page
+        done = client.post(dispute_url, {"invoices": [invoice.pk], "reason": "quantity", "amount": "120.00",
+                                         "next": "/dunning/worklist/"})
+    assert done["Location"] == "/dunning/worklist/"
+    from dunning.models import Dispute
+
+    assert Dispute.objects.get(invoice=invoice).amount == Decimal("120.0000")
+    task.refresh_from_db()
+    assert (task.status, task.last_outcome) == (TaskStatus.DONE, "disputed")
+
+
+def test_the_call_page_names_whom_to_call(client, organization, collector):
+    customer, _invoice = overdue_customer(organization, "Caller", "500.00", dt.date(2026, 2, 1),
+                                          contact_emails=["ap@caller.example"])
+    client.force_login(collector)
+    page = client.get(reverse("dunning:customer_call", kwargs={"customer_pk": customer.pk})).content.decode()
+    assert 'href="mailto:ap@caller.example"' in page.split('data-testid="call-contacts"')[1]
