@@ -53,8 +53,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
                               columns=_customer_columns())
     if download is not None:
         return download
+    page = paginate(request, customers)
+    # A blacklisted or held customer never reads "Active": its hold (credit's, registered) shows instead.
+    holds = customer_holds(request.organization, [c.pk for c in page], local_today(request.organization.timezone))
+    for customer in page:
+        customer.holds = holds.get(customer.pk, [])
     return render(request, "receivables/customer_list.html", {
-        "page": paginate(request, customers), "filter_fields": ui_fields(filterset), "sort": sort,
+        "page": page, "filter_fields": ui_fields(filterset), "sort": sort,
         "filtered": filterset.is_bound and any(filterset.form.cleaned_data.get(f) for f in CustomerFilter.UI_FIELDS),
         "can_edit": role_at_least(request, Role.COLLECTOR), "bulk_actions": bulk_actions(request, "customers"),
     })

@@ -308,3 +308,16 @@ def test_the_api_takes_and_returns_the_contact_phone_and_refuses_a_malformed_one
     assert created.status_code == 201, created.json()
     assert (created.json()["contact_name"], created.json()["contact_phone"]) == ("Li Wei", "+86 27 8888 1234")
     assert Customer.objects.filter(organization=organization).count() == 1
+
+
+def test_the_customer_list_shows_a_hold_instead_of_active(client, organization, customer, credit_manager):
+    credit_services.blacklist_set(organization=organization, actor=credit_manager, customer=customer,
+                                  blacklisted=True, reason="Fraud suspected")
+    CustomerFactory(organization=organization, name="Beijing Parts Co")
+    client.force_login(credit_manager)
+
+    html = client.get(reverse("customer_list")).content.decode()
+
+    rows = {row.split("</a>")[0].rsplit(">", 1)[-1]: row for row in html.split("<tr")[1:] if "</a>" in row}
+    assert 'data-testid="customer-hold-badge">Blacklisted<' in rows[customer.name]
+    assert ">Active<" not in rows[customer.name] and ">Active<" in rows["Beijing Parts Co"]
