@@ -225,3 +225,22 @@ def test_no_list_download_holds_a_formula(member_client, organization, url):
     texts = [cell.value for row in sheet.iter_rows(min_row=2) for cell in row if isinstance(cell.value, str)]
     assert not any(text.startswith(("=", "+", "-", "@", "\t", "\r")) for text in texts)
     assert sum(text.startswith("'") for text in texts) >= len(FORMULAS)  # each name, kept as text
+
+
+@pytest.mark.parametrize("url", ["customer_list", "payment_list"])
+def test_the_customer_and_payment_lists_cost_the_same_queries_for_few_and_many_rows(member_client, organization, url):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert member_client.get(reverse(url), {"currency": "CNY"}).status_code == 200
+        return len(captured)
+
+    def add(count: int) -> None:
+        for _n in range(count):
+            customer = CustomerFactory(organization=organization)
+            make_invoice(organization, customer, amount="10.00")
+            make_payment(organization, customer, amount="5.00", received_on=dt.date(2026, 1, 20))
+
+    add(3)
+    few = queries()
+    add(30)
+    assert queries() == few
