@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from receivables.models import Invoice
-from tenancy.money import CURRENCY_CHOICES
+from tenancy.money import CURRENCY_CHOICES, money_format
 
 from . import selectors
 from .models import CatchUp, Channel, DisputeReason, DisputeResolution, DunningPolicy, Outcome, StepTemplate
@@ -65,7 +65,7 @@ class TaskLogForm(CallLogForm):
 
 
 def _invoice_label(invoice: Invoice) -> str:
-    return f"{invoice.number} · {invoice.due_date:%Y-%m-%d} · {invoice.balance:,.2f} {invoice.currency}"
+    return f"{invoice.number} · {invoice.due_date:%Y-%m-%d} · {money_format(invoice.balance, invoice.currency)}"
 
 
 class _CustomerInvoicesForm(forms.Form):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from receivables.markers import InvoiceMarker
 from tenancy.models import Organization
-from tenancy.money import Money
+from tenancy.money import money_format
 
 from .models import Dispute, DisputeStatus, PaymentPlan, PlanStatus, PromiseStatus, PromiseToPay
 
@@ -25,7 +25,7 @@ def collection_markers(organization: Organization, invoice_ids: list[int]) -> di
     disputes_url = reverse("dunning:dispute_list") + "?status=open"
     for row in disputed:
         markers[row["invoice_id"]].append(InvoiceMarker(
-            _("Disputed: %(amount)s") % {"amount": Money(row["s"], row["currency"])}, disputes_url))
+            _("Disputed: %(amount)s") % {"amount": money_format(row["s"], row["currency"])}, disputes_url))
     promised = (PromiseToPay.invoices.through.objects
                 .filter(promisetopay__organization=organization, promisetopay__status=PromiseStatus.OPEN,
                         invoice_id__in=invoice_ids)

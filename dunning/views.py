@@ -17,7 +17,7 @@ from receivables.selectors import open_invoices
 from receivables.views.lists import list_download
 from tenancy.dates import local_today
 from tenancy.errors import DomainError
-from tenancy.money import Money
+from tenancy.money import money_format
 from tenancy.views import organization_required
 
 from . import evidence, selectors, services
@@ -133,7 +133,7 @@ def _call_log(request, customer, form, task=None, invoices=None):
     if logged.promise is not None:
         messages.success(request, _("Call logged. Promise to pay %(amount)s by %(date)s recorded; dunning pauses "
                                     "on its invoices until then.")
-                         % {"amount": Money(logged.promise.amount, logged.promise.currency),
+                         % {"amount": money_format(logged.promise.amount, logged.promise.currency),
                             "date": logged.promise.promised_date.isoformat()})
     elif logged.task.status == TaskStatus.OPEN:
         messages.success(request, _("Call logged; the task stays open until %(date)s.")

@@ -15,7 +15,7 @@ from credit.models import CreditProfile, CreditScore
 from dunning import selectors, services
 from dunning.models import CollectionTask, CustomerDunning, Outcome, TaskStatus
 from dunning.services.worklist import collection_call_log, collection_tasks_refresh
-from tenancy.money import Money
+from tenancy.money import Money, money_format
 from tests.dunning.conftest import travel
 from tests.factories import CustomerFactory, make_invoice, make_payment
 
@@ -185,7 +185,7 @@ def test_logging_promised_on_the_worklist_creates_a_promise_and_closes_the_task(
         response = client.post(reverse("dunning:task_log", kwargs={"pk": task.pk}),
                                {"outcome": "promised", "promised_date": "2026-03-09", "promised_amount": "",
                                 "notes": "Mr. Li"}, follow=True)
-    assert f"Promise to pay {cny('500')} by 2026-03-09 recorded" in response.content.decode()
+    assert f"Promise to pay {money_format(Decimal(500), 'CNY')} by 2026-03-09 recorded" in response.content.decode()
     task.refresh_from_db()
     assert task.status == TaskStatus.DONE
     from dunning.models import PromiseToPay
