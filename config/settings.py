@@ -362,6 +362,10 @@ CONTENT_SECURITY_POLICY = env.str("CONTENT_SECURITY_POLICY", default=(
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Imports with more rows than this run as a background task with a progress bar.
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=2000)
+# Without a worker (eager tasks, no Redis: the embedded default) the importer's tasks (reading an
+# upload, a large import) run in a thread of the server, so no request waits for them and the
+# progress bar moves (receivables/importing/dispatch.py).
+IMPORT_TASKS_IN_THREAD = CELERY_TASK_ALWAYS_EAGER and not REDIS_URL
 # Import limits, checked before a file is parsed (receivables/importing/reader.py).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_XLSX_EXPANDED_BYTES = env.int("IMPORT_MAX_XLSX_EXPANDED_BYTES", default=50 * 1024 * 1024)

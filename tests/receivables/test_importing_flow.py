@@ -170,14 +170,24 @@ def test_a_read_lost_with_its_process_is_queued_again_when_the_page_asks(signed_
 
 
 def test_tasks_run_in_a_thread_only_on_the_embedded_default(settings):
+    import os
+    import subprocess
+    import sys
+
     from receivables.importing.dispatch import in_thread
 
-    settings.CELERY_TASK_ALWAYS_EAGER, settings.REDIS_URL = True, ""
-    assert in_thread()  # make run: SQLite, no Redis, eager tasks
-    settings.REDIS_URL = "redis://127.0.0.1:6379/6"
-    assert not in_thread()  # a worker will run them (or tests run them by hand)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.IMPORT_TASKS_IN_THREAD = True
+    def configured(**env) -> str:
+        environ = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_TASK_ALWAYS_EAGER")}
+        code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; django.setup(); "
+                "from django.conf import settings; print(settings.IMPORT_TASKS_IN_THREAD)")
+        return subprocess.run([sys.executable, "-c", code], env={**environ, **env}, capture_output=True, text=True,
+                              cwd=settings.BASE_DIR, check=True).stdout.strip()
+
+    assert configured() == "True"  # make run: SQLite, no Redis, eager tasks
+    assert configured(REDIS_URL="redis://127.0.0.1:6379/6") == "False"  # a worker runs them
+    settings.CELERY_TASK_ALWAYS_EAGER, settings.IMPORT_TASKS_IN_THREAD = True, True
+    assert in_thread()
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # tasks go to a worker, whatever the setting says
     assert not in_thread()
 
 
