@@ -41,6 +41,7 @@ DATA_FIELDS = {
     "tenancy.Organization.name",
     "receivables.Customer.name", "receivables.Customer.legal_name", "receivables.Customer.external_id",
     "receivables.Customer.registration_number", "receivables.Customer.contact_emails",
+    "receivables.Customer.contact_name", "receivables.Customer.contact_phone",
     "receivables.Invoice.number", "receivables.Invoice.description", "receivables.Invoice.po_reference",
     "receivables.CreditNote.number", "receivables.CreditNote.reason", "receivables.Payment.reference",
     "receivables.WriteOff.reason",
