@@ -356,6 +356,14 @@ def dispute_list(organization: Organization, today: dt.date, *, status: str | No
     return rows
 
 
+def invoices_promised_or_planned(organization: Organization) -> tuple[QuerySet, QuerySet]:
+    """Ids (as subqueries) of the invoices an open promise covers, and of those an active plan covers."""
+    return (PromiseToPay.invoices.through.objects.filter(promisetopay__organization=organization,
+                                                         promisetopay__status=PromiseStatus.OPEN).values("invoice_id"),
+            PaymentPlan.invoices.through.objects.filter(paymentplan__organization=organization,
+                                                        paymentplan__status=PlanStatus.ACTIVE).values("invoice_id"))
+
+
 def promise_list(organization: Organization) -> QuerySet[PromiseToPay]:
     return PromiseToPay.objects.filter(organization=organization).select_related("customer").prefetch_related("invoices")
 

@@ -196,11 +196,14 @@ def _customer_invoices(request, customer):
 
 
 def _preselected(request, invoices) -> list[int]:
-    """?invoice=<id> (repeatable) ticks those invoices; by default the overdue ones."""
+    """?invoice=<id> (repeatable) ticks those invoices; by default the overdue ones that no open
+    promise or active plan covers yet."""
     wanted = [int(v) for v in request.GET.getlist("invoice") if v.isdigit()]
     if wanted:
         return list(invoices.filter(pk__in=wanted).values_list("pk", flat=True))
-    return list(invoices.filter(due_date__lt=_today(request)).values_list("pk", flat=True))
+    covered = selectors.invoices_promised_or_planned(request.organization)
+    return list(invoices.filter(due_date__lt=_today(request)).exclude(pk__in=covered[0]).exclude(pk__in=covered[1])
+                .values_list("pk", flat=True))
 
 
 @organization_required

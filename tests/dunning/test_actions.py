@@ -275,3 +275,14 @@ def test_disputed_and_promised_invoices_carry_a_marker_in_every_list(organizatio
         services.dispute_resolve(organization=organization, actor=collector, dispute=resolved, resolution="rejected")
     assert old.pk not in invoice_markers(organization, [old.pk])
     assert Dispute.objects.get().status == DisputeStatus.RESOLVED
+
+
+def test_the_promise_page_ticks_the_overdue_invoices_no_promise_covers_yet(client, organization, collector, book):
+    customer, (old, middle, recent, future) = book
+    with travel(TODAY):
+        services.promise_create(organization=organization, actor=collector, customer=customer, invoices=[old],
+                                amount="300.00", promised_date=dt.date(2026, 3, 10))
+        client.force_login(collector)
+        form = client.get(reverse("dunning:customer_promise", kwargs={"customer_pk": customer.pk})).context["form"]
+    assert sorted(form.initial["invoices"]) == sorted([middle.pk, recent.pk])
+    assert future.pk not in form.initial["invoices"]
