@@ -3,10 +3,11 @@
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_decimal
 from django.template import Context, Template
 from django.utils import translation
 
-from tenancy.money import amount_format, money_format
+from tenancy.money import MINOR_UNITS, amount_format, money_format, money_format_babel, quantize
 
 
 def render(text: str, language: str, **context) -> str:
@@ -45,3 +46,29 @@ def test_the_amount_filter_writes_the_number_only_to_the_minor_unit():
 
 def test_no_value_is_a_dash_and_a_missing_currency_is_a_plain_number():
     assert render("{{ none|money:'CNY' }}|{{ v|money }}", "en", none=None, v=Decimal("12.5")) == "—|12.50"
+
+
+VALUES = ["0.005", "1", "-1", "12.5", "-1234.5678", "211310.0000", "999999999999.9999", "1000000"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_fast_path_writes_what_babel_writes_for_every_currency(language):
+    # money_format resolves CLDR's pattern once per (language, currency); Babel's own formatter is the reference
+    for currency in MINOR_UNITS:
+        for value in VALUES:
+            assert money_format(Decimal(value), currency, language) == \
+                money_format_babel(Decimal(value), currency, language), (currency, value)
+            places = MINOR_UNITS[currency]
+            assert amount_format(Decimal(value), currency, language) == format_decimal(
+                quantize(Decimal(value), currency), format="#,##0" + ("." + "0" * places if places else ""),
+                locale="en", decimal_quantization=False), (currency, value)
+
+
+def test_an_amount_that_rounds_to_zero_has_no_sign():
+    assert money_format(Decimal("-0.004"), "CNY", "en") == "CN¥0.00"
+    assert amount_format(Decimal("-0.4"), "JPY", "en") == "0"
+
+
+def test_a_symbol_ending_in_a_letter_keeps_its_distance_from_the_digits():
+    assert money_format(Decimal("1000"), "XAF", "en") == "FCFA\xa01,000"
+    assert money_format(Decimal("-5"), "CHF", "zh-hans") == "-CHF\xa05.00"
