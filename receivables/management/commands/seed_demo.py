@@ -372,6 +372,7 @@ def demo_organization_build(users: dict, rng: random.Random) -> tuple[Organizati
             name=name, legal_name=name, registration_number=unified_social_credit_code(division, rng), country="CN",
             currency="CNY", payment_terms_days=rng.choice([30, 30, 45, 60, 90]), language="zh-hans",
             contact_emails=[f"finance@{domain}.example", f"ap@{domain}.example"], segment=segment,
+            contact_name="财务部 应付账款", contact_phone=f"+86 21 6{len(customers):03d} {8000 + len(customers)}",
             external_id=f"ERP-C{len(customers) + 1:04d}",
         )
         builder.monthly_invoices(customer, payer=payer, monthly_net=monthly, months=12)
@@ -380,6 +381,7 @@ def demo_organization_build(users: dict, rng: random.Random) -> tuple[Organizati
             name=name, legal_name=name, registration_number=foreign_registration_number(country, rng), country=country,
             currency=currency, payment_terms_days=rng.choice([30, 60]), language="en",
             contact_emails=[f"accounts.payable@{domain}.example"], segment=segment,
+            contact_name="Accounts Payable", contact_phone=f"+1 415 555 {100 + len(customers):04d}",
             external_id=f"ERP-C{len(customers) + 1:04d}",
         )
         builder.monthly_invoices(customer, payer=payer, monthly_net=monthly, months=12)
