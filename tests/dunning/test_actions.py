@@ -286,3 +286,20 @@ def test_the_promise_page_ticks_the_overdue_invoices_no_promise_covers_yet(clien
         form = client.get(reverse("dunning:customer_promise", kwargs={"customer_pk": customer.pk})).context["form"]
     assert sorted(form.initial["invoices"]) == sorted([middle.pk, recent.pk])
     assert future.pk not in form.initial["invoices"]
+
+
+def test_the_plan_page_from_an_invoice_ticks_that_invoice_only(client, organization, collector, book):
+    customer, (_old, middle, _recent, _future) = book
+    client.force_login(collector)
+    with travel(TODAY):
+        url = reverse("dunning:plan_create", kwargs={"customer_pk": customer.pk}) + f"?invoice={middle.pk}"
+        form = client.get(url).context["form"]
+    assert form.initial["invoices"] == [middle.pk]
+
+
+def test_a_viewer_sees_the_queue_without_forms_or_action_buttons(client, organization, viewer, book):
+    client.force_login(viewer)
+    with travel(TODAY):
+        page = client.get(reverse("dunning:worklist")).content.decode()
+    assert page.count('data-testid="worklist-task"') == 1
+    assert 'data-testid="task-log-form"' not in page and 'data-testid="customer-actions"' not in page
