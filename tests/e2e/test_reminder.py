@@ -96,6 +96,13 @@ def test_admin_rewords_a_step_and_a_collector_sends_a_one_off_reminder(
         assert "Acme Trading: 45 days late, Northwind <b>Traders</b>" in page.get_by_test_id("timeline-table").inner_text()
         shoot(page, "reminder-timeline")
 
+        # the same page in Simplified Chinese, for the review screenshots
+        with page.expect_navigation():
+            page.select_option("[data-testid=language-switch]", "zh-hans")
+        page.goto(reverse("dunning:reminder_send", args=[customer.pk]))
+        assert page.get_by_test_id("reminder-send").inner_text() == "发送提醒"
+        shoot(page, "reminder-zh")
+
     message = DunningMessage.objects.get(customer=customer)
     assert message.status == MessageStatus.SENT
     assert "As discussed on the phone today." in message.body_text
