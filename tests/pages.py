@@ -12,8 +12,10 @@ customers (it speaks the customer's language, not the user's)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.urls import NoReverseMatch, reverse
 
@@ -116,6 +118,26 @@ def page_urls(organization, *, portal_customers=(), today: dt.date | None = None
             except NoReverseMatch:
                 continue
     return urls
+
+
+IMPORT_FILE = Path(__file__).resolve().parent / "fixtures" / "import" / "invoices.csv"
+
+
+def rows_for_every_page(organization, actor) -> None:
+    """Add what the demo book lacks for some pages: an import waiting for its column mapping (the
+    import pages and their labels) and a webhook endpoint. Files go to MEDIA_ROOT: point it at a
+    temporary directory first."""
+    from receivables.importing.services import import_job_create, import_job_read
+    from tenancy.errors import DomainError
+    from tenancy.webhooks import webhook_endpoint_create
+
+    with IMPORT_FILE.open("rb") as file:
+        job = import_job_create(organization=organization, actor=actor, kind="invoices", file=file,
+                                file_name="invoices.csv")
+    import_job_read(job_id=job.pk)  # the queued reading runs on commit; these tests never commit
+    with contextlib.suppress(DomainError):  # the address check needs DNS; else the endpoint pages are left out
+        webhook_endpoint_create(organization=organization, actor=actor, url="https://erp.example.com/inflow",
+                                event_types=["invoice.paid"], description="ERP")
 
 
 def is_html(response) -> bool:

@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from tests.pages import is_html, page_urls
+from tests.pages import IMPORT_FILE, is_html, page_urls, rows_for_every_page
 from tests.reliability.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 # language's own name in the language switcher (each language is named in itself).
 ALLOWED = {"inflow", "webhook", "csv", "xlsx", "pdf", "api", "dso", "ecl", "ifrs", "english", "json", "zip", "url",
            "iso", "fx", "id", "po", "vat", "sepa", "swift", "iban", "erp", "uscc", "altman", "https", "http",
-           "www", "x", "ltd", "co", "inc", "llc", "gmbh", "ag", "sa", "sarl", "srl", "bv", "mm", "dd", "yyyy"}
+           "www", "x", "strftime", "ltd", "co", "inc", "llc", "gmbh", "ag", "sa", "sarl", "srl", "bv", "mm", "dd", "yyyy"}
 # The organization's data that may be in any language: names, numbers and the free text people typed
 # (or an insurer or registry sent). Text the app writes itself and stores (alert messages, task titles,
 # timeline summaries, score factors) is not here: it must be Chinese on a Chinese page.
@@ -57,6 +57,8 @@ DATA_FIELDS = {
 }
 SKIPPED_TAGS = {"script", "style", "code", "kbd", "samp", "textarea", "svg"}
 READ_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt")
+# Code inside prose: JSON examples ({"method": "bank_transfer"}) and strftime formats (%Y-%m-%d).
+CODE_IN_TEXT = re.compile(r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}|%[A-Za-z]")
 EMAIL_OR_LINK = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|/[\w./-]+")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 DOTTED = re.compile(r"[a-z_]+(?:\.[a-z_]+)+")  # identifiers such as webhook event types: invoice.paid
@@ -112,7 +114,7 @@ def english_words(text: str, data: re.Pattern | None = None) -> list[str]:
     if data is not None:
         text = data.sub(" ", text)
     text = " ".join(piece for piece in text.split() if piece.strip("(),;") not in TIME_ZONES)
-    text = EMAIL_OR_LINK.sub(" ", text)
+    text = EMAIL_OR_LINK.sub(" ", CODE_IN_TEXT.sub(" ", text))
     found = []
     for token in re.findall(r"[A-Za-z0-9_][A-Za-z0-9_'’.-]*", text):
         if any(ch.isdigit() for ch in token) or DOTTED.fullmatch(token.rstrip(".")):
@@ -127,7 +129,7 @@ def english_words(text: str, data: re.Pattern | None = None) -> list[str]:
     return found
 
 
-def data_pattern(organizations) -> re.Pattern:
+def data_pattern(organizations, extra=()) -> re.Pattern:
     """Matches the values of the organizations' own data (DATA_FIELDS) and the members' names,
     usernames and e-mails: English there is what people typed, not what the UI wrote."""
     values: set[str] = set()
@@ -156,6 +158,8 @@ def data_pattern(organizations) -> re.Pattern:
     for user in get_user_model().objects.filter(memberships__organization__in=organizations).distinct():
         for value in (user.username, user.first_name, user.last_name, user.email, user.get_full_name()):
             add(value)
+    for value in extra:
+        add(value)
     return re.compile("|".join(re.escape(value) for value in sorted(values, key=len, reverse=True)))
 
 
@@ -197,6 +201,7 @@ def test_the_text_reader_keeps_prose_and_drops_code_and_other_languages():
     assert english_words(text) == ["Overdue", "invoices", "Save", "Search"]
     assert english_words("CNY 1,200.00 · P90 · INV-2026-0001 · a@b.example · DSO 45 天 · 等级 B") == []
     assert english_words("客户 Pacific Rim Imports LLC 逾期", re.compile("Pacific Rim Imports LLC")) == []
+    assert english_words('例如 {"method": "bank_transfer"}，格式 %Y-%m-%d，事件 invoice.paid') == []
 
 
 @pytest.fixture
@@ -206,7 +211,7 @@ def seeded(db):
     seed_demo()
 
 
-def test_every_page_in_simplified_chinese_has_no_english_left(seeded):
+def test_every_page_in_simplified_chinese_has_no_english_left(seeded, settings, tmp_path):
     from receivables.models import Customer
     from tenancy.models import Membership, Organization
     from tenancy.services import user_language_set
@@ -215,12 +220,16 @@ def test_every_page_in_simplified_chinese_has_no_english_left(seeded):
     demo = Organization.objects.get(slug="demo")
     admin = get_user_model().objects.get(username="demo-admin")
     user_language_set(user=admin, language="zh-hans")
+    settings.MEDIA_ROOT = tmp_path
+    rows_for_every_page(demo, admin)
     client = Client(raise_request_exception=False)
     client.force_login(admin)
     chinese_customer = Customer.objects.filter(organization=demo, language="zh-hans").order_by("pk").first()
     organizations = list(Organization.objects.filter(pk__in=Membership.objects.filter(user=admin)
                                                      .values("organization_id")))
-    data = data_pattern(organizations)
+    # the imported file's own column names are its data too (the mapping page lists them)
+    header = IMPORT_FILE.read_text(encoding="utf-8").splitlines()[0].split(",")
+    data = data_pattern(organizations, extra=header)
     # when every page is opened (the portal as a Chinese-speaking customer), and the sign-in page
     # by a visitor whose browser asks for Chinese
     with time_machine.travel(NOW, tick=False):
