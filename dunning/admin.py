@@ -21,6 +21,8 @@ from .models import (
     DunningRun,
     DunningStep,
     Installment,
+    MessageTemplate,
+    OneOffReminder,
     PaymentPlan,
     PromiseToPay,
 )
@@ -150,3 +152,18 @@ class CustomerEventAdmin(DunningReadOnlyAdmin):
     list_filter = (OrganizationListFilter, "kind")
     list_select_related = ("organization", "customer")
     search_fields = ("summary", "customer__name", "content_hash")
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(DunningReadOnlyAdmin):
+    """An organization's own wording (issue 14 item 4): changed by its admins on the wording page, audited."""
+
+    list_display = ("template", "language", "organization", "subject", "updated_at")
+
+
+@admin.register(OneOffReminder)
+class OneOffReminderAdmin(DunningReadOnlyAdmin):
+    """One-off reminders: evidence, like the messages they point to."""
+
+    list_display = ("created_at", "organization", "customer", "template", "created_by")
+    list_select_related = ("organization", "customer", "created_by")

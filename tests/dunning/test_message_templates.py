@@ -202,3 +202,31 @@ def test_an_unknown_step_or_language_is_a_404(client, admin_user):
     for args in (["nope", "en"], ["reminder", "fr"]):
         response = logged_in(client, admin_user).get(reverse("dunning:message_template_edit", args=args))
         assert response.status_code == 404
+
+
+def test_support_staff_see_only_their_organizations_wordings_read_only(client, organization, other_organization,
+                                                                         admin_user, user_factory):
+    from django.contrib.auth.models import Permission
+
+    from tenancy.models import Membership, Role
+
+    theirs_admin = user_factory()
+    Membership.objects.create(organization=other_organization, user=theirs_admin, role=Role.ADMIN)
+    services.message_template_set(organization=organization, actor=admin_user, template=StepTemplate.REMINDER,
+                                  language="en", subject="Ours subject", body="Ours")
+    services.message_template_set(organization=other_organization, actor=theirs_admin,
+                                  template=StepTemplate.REMINDER, language="en", subject="Theirs subject", body="T")
+    admin_user.is_staff = True
+    admin_user.save()
+    admin_user.user_permissions.set(Permission.objects.filter(codename__in=["view_messagetemplate",
+                                                                            "change_messagetemplate"]))
+    client.force_login(admin_user)
+
+    page = client.get(reverse("admin:dunning_messagetemplate_changelist")).content.decode()
+    assert "Ours subject" in page and "Theirs subject" not in page
+    ours = MessageTemplate.objects.get(organization=organization)
+    response = client.post(reverse("admin:dunning_messagetemplate_change", args=[ours.pk]),
+                           {"subject": "changed", "body": "changed"})
+    assert response.status_code == 403
+    ours.refresh_from_db()
+    assert ours.subject == "Ours subject"
