@@ -538,9 +538,7 @@ def contacts_of(organization: Organization, customers: list[Customer]) -> dict[i
         if customer.organization_id != organization.pk:
             continue
         emails = [email for email in customer.contact_emails or [] if email]
-        # The contact person and phone are receivables' fields (issue 14 item 1).
-        first = Contact(name=getattr(customer, "contact_name", ""), phone=getattr(customer, "contact_phone", ""),
-                        email=emails[0] if emails else "")
+        first = Contact(name=customer.contact_name, phone=customer.contact_phone, email=emails[0] if emails else "")
         result[customer.pk] = [c for c in (first, *(Contact(email=email) for email in emails[1:]))
                                if c.name or c.phone or c.email]
     return result

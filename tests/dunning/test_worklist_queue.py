@@ -231,9 +231,15 @@ def test_logging_disputed_on_the_worklist_opens_the_dispute_form_and_comes_back(
     assert (task.status, task.last_outcome) == (TaskStatus.DONE, "disputed")
 
 
-def test_the_call_page_names_whom_to_call(client, organization, collector):
+def test_the_call_page_and_the_queue_name_whom_to_call(client, organization, collector):
     customer, _invoice = overdue_customer(organization, "Caller", "500.00", dt.date(2026, 2, 1),
-                                          contact_emails=["ap@caller.example"])
+                                          contact_emails=["ap@caller.example", "cfo@caller.example"],
+                                          contact_name="Li Wei", contact_phone="+86 10 6666 0000")
     client.force_login(collector)
-    page = client.get(reverse("dunning:customer_call", kwargs={"customer_pk": customer.pk})).content.decode()
-    assert 'href="mailto:ap@caller.example"' in page.split('data-testid="call-contacts"')[1]
+    with travel(TODAY):
+        page = client.get(reverse("dunning:customer_call", kwargs={"customer_pk": customer.pk})).content.decode()
+        queue = client.get(reverse("dunning:worklist")).content.decode()
+    contacts = page.split('data-testid="call-contacts"')[1].split("</p>")[0]
+    assert 'Li Wei · <a href="tel:+86 10 6666 0000">+86 10 6666 0000</a> · <a href="mailto:ap@caller.example">' \
+        in contacts and "cfo@caller.example" in contacts
+    assert '<a href="tel:+86 10 6666 0000">' in queue.split('data-testid="contact"')[1]

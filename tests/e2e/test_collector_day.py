@@ -50,7 +50,8 @@ def _log_on_first_task(page, outcome: str, **fields) -> None:
 def day(organization, collector):
     today = local_today(organization.timezone)
     huadong = CustomerFactory(organization=organization, name="华东贸易 Huadong Trading", currency="CNY",
-                              contact_emails=["ap@huadong.example"])
+                              contact_emails=["ap@huadong.example"], contact_name="王芳 Wang Fang",
+                              contact_phone="+86 21 5555 0101")
     oldest = make_invoice(organization, huadong, number="HD-101", amount="8000.00",
                           issue_date=today - dt.timedelta(days=75), due_date=today - dt.timedelta(days=45))
     second = make_invoice(organization, huadong, number="HD-102", amount="5000.00",
@@ -72,7 +73,9 @@ def test_a_collectors_day(page, organization, collector, day):
     first = _first_task(page)
     title = first.locator("[data-testid=task-title]").inner_text()
     assert title.startswith("#1 华东贸易 Huadong Trading · ") and "13,000.00" in title and title.endswith(" · 45 days")
-    assert "ap@huadong.example" in first.locator("[data-testid=contact]").inner_text()
+    contact = first.locator("[data-testid=contact]")
+    assert contact.inner_text() == "王芳 Wang Fang · +86 21 5555 0101 · ap@huadong.example"
+    assert contact.locator("a[href^='tel:']").get_attribute("href") == "tel:+86 21 5555 0101"
     assert page.locator("[data-testid=worklist-task]").count() == 2
     _shot(page, "worklist-1280-en")
 
