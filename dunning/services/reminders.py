@@ -51,6 +51,7 @@ class Draft:
     step: DunningStep
     language: str
     oldest_days: int
+    today: dt.date
     rendered: rendering.Rendered
 
     @property
@@ -109,7 +110,7 @@ def reminder_draft(organization: Organization, customer: Customer, *, step: Dunn
         on_account=selectors.on_account(organization, {customer.pk}).get(customer.pk, {}),
         pay_to=financing.pay_to(organization, [c.invoice_id for c in candidates]),
         headline=step.template, language=language)
-    return Draft(customer, steps, step, language, oldest, rendered)
+    return Draft(customer, steps, step, language, oldest, today, rendered)
 
 
 def _text_check(subject: str, body: str) -> tuple[str, str]:
@@ -164,7 +165,7 @@ def _one_off_record(*, organization: Organization, customer: Customer, user: Act
         html = wording.text_html(subject=subject, text=body, language=language)
     now = timezone.now()
     label = _actor_label(user)
-    run = DunningRun.objects.create(organization=organization, run_date=draft_day(organization, today),
+    run = DunningRun.objects.create(organization=organization, run_date=draft.today,
                                     status=RunStatus.ONE_OFF, messages_count=1, triggered_by=label,
                                     started_at=now, finished_at=now)
     message = DunningMessage.objects.create(
@@ -181,9 +182,6 @@ def _one_off_record(*, organization: Organization, customer: Customer, user: Act
     transaction.on_commit(lambda: _queue_send([message.pk]))
     return message
 
-
-def draft_day(organization: Organization, today: dt.date | None) -> dt.date:
-    return today or local_today(organization.timezone)
 
 
 # --- the organization's own wording of each step ------------------------------------------
