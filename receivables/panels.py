@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
@@ -128,8 +129,8 @@ def customer_holds(organization: Organization, customer_ids: Iterable[int],
 @dataclass(frozen=True)
 class StatementFigures:
     currency: str
-    balance: Any  # Decimal
-    overdue: Any  # Decimal
+    balance: Decimal
+    overdue: Decimal
     oldest_days: int  # the oldest open invoice's days past due (0: nothing overdue)
 
 
