@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from receivables.exports import Column, money_cell
+from receivables.exports import Column, choice_labels, money_cell
+
+from .models import DisputeReason, DisputeStatus, PlanStatus, PromiseStatus
 
 
 def _invoices(obj) -> str:
@@ -15,11 +17,12 @@ def _invoices(obj) -> str:
 
 def dispute_columns() -> list[Column]:
     """Rows are selectors.DisputeRow (the dispute, its age, whether it passed its resolve-by date)."""
+    reasons, statuses = choice_labels(DisputeReason.choices), choice_labels(DisputeStatus.choices)
     return [
         Column(_("Customer"), lambda r: r.dispute.customer.name),
         Column(_("Invoice"), lambda r: r.dispute.invoice.number),
-        Column(_("Reason"), lambda r: r.dispute.get_reason_display()),
-        Column(_("Status"), lambda r: r.dispute.get_status_display()),
+        Column(_("Reason"), lambda r: reasons.get(r.dispute.reason, r.dispute.reason)),
+        Column(_("Status"), lambda r: statuses.get(r.dispute.status, r.dispute.status)),
         Column(_("Currency"), lambda r: r.dispute.currency),
         Column(_("Disputed amount"), lambda r: money_cell(r.dispute.amount, r.dispute.currency)),
         Column(_("Opened on"), lambda r: r.dispute.opened_on),
@@ -33,6 +36,7 @@ def dispute_columns() -> list[Column]:
 
 
 def promise_columns() -> list[Column]:
+    statuses = choice_labels(PromiseStatus.choices)
     return [
         Column(_("Customer"), lambda p: p.customer.name),
         Column(_("Invoices"), _invoices),
@@ -41,13 +45,14 @@ def promise_columns() -> list[Column]:
         Column(_("Promised date"), lambda p: p.promised_date),
         Column(_("Dunning paused until"), lambda p: p.pause_until),
         Column(_("Made on"), lambda p: p.made_on),
-        Column(_("Status"), lambda p: p.get_status_display()),
+        Column(_("Status"), lambda p: statuses.get(p.status, p.status)),
         Column(_("Decided on"), lambda p: p.settled_on),
         Column(_("Notes"), lambda p: p.notes),
     ]
 
 
 def plan_columns() -> list[Column]:
+    statuses = choice_labels(PlanStatus.choices)
     return [
         Column(_("Customer"), lambda p: p.customer.name),
         Column(_("Invoices"), _invoices),
@@ -57,6 +62,6 @@ def plan_columns() -> list[Column]:
         Column(_("Total to pay"), lambda p: money_cell(p.total_amount, p.currency)),
         Column(_("Installments"), lambda p: len(p.installments.all())),
         Column(_("Agreed on"), lambda p: p.start_date),
-        Column(_("Status"), lambda p: p.get_status_display()),
+        Column(_("Status"), lambda p: statuses.get(p.status, p.status)),
         Column(_("Ended on"), lambda p: p.ended_on),
     ]

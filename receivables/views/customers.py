@@ -17,25 +17,26 @@ from tenancy.models import Role
 from tenancy.views import organization_required, paginate, role_at_least
 
 from .. import selectors, services
-from ..exports import Column, export_format, list_export_response, money_cell
+from ..exports import Column, choice_labels, export_format, list_export_response, money_cell
 from ..filters import CUSTOMER_SORTS, CustomerFilter
 from ..forms import CustomerEditForm, CustomerForm, StaleEdit, VersionedForm
 from ..listactions import bulk_actions
 from ..markers import invoice_markers
-from ..models import Customer
+from ..models import Customer, CustomerStatus, Segment
 from ..panels import customer_holds, customer_links, customer_panels_build, statement_figures
 from .common import as_of_from
 from .lists import back, export_or_none, list_filterset, selected_rows, sorted_rows, ui_fields
 
 
 def _customer_columns() -> list[Column]:
+    segments, statuses = choice_labels(Segment.choices), choice_labels(CustomerStatus.choices)
     return [
         Column(_("Name"), lambda c: c.name),
         Column(_("Legal name"), lambda c: c.legal_name),
         Column(_("Registration number"), lambda c: c.registration_number),
         Column(_("External id"), lambda c: c.external_id or ""),
-        Column(_("Segment"), lambda c: c.get_segment_display()),
-        Column(_("Status"), lambda c: c.get_status_display()),
+        Column(_("Segment"), lambda c: segments.get(c.segment, c.segment)),
+        Column(_("Status"), lambda c: statuses.get(c.status, c.status)),
         Column(_("Terms (days)"), lambda c: c.payment_terms_days),
         Column(_("Currency"), lambda c: c.currency),
         Column(_("Outstanding"), lambda c: money_cell(c.outstanding, c.currency)),

@@ -17,7 +17,7 @@ from tenancy.models import Role
 from tenancy.views import organization_required, paginate, role_at_least
 
 from .. import selectors, services
-from ..exports import Column, export_format, list_export_response, money_cell
+from ..exports import Column, choice_labels, export_format, list_export_response, money_cell
 from ..filters import INVOICE_SORTS, InvoiceFilter
 from ..forms import (
     CreditNoteApplyForm,
@@ -30,7 +30,7 @@ from ..forms import (
 )
 from ..listactions import bulk_actions
 from ..markers import invoice_markers
-from ..models import Customer, Invoice
+from ..models import Customer, Invoice, InvoiceStatus
 from ..panels import customer_holds
 from .lists import back, customer_choices, export_or_none, list_filterset, one_of, selected_rows, sorted_rows, ui_fields
 
@@ -40,13 +40,14 @@ def _invoice_columns(today) -> list[Column]:
         late = invoice.balance > 0 and invoice.due_date < today
         return (today - invoice.due_date).days if late else 0
 
+    statuses = choice_labels(InvoiceStatus.choices)
     return [
         Column(_("Number"), lambda i: i.number),
         Column(_("Customer"), lambda i: i.customer.name),
         Column(_("Customer external id"), lambda i: i.customer.external_id or ""),
         Column(_("Issued"), lambda i: i.issue_date),
         Column(_("Due"), lambda i: i.due_date),
-        Column(_("Status"), lambda i: i.get_status_display()),
+        Column(_("Status"), lambda i: statuses.get(i.status, i.status)),
         Column(_("Currency"), lambda i: i.currency),
         Column(_("Total"), lambda i: money_cell(i.total_amount, i.currency)),
         Column(_("Applied"), lambda i: money_cell(i.applied_amount, i.currency)),

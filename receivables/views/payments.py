@@ -17,19 +17,20 @@ from tenancy.money import money_format
 from tenancy.views import organization_required, paginate, role_at_least
 
 from .. import selectors, services
-from ..exports import Column, money_cell
+from ..exports import Column, choice_labels, money_cell
 from ..filters import PAYMENT_SORTS, PaymentFilter
 from ..forms import PaymentAllocateForm, PaymentRecordForm, PaymentUpdateForm
-from ..models import Allocation, Customer, Payment
+from ..models import Allocation, Customer, Payment, PaymentMethod
 from .common import correction_page
 from .lists import customer_choices, export_or_none, list_filterset, sorted_rows, ui_fields
 
 
 def _payment_columns() -> list[Column]:
+    methods = choice_labels(PaymentMethod.choices)
     return [
         Column(_("Received"), lambda p: p.received_on),
         Column(_("Customer"), lambda p: p.customer.name),
-        Column(_("Method"), lambda p: p.get_method_display()),
+        Column(_("Method"), lambda p: methods.get(p.method, p.method)),
         Column(_("Reference"), lambda p: p.reference),
         Column(_("Currency"), lambda p: p.currency),
         Column(_("Amount"), lambda p: money_cell(p.amount, p.currency)),

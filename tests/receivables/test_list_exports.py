@@ -135,6 +135,15 @@ def test_an_xlsx_over_the_cap_is_refused_with_a_message_and_csv_still_streams(me
     assert response["Content-Type"].startswith("text/html")
     assert "5 rows are more than an XLSX export holds (2)" in response.content.decode()
     assert len(_csv(member_client.get(reverse("invoice_list"), {"export": "csv"}))) == 6
+    assert len(_xlsx(member_client.get(reverse("invoice_list"), {"export": "xlsx", "currency": "USD"}))) == 2
+
+
+def test_a_csv_over_its_cap_is_refused_too(member_client, book, settings):
+    settings.EXPORT_CSV_MAX_ROWS = 4
+    response = member_client.get(reverse("invoice_list"), {"export": "csv"})
+    assert response["Content-Type"].startswith("text/html")
+    assert "5 rows are more than a CSV export holds (4): narrow the filters." in response.content.decode()
+    assert len(_csv(member_client.get(reverse("invoice_list"), {"export": "csv", "overdue": "true"}))) == 4
 
 
 def test_a_filter_that_does_not_validate_gives_no_download(member_client, book):
