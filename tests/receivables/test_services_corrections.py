@@ -116,8 +116,9 @@ def test_payment_fields_that_are_not_editable_are_refused(organization, customer
 
 
 def test_payment_method_must_be_known(organization, payment):
-    with pytest.raises(DomainError, match="method"):
+    with pytest.raises(DomainError, match="^Method: ") as refused:  # the label people read
         services.payment_update(organization=organization, payment=payment, actor=None, method="bitcoin")
+    assert refused.value.field == "method"  # the key the API reports
 
     assert Payment.objects.get(pk=payment.pk).method == "bank_transfer"
 
