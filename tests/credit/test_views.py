@@ -30,7 +30,7 @@ def test_credit_page_shows_score_breakdown_and_hold(client, organization, custom
 
     page = client.get(reverse("credit:customer", args=[customer.pk])).content.decode()
 
-    assert "Provisional:" in page and "payment_days_late" in page and "no data" in page
+    assert "Provisional:" in page and "Average days late" in page and "no data" in page
     assert 'data-testid="score-chart"' in page
     assert "is blacklisted (Fraud)." in page
 
