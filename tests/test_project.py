@@ -147,7 +147,8 @@ def test_make_run_seeds_every_app_on_the_embedded_default(tmp_path):
     forecasts) must work there too, not only on the PostgreSQL the rest of the suite uses."""
     database = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     env = {"DATABASE_URL": database, "MEDIA_ROOT": str(tmp_path / "media"), "REPORTS_ROOT": str(tmp_path / "reports")}
-    migrated = _manage("migrate", "--no-input", "--verbosity", "0", **env)
+    # The timeouts only stop a hung process (on a loaded 2-core machine migrate alone took 99 s).
+    migrated = _manage("migrate", "--no-input", "--verbosity", "0", timeout=600, **env)
     assert migrated.returncode == 0, migrated.stderr[-3000:]
     seeded = _manage("seed_demo", timeout=600, **env)
     assert seeded.returncode == 0, seeded.stderr[-3000:]
