@@ -17,3 +17,15 @@ def stored_text(value):
     """A stored message (a task's title, a timeline line, an alert) in the reader's language;
     text a person typed is shown as it is."""
     return retranslate(value) if isinstance(value, str) else value
+
+
+@register.filter
+def shown_value(field):
+    """A form field's value as a reader sees it: a choice by its name (简体中文), not its code (zh-hans)."""
+    value = field.value()
+    for key, label in getattr(field.field, "choices", None) or ():
+        options = label if isinstance(label, list | tuple) else [(key, label)]
+        for option, name in options:
+            if value is not None and str(option) == str(value):
+                return name
+    return value

@@ -47,3 +47,13 @@ def test_the_score_factors_read_in_chinese():
         assert template.render(context) == "平均逾期天数: 12.5 天; 信用经理; Z&#x27;&#x27; 4.58（安全区，2025 年）"
     with translation.override("en"):
         assert template.render(context) == "Average days late: 12.5 d; Credit manager; Z&#x27;&#x27; 4.58 (safe zone, 2025)"
+
+
+def test_a_read_only_choice_shows_its_name_not_its_code():
+    from django import forms
+
+    class LanguageForm(forms.Form):
+        language = forms.ChoiceField(choices=[("en", "English"), ("zh-hans", "简体中文")])
+
+    template = Template("{% load inflow_text %}{{ form.language|shown_value }}")
+    assert template.render(Context({"form": LanguageForm(initial={"language": "zh-hans"})})) == "简体中文"
