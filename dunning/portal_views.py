@@ -141,7 +141,8 @@ def portal_statement_pdf(request, token, customer):
 
 
 def _label(customer) -> str:
-    return f"portal:{customer.name}"[:200]
+    # the actor of what the customer does in the portal (timeline, audit); shown in the reader's language
+    return (_("Customer portal: %(customer)s") % {"customer": customer.name})[:200]
 
 
 @require_http_methods(["POST"])

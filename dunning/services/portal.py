@@ -35,7 +35,7 @@ def portal_visit_record(*, organization: Organization, customer: Customer, clien
         return
     timeline_add(organization=organization, customer=customer, kind=EventKind.PORTAL_VIEW,
                  summary=_("Opened the portal link"), data={"day": today.isoformat(), "client": client},
-                 actor_label=f"portal:{customer.name}"[:200])
+                 actor_label=(_("Customer portal: %(customer)s") % {"customer": customer.name})[:200])
 
 
 @transaction.atomic
