@@ -66,3 +66,18 @@ def test_a_credit_form_message_names_fields_by_label(member_client, customer):
     texts = [str(m) for m in get_messages(response.wsgi_request)]
     assert texts and texts[0].startswith("Fiscal year: ")
     assert not any("year:" in text.split("Fiscal year:")[0] for text in texts)
+
+
+def test_an_error_on_a_hidden_field_is_shown_once_not_lost():
+    from django import forms
+    from django.template.loader import render_to_string
+
+    class Versioned(forms.Form):
+        name = forms.CharField(label="Name")
+        version = forms.CharField(widget=forms.HiddenInput)
+
+    form = Versioned(data={"name": "x", "version": "1"})
+    form.is_valid()
+    form.add_error("version", "Someone changed this meanwhile; here are the current values.")
+    html = render_to_string("tenancy/_form.html", {"form": form})
+    assert html.count("Someone changed this meanwhile") == 1
