@@ -79,7 +79,8 @@ def collection_task_log(*, organization: Organization, actor: Actor, task: Colle
             "follow_up_on": follow_up_on.isoformat() if follow_up_on else None}
     audit_record(organization=organization, actor=actor, action="task.logged", obj=task, after=data)
     timeline_add(organization=organization, customer=task.customer, kind=EventKind.CALL,
-                 summary=f"{Outcome(outcome).label}: {notes}" if notes else str(Outcome(outcome).label), data=data,
+                 summary=(_("%(outcome)s: %(notes)s") % {"outcome": Outcome(outcome).label, "notes": notes} if notes
+                          else str(Outcome(outcome).label)), data=data,
                  actor_label=_actor_label(actor))
     return task
 
