@@ -100,7 +100,8 @@ def model_check(obj: models.Model, *, exclude: Sequence[str] = ()) -> None:
         field, messages = next(iter(exc.message_dict.items()))
         detail = " ".join(messages)
         label = _field_label(obj, field)
-        raise DomainError(f"{label}: {detail}" if label else detail, field=field, detail=detail) from None
+        message = _("%(field)s: %(detail)s") % {"field": label, "detail": detail} if label else detail
+        raise DomainError(message, field=field, detail=detail) from None
     # Amounts no finer than the row currency's ISO 4217 minor unit (apps register which fields: money.py).
     for name in MINOR_UNIT_FIELDS.get(obj._meta.label, ()):
         value = getattr(obj, name)
