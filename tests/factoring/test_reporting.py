@@ -48,9 +48,11 @@ def test_assigned_invoices_carry_a_marker_on_the_ledger_pages(client, organizati
     assert 'data-testid="customer-markers"' in customer_page and invoice.number in customer_page
     # The invoice list (with its ages) says it too, on the assigned invoice's row only.
     listing = client.get("/invoices/").content.decode()
-    rows = {row.split("</a>")[0].rsplit(">", 1)[-1]: row for row in listing.split("<tr>")[1:]}
-    assert f"Assigned to 汇丰保理 HSBC Factoring ({assignment.number})" in rows[invoice.number]
-    assert "Assigned to" not in rows[other.number]
+    rows = {int(row.split('"', 1)[0]): row.split("</tr>", 1)[0]
+            for row in listing.split('<tr data-testid="invoice-row-')[1:]}
+    assert f"Assigned to 汇丰保理 HSBC Factoring ({assignment.number})" in rows[invoice.pk]
+    assert invoice.number in rows[invoice.pk] and other.number in rows[other.pk]
+    assert "Assigned to" not in rows[other.pk]
 
 
 def test_expected_cash_flows_for_the_forecast(organization, buyer):
