@@ -20,6 +20,7 @@ from tenancy.models import Organization
 
 from . import services
 from .models import DunningRun, RunStatus
+from .services.worklist import collection_tasks_refresh
 
 SEND_RETRY = {"autoretry_for": (Exception,), "retry_backoff": 60, "retry_backoff_max": 3600, "retry_jitter": True,
               "max_retries": services.MAX_SEND_ATTEMPTS - 1}
@@ -49,12 +50,14 @@ def dunning_dispatch_task() -> list[list]:
 
 @shared_task
 def dunning_run_task(organization_id: int, day: str | None = None) -> int | None:
-    """Run one organization's dunning for `day`; a concurrent duplicate is refused by the DB."""
+    """Run one organization's dunning for `day` (a concurrent duplicate is refused by the DB), then give
+    every customer with overdue items a call task (the morning's queue; idempotent)."""
     organization = Organization.objects.get(pk=organization_id)
     try:
         run = services.dunning_run(organization=organization, today=dt.date.fromisoformat(day) if day else None)
     except IntegrityError:
         return None  # another worker recorded the same notices first: nothing to do
+    collection_tasks_refresh(organization=organization, today=run.run_date)
     return run.pk
 
 

@@ -243,3 +243,17 @@ def test_the_call_page_and_the_queue_name_whom_to_call(client, organization, col
     assert 'Li Wei · <a href="tel:+86 10 6666 0000">+86 10 6666 0000</a> · <a href="mailto:ap@caller.example">' \
         in contacts and "cfo@caller.example" in contacts
     assert '<a href="tel:+86 10 6666 0000">' in queue.split('data-testid="contact"')[1]
+
+
+def test_the_daily_run_task_fills_the_morning_queue(organization):
+    """Not only the customers a policy step touched: every customer with overdue items has a task after
+    the daily run, before anyone opens the worklist (issue 14 item 3: an import of overdue invoices
+    must not leave 'No open tasks')."""
+    from dunning.tasks import dunning_run_task
+
+    a, _ = overdue_customer(organization, "Alpha", "100.00", dt.date(2026, 2, 1))
+    b, _ = overdue_customer(organization, "Beta", "200.00", dt.date(2026, 3, 1))
+    with travel(TODAY):
+        dunning_run_task.delay(organization.pk, TODAY.isoformat())
+    tasks = CollectionTask.objects.filter(organization=organization, status=TaskStatus.OPEN)
+    assert sorted(t.customer_id for t in tasks) == sorted([a.pk, b.pk])
