@@ -29,17 +29,6 @@ from .forms import (
 )
 from .models import CreditDocument, LimitRequest
 
-CHART_WIDTH, CHART_HEIGHT = 480, 120
-
-
-def _chart_points(history) -> str:
-    """Polyline points of the score history (0-100 on the y axis) for an inline SVG."""
-    if not history:
-        return ""
-    step = CHART_WIDTH / max(len(history) - 1, 1)
-    return " ".join(f"{i * step:.1f},{CHART_HEIGHT - float(s.score) * CHART_HEIGHT / 100:.1f}"
-                    for i, s in enumerate(history))
-
 
 @organization_required
 def customer_credit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -54,8 +43,7 @@ def customer_credit(request: HttpRequest, pk: int) -> HttpResponse:
     stale = financials[0] if financials and selectors.statement_is_stale(financials[0], today) else None
     return render(request, "credit/customer_credit.html", {
         "customer": customer, "profile": profile, "score": profile.latest_score if profile else None,
-        "history": history, "chart_points": _chart_points(history), "chart_width": CHART_WIDTH,
-        "chart_height": CHART_HEIGHT,
+        "history": history,
         "exposure": selectors.customer_exposure(organization, customer, today),
         "hold_reasons": selectors.hold_reasons(organization, customer, today),
         "financials": financials,

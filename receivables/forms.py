@@ -13,7 +13,7 @@ from tenancy.forms import DateInput, StrictDecimalField
 from tenancy.models import Language
 from tenancy.money import AMOUNT_PLACES, CURRENCY_CHOICES, money_format, quantize
 
-from .models import PHONE_VALIDATOR, CreditNote, Customer, CustomerStatus, InvoiceStatus, PaymentMethod, Segment
+from .models import PHONE_VALIDATOR, CreditNote, Customer, CustomerStatus, PaymentMethod, Segment
 from .unusual import UNUSUAL_FACTOR, unusual_invoice_amount, unusual_payment_amount
 
 OPTIONAL_CURRENCY = [("", _("Customer's currency")), *CURRENCY_CHOICES]
@@ -98,32 +98,6 @@ class CustomerForm(forms.Form):
 
     def clean_external_id(self) -> str | None:
         return self.cleaned_data["external_id"].strip() or None
-
-
-class InvoiceFilterForm(forms.Form):
-    SORTS = {
-        "due_date": ("due_date", "pk"), "-due_date": ("-due_date", "-pk"),
-        "issue_date": ("issue_date", "pk"), "-issue_date": ("-issue_date", "-pk"),
-        "number": ("number",), "-number": ("-number",),
-        "total": ("total_amount", "pk"), "-total": ("-total_amount", "-pk"),
-        "balance": ("balance_due", "pk"), "-balance": ("-balance_due", "-pk"),
-        "customer": ("customer__name", "due_date", "pk"), "-customer": ("-customer__name", "due_date", "pk"),
-    }
-    q = forms.CharField(label=_("Number"), required=False)
-    status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("Any status")), *InvoiceStatus.choices])
-    customer = forms.ModelChoiceField(label=_("Customer"), required=False, queryset=Customer.objects.none(),
-                                      empty_label=_("Any customer"))
-    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
-    due_from = forms.DateField(label=_("Due from"), required=False, widget=DateInput())
-    due_to = forms.DateField(label=_("Due to"), required=False, widget=DateInput())
-    currency = forms.ChoiceField(label=_("Currency"), required=False,
-                                 choices=[("", _("Any currency")), *CURRENCY_CHOICES])
-    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
-
-    def __init__(self, organization, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.filter(organization=organization).order_by("name")
 
 
 class InvoiceCreateForm(UnusualAmountConfirm, forms.Form):
