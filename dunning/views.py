@@ -17,7 +17,7 @@ from receivables.selectors import open_invoices
 from receivables.views.lists import list_download
 from tenancy.dates import local_today
 from tenancy.errors import DomainError
-from tenancy.money import money_format
+from tenancy.money import money_format, quantize
 from tenancy.views import organization_required
 
 from . import evidence, selectors, services
@@ -328,7 +328,7 @@ def promise_list(request):
 @organization_required
 def promise_create(request, invoice_pk: int):
     invoice = get_object_or_404(Invoice, organization=request.organization, pk=invoice_pk)
-    form = PromiseForm(request.POST or None, initial={"amount": invoice.balance})
+    form = PromiseForm(request.POST or None, initial={"amount": quantize(invoice.balance, invoice.currency)})
     if request.method == "POST" and form.is_valid():
         try:
             services.promise_create(organization=request.organization, actor=request.user, customer=invoice.customer,

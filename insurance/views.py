@@ -15,6 +15,7 @@ from tenancy.dates import local_today
 from tenancy.errors import DomainError
 from tenancy.forms import form_errors_text
 from tenancy.models import Role
+from tenancy.money import quantize
 from tenancy.views import organization_required, role_at_least
 
 from . import selectors, services
@@ -201,7 +202,8 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_object_or_404(selectors.claim_list(organization), pk=pk)
     return render(request, "insurance/claim_detail.html", {
         "claim": claim, "decide_form": ClaimDecideForm(),
-        "pay_form": ClaimPayForm(initial={"amount": claim.accepted_amount}),
+        "pay_form": ClaimPayForm(initial={"amount": quantize(claim.accepted_amount, claim.currency)
+                                          if claim.accepted_amount is not None else None}),
         "can_decide": role_at_least(request, Role.CREDIT_MANAGER)})
 
 

@@ -303,3 +303,16 @@ def test_a_viewer_sees_the_queue_without_forms_or_action_buttons(client, organiz
         page = client.get(reverse("dunning:worklist")).content.decode()
     assert page.count('data-testid="worklist-task"') == 1
     assert 'data-testid="task-log-form"' not in page and 'data-testid="customer-actions"' not in page
+
+
+def test_the_promise_form_starts_from_the_balance_to_the_cent(organization, client):
+    """The form's initial amount is the balance at the currency's minor unit, not the stored 4 places."""
+    from tests.factories import MembershipFactory
+
+    collector = MembershipFactory(organization=organization, role="collector").user
+    customer = CustomerFactory(organization=organization, name="Cents Co", currency="CNY")
+    invoice = make_invoice(organization, customer, amount="1250.00", issue_date=dt.date(2026, 1, 1),
+                           due_date=dt.date(2026, 2, 1))
+    client.force_login(collector)
+    page = client.get(f"/dunning/invoices/{invoice.pk}/promise/").content.decode()
+    assert 'value="1250.00"' in page and "1250.0000" not in page

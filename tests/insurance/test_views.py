@@ -2,6 +2,7 @@
 declarations, claims; notify and claim through the browser forms; another organization's rows 404."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -64,6 +65,12 @@ def test_notify_then_claim_through_the_forms(browser_client, policy, covered_buy
     assert claim.status == "filed"
     zipped = browser_client.get(f"/insurance/claims/{claim.pk}/claim-file.zip")
     assert zipped["Content-Type"] == "application/zip"
+    # the insurer accepts: the payment form starts from the accepted indemnity, to the cent
+    browser_client.post(f"/insurance/claims/{claim.pk}/decide/", {"accepted": "yes", "amount": "161100.00"})
+    claim.refresh_from_db()
+    assert claim.accepted_amount == Decimal("161100.00")
+    page = browser_client.get(f"/insurance/claims/{claim.pk}/").content.decode()
+    assert 'value="161100.00"' in page and "161100.0000" not in page
 
 
 def test_other_organization_is_404(other_organization, policy, covered_buyer):
