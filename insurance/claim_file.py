@@ -25,6 +25,7 @@ from receivables.models import Invoice
 from receivables.selectors import customer_statement
 from tenancy.dates import local_today
 from tenancy.models import Organization
+from tenancy.spreadsheet import spreadsheet_row, spreadsheet_rows
 
 from .models import Claim, Declaration
 
@@ -32,8 +33,8 @@ from .models import Claim, Declaration
 def _csv(header: list[str], rows: list[list]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(spreadsheet_row(header))
+    writer.writerows(spreadsheet_rows(rows))  # text that would start a formula stays text (issue 13 item 3)
     return buffer.getvalue().encode("utf-8-sig")
 
 
