@@ -250,14 +250,18 @@ def _unit(currency: str) -> Decimal:
     return Decimal(1).scaleb(quantize(ZERO, currency).as_tuple().exponent)
 
 
-def _apportion(values: np.ndarray, unit: Decimal) -> list[Decimal]:
-    """Round expected values to the minor unit so that they add up to their rounded total (largest
-    remainder): what a source expects over the weeks and later is then its balance to the cent."""
+def _apportion(values: np.ndarray, unit: Decimal, total: Decimal | None = None) -> list[Decimal]:
+    """Round expected values to the minor unit so that they add up to `total` (default: their own sum,
+    rounded) by largest remainder: what the sources expect over the weeks and later is then the open
+    balance to the cent."""
     if not len(values):
         return []
     scaled = np.maximum(values, 0.0) / float(unit)
     floors = np.floor(scaled)
-    target = int(Decimal(repr(float(scaled.sum()))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if total is None:
+        target = int(Decimal(repr(float(scaled.sum()))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    else:
+        target = int(total / unit)
     short = target - int(floors.sum())
     order = np.argsort(-(scaled - floors), kind="stable")
     units = floors.astype(np.int64)
@@ -338,6 +342,10 @@ def cash_forecast(organization: Organization, *, as_of: dt.date, weeks: int = 13
     currency = organization.base_currency
     unit = _unit(currency)
     settings = forecast_settings(organization)
+
+    def money(value: float) -> Decimal:
+        return quantize(Decimal(repr(float(value))), currency)
+
     first, edges = _edges(organization, as_of, weeks)
     items, extra = open_items(organization, as_of)
     shares = week_shares(items, edges)
@@ -346,14 +354,19 @@ def cash_forecast(organization: Organization, *, as_of: dt.date, weeks: int = 13
     invoice_rows = sources == "invoices"
     expected = amount[:, None] * shares
     later_parts = amount * (1 - shares.sum(axis=1)) if len(amount) else np.zeros(0)
-    # Each customer source: its weeks and its part after the horizon, to the cent.
+    # The open balance is rounded once (as the aging rounds its total); what the customer sources
+    # expect in each week and after the horizon is split to the cent from it, less what disputes hold back.
+    open_balance = money(float(amount.sum()) + extra["disputed_held_back"])
+    held_back = money(extra["disputed_held_back"])
+    cells = np.concatenate([
+        np.append(expected[sources == source].sum(axis=0), later_parts[sources == source].sum())
+        if (sources == source).any() else np.zeros(weeks + 1) for source in CUSTOMER_SOURCES])
+    split = _apportion(cells, unit, open_balance - held_back)
     by_source: dict[str, list[Decimal]] = {}
     later = ZERO
-    for source in CUSTOMER_SOURCES:
-        rows = sources == source
-        split = _apportion(np.append(expected[rows].sum(axis=0) if rows.any() else np.zeros(weeks),
-                                     later_parts[rows].sum() if rows.any() else 0.0), unit)
-        by_source[source], later = split[:weeks], later + split[weeks]
+    for n, source in enumerate(CUSTOMER_SOURCES):
+        mine = split[n * (weeks + 1):(n + 1) * (weeks + 1)]
+        by_source[source], later = mine[:weeks], later + mine[weeks]
     variance = ((amount[invoice_rows] ** 2)[:, None] * shares[invoice_rows] * (1 - shares[invoice_rows])).sum(axis=0)
     spread = Z90 * np.sqrt(variance)
     baseline = np.zeros(weeks)
@@ -374,9 +387,6 @@ def cash_forecast(organization: Organization, *, as_of: dt.date, weeks: int = 13
         for k in range(1, weeks):  # sales from next week on, each collected on the curve
             sales[k] = quantize(Decimal(repr(float(sum(rate * curve[k - j] for j in range(1, k + 1))))), currency)
 
-    def money(value: float) -> Decimal:
-        return quantize(Decimal(repr(float(value))), currency)
-
     result = []
     for k in range(weeks):
         parts = {source: by_source[source][k] for source in CUSTOMER_SOURCES}
@@ -388,8 +398,6 @@ def cash_forecast(organization: Organization, *, as_of: dt.date, weeks: int = 13
         band = money(spread[k])
         result.append(ForecastWeek(first + dt.timedelta(days=7 * k), p50 - min(band, max(parts["invoices"], ZERO)),
                                    p50, p50 + band, money(baseline[k]), collections, parts))
-    held_back = money(extra["disputed_held_back"])
-    open_balance = sum((sum(by_source[s], ZERO) for s in CUSTOMER_SOURCES), ZERO) + later + held_back
     return CashForecast(as_of, currency, settings.week_start, result, later, held_back, open_balance, run_rate)
 
 

@@ -175,3 +175,25 @@ def test_snapshots_are_stored_once_a_week_and_measured_per_horizon(organization,
     assert accuracy[2].bias == Decimal("0.1111")
     assert accuracy[2].baseline_wape == Decimal("0.1111")
     assert accuracy[1].wape is None  # nothing was collected in week 1
+
+
+def test_the_open_balance_is_rounded_once_as_the_aging_rounds_it(organization, collector):
+    """Two USD parts of 7.104 CNY each (1.00 USD at 7.104): rounded per source they would make 14.20;
+    the book is 2.00 USD = 14.208 -> 14.21 CNY, as the aging says, and the weeks split that."""
+    from dunning.services import promise_create
+    from receivables.selectors import aging_report
+    from receivables.services import fx_rate_set
+
+    fx_rate_set(organization=organization, actor=None, currency="USD", rate_date=D(2026, 3, 1),
+                rate=Decimal("7.104"))
+    customer = CustomerFactory(organization=organization, name="Dollar Buyer", currency="USD")
+    invoice = make_invoice(organization, customer, amount="2.00", issue_date=D(2026, 2, 8), due_date=D(2026, 3, 10),
+                           currency="USD")
+    with time_machine.travel(dt.datetime(2026, 3, 4, 4, 0, tzinfo=dt.UTC), tick=False):
+        promise_create(organization=organization, actor=collector, customer=customer, invoices=[invoice],
+                       amount="1.00", promised_date=D(2026, 3, 25))
+    forecast = cash_forecast(organization, as_of=AS_OF)
+    aging = aging_report(organization, AS_OF)
+    assert forecast.open_balance == sum((row.total for row in aging.rows), Decimal(0)) == Decimal("14.21")
+    spread = sum((sum(w.sources.values(), Decimal(0)) for w in forecast.weeks), Decimal(0))
+    assert spread + forecast.later + forecast.disputed_held_back == Decimal("14.21")
