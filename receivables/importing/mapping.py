@@ -103,6 +103,9 @@ def mapping_from_dict(data: dict[str, Any], *, kind: str | None = None) -> Mappi
     defaults = data.get("defaults") or {}
     if not isinstance(columns, dict) or not isinstance(defaults, dict):
         raise DomainError(_("\"columns\" and \"defaults\" must be JSON objects."))
+    for setting in ("date_format", "decimal_separator", "default_currency"):
+        if data.get(setting) and not isinstance(data[setting], str):  # a number here was a 500 (uploaded files)
+            raise DomainError(_("\"%(setting)s\" must be text.") % {"setting": setting})
     return Mapping(
         kind=kind,
         columns={name: _column_spec(raw) for name, raw in columns.items() if raw not in ("", None)},
