@@ -5,8 +5,12 @@ forward-looking overlay on the provision with its reason."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
+from django.db.models import Min
+
+from receivables.models import Invoice
 from tenancy.dates import local_today
 from tenancy.models import Membership, Organization, Role
 
@@ -17,7 +21,12 @@ from .models import ForecastSettings
 
 def forecasting_demo_seed(*, organization: Organization) -> dict[str, int]:
     today = local_today(organization.timezone)
-    ForecastSettings.objects.update_or_create(organization=organization, defaults={"include_new_sales": True})
+    # The demo ledger is under a year old, so the rolling window (invoices issued 395-759 days ago) is
+    # empty: the demo organization chooses its first half year as the loss-rate history instead.
+    first_issue = Invoice.objects.filter(organization=organization).aggregate(first=Min("issue_date"))["first"] or today
+    ForecastSettings.objects.update_or_create(organization=organization, defaults={
+        "include_new_sales": True, "history_from": first_issue,
+        "history_to": max(first_issue, min(first_issue + dt.timedelta(days=182), today - dt.timedelta(days=90)))})
     stored = services.payment_model_train(organization=organization)
     predicted = services.predictions_refresh(organization=organization, as_of=today)
     forecast_snapshot_store(organization=organization, as_of=today)

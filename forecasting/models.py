@@ -30,6 +30,10 @@ class ForecastSettings(models.Model):
     min_history = models.PositiveIntegerField(_("settled invoices needed to train a model"), default=200)
     individual_default_rate = models.DecimalField(_("loss rate of blacklisted customers without an assessment"),
                                                   max_digits=7, decimal_places=6, default=1)
+    # The history window the provision's loss rates come from; empty: the rolling default (the twelve
+    # months of invoices whose outcome is known: issued 395 to 759 days before the date).
+    history_from = models.DateField(_("loss-rate history from (issue date)"), null=True, blank=True)
+    history_to = models.DateField(_("loss-rate history to (issue date)"), null=True, blank=True)
     include_new_sales = models.BooleanField(
         _("include new sales at the recent run rate"), default=False,
         help_text=_("Invoices not yet issued: the last 13 weeks' average, collected on the organization's curve."))
@@ -40,6 +44,9 @@ class ForecastSettings(models.Model):
             models.CheckConstraint(condition=Q(dispute_haircut_percent__lte=100), name="forecast_settings_haircut_valid"),
             models.CheckConstraint(condition=Q(individual_default_rate__gte=0, individual_default_rate__lte=1),
                                    name="forecast_settings_individual_rate_valid"),
+            models.CheckConstraint(condition=Q(history_from__isnull=True, history_to__isnull=True)
+                                   | Q(history_from__lte=F("history_to")),
+                                   name="forecast_settings_history_window_valid"),
         ]
 
     def __str__(self) -> str:

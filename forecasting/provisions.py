@@ -64,6 +64,14 @@ def default_history(as_of: dt.date) -> tuple[dt.date, dt.date]:
     return history_to - dt.timedelta(days=364), history_to
 
 
+def organization_history(organization: Organization, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The organization's chosen history window (settings), else the rolling default for as_of."""
+    settings = forecast_settings(organization)
+    if settings.history_from and settings.history_to:
+        return settings.history_from, settings.history_to
+    return default_history(as_of)
+
+
 @dataclass
 class CohortRate:
     key: str
@@ -292,7 +300,7 @@ def provision_matrix(organization: Organization, *, as_of: dt.date, history_from
             history_from, history_to = calibration.history_from, calibration.history_to
         else:
             if history_from is None or history_to is None:
-                default_from, default_to = default_history(as_of)
+                default_from, default_to = organization_history(organization, as_of)
                 history_from, history_to = history_from or default_from, history_to or default_to
             rates = cohort_loss_rates(organization, history_from=history_from, history_to=history_to, as_of=as_of,
                                       segment=segment)

@@ -202,7 +202,8 @@ def invoice_dispute_flags_store(organization: Organization, values: dict[int, st
 
 # --- settings, overlays, individual assessments ---------------------------------------------------
 
-SETTINGS_FIELDS = ("week_start", "disputed_mode", "dispute_haircut_percent", "min_history", "individual_default_rate")
+SETTINGS_FIELDS = ("week_start", "disputed_mode", "dispute_haircut_percent", "min_history", "individual_default_rate",
+                   "include_new_sales", "history_from", "history_to")
 
 
 @transaction.atomic
@@ -218,6 +219,10 @@ def forecast_settings_update(*, organization: Organization, actor: Actor, **chan
         raise DomainError(_("Disputed amounts are either excluded or haircut."), field="disputed_mode")
     for name, value in changes.items():
         setattr(current, name, value)
+    if (current.history_from is None) != (current.history_to is None):
+        raise DomainError(_("Give both ends of the history window, or neither."), field="history_to")
+    if current.history_from and current.history_from > current.history_to:
+        raise DomainError(_("The history window ends before it starts."), field="history_to")
     model_check(current)
     current.save()
     audit_record(organization=organization, actor=actor, action="forecast_settings.update", obj=current,
@@ -230,12 +235,13 @@ def forecast_settings_update(*, organization: Organization, actor: Actor, **chan
 def loss_rates_calibrate(*, organization: Organization, as_of: dt.date, history_from: dt.date | None = None,
                          history_to: dt.date | None = None, segment: str | None = None,
                          actor: Actor = None) -> LossRateCalibration:
-    """Compute the cohort loss rates for the window (default: the twelve months matured by as_of) and
-    store them as the calibration of as_of (a second run the same day replaces the first)."""
-    from .provisions import cohort_loss_rates, default_history
+    """Compute the cohort loss rates for the window (default: the organization's chosen window, else
+    the twelve months matured by as_of) and store them as the calibration of as_of (a second run the
+    same day replaces the first)."""
+    from .provisions import cohort_loss_rates, organization_history
 
     if history_from is None or history_to is None:
-        history_from, history_to = default_history(as_of)
+        history_from, history_to = organization_history(organization, as_of)
     if history_from > history_to:
         raise DomainError(_("The history window ends before it starts."), field="history_to")
     currency = organization.base_currency

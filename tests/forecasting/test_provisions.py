@@ -227,3 +227,23 @@ def test_the_daily_task_calibrates_the_loss_rates(organization):
     stored = LossRateCalibration.objects.get(organization=organization)
     assert stored.calibrated_on == local_today(organization.timezone)
     assert [rate["key"] for rate in stored.rates] == ["current", "d1_30", "d31_60", "d61_90", "d90_plus"]
+
+
+def test_an_organization_can_choose_its_history_window(worked_example, admin_user):
+    """A young organization has nothing in the rolling window (issued 395-759 days before the date):
+    it chooses its window in the settings; calibrations and live provisions without a window use it."""
+    from forecasting.models import ForecastSettings
+    from tenancy.errors import DomainError
+
+    admin = admin_user
+    rolling = provision_matrix(worked_example, as_of=D(2026, 1, 31))  # rolling window: issued 2024
+    assert rolling.buckets[0].cohort_base == Decimal("0")
+    services.forecast_settings_update(organization=worked_example, actor=admin, **HISTORY)
+    chosen = provision_matrix(worked_example, as_of=AS_OF)
+    assert (chosen.history_from, chosen.history_to, chosen.ecl_gross) == (
+        HISTORY["history_from"], HISTORY["history_to"], Decimal("53129.62"))
+    assert services.loss_rates_calibrate(organization=worked_example, as_of=AS_OF).history_to == HISTORY["history_to"]
+    with pytest.raises(DomainError):
+        services.forecast_settings_update(organization=worked_example, actor=admin, history_from=D(2025, 4, 1),
+                                          history_to=D(2025, 3, 1))
+    assert ForecastSettings.objects.get(organization=worked_example).history_from == HISTORY["history_from"]
