@@ -20,7 +20,6 @@ from receivables.models import Customer
 from tenancy.db import RawJson, rows_insert
 from tenancy.errors import DomainError
 from tenancy.models import Organization, Role
-from tenancy.money import quantize
 from tenancy.services import Actor, audit_record, model_check, role_require, same_organization_check
 
 from . import payment_model as pm
@@ -244,8 +243,8 @@ def loss_rates_calibrate(*, organization: Organization, as_of: dt.date, history_
         history_from, history_to = organization_history(organization, as_of)
     if history_from > history_to:
         raise DomainError(_("The history window ends before it starts."), field="history_to")
-    currency = organization.base_currency
-    rates = [{"key": rate.key, "base": str(quantize(rate.base, currency)), "loss": str(quantize(rate.loss, currency))}
+    # Unrounded: the provision divides loss by base, and rounds only its result (once, at the edge).
+    rates = [{"key": rate.key, "base": str(rate.base), "loss": str(rate.loss)}
              for rate in cohort_loss_rates(organization, history_from=history_from, history_to=history_to,
                                            as_of=as_of, segment=segment)]
     stored, _created = LossRateCalibration.objects.update_or_create(

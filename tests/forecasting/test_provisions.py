@@ -189,8 +189,8 @@ def test_a_calibration_holds_the_rates_the_worker_computed_for_a_week(worked_exa
 
     # given: the rates calibrated on AS_OF from the worked example's cohort
     stored = services.loss_rates_calibrate(organization=worked_example, as_of=AS_OF, **HISTORY)
-    assert [(rate["key"], rate["base"], rate["loss"]) for rate in stored.rates][:2] == [
-        ("current", "100000.00", "11000.00"), ("d1_30", "50000.00", "11000.00")]
+    assert [(rate["key"], Decimal(rate["base"]), Decimal(rate["loss"])) for rate in stored.rates][:2] == [
+        ("current", Decimal("100000.00"), Decimal("11000.00")), ("d1_30", Decimal("50000.00"), Decimal("11000.00"))]
     # and then: a Q1 2025 invoice of 10,000.00 that was never paid (a loss the cohort did not have)
     _invoice(worked_example, "F", "10000.00", D(2025, 3, 15), D(2025, 4, 14))
 
@@ -215,7 +215,7 @@ def test_a_calibration_holds_the_rates_the_worker_computed_for_a_week(worked_exa
     assert provision_matrix(worked_example, as_of=AS_OF + dt.timedelta(days=8)).calibrated_on is None
     again = services.loss_rates_calibrate(organization=worked_example, as_of=AS_OF, **HISTORY)
     assert LossRateCalibration.objects.filter(organization=worked_example).count() == 1
-    assert again.rates[0]["base"] == "110000.00"
+    assert Decimal(again.rates[0]["base"]) == Decimal("110000.00")
 
 
 def test_the_daily_task_calibrates_the_loss_rates(organization):
