@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.all [--quick] [--only aging,dso] [--sizes 10000,1000000]
 
-Each bench runs as its own process with DATABASE_URL=.../inflow_bench_<name>, so no bench finds
+Each bench runs as its own process with DATABASE_URL=.../inflow_bench_<name> (another prefix with
+--db-prefix or BENCH_DB_PREFIX, e.g. inflow_bench_h4_), so no bench finds
 another's organizations or audit entries (the dunning bench leaves audit entries that the data
 generator refuses to drop). Every bench appends its headline figures to one file (bench/summary.py);
 the table at the end shows figure, floor, ratio, target and met/MISSED. A bench that fails is
@@ -21,6 +22,12 @@ from pathlib import Path
 from bench.summary import summary_rows, summary_table
 
 BASE_URL = "postgres://postgres@127.0.0.1:5432"
+DEFAULT_PREFIX = "inflow_bench_"
+
+
+def database_url(name: str, prefix: str = DEFAULT_PREFIX) -> str:
+    """The database a bench runs on: <prefix><name> on the local server."""
+    return f"{BASE_URL}/{prefix}{name}"
 
 
 def benches(sizes: str, quick: bool) -> dict[str, list[str]]:
@@ -51,6 +58,8 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,1000000")
     parser.add_argument("--quick", action="store_true", help="small sizes: check every bench runs (minutes)")
     parser.add_argument("--only", default="", help="comma-separated bench names")
+    parser.add_argument("--db-prefix", default=os.environ.get("BENCH_DB_PREFIX", DEFAULT_PREFIX),
+                        help="each bench runs on <prefix><name> (default inflow_bench_; env BENCH_DB_PREFIX)")
     args = parser.parse_args()
     chosen = benches(args.sizes, args.quick)
     if args.only:
@@ -58,7 +67,7 @@ def main() -> int:
     summary = Path(tempfile.mkdtemp(prefix="inflow-bench-")) / "summary.jsonl"
     failed = []
     for name, argv in chosen.items():
-        env = {**os.environ, "DATABASE_URL": f"{BASE_URL}/inflow_bench_{name}", "BENCH_SUMMARY": str(summary),
+        env = {**os.environ, "DATABASE_URL": database_url(name, args.db_prefix), "BENCH_SUMMARY": str(summary),
                "LOG_LEVEL": "WARNING"}
         print(f"\n=== {name}: python -m {' '.join(argv)}", flush=True)
         started = time.perf_counter()

@@ -2,7 +2,9 @@
 
 Each bench calls `summary_record(...)` for its headline figures; with BENCH_SUMMARY set (bench/all.py
 sets it) the figure is appended to that file as a JSON line, else nothing happens. The table shows
-figure, floor, ratio, target and whether the target is met, as the bench itself judged it."""
+figure, floor, ratio, target, whether the target is met (as the bench itself judged it) and the
+1-minute load average when the figure was recorded: the machine is shared, so a slow figure beside a
+high load says why."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ def summary_record(*, bench: str, figure: str, value: float, unit: str, floor: f
     if not path:
         return
     row = {"bench": bench, "figure": figure, "value": value, "unit": unit, "floor": floor,
-           "ratio": (value / floor) if floor else None, "target": target, "met": met}
+           "ratio": (value / floor) if floor else None, "target": target, "met": met,
+           "load": os.getloadavg()[0]}  # the 1-minute load average when the figure was taken (shared machine)
     with open(path, "a", encoding="utf-8") as out:
         out.write(json.dumps(row) + "\n")
 
@@ -31,11 +34,14 @@ def summary_rows(path: str) -> list[dict]:
 
 def summary_table(rows: list[dict]) -> str:
     """The rows as a Markdown table (bench/README.md keeps the latest one)."""
-    lines = ["| bench | figure | value | floor | ratio | target | met |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| bench | figure | value | floor | ratio | target | met | load |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         value = f"{row['value']:,.2f} {row['unit']}".strip()
         floor = f"{row['floor']:,.2f} {row['unit']}".strip() if row.get("floor") else "—"
         ratio = f"{row['ratio']:.2f}x" if row.get("ratio") else "—"
         met = {True: "met", False: "MISSED", None: "—"}[row.get("met")]
-        lines.append(f"| {row['bench']} | {row['figure']} | {value} | {floor} | {ratio} | {row.get('target') or '—'} | {met} |")
+        load = f"{row['load']:.2f}" if row.get("load") is not None else "—"
+        lines.append(f"| {row['bench']} | {row['figure']} | {value} | {floor} | {ratio} | {row.get('target') or '—'} "
+                     f"| {met} | {load} |")
     return "\n".join(lines)
