@@ -39,6 +39,27 @@ from .selectors import forecast_settings, ledger_load, payment_model_current
 HOLDOUT_SHARE = 0.2  # the most recently issued fifth of the settled invoices measures each stored model
 
 
+def training_rows_max() -> int:
+    """How many settled invoices, the most recently settled, a model is fitted on (FORECAST_TRAINING_ROWS).
+    Their features still see the whole history. On a synthetic 1,000,000-invoice ledger (bench.forecast,
+    docs/forecasting.md) 300,000 rows gave the same holdout MAE as all 630,481 (5.41 and 5.48 days) in a
+    third of the time: older settlements add little that the customers' history features do not carry."""
+    from django.conf import settings
+
+    return int(getattr(settings, "FORECAST_TRAINING_ROWS", 300_000))
+
+
+def _most_recent(rows: np.ndarray, settled_day: np.ndarray, limit: int) -> np.ndarray:
+    """The `limit` rows of the boolean mask `rows` settled last (all of them when there are fewer)."""
+    index = np.flatnonzero(rows)
+    if limit <= 0 or len(index) <= limit:
+        return rows
+    kept = index[np.argsort(settled_day[index], kind="stable")[-limit:]]
+    mask = np.zeros_like(rows)
+    mask[kept] = True
+    return mask
+
+
 @dataclass
 class Evaluation:
     split_date: dt.date
@@ -68,7 +89,7 @@ def _evaluate(ledger: pm.Ledger, matrix: np.ndarray, baseline: np.ndarray, split
     """Train on invoices settled before `split`, test on the settled invoices issued on or after it."""
     day = split.toordinal()
     settled = ~np.isnan(ledger.settled_day)
-    train = settled & (ledger.settled_day < day)
+    train = _most_recent(settled & (ledger.settled_day < day), ledger.settled_day, training_rows_max())
     test = settled & (ledger.issue_day >= day)
     delay = ledger.delay
     if train.sum() < pm.MIN_CLASS_COUNT or not test.any():
@@ -95,21 +116,23 @@ def _holdout_split(ledger: pm.Ledger) -> dt.date:
 
 @transaction.atomic
 def payment_model_train(*, organization: Organization, actor: Actor = None) -> PaymentModel:
-    """Train a new version on every settled invoice (after measuring the same recipe on the most
-    recent fifth held out), or store the baseline when the history is too short."""
+    """Train a new version on the most recently settled invoices, at most training_rows_max() of them
+    (after measuring the same recipe on the most recent fifth held out), or store the baseline when the
+    history is too short."""
     ledger = ledger_load(organization)
-    settled = ~np.isnan(ledger.settled_day)
+    all_settled = ~np.isnan(ledger.settled_day)
+    settled = _most_recent(all_settled, ledger.settled_day, training_rows_max())
     needed = forecast_settings(organization).min_history
     version = (PaymentModel.objects.filter(organization=organization).aggregate(v=Max("version"))["v"] or 0) + 1
     stored = PaymentModel(organization=organization, version=version, trained_at=timezone.now(),
                           features=list(pm.FEATURES), train_count=int(settled.sum()))
     if settled.any():
-        stored.train_from = dt.date.fromordinal(int(np.nanmin(ledger.settled_day)))
-        stored.train_to = dt.date.fromordinal(int(np.nanmax(ledger.settled_day)))
-    if settled.sum() < needed:
+        stored.train_from = dt.date.fromordinal(int(np.min(ledger.settled_day[settled])))
+        stored.train_to = dt.date.fromordinal(int(np.max(ledger.settled_day[settled])))
+    if all_settled.sum() < needed:
         stored.method = ModelMethod.BASELINE
         stored.note = _("Too little history: %(count)s settled invoices, %(needed)s needed; predictions use the "
-                        "baseline.") % {"count": int(settled.sum()), "needed": needed}
+                        "baseline.") % {"count": int(all_settled.sum()), "needed": needed}
     else:
         import sklearn
 

@@ -111,3 +111,27 @@ def test_a_model_is_trained_stored_and_predicts_open_invoices_with_reasons(histo
     late = {p.invoice.customer.name: p.probability_late for p in InvoicePrediction.objects.select_related(
         "invoice__customer")}
     assert late["Customer 5"] > Decimal("0.5") > late["Customer 0"]
+
+
+def test_a_model_is_fitted_on_the_most_recently_settled_invoices_at_most(history, settings):
+    # given: room for 100 of the 264 settled invoices
+    settings.FORECAST_TRAINING_ROWS = 100
+    days = services.ledger_load(history).settled_day
+    settled_days = sorted(days[~np.isnan(days)])
+
+    # when
+    stored = services.payment_model_train(organization=history)
+
+    # then: the 100 settled last, their window, and predictions still made from them
+    assert stored.train_count == 100 and stored.method == ModelMethod.MODEL
+    assert stored.train_from == dt.date.fromordinal(int(settled_days[-100]))
+    assert stored.train_to == dt.date.fromordinal(int(settled_days[-1]))
+    assert services.predictions_refresh(organization=history, as_of=D(2026, 1, 1)) == 12 * 3
+
+
+def test_most_recent_keeps_the_rows_settled_last():
+    rows = np.array([True, True, False, True, True])
+    settled = np.array([5.0, 1.0, 9.0, 3.0, 7.0])
+    assert services._most_recent(rows, settled, 2).tolist() == [True, False, False, False, True]
+    assert services._most_recent(rows, settled, 10) is rows
+    assert services._most_recent(rows, settled, 0) is rows
