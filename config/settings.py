@@ -95,6 +95,8 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with GROUP BY on every selected column: tenant primary keys are (id, organization_id).
+    DATABASES["default"]["ENGINE"] = "tenancy.postgresql"
     # Reports are short OLTP queries: JIT compilation costs more than it saves (bench/aging.py).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -136,7 +136,7 @@ def cohort_loss_rates(organization: Organization, *, history_from: dt.date, hist
                                               AND a.applied_on <= %(as_of)s
             WHERE p.organization_id = %(org)s AND p.issue_date BETWEEN %(from)s AND %(to)s
               AND (p.voided_on IS NULL OR p.voided_on > %(as_of)s) AND p.issue_date <= %(as_of)s
-            GROUP BY p.id
+            GROUP BY p.organization_id, p.id
         ), x AS (
             SELECT per.*, per.written_off + CASE WHEN {_plus_days("per.due_date", "maturity")} <= %(as_of)s
                                                  THEN per.open_at_maturity ELSE 0 END AS loss

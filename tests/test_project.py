@@ -100,7 +100,7 @@ def test_production_environment_selects_postgres_redis_and_smtp():
                      EMAIL_URL="smtp://mailer:25")
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.postgresql", "False", "redis://cache:6379/0",
+    assert result.stdout.split() == ["tenancy.postgresql", "False", "redis://cache:6379/0",
                                      "django.core.mail.backends.smtp.EmailBackend", "mailer"]
 
 
