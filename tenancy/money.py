@@ -57,7 +57,8 @@ def currency_choices() -> list[tuple[str, str]]:
 
 def minor_unit(currency: str) -> int:
     """Decimals of `currency` (JPY 0, CNY 2, KWD 3); 2 for a code Babel does not know."""
-    return MINOR_UNITS.get(currency, get_currency_precision(currency or "XXX"))
+    units = MINOR_UNITS.get(currency)  # not .get(currency, default): that would ask Babel every time
+    return units if units is not None else get_currency_precision(currency or "XXX")
 
 
 AMOUNT_DIGITS = 20

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from receivables.models import Customer, Invoice
 from tenancy.dates import local_today
+from tenancy.db import objects_insert, rows_insert
 from tenancy.models import Organization, Role
 from tenancy.money import ZERO
 from tenancy.services import Actor, audit_record, role_require
@@ -41,6 +42,10 @@ from .sending import _queue_send
 
 # Namespace of the per-organization advisory lock taken by the daily run (PostgreSQL).
 RUN_LOCK_NAMESPACE = 0x64756E
+# The columns of a notice the run writes, in the order of its rows.
+NOTICE_FIELDS = ("organization_id", "run_id", "message_id", "invoice_id", "customer_id", "step_id", "step_days",
+                 "channel", "days_overdue", "amount_due", "currency", "fee_amount", "interest_amount",
+                 "interest_through", "charges_invoice_id", "created_at")
 
 
 # --- the daily run -------------------------------------------------------------------------
@@ -191,19 +196,21 @@ def dunning_run(*, organization: Organization, actor: Actor = None, today: dt.da
                 error="" if recipients else _("The customer has no contact email."))
         if calls or (customer.pk in messages and not messages[customer.pk].to):
             call_customers.append(customer)  # no email address: a collector has to call
-    DunningMessage.objects.bulk_create(list(messages.values()))
-    notices = []
+    objects_insert(list(messages.values()))
+    # One row per invoice, streamed straight from the candidates (no model objects: a run over a
+    # large book records 100,000 notices or more). The unique (invoice, step) constraint is the
+    # exactly-once rule: a duplicate fails the run.
+    rows = []
     for candidate in plan.candidates:
         charges = plan.charges[candidate.invoice_id]
-        message = messages.get(candidate.customer_id) if candidate.step.channel != Channel.CALL else None
-        notices.append(DunningNotice(
-            organization=organization, run=run, message=message, invoice_id=candidate.invoice_id,
-            customer_id=candidate.customer_id, step=candidate.step, step_days=candidate.step.days_from_due,
-            channel=candidate.step.channel, days_overdue=candidate.days_overdue, amount_due=candidate.amount_due,
-            currency=candidate.currency, fee_amount=charges.fee, interest_amount=charges.interest,
-            interest_through=charges.interest_through, created_at=now))
-    # The unique (invoice, step) constraint is the exactly-once rule: a duplicate fails the run.
-    DunningNotice.objects.bulk_create(notices)
+        step = candidate.step
+        message = messages.get(candidate.customer_id) if step.channel != Channel.CALL else None
+        rows.append((organization.pk, run.pk, message.pk if message is not None else None, candidate.invoice_id,
+                     candidate.customer_id, step.pk, step.days_from_due, step.channel, candidate.days_overdue,
+                     candidate.amount_due, candidate.currency, charges.fee, charges.interest,
+                     charges.interest_through, None, now))
+    rows_insert(DunningNotice, NOTICE_FIELDS, rows)
+    notices = rows
     tasks = _call_tasks(organization, run, plan, call_customers, today)
     run.notices_count, run.messages_count, run.tasks_count = len(notices), len(messages), len(tasks)
     run.status, run.finished_at = RunStatus.DONE, timezone.now()
