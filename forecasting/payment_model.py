@@ -231,9 +231,11 @@ def _predict(estimators: Estimators, matrix: np.ndarray) -> Prediction:
 
 
 def reasons_compute(estimators: Estimators, matrix: np.ndarray, *, top: int = 3, min_days: float = 1.0
-                    ) -> list[list[dict]]:
+                    ) -> list[str]:
     """Per invoice, the features that move its P50 most: the P50 with the feature set to the training
-    median, against the P50 as is (one batched prediction for all features)."""
+    median, against the P50 as is (one batched prediction for all features). Each invoice's reasons
+    come as JSON text: a list of {"feature", "days", "value"}, largest effect first, those of at least
+    `min_days` only."""
     if not len(matrix):
         return []
     from threadpoolctl import threadpool_limits
@@ -242,7 +244,7 @@ def reasons_compute(estimators: Estimators, matrix: np.ndarray, *, top: int = 3,
         return _reasons(estimators, matrix, top, min_days)
 
 
-def _reasons(estimators: Estimators, matrix: np.ndarray, top: int, min_days: float) -> list[list[dict]]:
+def _reasons(estimators: Estimators, matrix: np.ndarray, top: int, min_days: float) -> list[str]:
     model = estimators.quantile[1]
     n = len(matrix)
     columns = [FEATURES.index(name) for name in REASON_FEATURES]
@@ -255,18 +257,21 @@ def _reasons(estimators: Estimators, matrix: np.ndarray, top: int, min_days: flo
             moved = matrix[differs]
             moved[:, column] = estimators.reference[column]
             effect[j, differs] = base[differs] - model.predict(moved)
-    result = []
-    order = np.argsort(-np.abs(effect), axis=0, kind="stable")[:top]
-    for i in range(n):
-        reasons = []
-        for j in order[:, i]:
-            days = float(effect[j, i])
-            if abs(days) >= min_days:
-                value = matrix[i, columns[j]]
-                reasons.append({"feature": REASON_FEATURES[j], "days": round(days, 1),
-                                "value": None if np.isnan(value) else round(float(value), 4)})
-        result.append(reasons)
-    return result
+    # The top features per invoice as JSON text, made column-wise: a dict and a json.dumps per invoice
+    # took seconds at 100,000 open invoices.
+    order = np.argsort(-np.abs(effect), axis=0, kind="stable")[:top]  # (top, n)
+    rows = np.arange(n)
+    days = np.round(np.take_along_axis(effect, order, axis=0), 1)
+    values = matrix[rows[None, :], np.asarray(columns)[order]]
+    shown = np.abs(days) >= min_days
+    names = np.asarray(REASON_FEATURES)[order]
+    slots = []
+    for k in range(order.shape[0]):
+        value_text = np.where(np.isnan(values[k]), "null", np.round(np.nan_to_num(values[k]), 4).astype(str))
+        text = np.char.add(np.char.add(np.char.add(np.char.add(np.char.add(
+            '{"feature": "', names[k]), '", "days": '), days[k].astype(str)), ', "value": '), value_text)
+        slots.append(np.where(shown[k], np.char.add(text, "}"), ""))
+    return [f"[{', '.join(part for part in parts if part)}]" for parts in zip(*slots, strict=True)]
 
 
 def mae(predicted: np.ndarray, actual: np.ndarray) -> float:

@@ -5,7 +5,6 @@ and the weekly forecast snapshot. Keyword-only, atomic, audited."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -17,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from receivables.models import Customer
-from tenancy.db import RawJson, rows_insert
+from tenancy.db import columns_insert
 from tenancy.errors import DomainError
 from tenancy.models import Organization, Role
 from tenancy.services import Actor, audit_record, model_check, role_require, same_organization_check
@@ -159,6 +158,11 @@ def _clip_to(p10: np.ndarray, p50: np.ndarray, p90: np.ndarray, today: int):
     return np.maximum(p10, today), np.maximum(p50, today), np.maximum(p90, today)
 
 
+def _iso_dates(ordinals: np.ndarray) -> np.ndarray:
+    """Date ordinals as ISO text, all at once (1970-01-01 is ordinal 719,163)."""
+    return (np.asarray(ordinals, dtype=np.int64) - 719_163).astype("datetime64[D]").astype(str)
+
+
 @transaction.atomic
 def predictions_refresh(*, organization: Organization, as_of: dt.date, actor: Actor = None) -> int:
     """Predict every open invoice with the current model (the baseline when there is none or it is the
@@ -183,23 +187,21 @@ def predictions_refresh(*, organization: Organization, as_of: dt.date, actor: Ac
         share = features[:, pm.FEATURES.index("history_share_late")]
         overall = float(np.mean(ledger.delay[~np.isnan(ledger.delay)] > 0)) if (~np.isnan(ledger.delay)).any() else 0.0
         probability = np.where(np.isnan(share), overall, share)
-        reasons = [[{"feature": "baseline", "days": round(float(d), 1), "value": None}] for d in base_delay]
+        reasons = [f'[{{"feature": "baseline", "days": {days}, "value": null}}]'
+                   for days in np.round(base_delay, 1).astype(str)]
         method = ModelMethod.BASELINE
     today = as_of.toordinal()
     p10, p50, p90 = _clip_to(*(np.rint(due + d) for d in delays), today)
     baseline_day = np.maximum(np.rint(due + base_delay), today)
-    now = timezone.now()
     InvoicePrediction.objects.filter(organization=organization).delete()
-    model_id = stored.pk if stored else None
-    rows = (
-        (organization.pk, int(ledger.invoice_id[r]), model_id, method, dt.date.fromordinal(int(p10[i])),
-         dt.date.fromordinal(int(p50[i])), dt.date.fromordinal(int(p90[i])), dt.date.fromordinal(int(baseline_day[i])),
-         Decimal(str(round(float(probability[i]), 4))), RawJson(json.dumps(reasons[i])), now)
-        for i, r in enumerate(open_rows)
-    )
-    rows_insert(InvoicePrediction, ("organization_id", "invoice_id", "payment_model_id", "method", "p10_date",
-                                    "expected_date", "p90_date", "baseline_date", "probability_late", "reasons",
-                                    "predicted_at"), rows, count=len(open_rows))
+    columns_insert(InvoicePrediction, {
+        "organization_id": organization.pk, "invoice_id": ledger.invoice_id[open_rows],
+        "payment_model_id": stored.pk if stored else None, "method": method,
+        "p10_date": _iso_dates(p10), "expected_date": _iso_dates(p50), "p90_date": _iso_dates(p90),
+        "baseline_date": _iso_dates(baseline_day),
+        "probability_late": np.char.mod("%.4f", np.clip(np.round(probability, 4), 0, 1)),
+        "reasons": reasons, "predicted_at": timezone.now().isoformat(),
+    }, count=len(open_rows))
     audit_record(organization=organization, actor=actor, action="invoice_predictions.refresh", obj=organization,
                  after={"as_of": as_of.isoformat(), "count": len(open_rows), "model_version": stored.version if stored else None,
                         "method": method})

@@ -15,7 +15,7 @@ from credit import services as credit_services
 from credit.models import AlertKind, CreditAlert, HoldMode
 from receivables import services
 from receivables.models import Allocation, Customer, Invoice, Payment
-from tenancy.db import objects_insert
+from tenancy.db import RawJson, columns_insert, objects_insert
 from tenancy.errors import DomainError, ErrorCode, PermissionDenied, RowsInvalid
 from tenancy.models import AuditEntry, WebhookEvent
 from tenancy.selectors import audit_verify
@@ -253,6 +253,37 @@ def test_objects_insert_stores_json_and_uuids_as_bulk_create_does(organization):
     skip = ("id", "event_id")
     assert _stored(WebhookEvent, [e.pk for e in copied], skip) == _stored(WebhookEvent, [e.pk for e in created], skip)
     assert [WebhookEvent.objects.get(pk=e.pk).event_id for e in copied] == [e.event_id for e in copied]
+
+
+def test_columns_insert_stores_what_bulk_create_stores(organization):
+    import json
+    import uuid
+
+    import numpy as np
+
+    # given: awkward text, empty and NULL text, JSON, UUIDs, a value for every row and numpy columns
+    payloads = [{"text": AWKWARD, "nested": {"list": [1, "2", None, True]}}, {}, [AWKWARD, ""]]
+    ids = [uuid.uuid4() for _ in payloads]
+    keys = [AWKWARD, "", None]
+    at = dt.datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=dt.UTC)
+
+    # when
+    columns_insert(WebhookEvent, {"organization_id": np.array([organization.pk] * 3), "event_id": [str(i) for i in ids],
+                                  "type": "invoice.created", "payload": [RawJson(json.dumps(p)) for p in payloads],
+                                  "dedupe_key": keys, "created_at": at.isoformat()}, count=3)
+    created = WebhookEvent.objects.bulk_create(
+        WebhookEvent(organization=organization, event_id=uuid.uuid4(), type="invoice.created", payload=payload,
+                     dedupe_key=None if key is None else f"B{key}", created_at=at)
+        for payload, key in zip(payloads, keys, strict=True))
+
+    # then: the same values as bulk_create's rows ('' stays '', None is NULL)
+    copied = list(WebhookEvent.objects.filter(event_id__in=ids).order_by("pk"))
+    assert [e.event_id for e in copied] == ids
+    assert [e.dedupe_key for e in copied] == keys
+    skip = ("id", "event_id", "dedupe_key")
+    assert _stored(WebhookEvent, [e.pk for e in copied], skip) == _stored(WebhookEvent, [e.pk for e in created], skip)
+    with pytest.raises(ValueError, match="3 values"):
+        columns_insert(WebhookEvent, {"organization_id": [organization.pk] * 2, "type": "x"}, count=3)
 
 
 @pytest.mark.parametrize("values", [[], ["A-1"], ["A-1", "A-2", "missing"],
