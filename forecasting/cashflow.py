@@ -40,6 +40,7 @@ from dunning.models import Dispute, DisputeStatus, PaymentPlan, PlanStatus, Prom
 from dunning.selectors import cash_applied
 from receivables.models import Allocation, AllocationKind, Customer, Invoice
 from receivables.selectors import FxTable
+from tenancy.db import query_columns
 from tenancy.errors import DomainError
 from tenancy.models import Organization
 from tenancy.money import ZERO, quantize, sql_decimal
@@ -75,21 +76,22 @@ class OpenItems:
     source: list[str]
 
 
-def _open_book(organization: Organization, as_of: dt.date) -> tuple[list[tuple], FxTable]:
-    """(invoice id, customer id, currency, balance, due, p10, p50, p90, baseline, disputed flag) per open invoice."""
+def _open_book(organization: Organization, as_of: dt.date) -> tuple[dict[str, np.ndarray], FxTable]:
+    """Per open invoice, as arrays: id, customer, currency, balance, due day, the predicted days (NaN
+    when not predicted yet) and the imported dispute flag."""
     sql = f"""
-        SELECT i.id, i.customer_id, i.currency, i.total_amount - i.applied_amount, i.due_date,
-               p.p10_date, p.expected_date, p.p90_date, p.baseline_date, COALESCE(f.disputed, FALSE)
+        SELECT i.id, i.currency, i.total_amount - i.applied_amount AS balance, i.due_date,
+               p.p10_date, p.expected_date, p.p90_date, p.baseline_date, COALESCE(f.disputed, FALSE) AS disputed
         FROM {_table(Invoice)} i
-        LEFT JOIN {_table(InvoicePrediction)} p ON p.invoice_id = i.id
-        LEFT JOIN {_table(InvoiceDisputeFlag)} f ON f.invoice_id = i.id
+        LEFT JOIN {_table(InvoicePrediction)} p ON p.invoice_id = i.id AND p.organization_id = i.organization_id
+        LEFT JOIN {_table(InvoiceDisputeFlag)} f ON f.invoice_id = i.id AND f.organization_id = i.organization_id
         WHERE i.organization_id = %(org)s AND i.voided_on IS NULL AND i.applied_amount < i.total_amount
     """  # noqa: S608 - table names from the models; values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"org": organization.pk})
-        rows = cursor.fetchall()
-    fx = FxTable.load(organization, {row[2] for row in rows}, as_of)
-    return rows, fx
+    book = query_columns(sql, {"org": organization.pk}, {
+        "id": "int", "currency": "text", "balance": "float", "due_date": "day", "p10_date": "day",
+        "expected_date": "day", "p90_date": "day", "baseline_date": "day", "disputed": "bool"})
+    fx = FxTable.load(organization, set(book["currency"]), as_of)
+    return book, fx
 
 
 def _rate(fx: FxTable, currency: str, on: dt.date) -> float:
@@ -101,42 +103,46 @@ def _rate(fx: FxTable, currency: str, on: dt.date) -> float:
         return 0.0
 
 
-def _rates(fx: FxTable, currencies: set[str], as_of: dt.date) -> dict[str, float]:
-    return {currency: _rate(fx, currency, as_of) for currency in currencies}
-
-
 def open_items(organization: Organization, as_of: dt.date) -> tuple[OpenItems, dict[str, float]]:
     """The book spread into parts: predicted invoice balances, promised parts, disputed haircuts applied;
-    plus what was held back (disputes) in base currency."""
+    plus what was held back (disputes) in base currency. The open invoices are arrays throughout (one
+    element each); the few disputes, plans and promises adjust them by position."""
     settings = forecast_settings(organization)
-    rows, fx = _open_book(organization, as_of)
-    rate = _rates(fx, {row[2] for row in rows}, as_of)
+    book, fx = _open_book(organization, as_of)
+    ids = book["id"]
+    rates = {currency: _rate(fx, currency, as_of) for currency in set(book["currency"])}
+    balance = book["balance"] * np.array([rates[c] for c in book["currency"]], dtype=float)
+    position = dict(zip(ids.tolist(), range(len(ids)), strict=True))
+    gone = np.zeros(len(ids), dtype=bool)  # in a payment plan: its instalments count instead
     today = as_of.toordinal()
-    balance = {row[0]: float(row[3]) * rate[row[2]] for row in rows}
-    info = {row[0]: row for row in rows}
     held_back = 0.0
     # Disputes: open dunning disputes (their amount) and imported flags (the whole balance).
     disputed: dict[int, float] = {}
     for invoice_id, amount, currency in Dispute.objects.filter(
             organization=organization, status=DisputeStatus.OPEN).values_list("invoice_id", "amount", "currency"):
-        if invoice_id not in balance:  # settled since (open disputes are few: no list of every open invoice)
+        at = position.get(invoice_id)
+        if at is None:  # settled since (open disputes are few: no list of every open invoice)
             continue
-        disputed[invoice_id] = disputed.get(invoice_id, 0.0) + float(amount) * _rate(fx, currency, as_of)
-    for row in rows:
-        if row[9]:
-            disputed[row[0]] = balance[row[0]]
+        disputed[at] = disputed.get(at, 0.0) + float(amount) * _rate(fx, currency, as_of)
+    for at in np.flatnonzero(book["disputed"]).tolist():
+        disputed[at] = float(balance[at])
     keep = 0.0 if settings.disputed_mode == DisputedMode.EXCLUDE else 1 - settings.dispute_haircut_percent / 100
-    for invoice_id, amount in disputed.items():
-        cut = min(amount, balance[invoice_id]) * (1 - keep)
-        balance[invoice_id] -= cut
+    for at, amount in disputed.items():
+        cut = min(amount, float(balance[at])) * (1 - keep)
+        balance[at] -= cut
         held_back += cut
     parts: list[tuple[int, float, int, int, int, int, str]] = []
     # Plans: their invoices leave the prediction; the instalments still to pay come instead.
     for plan in PaymentPlan.objects.filter(organization=organization, status=PlanStatus.ACTIVE).prefetch_related(
             "installments", "invoices"):
-        ids = [invoice.pk for invoice in plan.invoices.all()]
-        left = sum(balance.pop(pk, 0.0) for pk in ids)
-        paid = float(cash_applied(organization, ids, plan.start_date, as_of, until=as_of)) * _rate(
+        plan_ids = [invoice.pk for invoice in plan.invoices.all()]
+        left = 0.0
+        for pk in plan_ids:
+            at = position.get(pk)
+            if at is not None and not gone[at]:
+                left += float(balance[at])
+                gone[at] = True
+        paid = float(cash_applied(organization, plan_ids, plan.start_date, as_of, until=as_of)) * _rate(
             fx, plan.currency, as_of)
         plan_rate = _rate(fx, plan.currency, as_of)
         for installment in plan.installments.all():
@@ -147,34 +153,34 @@ def open_items(organization: Organization, as_of: dt.date) -> tuple[OpenItems, d
             if amount > 0:
                 left -= amount
                 day = max(installment.due_date.toordinal(), today)
-                parts.append((ids[0] if ids else 0, amount, day, day, day, day, "plans"))
+                parts.append((plan_ids[0] if plan_ids else 0, amount, day, day, day, day, "plans"))
     # Promises: the promised amount on the promised date, taken from the covered invoices oldest due first.
     for promise in PromiseToPay.objects.filter(organization=organization, status=PromiseStatus.OPEN).prefetch_related(
             "invoices"):
         remaining = float(promise.amount - promise.paid_amount) * _rate(fx, promise.currency, as_of)
         day = max(promise.promised_date.toordinal(), today)
         for invoice in sorted(promise.invoices.all(), key=lambda i: (i.due_date, i.pk)):
-            take = min(remaining, balance.get(invoice.pk, 0.0))
+            at = position.get(invoice.pk)
+            take = min(remaining, float(balance[at])) if at is not None and not gone[at] else 0.0
             if take > 0:
-                balance[invoice.pk] -= take
+                balance[at] -= take
                 remaining -= take
                 parts.append((invoice.pk, take, day, day, day, day, "promises"))
-    for invoice_id, amount in balance.items():
-        if amount <= 0.005:
-            continue
-        row = info[invoice_id]
-        due = max(row[4].toordinal(), today)
-        if row[6] is None:  # not predicted yet: its due date, or today
-            parts.append((invoice_id, amount, due, due, due, due, "invoices"))
-        else:
-            parts.append((invoice_id, amount, row[5].toordinal(), row[6].toordinal(), row[7].toordinal(),
-                          row[8].toordinal(), "invoices"))
-    parts.sort(key=lambda part: (part[0], part[6]))
+    # The invoices: their predicted days, or (not predicted yet) their due date or today.
+    rows = np.flatnonzero(~gone & (balance > 0.005))
+    due = np.maximum(book["due_date"][rows], today)
+    predicted = ~np.isnan(book["expected_date"][rows])
+    days = [np.where(predicted, book[name][rows], due) for name in ("p10_date", "expected_date", "p90_date",
+                                                                     "baseline_date")]
+    extra = list(zip(*parts, strict=True)) if parts else [[]] * 7
+    invoice_id = np.concatenate([np.asarray(extra[0], dtype=np.int64), ids[rows]])
+    source = np.concatenate([np.asarray(extra[6], dtype=object), np.full(len(rows), "invoices", dtype=object)])
+    # Ordered by invoice, then source (invoices, plans, promises), the parts' own order kept within.
+    order = np.lexsort((np.searchsorted(np.array(["invoices", "plans", "promises"]), source.astype(str)), invoice_id))
     items = OpenItems(
-        np.array([p[0] for p in parts], dtype=np.int64), np.array([p[1] for p in parts], dtype=float),
-        np.array([p[2] for p in parts], dtype=float), np.array([p[3] for p in parts], dtype=float),
-        np.array([p[4] for p in parts], dtype=float), np.array([p[5] for p in parts], dtype=float),
-        [p[6] for p in parts])
+        invoice_id[order], np.concatenate([np.asarray(extra[1], dtype=float), balance[rows]])[order],
+        *(np.concatenate([np.asarray(extra[2 + k], dtype=float), days[k]])[order] for k in range(4)),
+        source[order].tolist())
     return items, {"disputed_held_back": held_back}
 
 

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 
 from dunning.models import Dispute, PromiseStatus, PromiseToPay
 from receivables.models import Allocation, Invoice
+from tenancy.db import query_columns
 from tenancy.models import Organization
 
 from .models import ForecastSettings, InvoiceDisputeFlag, InvoicePrediction, PaymentModel
@@ -26,10 +27,6 @@ def forecast_settings(organization: Organization) -> ForecastSettings:
     """The organization's settings, or the defaults (unsaved) when it has none."""
     found = ForecastSettings.objects.filter(organization=organization).first()
     return found or ForecastSettings(organization=organization)
-
-
-def _ordinal(day: dt.date | str) -> int:
-    return (dt.date.fromisoformat(day) if isinstance(day, str) else day).toordinal()
 
 
 def ledger_load(organization: Organization) -> Ledger:
@@ -52,22 +49,12 @@ def ledger_load(organization: Organization) -> Ledger:
         FROM {invoice} i LEFT JOIN settled s ON s.invoice_id = i.id LEFT JOIN disputed d ON d.invoice_id = i.id
         WHERE i.organization_id = %(org)s AND i.voided_on IS NULL
     """  # noqa: S608
-    if connection.vendor == "postgresql":
-        ids, customers, issue, due, amount, settled, disputed, is_open = _ledger_columns_copy(sql, organization.pk)
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, {"org": organization.pk})
-            rows = cursor.fetchall()
-        n = len(rows)
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
-        customers = np.fromiter((r[1] for r in rows), dtype=np.int64, count=n)
-        issue = np.fromiter((r[2].toordinal() for r in rows), dtype=np.int64, count=n)
-        due = np.fromiter((r[3].toordinal() for r in rows), dtype=np.int64, count=n)
-        amount = np.fromiter((float(r[4]) for r in rows), dtype=float, count=n)
-        # MAX() of a date column comes back as text on SQLite (the embedded default): no declared type.
-        settled = np.fromiter((_ordinal(r[5]) if r[5] else np.nan for r in rows), dtype=float, count=n)
-        disputed = np.fromiter((bool(r[6]) for r in rows), dtype=bool, count=n)
-        is_open = np.fromiter((bool(r[7]) for r in rows), dtype=bool, count=n)
+    columns = query_columns(sql, {"org": organization.pk}, {
+        "id": "int", "customer_id": "int", "issue_date": "day", "due_date": "day", "total_amount": "float",
+        "day": "day", "disputed": "bool", "is_open": "bool"})
+    ids, customers = columns["id"], columns["customer_id"]
+    issue, due = columns["issue_date"].astype(np.int64), columns["due_date"].astype(np.int64)
+    amount, settled, disputed, is_open = columns["total_amount"], columns["day"], columns["disputed"], columns["is_open"]
     promises: dict[int, tuple[list, list]] = {}
     for customer_id, made_on, status, settled_on in PromiseToPay.objects.filter(organization=organization).values_list(
             "customer_id", "made_on", "status", "settled_on"):
@@ -77,35 +64,6 @@ def ledger_load(organization: Organization) -> Ledger:
             broken.append(settled_on.toordinal())
     return Ledger(ids, customers, issue, due, amount, settled, disputed, is_open,
                   {c: (np.array(m, dtype=np.int64), np.array(b, dtype=np.int64)) for c, (m, b) in promises.items()})
-
-
-def _ledger_columns_copy(sql: str, organization_id: int) -> tuple[np.ndarray, ...]:
-    """The ledger query's columns as arrays, on PostgreSQL: the rows come back by COPY as CSV, dates as
-    ordinals and amounts as floats computed by the server, and pandas parses them in C. Building a
-    Python date and Decimal for each cell of 1,000,000 rows took longer than the query itself."""
-    import io
-
-    import pandas as pd
-
-    ordinal = "- DATE '0001-01-01' + 1"  # date(1, 1, 1).toordinal() == 1
-    # Our own SQL; the only value is bound below.
-    columns = (
-        f"SELECT q.id, q.customer_id, q.issue_date {ordinal}, q.due_date {ordinal}, q.total_amount::float8, "  # noqa: S608
-        f"q.day {ordinal}, q.disputed::int, q.is_open::int FROM ({sql}) q")
-    buffer = io.StringIO()
-    with connection.cursor() as cursor:
-        # COPY takes no bind parameters: psycopg2 quotes the organization's id into the text, as it does
-        # for every execute() (client-side binding).
-        statement = cursor.cursor.mogrify(f"COPY ({columns}) TO STDOUT WITH (FORMAT csv)", {"org": organization_id})
-        cursor.cursor.copy_expert(statement, buffer)
-    buffer.seek(0)
-    frame = pd.read_csv(buffer, header=None, names=["id", "customer", "issue", "due", "amount", "settled", "disputed",
-                                                      "open"],
-                        dtype={"id": np.int64, "customer": np.int64, "issue": np.int64, "due": np.int64,
-                               "amount": float, "settled": float, "disputed": np.int8, "open": np.int8})
-    return (frame["id"].to_numpy(), frame["customer"].to_numpy(), frame["issue"].to_numpy(), frame["due"].to_numpy(),
-            frame["amount"].to_numpy(), frame["settled"].to_numpy(), frame["disputed"].to_numpy().astype(bool),
-            frame["open"].to_numpy().astype(bool))
 
 
 def payment_model_current(organization: Organization) -> PaymentModel | None:

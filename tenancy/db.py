@@ -192,6 +192,60 @@ def columns_insert(model: type[Model], columns: dict[str, Sequence[object]], *, 
                            "WITH (FORMAT csv, NULL '\\N')", text)
 
 
+# The kinds query_columns gives back: a numpy dtype each ("day": a date as its ordinal, NaN for NULL).
+_KINDS = {"int": "int64", "float": "float64", "day": "float64", "bool": "bool", "text": "object"}
+
+
+def query_columns(sql: str, params: dict[str, object], kinds: dict[str, str], *, using: str = "default"
+                  ) -> dict[str, object]:
+    """The rows of `sql` as one numpy array per column (name -> kind, in the query's column order:
+    "int", "float", "day", "bool", "text"). NULL is NaN for float and day, False for bool.
+
+    On PostgreSQL the rows come back by COPY as CSV, the server turning dates into ordinals and
+    numerics into floats, and pandas parses them in C: for 1,000,000 rows that is several times
+    faster than building a Python date and Decimal per cell. Elsewhere fetchall and convert.
+    COPY takes no bind parameters: psycopg2 quotes them into the text (its client-side binding)."""
+    import numpy as np
+
+    connection = connections[using]
+    names = list(kinds)
+    if connection.vendor == "postgresql":
+        import pandas as pd
+
+        def cast(name: str, kind: str) -> str:
+            column = f"q.{connection.ops.quote_name(name)}"
+            return {"day": f"{column} - DATE '0001-01-01' + 1", "float": f"{column}::float8",
+                    "bool": f"{column}::int"}.get(kind, column)
+
+        select = ", ".join(cast(name, kind) for name, kind in kinds.items())
+        buffer = io.StringIO()
+        with connection.cursor() as cursor:
+            copy = f"COPY (SELECT {select} FROM ({sql}) q) TO STDOUT WITH (FORMAT csv)"  # noqa: S608 - the caller's SQL
+            statement = cursor.cursor.mogrify(copy, params)
+            cursor.cursor.copy_expert(statement, buffer)
+        buffer.seek(0)
+        dtypes = {name: {"bool": "float64", "int": "int64", "text": "object"}.get(kind, "float64")
+                  for name, kind in kinds.items()}
+        frame = pd.read_csv(buffer, header=None, names=names, dtype=dtypes, keep_default_na=False,
+                            na_values={name: [""] for name, kind in kinds.items() if kind != "text"})
+        return {name: (frame[name].fillna(0).to_numpy() > 0) if kind == "bool" else frame[name].to_numpy()
+                for name, kind in kinds.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+
+    def day(value: object) -> float:
+        if value is None:
+            return np.nan
+        # An aggregate of a date column comes back as text on SQLite: no declared type.
+        return (dt.date.fromisoformat(value) if isinstance(value, str) else value).toordinal()
+
+    convert = {"int": int, "float": lambda v: np.nan if v is None else float(v), "day": day, "bool": bool,
+               "text": lambda v: v}
+    return {name: np.array([convert[kind](row[n]) for row in rows], dtype=_KINDS[kind])
+            for n, (name, kind) in enumerate(kinds.items())}
+
+
 def _stamped(field: models.Field) -> bool:
     return isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add)
 
