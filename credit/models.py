@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from receivables.models import AmountField, Customer
+from tenancy.distribution import TenantForeignKey, TenantOneToOneField
 from tenancy.models import Organization, Role
 from tenancy.money import currency_choices
 
@@ -98,7 +99,7 @@ class CreditProfile(models.Model):
     """A customer's credit file and its current limit, terms, blacklist state and review date."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    customer = models.OneToOneField(Customer, on_delete=models.PROTECT, related_name="credit_profile")
+    customer = TenantOneToOneField(Customer, on_delete=models.PROTECT, related_name="credit_profile")
     uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True)
     registry_id = models.CharField(_("registry number (other countries)"), max_length=64, blank=True)
     founding_year = models.PositiveSmallIntegerField(_("founding year"), null=True, blank=True)
@@ -113,7 +114,7 @@ class CreditProfile(models.Model):
     blacklist_reason = models.CharField(_("blacklist reason"), max_length=300, blank=True)
     blacklisted_on = models.DateField(_("blacklisted on"), null=True, blank=True)
     next_review_on = models.DateField(_("next review"), null=True, blank=True)
-    latest_score = models.ForeignKey("CreditScore", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    latest_score = TenantForeignKey("CreditScore", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -138,7 +139,7 @@ class FinancialStatement(models.Model):
     """One fiscal year's figures, in the organization's base currency."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    profile = models.ForeignKey(CreditProfile, on_delete=models.CASCADE, related_name="financials")
+    profile = TenantForeignKey(CreditProfile, on_delete=models.CASCADE, related_name="financials")
     year = models.PositiveSmallIntegerField(_("fiscal year"))
     revenue = AmountField(_("revenue"))
     ebit = AmountField(_("EBIT"))
@@ -156,7 +157,7 @@ class FinancialStatement(models.Model):
     class Meta:
         ordering = ["-year"]
         constraints = [
-            models.UniqueConstraint(fields=["profile", "year"], name="financial_statement_one_per_year"),
+            models.UniqueConstraint(fields=["profile", "year", "organization"], name="financial_statement_one_per_year"),
             models.CheckConstraint(condition=Q(total_assets__gt=0), name="financial_statement_assets_positive"),
             models.CheckConstraint(condition=Q(total_liabilities__gte=0) & Q(current_assets__gte=0)
                                    & Q(current_liabilities__gte=0) & Q(revenue__gte=0),
@@ -182,7 +183,7 @@ class Severity(models.TextChoices):
 
 class ExternalSignal(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    profile = models.ForeignKey(CreditProfile, on_delete=models.CASCADE, related_name="signals")
+    profile = TenantForeignKey(CreditProfile, on_delete=models.CASCADE, related_name="signals")
     kind = models.CharField(_("kind"), max_length=20, choices=SignalKind.choices)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
     observed_on = models.DateField(_("observed on"))
@@ -204,7 +205,7 @@ class ExternalSignal(models.Model):
 
 class CreditDocument(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    profile = models.ForeignKey(CreditProfile, on_delete=models.CASCADE, related_name="documents")
+    profile = TenantForeignKey(CreditProfile, on_delete=models.CASCADE, related_name="documents")
     title = models.CharField(_("title"), max_length=200)
     file = models.FileField(_("file"), upload_to="credit/%Y/%m/")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -221,7 +222,7 @@ class CreditScore(models.Model):
     """One scoring of a customer, with everything needed to reproduce it (inputs, weights, bands)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     as_of = models.DateField()
     created_at = models.DateTimeField()
     score = models.DecimalField(max_digits=4, decimal_places=1)
@@ -267,7 +268,7 @@ class LimitRequest(models.Model):
     """A proposed limit and terms, approved level by level (credit manager, then admin above the threshold)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     requested_limit = AmountField(_("requested limit"))
     requested_terms_days = models.PositiveSmallIntegerField(_("requested payment terms (days)"))
     previous_limit = AmountField(_("previous limit"), null=True, blank=True)
@@ -275,7 +276,7 @@ class LimitRequest(models.Model):
     status = models.CharField(max_length=10, choices=LimitRequestStatus.choices, default=LimitRequestStatus.PENDING)
     levels_required = models.JSONField(default=list)  # e.g. ["credit_manager", "admin"]
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    score = models.ForeignKey(CreditScore, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    score = TenantForeignKey(CreditScore, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     rejection_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -288,7 +289,7 @@ class LimitRequest(models.Model):
             models.CheckConstraint(condition=~Q(status=LimitRequestStatus.REJECTED) | ~Q(rejection_reason=""),
                                    name="limit_request_rejection_has_reason"),
             # One open request per customer at a time.
-            models.UniqueConstraint(fields=["customer"], condition=Q(status="pending"),
+            models.UniqueConstraint(fields=["customer", "organization"], condition=Q(status="pending"),
                                     name="limit_request_one_pending"),
         ]
         indexes = [models.Index(fields=["organization", "status"], name="limit_request_org_status_idx")]
@@ -316,7 +317,7 @@ class LimitApprovalStep(models.Model):
     """One level's decision on a limit request, with the score it was decided on."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    request = models.ForeignKey(LimitRequest, on_delete=models.CASCADE, related_name="steps")
+    request = TenantForeignKey(LimitRequest, on_delete=models.CASCADE, related_name="steps")
     level = models.CharField(max_length=20, choices=Role.choices)
     decision = models.CharField(max_length=10, choices=StepDecision.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -327,7 +328,7 @@ class LimitApprovalStep(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["request", "level"], name="limit_step_one_per_level"),
+            models.UniqueConstraint(fields=["request", "level", "organization"], name="limit_step_one_per_level"),
         ]
 
     def __str__(self) -> str:
@@ -343,9 +344,9 @@ class CreditReview(models.Model):
     """A periodic review task: the customer re-scored, a limit and terms proposed for a credit manager."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     due_on = models.DateField()
-    score = models.ForeignKey(CreditScore, null=True, on_delete=models.SET_NULL, related_name="+")
+    score = TenantForeignKey(CreditScore, null=True, on_delete=models.SET_NULL, related_name="+")
     proposed_limit = AmountField(_("proposed limit"))
     proposed_terms_days = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
@@ -355,7 +356,7 @@ class CreditReview(models.Model):
         ordering = ["due_on", "pk"]
         constraints = [
             # The review of one due date happens once, however often the task runs.
-            models.UniqueConstraint(fields=["customer", "due_on"], name="credit_review_once_per_due_date"),
+            models.UniqueConstraint(fields=["customer", "due_on", "organization"], name="credit_review_once_per_due_date"),
         ]
         indexes = [models.Index(fields=["organization", "status", "due_on"], name="credit_review_org_idx")]
 
@@ -374,7 +375,7 @@ class AlertKind(models.TextChoices):
 
 class CreditAlert(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=AlertKind.choices)
     message = models.CharField(max_length=500)
     data = models.JSONField(default=dict, blank=True)

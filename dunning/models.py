@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from receivables.models import AmountField, CurrencyField, Customer, Invoice, Segment
+from tenancy.distribution import TenantForeignKey, TenantLink, TenantOneToOneField
 from tenancy.models import Language, Organization
 
 SUM_SLACK = Decimal("0.00005")  # half the smallest stored unit (amounts keep 4 decimal places)
@@ -109,7 +110,7 @@ class DunningPolicy(models.Model):
 
 class DunningStep(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    policy = models.ForeignKey(DunningPolicy, on_delete=models.CASCADE, related_name="steps")
+    policy = TenantForeignKey(DunningPolicy, on_delete=models.CASCADE, related_name="steps")
     days_from_due = models.SmallIntegerField(_("days from due date"))
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.EMAIL)
     template = models.CharField(_("template"), max_length=20, choices=StepTemplate.choices,
@@ -122,7 +123,7 @@ class DunningStep(models.Model):
     class Meta:
         ordering = ["policy", "days_from_due"]
         constraints = [
-            models.UniqueConstraint(fields=["policy", "days_from_due"], name="dunning_step_days_unique"),
+            models.UniqueConstraint(fields=["policy", "days_from_due", "organization"], name="dunning_step_days_unique"),
             models.CheckConstraint(condition=Q(days_from_due__gte=-365) & Q(days_from_due__lte=3650),
                                    name="dunning_step_days_sane"),
             models.CheckConstraint(condition=Q(channel__in=Channel.values), name="dunning_step_channel_valid"),
@@ -138,7 +139,7 @@ class SegmentPolicy(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices)
-    policy = models.ForeignKey(DunningPolicy, on_delete=models.CASCADE, related_name="+")
+    policy = TenantForeignKey(DunningPolicy, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "segment"], name="dunning_segment_unique")]
@@ -151,8 +152,8 @@ class CustomerDunning(models.Model):
     """Per-customer dunning: a policy override, exclusion, the assigned collector, flags."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="dunning")
-    policy = models.ForeignKey(DunningPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    customer = TenantOneToOneField(Customer, on_delete=models.CASCADE, related_name="dunning")
+    policy = TenantForeignKey(DunningPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     excluded = models.BooleanField(_("excluded from dunning"), default=False)
     collector = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+", verbose_name=_("collector"))
@@ -207,8 +208,8 @@ class DunningMessage(models.Model):
     """One message to one customer in one run: its exact rendered content, stored before sending."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    run = models.ForeignKey(DunningRun, on_delete=models.PROTECT, related_name="messages")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    run = TenantForeignKey(DunningRun, on_delete=models.PROTECT, related_name="messages")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     language = models.CharField(max_length=8, choices=Language.choices)
     to = models.JSONField(default=list)
     subject = models.CharField(max_length=998)
@@ -227,7 +228,7 @@ class DunningMessage(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "customer"], name="dunning_message_once_per_run"),
+            models.UniqueConstraint(fields=["run", "customer", "organization"], name="dunning_message_once_per_run"),
             models.CheckConstraint(condition=Q(status__in=MessageStatus.values), name="dunning_message_status_valid"),
         ]
         indexes = [models.Index(fields=["organization", "customer", "-created_at"], name="dunning_message_cust_idx")]
@@ -240,11 +241,11 @@ class DunningNotice(models.Model):
     """Invoice `invoice` reached step `step`: recorded once, ever (the exactly-once rule)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    run = models.ForeignKey(DunningRun, on_delete=models.PROTECT, related_name="notices")
-    message = models.ForeignKey(DunningMessage, null=True, blank=True, on_delete=models.PROTECT, related_name="notices")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
-    step = models.ForeignKey(DunningStep, on_delete=models.PROTECT, related_name="+")
+    run = TenantForeignKey(DunningRun, on_delete=models.PROTECT, related_name="notices")
+    message = TenantForeignKey(DunningMessage, null=True, blank=True, on_delete=models.PROTECT, related_name="notices")
+    invoice = TenantForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    step = TenantForeignKey(DunningStep, on_delete=models.PROTECT, related_name="+")
     step_days = models.SmallIntegerField()  # the step's days_from_due when sent: orders steps across policies
     channel = models.CharField(max_length=20, choices=Channel.choices)
     days_overdue = models.IntegerField()
@@ -256,13 +257,13 @@ class DunningNotice(models.Model):
     # after the previous one).
     interest_through = models.DateField(null=True, blank=True)
     # The invoice that charged this notice's fee and interest, once raised.
-    charges_invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    charges_invoice = TenantForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["invoice", "step"], name="dunning_notice_once_per_step"),
+            models.UniqueConstraint(fields=["invoice", "step", "organization"], name="dunning_notice_once_per_step"),
         ]
         indexes = [models.Index(fields=["organization", "invoice", "step_days"], name="dunning_notice_inv_idx")]
 
@@ -298,8 +299,8 @@ class Source(models.TextChoices):
 
 class Dispute(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    invoice = TenantForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     amount = AmountField(_("disputed amount"))
     currency = CurrencyField()
     reason = models.CharField(_("reason"), max_length=20, choices=DisputeReason.choices)
@@ -347,8 +348,8 @@ class PromiseToPay(models.Model):
     until that date plus the grace period. Kept or broken is decided from payments received."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
-    invoices = models.ManyToManyField(Invoice, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    invoices = models.ManyToManyField(Invoice, through="PromiseToPayInvoice", related_name="+")
     amount = AmountField(_("amount"))
     currency = CurrencyField()
     promised_date = models.DateField(_("promised date"))
@@ -377,6 +378,22 @@ class PromiseToPay(models.Model):
         return f"{self.customer_id}: {self.amount} {self.currency} by {self.promised_date}"
 
 
+class PromiseToPayInvoice(TenantLink):
+    """An invoice a promise to pay covers (PromiseToPay.invoices).
+    Explicit, not Django's auto-created table, so the row carries organization_id like every tenant
+    table (tenancy.distribution); `.add()` and `.set()` fill it from the promisetopay."""
+
+    promisetopay = TenantForeignKey(PromiseToPay, on_delete=models.CASCADE, related_name="+")
+    invoice = TenantForeignKey(Invoice, on_delete=models.CASCADE, related_name="+")
+
+    owner_field = "promisetopay"
+
+    class Meta:
+        db_table = "dunning_promisetopay_invoices"
+        constraints = [models.UniqueConstraint(fields=["promisetopay", "invoice", "organization"],
+                                               name="promise_invoice_once")]
+
+
 class PlanStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     COMPLETED = "completed", _("Completed")
@@ -386,8 +403,8 @@ class PlanStatus(models.TextChoices):
 
 class PaymentPlan(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
-    invoices = models.ManyToManyField(Invoice, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    invoices = models.ManyToManyField(Invoice, through="PaymentPlanInvoice", related_name="+")
     currency = CurrencyField()
     covered_amount = AmountField(_("covered balance"))
     interest_rate = models.DecimalField(_("annual interest (%)"), max_digits=7, decimal_places=4, default=0)
@@ -395,7 +412,7 @@ class PaymentPlan(models.Model):
     total_amount = AmountField(_("total to pay"))
     start_date = models.DateField(_("agreed on"))
     # The interest of the plan, billed on the ledger when the plan is agreed.
-    charges_invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    charges_invoice = TenantForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     grace_days = models.PositiveSmallIntegerField(_("grace days"), default=3)
     status = models.CharField(_("status"), max_length=20, choices=PlanStatus.choices, default=PlanStatus.ACTIVE)
     ended_on = models.DateField(null=True, blank=True)
@@ -415,9 +432,25 @@ class PaymentPlan(models.Model):
         return f"{self.customer_id}: {self.total_amount} {self.currency} ({self.status})"
 
 
+class PaymentPlanInvoice(TenantLink):
+    """An invoice a payment plan covers (PaymentPlan.invoices).
+    Explicit, not Django's auto-created table, so the row carries organization_id like every tenant
+    table (tenancy.distribution); `.add()` and `.set()` fill it from the paymentplan."""
+
+    paymentplan = TenantForeignKey(PaymentPlan, on_delete=models.CASCADE, related_name="+")
+    invoice = TenantForeignKey(Invoice, on_delete=models.CASCADE, related_name="+")
+
+    owner_field = "paymentplan"
+
+    class Meta:
+        db_table = "dunning_paymentplan_invoices"
+        constraints = [models.UniqueConstraint(fields=["paymentplan", "invoice", "organization"],
+                                               name="payment_plan_invoice_once")]
+
+
 class Installment(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    plan = models.ForeignKey(PaymentPlan, on_delete=models.CASCADE, related_name="installments")
+    plan = TenantForeignKey(PaymentPlan, on_delete=models.CASCADE, related_name="installments")
     sequence = models.PositiveSmallIntegerField()
     due_date = models.DateField(_("due date"))
     amount = AmountField(_("amount"))
@@ -428,7 +461,7 @@ class Installment(models.Model):
     class Meta:
         ordering = ["plan", "sequence"]
         constraints = [
-            models.UniqueConstraint(fields=["plan", "sequence"], name="installment_sequence_unique"),
+            models.UniqueConstraint(fields=["plan", "sequence", "organization"], name="installment_sequence_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="installment_amount_positive"),
             # Exact on PostgreSQL (numeric(20, 4): a difference is at least 0.0001); the half-unit slack only
             # absorbs SQLite's binary floating-point sums on the embedded default.
@@ -463,14 +496,14 @@ class Outcome(models.TextChoices):
 
 class CollectionTask(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=20, choices=TaskKind.choices, default=TaskKind.CALL)
     title = models.CharField(_("title"), max_length=300)
     status = models.CharField(_("status"), max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+", verbose_name=_("assigned to"))
     due_on = models.DateField(_("due on"))
-    run = models.ForeignKey(DunningRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
+    run = TenantForeignKey(DunningRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
     last_outcome = models.CharField(_("last outcome"), max_length=20, choices=Outcome.choices, blank=True)
     created_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -504,7 +537,7 @@ class CustomerEvent(models.Model):
     """The customer's timeline: every communication and collection action, append-only."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=30, choices=EventKind.choices)
     summary = models.CharField(max_length=500)
     data = models.JSONField(default=dict, blank=True)
@@ -560,8 +593,8 @@ class OneOffReminder(models.Model):
     of the same form one reminder."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
-    message = models.OneToOneField(DunningMessage, on_delete=models.PROTECT, related_name="one_off")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    message = TenantOneToOneField(DunningMessage, on_delete=models.PROTECT, related_name="one_off")
     template = models.CharField(max_length=20, choices=StepTemplate.choices)
     key = models.CharField(max_length=64)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

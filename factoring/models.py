@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from receivables.models import AmountField, CurrencyField, Customer, Invoice, Payment
+from tenancy.distribution import TenantForeignKey, TenantLink, TenantOneToOneField
 from tenancy.models import Organization
 
 RATE = {"max_digits": 9, "decimal_places": 6}  # 0.850000, 0.012500
@@ -66,7 +67,7 @@ class Facility(models.Model):
                                                              blank=True)
     # Submissions with more face value than this need an admin's approval (None: never).
     approval_threshold = AmountField(_("admin approves submissions above"), null=True, blank=True)
-    excluded_customers = models.ManyToManyField(Customer, blank=True, related_name="+",
+    excluded_customers = models.ManyToManyField(Customer, through="FacilityExcludedCustomer", blank=True, related_name="+",
                                                 verbose_name=_("excluded customers"))
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
@@ -115,18 +116,34 @@ class Facility(models.Model):
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
+class FacilityExcludedCustomer(TenantLink):
+    """A customer whose invoices a facility does not finance (Facility.excluded_customers).
+    Explicit, not Django's auto-created table, so the row carries organization_id like every tenant
+    table (tenancy.distribution); `.add()` and `.set()` fill it from the facility."""
+
+    facility = TenantForeignKey(Facility, on_delete=models.CASCADE, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+
+    owner_field = "facility"
+
+    class Meta:
+        db_table = "factoring_facility_excluded_customers"
+        constraints = [models.UniqueConstraint(fields=["facility", "customer", "organization"],
+                                               name="facility_excluded_customer_once")]
+
+
 class Sublimit(models.Model):
     """The most a facility finances of one customer (face value assigned and outstanding)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="sublimits")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    facility = TenantForeignKey(Facility, on_delete=models.CASCADE, related_name="sublimits")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     limit = AmountField(_("sublimit"))
 
     class Meta:
         ordering = ["facility", "customer"]
         constraints = [
-            models.UniqueConstraint(fields=["facility", "customer"], name="sublimit_one_per_customer"),
+            models.UniqueConstraint(fields=["facility", "customer", "organization"], name="sublimit_one_per_customer"),
             models.CheckConstraint(condition=Q(limit__gte=0), name="sublimit_nonneg"),
         ]
 
@@ -146,7 +163,7 @@ class Assignment(models.Model):
     """An assignment schedule: invoices sold (or pledged) to the facility's factor on one date."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="assignments")
+    facility = TenantForeignKey(Facility, on_delete=models.PROTECT, related_name="assignments")
     number = models.CharField(_("number"), max_length=32)
     status = models.CharField(_("status"), max_length=20, choices=AssignmentStatus.choices,
                               default=AssignmentStatus.DRAFT)
@@ -212,10 +229,10 @@ class AssignmentLine(models.Model):
     """One invoice of an assignment: face value (its open balance then), advance and fee."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="lines")
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    assignment = TenantForeignKey(Assignment, on_delete=models.CASCADE, related_name="lines")
+    facility = TenantForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    invoice = TenantForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     state = models.CharField(_("state"), max_length=20, choices=LineState.choices, default=LineState.ASSIGNED)
     assigned_on = models.DateField(_("assigned on"))
     face = AmountField(_("face value"))
@@ -230,9 +247,9 @@ class AssignmentLine(models.Model):
         ordering = ["assignment", "pk"]
         constraints = [
             # The rule: an invoice is in at most one live assignment.
-            models.UniqueConstraint(fields=["invoice"], condition=Q(state="assigned"),
+            models.UniqueConstraint(fields=["invoice", "organization"], condition=Q(state="assigned"),
                                     name="assignment_line_one_live_per_invoice"),
-            models.UniqueConstraint(fields=["assignment", "invoice"], name="assignment_line_once_per_assignment"),
+            models.UniqueConstraint(fields=["assignment", "invoice", "organization"], name="assignment_line_once_per_assignment"),
             models.CheckConstraint(condition=Q(state__in=LineState.values), name="assignment_line_state_valid"),
             models.CheckConstraint(condition=Q(face__gt=0, advance__gte=0, fee__gte=0, collected__gte=0,
                                                interest__gte=0)
@@ -274,16 +291,16 @@ class Entry(models.Model):
     repurchase + (face value taken back)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="entries")
-    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="entries")
-    line = models.ForeignKey(AssignmentLine, null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
+    facility = TenantForeignKey(Facility, on_delete=models.PROTECT, related_name="entries")
+    assignment = TenantForeignKey(Assignment, on_delete=models.PROTECT, related_name="entries")
+    line = TenantForeignKey(AssignmentLine, null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(_("kind"), max_length=20, choices=EntryKind.choices)
     entry_date = models.DateField(_("date"))
     amount = AmountField(_("amount"))
     currency = CurrencyField()
     reference = models.CharField(_("reference"), max_length=100, blank=True)
-    statement = models.ForeignKey("FactorStatement", null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="entries")
+    statement = TenantForeignKey("FactorStatement", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="entries")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -307,7 +324,7 @@ class Repurchase(models.Model):
     the interest, the invoice is the seller's again and dunning resumes."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    line = models.OneToOneField(AssignmentLine, on_delete=models.PROTECT, related_name="repurchase")
+    line = TenantOneToOneField(AssignmentLine, on_delete=models.PROTECT, related_name="repurchase")
     repurchased_on = models.DateField(_("repurchased on"))
     reason = models.CharField(_("reason"), max_length=20, choices=RepurchaseReason.choices)
     advance_repaid = AmountField(_("advance repaid"))
@@ -332,7 +349,7 @@ class FactorStatement(models.Model):
     """A factor's statement file (collections, fees, interest, repurchases), imported once."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="statements")
+    facility = TenantForeignKey(Facility, on_delete=models.PROTECT, related_name="statements")
     file_name = models.CharField(_("file"), max_length=255)
     sha256 = models.CharField(max_length=64)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
@@ -342,7 +359,8 @@ class FactorStatement(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["facility", "sha256"], name="factor_statement_once")]
+        constraints = [models.UniqueConstraint(fields=["facility", "sha256", "organization"],
+                                               name="factor_statement_once")]
 
     def __str__(self) -> str:
         return self.file_name
@@ -357,20 +375,20 @@ class StatementRowKind(models.TextChoices):
 
 class FactorStatementRow(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    statement = models.ForeignKey(FactorStatement, on_delete=models.CASCADE, related_name="rows")
+    statement = TenantForeignKey(FactorStatement, on_delete=models.CASCADE, related_name="rows")
     row_number = models.PositiveIntegerField()
     kind = models.CharField(max_length=20, choices=StatementRowKind.choices)
     row_date = models.DateField()
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
-    line = models.ForeignKey(AssignmentLine, on_delete=models.PROTECT, related_name="+")
+    invoice = TenantForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    line = TenantForeignKey(AssignmentLine, on_delete=models.PROTECT, related_name="+")
     amount = AmountField(_("amount"))
     reference = models.CharField(max_length=100, blank=True)
-    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    payment = TenantForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["statement", "row_number"]
         constraints = [
-            models.UniqueConstraint(fields=["statement", "row_number"], name="factor_statement_row_once"),
+            models.UniqueConstraint(fields=["statement", "row_number", "organization"], name="factor_statement_row_once"),
             models.CheckConstraint(condition=Q(kind__in=StatementRowKind.values), name="factor_statement_row_kind"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="factor_statement_row_nonneg"),
         ]

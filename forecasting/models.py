@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from receivables.models import Customer, Invoice
+from tenancy.distribution import TenantForeignKey, TenantOneToOneField
 from tenancy.models import Organization
 
 
@@ -92,8 +93,8 @@ class InvoicePrediction(models.Model):
     """An open invoice's predicted payment date (P10/P50/P90), probability of paying late and reasons."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    invoice = models.OneToOneField(Invoice, on_delete=models.CASCADE, related_name="+")
-    payment_model = models.ForeignKey(PaymentModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    invoice = TenantOneToOneField(Invoice, on_delete=models.CASCADE, related_name="+")
+    payment_model = TenantForeignKey(PaymentModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     method = models.CharField(max_length=10, choices=ModelMethod.choices)
     p10_date = models.DateField()
     expected_date = models.DateField()
@@ -121,7 +122,7 @@ class InvoiceDisputeFlag(models.Model):
     disputes dunning records as they happen."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    invoice = models.OneToOneField(Invoice, on_delete=models.CASCADE, related_name="+")
+    invoice = TenantOneToOneField(Invoice, on_delete=models.CASCADE, related_name="+")
     disputed = models.BooleanField()
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -174,7 +175,7 @@ class IndividualAssessment(models.Model):
     """A customer provided for at its own loss rate (insolvent, blacklisted...), not by the matrix."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     # None: the customer goes back to the provision matrix from assessed_on.
     loss_rate = models.DecimalField(_("loss rate"), max_digits=7, decimal_places=6, null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=300)

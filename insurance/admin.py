@@ -10,7 +10,6 @@ from .models import Claim, CoverRequest, Declaration, InsuranceAlert, Policy
 @admin.register(Policy)
 class PolicyAdmin(OrganizationScopedAdmin, ReadOnlyAdmin):
     list_display = ("insurer_name", "policy_number", "organization", "starts_on", "ends_on", "insured_percentage")
-    raw_id_fields = ("excluded_customers",)
 
 
 @admin.register(CoverRequest)

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from receivables.models import AmountField, CurrencyField, Customer, Invoice, Payment
+from tenancy.distribution import TenantForeignKey, TenantLink
 from tenancy.models import Organization
 
 
@@ -47,7 +48,7 @@ class Policy(models.Model):
                                                                 default=15)
     covered_countries = models.JSONField(_("covered countries"), default=list, blank=True,
                                          help_text=_("ISO 3166 alpha-2 codes; empty: every country."))
-    excluded_customers = models.ManyToManyField(Customer, blank=True, related_name="+",
+    excluded_customers = models.ManyToManyField(Customer, through="PolicyExcludedCustomer", blank=True, related_name="+",
                                                 verbose_name=_("excluded buyers"))
     warning_days = models.PositiveSmallIntegerField(_("warn this many days before a deadline"), default=7)
     connector = models.CharField(_("insurer connection"), max_length=10, choices=ConnectorKind.choices,
@@ -87,6 +88,22 @@ class Policy(models.Model):
         return f"{self.insurer_name} {self.policy_number}"
 
 
+class PolicyExcludedCustomer(TenantLink):
+    """A buyer a policy does not cover (Policy.excluded_customers).
+    Explicit, not Django's auto-created table, so the row carries organization_id like every tenant
+    table (tenancy.distribution); `.add()` and `.set()` fill it from the policy."""
+
+    policy = TenantForeignKey(Policy, on_delete=models.CASCADE, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+
+    owner_field = "policy"
+
+    class Meta:
+        db_table = "insurance_policy_excluded_customers"
+        constraints = [models.UniqueConstraint(fields=["policy", "customer", "organization"],
+                                               name="policy_excluded_customer_once")]
+
+
 class RequestType(models.TextChoices):
     """EDIFACT 4505 cover request types."""
 
@@ -113,8 +130,8 @@ class CoverRequest(models.Model):
     """A request for buyer cover and, once decided, the insurer's decision (the cover in force)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="cover_requests")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    policy = TenantForeignKey(Policy, on_delete=models.PROTECT, related_name="cover_requests")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     request_type = models.CharField(_("request type"), max_length=20, choices=RequestType.choices)
     amount = AmountField(_("requested amount"))
     currency = CurrencyField()
@@ -159,7 +176,7 @@ class CoverRequest(models.Model):
             models.CheckConstraint(condition=Q(decided_on__isnull=True) | Q(decided_on__gte=F("requested_on")),
                                    name="cover_request_decided_after_request"),
             # One open request per buyer and policy: a second would race the first's decision.
-            models.UniqueConstraint(fields=["policy", "customer"], condition=~Q(status="decided"),
+            models.UniqueConstraint(fields=["policy", "customer", "organization"], condition=~Q(status="decided"),
                                     name="cover_request_one_open"),
         ]
         indexes = [
@@ -181,13 +198,13 @@ class Declaration(models.Model):
     """What was declared to the insurer about a buyer's invoices, kept with the content sent."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="declarations")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    policy = TenantForeignKey(Policy, on_delete=models.PROTECT, related_name="declarations")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=20, choices=DeclarationKind.choices)
     notified_on = models.DateField(_("notified on"))
     new_due_date = models.DateField(_("new due date"), null=True, blank=True)
-    payment_plan = models.ForeignKey("dunning.PaymentPlan", null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
+    payment_plan = TenantForeignKey("dunning.PaymentPlan", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
     reference = models.CharField(_("insurer reference"), max_length=100, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     content = models.JSONField(_("content sent"), default=dict)
@@ -213,8 +230,8 @@ class DeclarationInvoice(models.Model):
     """One invoice of a declaration, with its figures as declared."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="lines")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    declaration = TenantForeignKey(Declaration, on_delete=models.CASCADE, related_name="lines")
+    invoice = TenantForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
     due_date = models.DateField(_("due date declared"))
     amount_due = AmountField(_("amount due declared"))
     currency = CurrencyField()
@@ -222,7 +239,7 @@ class DeclarationInvoice(models.Model):
     class Meta:
         ordering = ["due_date", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["declaration", "invoice"], name="declaration_invoice_once"),
+            models.UniqueConstraint(fields=["declaration", "invoice", "organization"], name="declaration_invoice_once"),
             models.CheckConstraint(condition=Q(amount_due__gte=0), name="declaration_invoice_amount_nonneg"),
         ]
         indexes = [models.Index(fields=["organization", "invoice"], name="declaration_invoice_idx")]
@@ -243,8 +260,8 @@ class Claim(models.Model):
     """A claim for a buyer's covered unpaid invoices, with the expected indemnity and how it was reached."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="claims")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    policy = TenantForeignKey(Policy, on_delete=models.PROTECT, related_name="claims")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     currency = CurrencyField()
     status = models.CharField(_("status"), max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.DRAFT)
     filed_on = models.DateField(_("filed on"), null=True, blank=True)
@@ -258,7 +275,7 @@ class Claim(models.Model):
     accepted_amount = AmountField(_("indemnity accepted"), null=True, blank=True)
     paid_amount = AmountField(_("indemnity paid"), null=True, blank=True)
     rejection_reason = models.CharField(_("rejection reason"), max_length=500, blank=True)
-    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    payment = TenantForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reference = models.CharField(_("insurer reference"), max_length=100, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -298,8 +315,8 @@ class ClaimInvoice(models.Model):
     """One invoice of a claim: what was outstanding and covered when the claim was computed."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    claim = TenantForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
+    invoice = TenantForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
     outstanding = AmountField(_("outstanding"))
     covered_amount = AmountField(_("covered amount"))
     currency = CurrencyField()
@@ -307,7 +324,7 @@ class ClaimInvoice(models.Model):
     class Meta:
         ordering = ["invoice__due_date", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["claim", "invoice"], name="claim_invoice_once"),
+            models.UniqueConstraint(fields=["claim", "invoice", "organization"], name="claim_invoice_once"),
             models.CheckConstraint(condition=Q(covered_amount__gte=0) & Q(covered_amount__lte=F("outstanding")),
                                    name="claim_invoice_covered_within_outstanding"),
         ]
@@ -321,7 +338,7 @@ class ClaimRecovery(models.Model):
     """Money recovered from the buyer after the indemnity, shared with the insurer per the insured percentage."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="recovery_rows")
+    claim = TenantForeignKey(Claim, on_delete=models.PROTECT, related_name="recovery_rows")
     received_on = models.DateField(_("received on"))
     amount = AmountField(_("amount recovered"))
     insurer_share = AmountField(_("due to the insurer"))
@@ -353,8 +370,8 @@ class InsuranceAlert(models.Model):
     """A warning raised by the daily deadline run; unique per dedupe key, so a rerun raises nothing twice."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
-    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    invoice = TenantForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=AlertKind.choices)
     deadline = models.DateField(null=True, blank=True)
     message = models.CharField(max_length=500)

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from tenancy.distribution import TenantForeignKey, TenantLink
 from tenancy.models import Language, Organization
 from tenancy.money import AMOUNT_DIGITS, AMOUNT_PLACES, currency_choices
 
@@ -98,7 +99,7 @@ class InvoiceKind(models.TextChoices):
 
 class Invoice(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
     number = models.CharField(_("number"), max_length=64)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
     issue_date = models.DateField(_("issue date"))
@@ -203,7 +204,7 @@ class PaymentStatus(models.TextChoices):
 
 class Payment(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="payments")
     received_on = models.DateField(_("received on"))
     amount = AmountField(_("amount"))
     unapplied_amount = AmountField(_("unapplied amount"), editable=False)
@@ -219,8 +220,8 @@ class Payment(models.Model):
     reversed_on = models.DateField(_("reversed on"), null=True, blank=True, editable=False)
     reversal_reason = models.CharField(_("reversal reason"), max_length=300, blank=True, default="", db_default="",
                                        editable=False)
-    reversal_fee_invoice = models.ForeignKey("Invoice", null=True, blank=True, on_delete=models.PROTECT,
-                                             related_name="+", editable=False)
+    reversal_fee_invoice = TenantForeignKey("Invoice", null=True, blank=True, on_delete=models.PROTECT,
+                                            related_name="+", editable=False)
     refunded_amount = AmountField(_("refunded amount"), default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -258,7 +259,7 @@ class CreditNoteStatus(models.TextChoices):
 
 class CreditNote(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="credit_notes")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="credit_notes")
     number = models.CharField(_("number"), max_length=64)
     issued_on = models.DateField(_("issued on"))
     amount = AmountField(_("amount"))
@@ -301,7 +302,7 @@ class CreditNote(models.Model):
 
 class WriteOff(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="write_offs")
+    invoice = TenantForeignKey(Invoice, on_delete=models.PROTECT, related_name="write_offs")
     written_off_on = models.DateField(_("written off on"))
     amount = AmountField(_("amount"))
     currency = CurrencyField()
@@ -338,11 +339,11 @@ class Allocation(models.Model):
     """Part of an invoice settled, on a date, by a payment, a credit note or a write-off."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    invoice = TenantForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
     kind = models.CharField(max_length=20, choices=AllocationKind.choices)
-    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
-    credit_note = models.ForeignKey(CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
-    write_off = models.ForeignKey(WriteOff, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
+    payment = TenantForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
+    credit_note = TenantForeignKey(CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
+    write_off = TenantForeignKey(WriteOff, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
     amount = AmountField(_("amount"))
     currency = CurrencyField()
     applied_on = models.DateField(_("applied on"))
@@ -359,8 +360,8 @@ class Allocation(models.Model):
     fx_difference = AmountField(_("realized exchange difference"), null=True, blank=True)
     # A reversal (unapply, payment / credit note / write-off reversal) is a new, dated, negative row
     # linked to the allocation it undoes; history is never edited (docs/ledger.md).
-    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals",
-                                 verbose_name=_("reverses"))
+    reverses = TenantForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals",
+                                verbose_name=_("reverses"))
     reason = models.CharField(_("reason"), max_length=300, blank=True, default="", db_default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -408,7 +409,7 @@ class Refund(models.Model):
     """Unapplied cash paid back to the customer, on a date."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    payment = TenantForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount = AmountField(_("amount"))
     currency = CurrencyField()
     refunded_on = models.DateField(_("refunded on"))
@@ -574,7 +575,7 @@ class WeeklyReportSchedule(models.Model):
     send_time = models.TimeField(_("local time"), default=default_send_time)
     timezone = models.CharField(_("time zone"), max_length=64, validators=[validate_timezone])
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.EN)
-    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+",
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, through="WeeklyReportRecipient", blank=True, related_name="+",
                                         verbose_name=_("member recipients"))
     external_recipients = models.JSONField(_("external recipients"), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -587,6 +588,22 @@ class WeeklyReportSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id}: {self.get_weekday_display()} {self.send_time} {self.timezone}"
+
+
+class WeeklyReportRecipient(TenantLink):
+    """A member who gets the weekly report (WeeklyReportSchedule.recipients).
+    Explicit, not Django's auto-created table, so the row carries organization_id like every tenant
+    table (tenancy.distribution); `.add()` and `.set()` fill it from the schedule."""
+
+    weeklyreportschedule = TenantForeignKey(WeeklyReportSchedule, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    owner_field = "weeklyreportschedule"
+
+    class Meta:
+        db_table = "receivables_weeklyreportschedule_recipients"
+        constraints = [models.UniqueConstraint(fields=["weeklyreportschedule", "user", "organization"],
+                                               name="weekly_report_recipient_once")]
 
 
 class WeeklyReportKind(models.TextChoices):

@@ -92,6 +92,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        """A many-to-many with an explicit through model (tenancy.distribution.TenantLink: the link rows
+        carry organization_id) gets no form field in the admin; it is shown read-only like the rest."""
+        links = [field.name for field in self.model._meta.many_to_many
+                 if not field.remote_field.through._meta.auto_created]
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields + [name for name in links if name not in fields]
+
 
 @admin.register(Organization)
 class OrganizationAdmin(OrganizationScopedAdmin, ReadOnlyAdmin):

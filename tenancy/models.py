@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .distribution import TenantForeignKey
 from .money import currency_choices
 
 
@@ -301,7 +302,7 @@ class WebhookEvent(models.Model):
 
     # Indexed by webhook_event_org_idx, which leads with it.
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
-    event_id = models.UUIDField(unique=True)
+    event_id = models.UUIDField()
     type = models.CharField(max_length=64)
     payload = models.JSONField()
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)
@@ -313,6 +314,10 @@ class WebhookEvent(models.Model):
             # Partial: most events have no key, and NULLs never clash anyway.
             models.UniqueConstraint(fields=["organization", "dedupe_key"], condition=models.Q(dedupe_key__isnull=False),
                                     name="webhook_event_dedupe_unique"),
+            # event_ids() makes it unique everywhere; the database checks it per organization (a
+            # distributed table's unique keys include organization_id), event_id first so the index
+            # still grows at its end.
+            models.UniqueConstraint(fields=["event_id", "organization"], name="webhook_event_id_unique"),
         ]
         indexes = [models.Index(fields=["organization", "id"], name="webhook_event_org_idx")]
 
@@ -330,8 +335,8 @@ class WebhookDelivery(models.Model):
     """One event to one endpoint: its attempts, last response code and latency."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = TenantForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = TenantForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
     status = models.CharField(max_length=20, choices=WebhookDeliveryStatus.choices,
                               default=WebhookDeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
