@@ -45,6 +45,8 @@ def benches(sizes: str, quick: bool) -> dict[str, list[str]]:
         "dunning_run": ["bench.dunning_run", "--sizes", small, "--repeat", "1" if quick else "3"],
         "credit_rescore": ["bench.credit_rescore", *(["--customers", "1000", "--invoices", "50000"] if quick else [])],
         "monday": ["bench.monday", "--orgs", "20" if quick else "10000"],
+        # The web app under gunicorn with wrk: 1,000 organizations, 1,000,000 invoices, 60 s per class.
+        "load": ["bench.load", *(["--quick"] if quick else [])],
     }
     # The new apps' benches, once they exist (factoring, insurance, forecasting).
     for name in ("factoring_eligibility", "insurance_deadlines", "forecast"):
