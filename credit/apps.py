@@ -14,6 +14,14 @@ class CreditConfig(AppConfig):
         from .hub import customer_page_register
 
         customer_page_register()  # the customer page: the credit panel, the hold state, a tab to the file
+        from receivables.gates import CreditHold, credit_hold_register, over_limit_count_register
+
+        from .selectors import customers_over_limit_count
+        from .services import credit_hold_check, credit_hold_check_many
+
+        # The ledger asks before it takes new invoices; the weekly report counts customers over their limit.
+        credit_hold_register(CreditHold(check_one=credit_hold_check, check_many=credit_hold_check_many))
+        over_limit_count_register(customers_over_limit_count)
 
 
 def _base_currency_use(organization) -> list[str]:

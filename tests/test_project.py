@@ -169,3 +169,14 @@ def test_make_run_seeds_every_app_on_the_embedded_default(tmp_path):
     status, *sections = dashboard.stdout.split()
     assert status == "200"
     assert {"factoring", "insurance", "forecasting"} <= set(sections), sections
+
+
+def test_the_ledger_imports_no_app_above_it():
+    # DESIGN.md's layers: receivables sits below credit, dunning, factoring, insurance and forecasting;
+    # they reach it through its registries (gates, markers, panels, listactions, reporting sections).
+    above = re.compile(r"^\s*(?:from|import)\s+(credit|dunning|factoring|insurance|forecasting)\b", re.MULTILINE)
+    found = [f"{path.relative_to(ROOT)}: {match.group(0).strip()}"
+             for path in sorted((ROOT / "receivables").rglob("*.py")) if "migrations" not in path.parts
+             for match in above.finditer(path.read_text())]
+
+    assert found == []

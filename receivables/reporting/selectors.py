@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import translation
 
-from credit.selectors import customers_over_limit_count
+from receivables.gates import customers_over_limit_count
 from receivables.models import (
     Customer,
     Invoice,

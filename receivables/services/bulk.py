@@ -26,6 +26,7 @@ from tenancy.services import (
 )
 
 from .. import events
+from ..gates import credit_hold_many
 from ..models import (
     Allocation,
     AllocationKind,
@@ -89,9 +90,8 @@ def invoices_create_many(*, organization: Organization, actor: Actor, rows: Sequ
             problems[index] = [exc]
     if problems:
         raise RowsInvalid(problems)
-    from credit.services import credit_hold_check_many  # lazily: credit depends on receivables, not the reverse
-    held = credit_hold_check_many(organization=organization, invoices=[(i.customer, i.total_amount, i.currency)
-                                                                       for i in invoices])
+    held = credit_hold_many(organization=organization, invoices=[(i.customer, i.total_amount, i.currency)
+                                                                 for i in invoices])
     refused = {index: [DomainError(held[i.customer_id][0], code=ErrorCode.CREDIT_HOLD, field="customer")]
                for index, i in enumerate(invoices)
                if held.get(i.customer_id, ("", False))[1] and i.kind != InvoiceKind.CHARGES}

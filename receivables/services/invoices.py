@@ -26,6 +26,7 @@ from tenancy.services import (
 )
 
 from .. import events
+from ..gates import credit_hold_many, credit_hold_one
 from ..models import (
     Allocation,
     Customer,
@@ -76,17 +77,16 @@ def invoice_create(
         "po_reference": po_reference, "external_id": external_id, "kind": kind})
     # Payments are locked before the invoice (the lock order), whose row is new and only ours anyway.
     payments = unapplied_payments_lock(organization, customer, invoice.currency) if auto_apply else []
-    from credit.services import credit_hold_check, credit_hold_check_many  # lazily: credit sits above receivables
     after_extra = {}
     if invoice.kind == InvoiceKind.CHARGES:
-        held = credit_hold_check_many(organization=organization,
-                                      invoices=[(customer, invoice.total_amount, invoice.currency)])
+        held = credit_hold_many(organization=organization,
+                                invoices=[(customer, invoice.total_amount, invoice.currency)])
         credit_warning = held[customer.pk][0] if customer.pk in held else None
         if credit_warning:
             after_extra["credit_hold_passed"] = credit_warning
     else:
-        credit_warning = credit_hold_check(organization=organization, customer=customer,
-                                           amount=invoice.total_amount, currency=invoice.currency)
+        credit_warning = credit_hold_one(organization=organization, customer=customer,
+                                         amount=invoice.total_amount, currency=invoice.currency)
     model_check(invoice, exclude=["organization", "customer"])
     issue_values_set(organization, [invoice])
     _save_unique(invoice, what=_("invoice"))
@@ -178,9 +178,8 @@ def _increases_hold_check(organization: Organization, increases: list[tuple[Invo
     raised = [(invoice, amount) for invoice, amount in increases if amount > 0]
     if not raised:
         return {}
-    from credit.services import credit_hold_check_many  # lazily: credit depends on receivables, not the reverse
     customers = Customer.objects.filter(organization=organization).in_bulk({i.customer_id for i, _a in raised})
-    held = credit_hold_check_many(organization=organization, invoices=[
+    held = credit_hold_many(organization=organization, invoices=[
         (customers[invoice.customer_id], amount, invoice.currency) for invoice, amount in raised])
     refused = {index: [DomainError(held[invoice.customer_id][0], code=ErrorCode.CREDIT_HOLD, field="customer")]
                for index, (invoice, _amount) in enumerate(increases)
