@@ -23,7 +23,7 @@ import argparse
 import datetime as dt
 import io
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -195,60 +195,81 @@ def _reserve_ids(cursor, table: str, count: int) -> int:
 
 def ledger_load(cursor, *, organization_id: int, ledger: Ledger, now: str) -> tuple[int, int, int]:
     """COPY customers, invoices, payments and allocations; return their counts (c, i, p)."""
-    n_customers, n_invoices, n_payments = len(ledger.customer_currency), len(ledger.issue), len(ledger.payment_amount)
+    return ledgers_load(cursor, ledgers=[(organization_id, ledger)], now=now)
+
+
+def ledgers_load(cursor, *, ledgers: Sequence[tuple[int, Ledger]], now: str) -> tuple[int, int, int]:
+    """COPY the ledgers of several organizations, one COPY stream per table for all of them (ids
+    reserved once per table); return the total counts (customers, invoices, payments)."""
+    n_customers = sum(len(ledger.customer_currency) for _org, ledger in ledgers)
+    n_invoices = sum(len(ledger.issue) for _org, ledger in ledgers)
+    n_payments = sum(len(ledger.payment_amount) for _org, ledger in ledgers)
+    n_allocations = sum(int((ledger.payment_of_invoice >= 0).sum()) for _org, ledger in ledgers)
     customer0 = _reserve_ids(cursor, "receivables_customer", n_customers)
     invoice0 = _reserve_ids(cursor, "receivables_invoice", n_invoices)
     payment0 = _reserve_ids(cursor, "receivables_payment", n_payments)
-    n_allocations = int((ledger.payment_of_invoice >= 0).sum())
     allocation0 = _reserve_ids(cursor, "receivables_allocation", n_allocations)
 
-    first_day = int(min(ledger.issue.min(initial=dt.date.max.toordinal()), ledger.payment_date.min(initial=10**7)))
-    last_day = int(max(ledger.due.max(initial=0), ledger.payment_date.max(initial=0)) + 1)
+    first_day = min(int(min(ledger.issue.min(initial=dt.date.max.toordinal()), ledger.payment_date.min(initial=10**7)))
+                    for _org, ledger in ledgers)
+    last_day = max(int(max(ledger.due.max(initial=0), ledger.payment_date.max(initial=0)) + 1)
+                   for _org, ledger in ledgers)
     day = {o: dt.date.fromordinal(o).isoformat() for o in range(min(first_day, last_day), last_day + 1)}
     day[0] = "\\N"
+    # Each organization's first id in each table: the ids of one table are consecutive across the ledgers.
+    offsets = []
+    c, i, p, a = customer0, invoice0, payment0, allocation0
+    for organization_id, ledger in ledgers:
+        offsets.append((organization_id, ledger, c, i, p, a))
+        c, i, p = c + len(ledger.customer_currency), i + len(ledger.issue), p + len(ledger.payment_amount)
+        a += int((ledger.payment_of_invoice >= 0).sum())
 
     def customer_lines() -> Iterator[str]:
-        for i, (cur, terms) in enumerate(zip(ledger.customer_currency.tolist(), ledger.customer_terms.tolist(),
-                                             strict=True)):
-            currency = CURRENCIES[cur]
-            name, country, language = (
-                (f"华东客户 {i + 1:05d} 有限公司", "CN", "zh-hans") if currency == "CNY"
-                else (f"Customer {i + 1:05d} Ltd", "US" if currency == "USD" else "DE", "en")
-            )
-            yield (f"{customer0 + i}\t{organization_id}\t{name}\t\t\t{country}\t{currency}\t{terms}\t{language}\t"
-                   f'["ap-{i + 1:05d}@bench.example"]\tstandard\tactive\t\\N\t{now}\t{now}\n')
+        for organization_id, ledger, customer0, _i, _p, _a in offsets:
+            for i, (cur, terms) in enumerate(zip(ledger.customer_currency.tolist(), ledger.customer_terms.tolist(),
+                                                 strict=True)):
+                currency = CURRENCIES[cur]
+                name, country, language = (
+                    (f"华东客户 {i + 1:05d} 有限公司", "CN", "zh-hans") if currency == "CNY"
+                    else (f"Customer {i + 1:05d} Ltd", "US" if currency == "USD" else "DE", "en")
+                )
+                yield (f"{customer0 + i}\t{organization_id}\t{name}\t\t\t{country}\t{currency}\t{terms}\t{language}\t"
+                       f'["ap-{i + 1:05d}@bench.example"]\tstandard\tactive\t\\N\t{now}\t{now}\n')
 
     def invoice_lines() -> Iterator[str]:
-        columns = zip(ledger.invoice_customer.tolist(), ledger.issue.tolist(), ledger.due.tolist(),
-                      ledger.net.tolist(), ledger.tax.tolist(), ledger.applied.tolist(), ledger.voided.tolist(),
-                      strict=True)
-        currency_of = [CURRENCIES[c] for c in ledger.customer_currency.tolist()]
-        for i, (cust, issue, due, net, tax, applied, voided) in enumerate(columns):
-            total = net + tax
-            status = ("void" if voided else "open" if applied == 0 else "paid" if applied == total
-                      else "partially_paid")
-            yield (f"{invoice0 + i}\t{organization_id}\t{customer0 + cust}\tINV{i + 1:08d}\t\\N\t{day[issue]}\t"
-                   f"{day[due]}\t{currency_of[cust]}\t{_amount(net)}\t{_amount(tax)}\t{_amount(total)}\t"
-                   f"{_amount(applied)}\t0\t{status}\t{day[voided]}\t\t\t{now}\t{now}\tstandard\n")
+        for organization_id, ledger, customer0, invoice0, _p, _a in offsets:
+            columns = zip(ledger.invoice_customer.tolist(), ledger.issue.tolist(), ledger.due.tolist(),
+                          ledger.net.tolist(), ledger.tax.tolist(), ledger.applied.tolist(), ledger.voided.tolist(),
+                          strict=True)
+            currency_of = [CURRENCIES[c] for c in ledger.customer_currency.tolist()]
+            for i, (cust, issue, due, net, tax, applied, voided) in enumerate(columns):
+                total = net + tax
+                status = ("void" if voided else "open" if applied == 0 else "paid" if applied == total
+                          else "partially_paid")
+                yield (f"{invoice0 + i}\t{organization_id}\t{customer0 + cust}\tINV{i + 1:08d}\t\\N\t{day[issue]}\t"
+                       f"{day[due]}\t{currency_of[cust]}\t{_amount(net)}\t{_amount(tax)}\t{_amount(total)}\t"
+                       f"{_amount(applied)}\t0\t{status}\t{day[voided]}\t\t\t{now}\t{now}\tstandard\n")
 
     def payment_lines() -> Iterator[str]:
-        columns = zip(ledger.payment_customer.tolist(), ledger.payment_date.tolist(), ledger.payment_amount.tolist(),
-                      ledger.payment_unapplied.tolist(), strict=True)
-        for i, (cust, received, amount, unapplied) in enumerate(columns):
-            currency = CURRENCIES[int(ledger.customer_currency[cust])]
-            yield (f"{payment0 + i}\t{organization_id}\t{customer0 + cust}\t{day[received]}\t{_amount(amount)}\t"
-                   f"{_amount(unapplied)}\t{currency}\t{METHODS[i % len(METHODS)]}\tTT{payment0 + i}\t\\N\t"
-                   f"{now}\t{now}\n")
+        for organization_id, ledger, customer0, _i, payment0, _a in offsets:
+            columns = zip(ledger.payment_customer.tolist(), ledger.payment_date.tolist(), ledger.payment_amount.tolist(),
+                          ledger.payment_unapplied.tolist(), strict=True)
+            currency_of = [CURRENCIES[c] for c in ledger.customer_currency.tolist()]
+            for i, (cust, received, amount, unapplied) in enumerate(columns):
+                yield (f"{payment0 + i}\t{organization_id}\t{customer0 + cust}\t{day[received]}\t{_amount(amount)}\t"
+                       f"{_amount(unapplied)}\t{currency_of[cust]}\t{METHODS[i % len(METHODS)]}\tTT{payment0 + i}\t\\N\t"
+                       f"{now}\t{now}\n")
 
     def allocation_lines() -> Iterator[str]:
-        currency_of = [CURRENCIES[c] for c in ledger.customer_currency.tolist()]
-        paid_idx = np.flatnonzero(ledger.payment_of_invoice >= 0)
-        columns = zip(paid_idx.tolist(), ledger.payment_of_invoice[paid_idx].tolist(),
-                      ledger.applied[paid_idx].tolist(), ledger.paid_on[paid_idx].tolist(),
-                      ledger.invoice_customer[paid_idx].tolist(), strict=True)
-        for n, (inv, pay, amount, on, cust) in enumerate(columns):
-            yield (f"{allocation0 + n}\t{organization_id}\t{invoice0 + inv}\tpayment\t{payment0 + pay}\t\\N\t\\N\t"
-                   f"{_amount(amount)}\t{currency_of[cust]}\t{day[on]}\t{now}\n")
+        for organization_id, ledger, _c, invoice0, payment0, allocation0 in offsets:
+            currency_of = [CURRENCIES[c] for c in ledger.customer_currency.tolist()]
+            paid_idx = np.flatnonzero(ledger.payment_of_invoice >= 0)
+            columns = zip(paid_idx.tolist(), ledger.payment_of_invoice[paid_idx].tolist(),
+                          ledger.applied[paid_idx].tolist(), ledger.paid_on[paid_idx].tolist(),
+                          ledger.invoice_customer[paid_idx].tolist(), strict=True)
+            for n, (inv, pay, amount, on, cust) in enumerate(columns):
+                yield (f"{allocation0 + n}\t{organization_id}\t{invoice0 + inv}\tpayment\t{payment0 + pay}\t\\N\t\\N\t"
+                       f"{_amount(amount)}\t{currency_of[cust]}\t{day[on]}\t{now}\n")
 
     _copy(cursor, "receivables_customer", (
         "id", "organization_id", "name", "legal_name", "registration_number", "country", "currency",
