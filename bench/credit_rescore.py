@@ -1,10 +1,12 @@
 """Re-score every customer of a synthetic ledger: seconds and query count.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/inflow_bench \\
-        python -m bench.credit_rescore [--customers 20000 --invoices 1000000]
+        python -m bench.credit_rescore [--customers 100000 --invoices 5000000]
 
-Target (issue 6): 20,000 customers with 1,000,000 invoices of history under 60 s, with a query
-count that does not depend on the number of customers (a small run is measured alongside)."""
+Target (issue 18; issue 6 asked for 20,000 / 1,000,000): 100,000 customers with 5,000,000 invoices
+of history re-scored in under 60 s, with a query count that does not depend on the number of
+customers (a small run is measured alongside). The large ledger takes about 9 minutes to generate
+on the 2-core machine and is reused by later runs (same size: same organization)."""
 
 from __future__ import annotations
 
@@ -29,8 +31,8 @@ def rescore_measure(organization) -> tuple[float, int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Time a full credit re-scoring.")
-    parser.add_argument("--customers", type=int, default=20_000)
-    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--invoices", type=int, default=5_000_000)
     parser.add_argument("--regenerate", action="store_true")
     args = parser.parse_args()
     from bench.db import bench_setup

@@ -12,14 +12,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from receivables.models import Customer
 from receivables.selectors import FxTable
 from tenancy.dates import local_today
-from tenancy.db import filter_in
+from tenancy.db import filter_in, object_builder, objects_insert, objects_update
 from tenancy.errors import DomainError, ErrorCode, PermissionDenied
 from tenancy.models import Organization, Role
 from tenancy.money import ZERO, Money, parse_amount, validate_currency
@@ -281,6 +280,13 @@ def _insured_cap(policy: CreditPolicy, limit: Decimal, conditions: str, cover: D
     return allowed, (conditions + " " + note).strip()[:300]
 
 
+# CreditScore(organization=..., ...) without the keyword constructor's cost (a re-scoring builds one per customer).
+_new_score = object_builder(CreditScore, (
+    "organization_id", "customer_id", "as_of", "created_at", "score", "score_low", "score_high", "grade",
+    "provisional", "factors", "inputs", "weights", "bands", "provisional_missing_weight", "model_version",
+    "recommended_limit", "recommended_terms_days", "recommended_conditions", "cover_in_force"))
+
+
 @transaction.atomic
 def scores_run(*, organization: Organization, as_of: dt.date | None = None, customer_ids: list[int] | None = None,
                actor: Actor = None) -> list[CreditScore]:
@@ -309,7 +315,11 @@ def scores_run(*, organization: Organization, as_of: dt.date | None = None, cust
     covers = (cover_in_force(organization, [p.customer_id for p in profiles], as_of) if cover_provided()
               else None)
     now = timezone.now()
-    scores, drops, reviews_moved = [], [], []
+    scores, drops = [], []
+    # What depends only on the grade (and whether the score is provisional), worked out once per run.
+    recommendations: dict[tuple[str, bool], tuple[Decimal, int, str]] = {}
+    review_dates: dict[str, dt.date] = {}
+    organization_field = CreditScore._meta.get_field("organization")
     for profile in profiles:
         inputs = selectors.score_inputs(
             profile=profile, as_of=as_of, behaviour=behaviour.get(profile.customer_id),
@@ -318,27 +328,34 @@ def scores_run(*, organization: Organization, as_of: dt.date | None = None, cust
             fx=fx, reference_currency=policy.size_reference_currency)
         card = scorecard(inputs, weights=policy.weights, bands=policy.bands,
                          provisional_missing_weight=policy.provisional_missing_weight)
-        limit, terms, conditions = _recommendation(policy, card.grade, card.provisional)
+        key = (card.grade, card.provisional)
+        if key not in recommendations:
+            recommendations[key] = _recommendation(policy, card.grade, card.provisional)
+        limit, terms, conditions = recommendations[key]
         cover = covers.get(profile.customer_id) if covers is not None else None
         limit, conditions = _insured_cap(policy, limit, conditions, cover or ZERO, organization.base_currency)
-        scores.append(CreditScore(
-            organization=organization, customer_id=profile.customer_id, as_of=as_of, created_at=now,
-            score=card.score, score_low=card.low, score_high=card.high, grade=card.grade,
-            provisional=card.provisional, factors=card.factors_json(), inputs=inputs, weights=policy.weights,
-            bands=policy.bands, provisional_missing_weight=policy.provisional_missing_weight,
-            model_version=MODEL_VERSION, recommended_limit=limit, recommended_terms_days=terms,
-            recommended_conditions=conditions, cover_in_force=cover))
+        score = _new_score(organization.pk, profile.customer_id, as_of, now, card.score, card.low, card.high,
+                           card.grade, card.provisional, card.factors_json(), inputs, policy.weights, policy.bands,
+                           policy.provisional_missing_weight, MODEL_VERSION, limit, terms, conditions, cover)
+        organization_field.set_cached_value(score, organization)
+        scores.append(score)
         previous = profile.previous_grade
         if previous is not None and card.grade > previous and not card.provisional:
             drops.append((profile, previous, card.grade))
         # The next review comes by the grade's interval at the latest; a sooner one already planned stays.
-        review_by = review_date_for(policy, card.grade, as_of)
+        if card.grade not in review_dates:
+            review_dates[card.grade] = review_date_for(policy, card.grade, as_of)
+        review_by = review_dates[card.grade]
         if profile.next_review_on is None or profile.next_review_on > review_by:
             profile.next_review_on = review_by
-            reviews_moved.append(profile)
-    CreditScore.objects.bulk_create(scores, batch_size=SCORE_BATCH)
-    CreditProfile.objects.bulk_update(reviews_moved, ["next_review_on"], batch_size=SCORE_BATCH)
-    _latest_scores_set(organization, created_at=now, customer_ids=customer_ids)
+    # COPY on PostgreSQL (objects_insert): bulk_create's INSERT ... VALUES cost more in Python than the
+    # rows cost the database. Each score gets its id, so every file is then pointed at its new score
+    # and its next review in one UPDATE (objects_update), whatever the number of customers.
+    objects_insert(scores, batch_size=SCORE_BATCH)
+    for profile, score in zip(profiles, scores, strict=True):
+        profile.latest_score_id = score.pk
+    objects_update(CreditProfile.objects.filter(organization=organization), profiles,
+                   ["latest_score", "next_review_on"], batch_size=SCORE_BATCH)
     if drops:
         alerts_create(organization=organization, alerts=[(
             Customer(pk=profile.customer_id, organization=organization, name=profile.customer_name),
@@ -363,16 +380,6 @@ def review_months_for(policy: CreditPolicy, grade: str | None) -> int:
 
 def review_date_for(policy: CreditPolicy, grade: str | None, start: dt.date) -> dt.date:
     return add_months(start, review_months_for(policy, grade))
-
-
-def _latest_scores_set(organization: Organization, *, created_at: dt.datetime, customer_ids: list[int] | None) -> None:
-    """Point each file scored in this run at its new score: one set-based UPDATE, whatever the count."""
-    fresh = CreditScore.objects.filter(organization=organization, created_at=created_at)
-    if customer_ids is not None:
-        fresh = fresh.filter(customer_id__in=customer_ids)
-    newest = fresh.filter(customer_id=OuterRef("customer_id")).order_by("-pk").values("pk")[:1]
-    CreditProfile.objects.filter(organization=organization, customer_id__in=fresh.values("customer_id")).update(
-        latest_score=Subquery(newest))
 
 
 def customer_score(*, organization: Organization, customer: Customer, actor: Actor = None,

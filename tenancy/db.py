@@ -76,10 +76,17 @@ def _converter(field: models.Field, connection) -> Callable[[Model], object] | N
     if isinstance(field, models.JSONField):
         encode = (field.encoder or json.JSONEncoder)().encode  # what json.dumps(value, cls=encoder) does
         attname = field.attname
+        last: list = [None, None]  # the previous row's value and its text
 
         def json_text(obj: Model) -> str | None:
             value = getattr(obj, attname)
-            return None if value is None else encode(value)
+            if value is None:
+                return None
+            # Rows often share one object (every score of a re-scoring stores the policy's weights):
+            # encoded once, not once per row.
+            if value is not last[0]:
+                last[0], last[1] = value, encode(value)
+            return last[1]
 
         return json_text
     # An exact type match: a subclass (DateTimeField of DateField, say) may adapt its value.
