@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,7 +32,17 @@ from ..listactions import bulk_actions
 from ..markers import invoice_markers
 from ..models import Customer, Invoice, InvoiceStatus
 from ..panels import customer_holds
-from .lists import back, customer_choices, export_or_none, list_filterset, one_of, selected_rows, sorted_rows, ui_fields
+from .lists import (
+    ChainedRows,
+    back,
+    customer_choices,
+    export_or_none,
+    list_filterset,
+    one_of,
+    selected_rows,
+    sorted_rows,
+    ui_fields,
+)
 
 
 def _invoice_columns(today) -> list[Column]:
@@ -81,6 +91,12 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
                               columns=_invoice_columns(today))
     if download is not None:
         return download
+    if sort == "priority":
+        # The same order read in two parts, each in an index's order (open items by due date, then the
+        # rest), so a page reads 25 rows instead of sorting every invoice of the organization.
+        open_items = Q(voided_on__isnull=True, applied_amount__lt=F("total_amount"))
+        invoices = ChainedRows(filterset.qs.filter(open_items).order_by("due_date", "pk"),
+                               filterset.qs.exclude(open_items).order_by("due_date", "pk"), whole=filterset.qs)
     page = paginate(request, invoices)
     # Facts higher apps keep beside an invoice (assigned to a factor, insured, expected payment date).
     markers = invoice_markers(organization, [invoice.pk for invoice in page])
