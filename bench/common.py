@@ -12,13 +12,17 @@ DEFAULT_CUSTOMERS = 1000
 DEFAULT_REPEAT = 9
 
 
-def bench_arguments(description: str) -> argparse.Namespace:
+def bench_arguments(description: str,
+                    extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+    """The options every report bench shares; `extra` adds a bench's own."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sizes", default="10000,1000000", help="invoice counts, comma-separated")
     parser.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
     parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT, help="timed runs after one warm-up")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the data sets even if they exist")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the report's main query")
+    if extra is not None:
+        extra(parser)
     args = parser.parse_args()
     args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     return args

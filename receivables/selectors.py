@@ -28,10 +28,12 @@ from .models import Allocation, AllocationKind, CreditNote, Customer, FxRate, In
 # --- lists ---------------------------------------------------------------------------------
 
 def customer_list(organization: Organization, *, search: str = "") -> QuerySet[Customer]:
-    """Customers with `outstanding`: the open balance of their invoices in the customer's currency."""
+    """Customers with `outstanding`: the open balance of their invoices in the customer's currency.
+    Only open invoices are summed (a settled one adds 0): the partial open-item index then serves the
+    sum, where all of a customer's invoices were read (customer list at 72,000 invoices: 252 -> 34 ms)."""
     open_balance = (
         Invoice.objects.filter(organization=organization, customer=OuterRef("pk"), currency=OuterRef("currency"),
-                               voided_on__isnull=True)
+                               voided_on__isnull=True, applied_amount__lt=F("total_amount"))
         .values("customer")
         .annotate(s=Sum(F("total_amount") - F("applied_amount")))
         .values("s")
@@ -247,34 +249,43 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _open_items_sql() -> str:
-    """Open items as of %(as_of)s: (id, customer_id, currency, due_date, balance, issue_rate).
-
-    Three parts, so the common case (invoices open today) reads the partial open-item index:
+def _open_items_parts() -> list[str]:
+    """Open items as of %(as_of)s, in three SELECTs of (id, customer_id, currency, due_date, balance,
+    issue_rate), so the common case (invoices open today) reads the partial open-item index:
     invoices open now, plus what was applied to them after as_of; invoices settled now that
-    were still open on as_of; invoices voided after as_of."""
+    were still open on as_of; invoices voided after as_of.
+
+    What was applied after as_of is written out in both parts that need it rather than as a CTE
+    read twice: PostgreSQL materializes such a CTE, and a plan that scans one runs in a single
+    process, where the open-item scan otherwise runs in parallel (the aging report took twice as
+    long as the same scan on its own at 1,000,000 invoices)."""
     invoice, allocation = _table(Invoice), _table(Allocation)
-    return f"""
-        WITH later AS (
+    later = f"""(
             SELECT invoice_id, SUM(amount) AS amount FROM {allocation}
             WHERE organization_id = %(org)s AND applied_on > %(as_of)s
             GROUP BY invoice_id
-        ),
-        open_items AS (
-            SELECT i.id, i.customer_id, i.currency, i.due_date,
+        )"""
+    return [
+        f"""SELECT i.id, i.customer_id, i.currency, i.due_date,
                    i.total_amount - i.applied_amount + COALESCE(l.amount, 0) AS balance, i.issue_rate
-            FROM {invoice} i LEFT JOIN later l ON l.invoice_id = i.id
+            FROM {invoice} i LEFT JOIN {later} l ON l.invoice_id = i.id
             WHERE i.organization_id = %(org)s AND i.voided_on IS NULL
-              AND i.applied_amount < i.total_amount AND i.issue_date <= %(as_of)s
-            UNION ALL
-            SELECT i.id, i.customer_id, i.currency, i.due_date, l.amount, i.issue_rate
-            FROM later l JOIN {invoice} i ON i.id = l.invoice_id
+              AND i.applied_amount < i.total_amount AND i.issue_date <= %(as_of)s""",
+        f"""SELECT i.id, i.customer_id, i.currency, i.due_date, l.amount AS balance, i.issue_rate
+            FROM {later} l JOIN {invoice} i ON i.id = l.invoice_id
             WHERE i.organization_id = %(org)s AND i.voided_on IS NULL
-              AND i.applied_amount >= i.total_amount AND i.issue_date <= %(as_of)s
-            UNION ALL
-            SELECT i.id, i.customer_id, i.currency, i.due_date, i.total_amount, i.issue_rate
+              AND i.applied_amount >= i.total_amount AND i.issue_date <= %(as_of)s""",
+        f"""SELECT i.id, i.customer_id, i.currency, i.due_date, i.total_amount AS balance, i.issue_rate
             FROM {invoice} i
-            WHERE i.organization_id = %(org)s AND i.voided_on > %(as_of)s AND i.issue_date <= %(as_of)s
+            WHERE i.organization_id = %(org)s AND i.voided_on > %(as_of)s AND i.issue_date <= %(as_of)s""",
+    ]
+
+
+def _open_items_sql() -> str:
+    """The CTE `open_items` (see _open_items_parts), for a statement that reads the items one by one."""
+    return f"""
+        WITH open_items AS (
+            {" UNION ALL ".join(_open_items_parts())}
         )
     """
 
@@ -287,7 +298,8 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
     third more time for the statement; `unrealized_fx` is None without it).
 
     Two queries whatever the size of the ledger: the bucketed sums (aggregated per customer
-    and currency before joining customer names, so the join sees one row per customer) and
+    and currency, each part of the open items on its own, before joining customer names, so the
+    join sees a few rows per customer) and
     the FX rates (none when `currency` is given). `lenient` (the dashboard, the weekly report): an
     amount without a rate is left out and named in `fx_gaps` instead of failing the report."""
     buckets = aging_buckets(organization, as_of)
@@ -314,22 +326,25 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
     where = f"WHERE {' AND '.join(filters)}" if filters else ""
     unrealized = unrealized and currency is None
     revaluation_sums = ("SUM(CASE WHEN o.issue_rate IS NULL THEN o.balance END) AS unrated_balance, "
-                        "SUM(o.balance * o.issue_rate) AS issue_base, COUNT(*) - COUNT(o.issue_rate) AS unrated"
-                        if unrealized else "NULL AS unrated_balance, NULL AS issue_base, NULL AS unrated")
-    sql = (
-        _open_items_sql()
-        + f"""
-        SELECT a.customer_id, c.name, a.currency, a.n, a.unrated_balance, a.issue_base, a.unrated,
-               {", ".join(f"a.b{i}" for i in range(len(buckets)))}
-        FROM (
-            SELECT o.customer_id, o.currency, COUNT(*) AS n, {revaluation_sums},
-                   {", ".join(cases)}
-            FROM open_items o
+                        "SUM(o.balance * o.issue_rate) AS issue_base, COUNT(*) - COUNT(o.issue_rate) AS unrated, "
+                        if unrealized else "")
+    revaluation_totals = ("SUM(a.unrated_balance), SUM(a.issue_base), CAST(SUM(a.unrated) AS BIGINT)"
+                          if unrealized else "NULL, NULL, NULL")
+    # Each part of the open items is summed on its own, then the parts' sums are added up: the
+    # planner then sizes the grouping from the invoice table's statistics (a hash aggregate in each
+    # parallel worker) rather than guessing at a union's rows (a sort of every open item).
+    per_part = " UNION ALL ".join(f"""
+            SELECT o.customer_id, o.currency, COUNT(*) AS n, {revaluation_sums}{", ".join(cases)}
+            FROM ({part}) o
             {where}
-            GROUP BY o.customer_id, o.currency
+            GROUP BY o.customer_id, o.currency""" for part in _open_items_parts())
+    sql = f"""
+        SELECT a.customer_id, c.name, a.currency, CAST(SUM(a.n) AS BIGINT), {revaluation_totals},
+               {", ".join(f"SUM(a.b{i})" for i in range(len(buckets)))}
+        FROM ({per_part}
         ) a JOIN {_table(Customer)} c ON c.id = a.customer_id AND c.organization_id = %(org)s
-        """
-    )
+        GROUP BY a.customer_id, c.name, a.currency
+    """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
