@@ -169,7 +169,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
-# The payment-date model is fitted on at most this many settled invoices, the most recently settled
+# The payment-date model is fitted on at most this many settled invoices, a uniform seeded sample
 # (forecasting.services.training_rows_max): the 1,000,000-invoice training stays under two minutes.
 FORECAST_TRAINING_ROWS = env.int("FORECAST_TRAINING_ROWS", default=300_000)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)

@@ -113,7 +113,7 @@ def test_a_model_is_trained_stored_and_predicts_open_invoices_with_reasons(histo
     assert late["Customer 5"] > Decimal("0.5") > late["Customer 0"]
 
 
-def test_a_model_is_fitted_on_the_most_recently_settled_invoices_at_most(history, settings):
+def test_a_model_is_fitted_on_a_sample_of_the_settled_invoices_at_most(history, settings):
     # given: room for 100 of the 264 settled invoices
     settings.FORECAST_TRAINING_ROWS = 100
     days = services.ledger_load(history).settled_day
@@ -121,17 +121,22 @@ def test_a_model_is_fitted_on_the_most_recently_settled_invoices_at_most(history
 
     # when
     stored = services.payment_model_train(organization=history)
+    again = services.payment_model_train(organization=history)
 
-    # then: the 100 settled last, their window, and predictions still made from them
+    # then: 100 of them from across the history (not the last 100), the same 100 each time
     assert stored.train_count == 100 and stored.method == ModelMethod.MODEL
-    assert stored.train_from == dt.date.fromordinal(int(settled_days[-100]))
-    assert stored.train_to == dt.date.fromordinal(int(settled_days[-1]))
+    assert stored.train_from < dt.date.fromordinal(int(settled_days[-100]))
+    assert stored.train_to <= dt.date.fromordinal(int(settled_days[-1]))
+    assert (again.train_from, again.train_to, bytes(again.artifact)) == (
+        stored.train_from, stored.train_to, bytes(stored.artifact))
     assert services.predictions_refresh(organization=history, as_of=D(2026, 1, 1)) == 12 * 3
 
 
-def test_most_recent_keeps_the_rows_settled_last():
-    rows = np.array([True, True, False, True, True])
-    settled = np.array([5.0, 1.0, 9.0, 3.0, 7.0])
-    assert services._most_recent(rows, settled, 2).tolist() == [True, False, False, False, True]
-    assert services._most_recent(rows, settled, 10) is rows
-    assert services._most_recent(rows, settled, 0) is rows
+def test_a_sample_keeps_every_row_when_there_are_few_and_draws_uniformly_otherwise():
+    rows = np.array([True, True, False, True, True] * 2000)
+    assert services._sample(rows, 10_000) is rows
+    assert services._sample(rows, 0) is rows
+    drawn = services._sample(rows, 4000)
+    assert drawn.sum() == 4000 and not (drawn & ~rows).any()
+    assert 1800 < drawn[:5000].sum() < 2200  # both halves drawn alike
+    assert (services._sample(rows, 4000) == drawn).all()
