@@ -65,3 +65,22 @@ def test_long_select_renders_what_django_select_renders():
         assert html(LongSelect, data) == html(forms.Select, data)
     assert '<option value="2" selected>C</option>' in html(LongSelect, {"customer": "2"})
     assert "A &amp; B &lt;x&gt;" in html(LongSelect, None)
+
+
+def test_outstanding_sums_the_open_balance_only(organization):
+    from decimal import Decimal
+
+    from receivables.selectors import customer_list
+    from tests.factories import make_payment
+
+    paid, partly, voided = (CustomerFactory(organization=organization, name=n, currency="CNY")
+                            for n in ("paid", "partly", "voided"))
+    make_invoice(organization, paid, amount="100.00")
+    make_payment(organization, paid, amount="100.00")
+    make_invoice(organization, partly, amount="100.00")
+    make_invoice(organization, partly, amount="50.00")
+    make_payment(organization, partly, amount="120.00")
+    services.invoice_void(organization=organization, invoice=make_invoice(organization, voided, amount="70.00"),
+                          actor=None)
+    outstanding = dict(customer_list(organization).values_list("name", "outstanding"))
+    assert outstanding == {"paid": Decimal("0"), "partly": Decimal("30.00"), "voided": Decimal("0")}
