@@ -178,25 +178,41 @@ def columns_insert(model: type[Model], columns: dict[str, Sequence[object]], *, 
         return
     alias = router.db_for_write(model)
     connection = connections[alias]
-    # A sequence (list, numpy array) is a column; anything else (a str too) is every row's value.
-    full = {name: [values] * count if isinstance(values, str) or not hasattr(values, "__len__") else values
-            for name, values in columns.items()}
-    if any(len(values) != count for values in full.values()):
-        raise ValueError(f"every column needs {count} values")
+    full = _full_columns(columns, count)
     if connection.vendor != "postgresql":
         plain = [values.tolist() if hasattr(values, "tolist") else values for values in full.values()]
         rows_insert(model, list(full), zip(*plain, strict=True), count=count)
         return
+    _csv_copy(connection, model._meta.db_table, [model._meta.get_field(name).column for name in full], full)
+
+
+def columns_copy(table: str, columns: dict[str, Sequence[object]], *, count: int, using: str = "default") -> None:
+    """columns_insert into a table the models do not describe (a temporary table), PostgreSQL only:
+    `columns` maps the table's column names to `count` values each, or one value for every row."""
+    full = _full_columns(columns, count)
+    if count:
+        _csv_copy(connections[using], table, list(full), full)
+
+
+def _full_columns(columns: dict[str, object], count: int) -> dict[str, Sequence[object]]:
+    """A sequence (list, numpy array) is a column; anything else (a str too) is every row's value."""
+    full = {name: [values] * count if isinstance(values, str) or not hasattr(values, "__len__") else values
+            for name, values in columns.items()}
+    if any(len(values) != count for values in full.values()):
+        raise ValueError(f"every column needs {count} values")
+    return full
+
+
+def _csv_copy(connection, table: str, names: list[str], columns: dict[str, Sequence[object]]) -> None:
     import pandas as pd
 
-    frame = pd.DataFrame(full)
-    names = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in columns)
     text = io.StringIO()
-    frame.to_csv(text, header=False, index=False, na_rep="\\N")  # NULL is \N, so '' stays an empty string
+    pd.DataFrame(columns).to_csv(text, header=False, index=False, na_rep="\\N")  # NULL is \N: '' stays ''
     text.seek(0)
+    quoted = ", ".join(connection.ops.quote_name(name) for name in names)
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.copy_expert(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN "
-                           "WITH (FORMAT csv, NULL '\\N')", text)
+        cursor.copy_expert(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+                           text)
 
 
 # The kinds query_columns gives back: a numpy dtype each ("day": a date as its ordinal, NaN for NULL).

@@ -13,6 +13,7 @@ from forecasting import services
 from forecasting.models import InvoicePrediction, ModelMethod, PaymentModel
 from forecasting.reasons import reasons_text
 from receivables import services as ledger
+from receivables.models import Customer
 from tests.factories import CustomerFactory, make_invoice
 
 D = dt.date
@@ -140,3 +141,30 @@ def test_a_sample_keeps_every_row_when_there_are_few_and_draws_uniformly_otherwi
     assert drawn.sum() == 4000 and not (drawn & ~rows).any()
     assert 1800 < drawn[:5000].sum() < 2200  # both halves drawn alike
     assert (services._sample(rows, 4000) == drawn).all()
+
+
+def test_a_refresh_updates_the_stored_predictions_drops_the_settled_and_adds_the_new(history):
+    # given: predictions stored, then an invoice settled, a new one issued and a new model version
+    services.payment_model_train(organization=history)
+    services.predictions_refresh(organization=history, as_of=D(2026, 1, 1))
+    stored = {p.invoice_id: p for p in InvoicePrediction.objects.filter(organization=history)}
+    customer = Customer.objects.get(organization=history, name="Customer 3")
+    oldest, *rest = sorted((i for i in stored.values() if i.invoice.customer_id == customer.pk),
+                           key=lambda p: (p.invoice.due_date, p.invoice_id))
+    ledger.payment_record(organization=history, actor=None, customer=customer, amount=oldest.invoice.total_amount,
+                          received_on=D(2026, 1, 2))
+    new = make_invoice(history, customer, amount="900.00", issue_date=D(2026, 1, 2), due_date=D(2026, 2, 1))
+    second = services.payment_model_train(organization=history)
+
+    # when
+    count = services.predictions_refresh(organization=history, as_of=D(2026, 1, 5))
+
+    # then: the settled invoice's row is gone, the new invoice has one, the others were updated in place
+    after = {p.invoice_id: p for p in InvoicePrediction.objects.filter(organization=history)}
+    assert count == len(after) == len(stored)
+    assert oldest.invoice_id not in after and new.pk in after
+    kept = rest[0].invoice_id
+    assert after[kept].pk == stored[kept].pk
+    assert after[kept].payment_model_id == second.pk != stored[kept].payment_model_id
+    assert after[kept].p10_date >= D(2026, 1, 5) and after[kept].predicted_at > stored[kept].predicted_at
+    assert all(p.organization_id == history.pk for p in after.values())
