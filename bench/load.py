@@ -213,11 +213,15 @@ def free_port() -> int:
 
 
 def server_environment(*, secret_key: str, database_url: str, redis_url: str, root: Path,
-                       debug: bool = False) -> dict[str, str]:
+                       debug: bool = False, conn_max_age: int | None = None) -> dict[str, str]:
     """docker-compose.yml's web environment, pointed at loopback and this bench's database.
-    `debug`: DEBUG on (no collected static files needed): for the toy-size test only."""
+    `debug`: DEBUG on (no collected static files needed): for the toy-size test only. `conn_max_age`:
+    CONN_MAX_AGE for the server (production leaves it unset: 0, a new connection per request)."""
+    env = {key: value for key, value in os.environ.items() if key != "CONN_MAX_AGE"}
+    if conn_max_age is not None:
+        env["CONN_MAX_AGE"] = str(conn_max_age)
     return {
-        **os.environ,
+        **env,
         "DEBUG": "1" if debug else "0", "SECRET_KEY": secret_key, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
         "EMAIL_URL": "outbox:", "ALLOWED_HOSTS": HOST, "CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
         "SECURE_SSL_REDIRECT": "1", "SESSION_COOKIE_SECURE": "1", "CSRF_COOKIE_SECURE": "1",
@@ -354,8 +358,9 @@ def calls_for(klass: str, tenants: list[Tenant], *, today: dt.date) -> list[Call
 
 
 def call_once(url: str, call: Call, *, run: str = "smoke") -> int:
-    """Send one call (urllib, no redirects followed); its status."""
-    body = call.body.replace("%s", run, 1).replace("%s", "0") if call.body is not None else None
+    """Send one call (urllib, no redirects followed); its status. A POST body gets `run` where wrk puts
+    (run, thread, counter): unique per run."""
+    body = None if call.body is None else call.body % tuple((run, 0, 0)[i % 3] for i in range(call.body.count("%s")))
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
@@ -377,7 +382,8 @@ def smoke(url: str, tenants: list[Tenant], *, today: dt.date) -> dict[str, int]:
     statuses = {}
     for klass in CLASSES:
         for call in calls_for(klass, tenants[:1], today=today):
-            statuses.setdefault(call.kind, call_once(url, call, run=secrets.token_hex(4)))
+            if call.kind not in statuses:
+                statuses[call.kind] = call_once(url, call, run=f"smoke{secrets.token_hex(4)}")
     return statuses
 
 
@@ -606,6 +612,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--think-ms", type=int, default=0,
                         help="mean pause between one user's requests (0: back to back, the worst case)")
     parser.add_argument("--classes", default=",".join(CLASSES), help="comma-separated: pages,api_read,api_write")
+    parser.add_argument("--conn-max-age", type=int, default=None,
+                        help="CONN_MAX_AGE for gunicorn (default: unset, as docker-compose.yml: 0)")
     parser.add_argument("--batch", type=int, default=50, help="organizations per generating transaction")
     parser.add_argument("--quick", action="store_true", help="20 organizations, 20,000 invoices, 10 s per class")
     args = parser.parse_args(argv)
@@ -634,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
     tenants = tenants_ensure(ids, min(args.sample, len(ids)))
     workdir = Path(tempfile.mkdtemp(prefix="inflow-load-"))
     env = server_environment(secret_key=secret_key, database_url=os.environ["DATABASE_URL"],
-                             redis_url=os.environ["REDIS_URL"], root=workdir)
+                             redis_url=os.environ["REDIS_URL"], root=workdir, conn_max_age=args.conn_max_age)
     static_collect(env)
     access_log = workdir / "access.log"
     server = Server(workers=args.workers, env=env, access_log=access_log)
@@ -654,6 +662,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{args.orgs:,} organizations, {args.invoices:,} invoices; {len(tenants)} sampled (largest "
           f"{max(t.invoices for t in tenants):,} invoices); gunicorn --workers {args.workers} (sync), wrk -c "
           f"{args.users} for {args.seconds:g} s per class" + (f", think {args.think_ms} ms" if args.think_ms else "")
+          + (f", CONN_MAX_AGE={args.conn_max_age}" if args.conn_max_age is not None else "")
           + f"; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min)")
     table_print(results, kinds)
     results_record(results, orgs=args.orgs, invoices=args.invoices, connections=args.users, workers=args.workers)
