@@ -281,6 +281,37 @@ def _open_items_parts() -> list[str]:
     ]
 
 
+def _open_item_pieces() -> list[str]:
+    """The open items as of %(as_of)s for sums over many of them (the aging): three SELECTs of
+    (customer_id, currency, due_date, issue_rate, balance, n) whose rows, summed per invoice, give
+    `_open_items_parts`' balance, and whose `n` summed over any set of invoices counts those open
+    on as_of (balance not zero). The invoices open now are read without any join, as the floor
+    scan reads them; what was applied after as_of comes as its own rows, one per invoice that has
+    any (`n` corrects the count: -1 when it settles an invoice open now, +1 when it reopens one
+    settled now); invoices voided after as_of count at their total."""
+    invoice, allocation = _table(Invoice), _table(Allocation)
+    return [
+        f"""SELECT i.customer_id, i.currency, i.due_date, i.issue_rate,
+                   i.total_amount - i.applied_amount AS balance, 1 AS n
+            FROM {invoice} i
+            WHERE i.organization_id = %(org)s AND i.voided_on IS NULL
+              AND i.applied_amount < i.total_amount AND i.issue_date <= %(as_of)s""",
+        f"""SELECT i.customer_id, i.currency, i.due_date, i.issue_rate, l.amount AS balance,
+                   CASE WHEN i.applied_amount < i.total_amount
+                        THEN CASE WHEN i.total_amount - i.applied_amount + l.amount = 0 THEN -1 ELSE 0 END
+                        ELSE CASE WHEN l.amount <> 0 THEN 1 ELSE 0 END END AS n
+            FROM (SELECT invoice_id, SUM(amount) AS amount FROM {allocation}
+                  WHERE organization_id = %(org)s AND applied_on > %(as_of)s
+                  GROUP BY invoice_id) l
+            JOIN {invoice} i ON i.id = l.invoice_id
+            WHERE i.organization_id = %(org)s AND i.voided_on IS NULL AND i.issue_date <= %(as_of)s""",
+        f"""SELECT i.customer_id, i.currency, i.due_date, i.issue_rate, i.total_amount AS balance,
+                   CASE WHEN i.total_amount <> 0 THEN 1 ELSE 0 END AS n
+            FROM {invoice} i
+            WHERE i.organization_id = %(org)s AND i.voided_on > %(as_of)s AND i.issue_date <= %(as_of)s""",
+    ]
+
+
 def _open_items_sql() -> str:
     """The CTE `open_items` (see _open_items_parts), for a statement that reads the items one by one."""
     return f"""
@@ -298,7 +329,7 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
     third more time for the statement; `unrealized_fx` is None without it).
 
     Two queries whatever the size of the ledger: the bucketed sums (aggregated per customer
-    and currency, each part of the open items on its own, before joining customer names, so the
+    and currency, each piece of the open items on its own, before joining customer names, so the
     join sees a few rows per customer) and
     the FX rates (none when `currency` is given). `lenient` (the dashboard, the weekly report): an
     amount without a rate is left out and named in `fx_gaps` instead of failing the report."""
@@ -313,9 +344,10 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
         if bucket.due_before is not None:
             conds.append(f"o.due_date < %(before_{i})s")
             params[f"before_{i}"] = bucket.due_before
-        cases.append(f"SUM(CASE WHEN {' AND '.join(conds)} THEN o.balance ELSE 0 END) AS b{i}")
-    # An invoice whose balance on as_of nets to zero (settled then, reopened by a later reversal) is not open.
-    filters = ["o.balance <> 0"]
+        # FILTER, not SUM(CASE ... ELSE 0): a row adds to its own bucket only, not zero to the others
+        # (a bucket without rows sums to NULL, which reads as nothing).
+        cases.append(f"SUM(o.balance) FILTER (WHERE {' AND '.join(conds)}) AS b{i}")
+    filters = []
     if customer_id is not None:
         filters.append("o.customer_id = %(customer)s")
         params["customer"] = customer_id
@@ -326,24 +358,27 @@ def aging_report(organization: Organization, as_of: dt.date, *, customer_id: int
     where = f"WHERE {' AND '.join(filters)}" if filters else ""
     unrealized = unrealized and currency is None
     revaluation_sums = ("SUM(CASE WHEN o.issue_rate IS NULL THEN o.balance END) AS unrated_balance, "
-                        "SUM(o.balance * o.issue_rate) AS issue_base, COUNT(*) - COUNT(o.issue_rate) AS unrated, "
+                        "SUM(o.balance * o.issue_rate) AS issue_base, "
+                        "SUM(CASE WHEN o.issue_rate IS NULL THEN o.n ELSE 0 END) AS unrated, "
                         if unrealized else "")
     revaluation_totals = ("SUM(a.unrated_balance), SUM(a.issue_base), CAST(SUM(a.unrated) AS BIGINT)"
                           if unrealized else "NULL, NULL, NULL")
-    # Each part of the open items is summed on its own, then the parts' sums are added up: the
-    # planner then sizes the grouping from the invoice table's statistics (a hash aggregate in each
-    # parallel worker) rather than guessing at a union's rows (a sort of every open item).
-    per_part = " UNION ALL ".join(f"""
-            SELECT o.customer_id, o.currency, COUNT(*) AS n, {revaluation_sums}{", ".join(cases)}
-            FROM ({part}) o
+    # Each piece of the open items is summed on its own, then the pieces' sums are added up: the
+    # invoices open now are summed straight from the table, as the floor sums them (a hash aggregate
+    # in each parallel worker), and an invoice whose balance on as_of nets to zero (settled then,
+    # reopened by a later reversal) adds nothing and is not counted (HAVING drops a group of such only).
+    per_piece = " UNION ALL ".join(f"""
+            SELECT o.customer_id, o.currency, SUM(o.n) AS n, {revaluation_sums}{", ".join(cases)}
+            FROM ({piece}) o
             {where}
-            GROUP BY o.customer_id, o.currency""" for part in _open_items_parts())
+            GROUP BY o.customer_id, o.currency""" for piece in _open_item_pieces())
     sql = f"""
         SELECT a.customer_id, c.name, a.currency, CAST(SUM(a.n) AS BIGINT), {revaluation_totals},
                {", ".join(f"SUM(a.b{i})" for i in range(len(buckets)))}
-        FROM ({per_part}
+        FROM ({per_piece}
         ) a JOIN {_table(Customer)} c ON c.id = a.customer_id AND c.organization_id = %(org)s
         GROUP BY a.customer_id, c.name, a.currency
+        HAVING SUM(a.n) <> 0
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
