@@ -130,16 +130,19 @@ def test_reports_root_and_embedded_scheduler_come_from_the_environment():
 
 
 def test_a_server_process_loads_its_views_and_freezes_them_before_the_first_request():
-    """config.wsgi ends with server_ready: the URL conf (every view) is imported and what is loaded is
-    out of the garbage collector's scans (gc.freeze) before any request arrives."""
-    code = ("import gc, sys; import config.wsgi; "
-            "print(gc.get_freeze_count() > 10000, 'receivables.api' in sys.modules, gc.get_count()[2])")
+    """config.wsgi ends with server_ready: the URL conf (every view) is imported, the project's messages
+    read (tenancy.retranslate), and what is loaded is out of the garbage collector's scans (gc.freeze)
+    before any request arrives."""
+    code = ("import gc, sys; import config.wsgi; from tenancy.retranslate import project_msgids; "
+            "print(gc.get_freeze_count() > 10000, 'receivables.api' in sys.modules, gc.get_count()[2], "
+            "project_msgids.cache_info().currsize)")
     env = {**os.environ, "EMBEDDED_SCHEDULER": "false", "DJANGO_SETTINGS_MODULE": "config.settings"}
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr
-    frozen, views_loaded, old_generation = result.stdout.split()
+    frozen, views_loaded, old_generation, msgids_read = result.stdout.split()
     assert (frozen, views_loaded, old_generation) == ("True", "True", "0")
+    assert msgids_read == "1"  # tenancy.retranslate's messages read at start, not in a request
 
 
 def test_make_run_seeds_every_app_on_the_embedded_default(tmp_path):
