@@ -106,14 +106,14 @@ def copy_time(organization, rows: list[dict]) -> float:
     customers = dict(Customer.objects.filter(organization=organization).values_list("external_id", "pk"))
     columns = ("organization_id", "customer_id", "number", "external_id", "issue_date", "due_date", "currency",
                "net_amount", "tax_amount", "total_amount", "applied_amount", "written_off_amount", "status",
-               "description", "po_reference", "created_at", "updated_at")
+               "description", "po_reference", "created_at", "updated_at", "kind")
     started = time.perf_counter()
     now = dt.datetime.now(dt.UTC).isoformat()
     buffer = io.StringIO()
     for row in rows:
         buffer.write("\t".join([str(organization.pk), str(customers[row["customer_external_id"]]), row["number"],
                                 row["external_id"], row["issue_date"], row["due_date"], "CNY", row["net_amount"],
-                                "0", row["net_amount"], "0", "0", "open", "", "", now, now]) + "\n")
+                                "0", row["net_amount"], "0", "0", "open", "", "", now, now, "standard"]) + "\n")
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.copy_expert(f"COPY receivables_invoice ({', '.join(columns)}) FROM STDIN", buffer)
