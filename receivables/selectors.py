@@ -249,6 +249,12 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+# What was applied to an invoice after as_of (the pieces of an invoice voided since: few rows, one
+# index lookup each).
+_VOIDED_LATER_APPLIED = """COALESCE((SELECT SUM(a.amount) FROM {allocation} a
+                     WHERE a.organization_id = %(org)s AND a.invoice_id = i.id AND a.applied_on > %(as_of)s), 0)"""
+
+
 def _open_item_pieces() -> list[str]:
     """The open items as of %(as_of)s for sums over many of them (the aging): three SELECTs of
     (customer_id, currency, due_date, issue_rate, balance, n) whose rows, summed per invoice, give
@@ -256,7 +262,9 @@ def _open_item_pieces() -> list[str]:
     counts those open on as_of (balance not zero). The invoices open now are read without any join,
     as the floor scan reads them; what was applied after as_of comes as its own rows, one per
     invoice that has any (`n` corrects the count: -1 when it settles an invoice open now, +1 when it
-    reopens one settled now); invoices voided after as_of count at their total. No CTE: PostgreSQL
+    reopens one settled now); invoices voided after as_of count at what was still due on as_of (their
+    total less what was applied to them by then: a voided invoice has nothing applied now, so what was
+    applied after as_of, a reversal say, is the negative of it). No CTE: PostgreSQL
     materializes one read twice, and a plan that scans one runs in a single process where the
     open-item scan otherwise runs in parallel (a customer's statement keeps `_open_items_sql`)."""
     invoice, allocation = _table(Invoice), _table(Allocation)
@@ -275,10 +283,13 @@ def _open_item_pieces() -> list[str]:
                   GROUP BY invoice_id) l
             JOIN {invoice} i ON i.id = l.invoice_id
             WHERE i.organization_id = %(org)s AND i.voided_on IS NULL AND i.issue_date <= %(as_of)s""",
-        f"""SELECT i.customer_id, i.currency, i.due_date, i.issue_rate, i.total_amount AS balance,
-                   CASE WHEN i.total_amount <> 0 THEN 1 ELSE 0 END AS n
-            FROM {invoice} i
-            WHERE i.organization_id = %(org)s AND i.voided_on > %(as_of)s AND i.issue_date <= %(as_of)s""",
+        f"""SELECT v.customer_id, v.currency, v.due_date, v.issue_rate, v.balance,
+                   CASE WHEN v.balance <> 0 THEN 1 ELSE 0 END AS n
+            FROM (SELECT i.customer_id, i.currency, i.due_date, i.issue_rate,
+                         i.total_amount - i.applied_amount + {_VOIDED_LATER_APPLIED.format(allocation=allocation)}
+                             AS balance
+                  FROM {invoice} i
+                  WHERE i.organization_id = %(org)s AND i.voided_on > %(as_of)s AND i.issue_date <= %(as_of)s) v""",
     ]
 
 
@@ -287,7 +298,7 @@ def _open_items_sql() -> str:
 
     Three parts, so the common case (invoices open today) reads the partial open-item index:
     invoices open now, plus what was applied to them after as_of; invoices settled now that
-    were still open on as_of; invoices voided after as_of."""
+    were still open on as_of; invoices voided after as_of, at what was still due on as_of."""
     invoice, allocation = _table(Invoice), _table(Allocation)
     return f"""
         WITH later AS (
@@ -307,9 +318,11 @@ def _open_items_sql() -> str:
             WHERE i.organization_id = %(org)s AND i.voided_on IS NULL
               AND i.applied_amount >= i.total_amount AND i.issue_date <= %(as_of)s
             UNION ALL
-            SELECT i.id, i.customer_id, i.currency, i.due_date, i.total_amount, i.issue_rate
-            FROM {invoice} i
+            SELECT i.id, i.customer_id, i.currency, i.due_date,
+                   i.total_amount - i.applied_amount + COALESCE(l.amount, 0), i.issue_rate
+            FROM {invoice} i LEFT JOIN later l ON l.invoice_id = i.id
             WHERE i.organization_id = %(org)s AND i.voided_on > %(as_of)s AND i.issue_date <= %(as_of)s
+              AND i.total_amount - i.applied_amount + COALESCE(l.amount, 0) <> 0
         )
     """
 
