@@ -74,10 +74,15 @@ def _expanding_median(values: np.ndarray, groups: np.ndarray | None) -> np.ndarr
     return series.groupby(groups, sort=False).expanding().median().reset_index(level=0, drop=True).sort_index().to_numpy()
 
 
-def features_build(ledger: Ledger) -> tuple[np.ndarray, np.ndarray]:
-    """(feature matrix in FEATURES order, baseline delay) for every invoice of the ledger."""
-    n = len(ledger)
+def features_build(ledger: Ledger, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(feature matrix in FEATURES order, baseline delay) for every invoice of the ledger, or for the
+    invoices at positions `rows` only (the open ones, to predict them): the customers' histories still
+    come from every settlement, and each row is the one the whole ledger's matrix has there."""
     settled = ~np.isnan(ledger.settled_day)
+    rows = np.arange(len(ledger)) if rows is None else np.asarray(rows)
+    n = len(rows)
+    t_customer, t_issue, t_due = ledger.customer_id[rows], ledger.issue_day[rows], ledger.due_day[rows]
+    t_amount, t_disputed = ledger.amount[rows], ledger.disputed[rows]
     # The customer's settlements in (customer, settlement day) order.
     s_idx = np.flatnonzero(settled)
     order = np.lexsort((ledger.settled_day[s_idx], ledger.customer_id[s_idx]))
@@ -90,11 +95,11 @@ def features_build(ledger: Ledger) -> tuple[np.ndarray, np.ndarray]:
     s_amount = ledger.amount[s_idx].astype(float)
 
     # Customers as dense codes; key = code * SPAN + day keeps each customer's days in one sorted run.
-    customers, codes = np.unique(np.concatenate([s_cust, ledger.customer_id]), return_inverse=True)
+    customers, codes = np.unique(np.concatenate([s_cust, t_customer]), return_inverse=True)
     s_code, t_code = codes[:len(s_idx)], codes[len(s_idx):]
     span = np.int64(10_000_000)
     s_key = s_code.astype(np.int64) * span + s_day
-    t_key = t_code.astype(np.int64) * span + ledger.issue_day.astype(np.int64)
+    t_key = t_code.astype(np.int64) * span + t_issue.astype(np.int64)
     end = np.searchsorted(s_key, t_key, side="left")  # settlements strictly before the issue date
     start = np.searchsorted(s_key, t_code.astype(np.int64) * span, side="left")
     count = end - start
@@ -118,7 +123,7 @@ def features_build(ledger: Ledger) -> tuple[np.ndarray, np.ndarray]:
         worst_all = pd.Series(s_delay).groupby(s_code).cummax().to_numpy()
         median_all = _expanding_median(s_delay, s_code)
         worst, median = worst_all[last], median_all[last]
-        recency = ledger.issue_day - s_day[last]
+        recency = t_issue - s_day[last]
         last_delay = s_delay[last]
     else:
         worst = median = recency = last_delay = np.zeros(n)
@@ -130,20 +135,20 @@ def features_build(ledger: Ledger) -> tuple[np.ndarray, np.ndarray]:
     promises_before = np.zeros(n)
     broken_before = np.zeros(n)
     for customer, (made, broken) in ledger.promises.items():
-        mask = ledger.customer_id == customer
+        mask = t_customer == customer
         if mask.any():
-            days = ledger.issue_day[mask]
+            days = t_issue[mask]
             promises_before[mask] = np.searchsorted(np.sort(made), days, side="left")
             broken_before[mask] = np.searchsorted(np.sort(broken), days, side="left")
 
-    months = (ordinals_to_dates(ledger.issue_day).astype("datetime64[M]").astype(np.int64) % 12) + 1
+    months = (ordinals_to_dates(t_issue).astype("datetime64[M]").astype(np.int64) % 12) + 1
     matrix = np.column_stack([
         count, median, mean, spread, worst, share_late, recency, last_delay, dispute_share,
-        np.log1p(np.maximum(ledger.amount.astype(float), 0)),
-        np.where(has, ledger.amount.astype(float) / np.where(usual_amount > 0, usual_amount, np.nan), nan),
-        ledger.due_day - ledger.issue_day,
+        np.log1p(np.maximum(t_amount.astype(float), 0)),
+        np.where(has, t_amount.astype(float) / np.where(usual_amount > 0, usual_amount, np.nan), nan),
+        t_due - t_issue,
         months,
-        ledger.disputed.astype(float),
+        t_disputed.astype(float),
         promises_before, broken_before,
     ]).astype(float)
 
@@ -151,7 +156,7 @@ def features_build(ledger: Ledger) -> tuple[np.ndarray, np.ndarray]:
     g_order = np.argsort(s_day, kind="stable")
     g_day = s_day[g_order]
     g_median = _expanding_median(s_delay[g_order], None) if len(s_idx) else np.zeros(0)
-    g_end = np.searchsorted(g_day, ledger.issue_day.astype(np.int64), side="left")
+    g_end = np.searchsorted(g_day, t_issue.astype(np.int64), side="left")
     overall = np.where(g_end > 0, g_median[np.maximum(g_end - 1, 0)] if len(g_median) else 0.0, 0.0)
     baseline = np.where(has, median, overall)
     del customers
@@ -209,6 +214,7 @@ class Prediction:
     p50: np.ndarray
     p90: np.ndarray
     probability_late: np.ndarray
+    median_raw: np.ndarray | None = None  # the P50 regressor's own output (before the three are sorted)
 
 
 def estimators_predict(estimators: Estimators, matrix: np.ndarray) -> Prediction:
@@ -222,33 +228,36 @@ def _predict(estimators: Estimators, matrix: np.ndarray) -> Prediction:
     if not len(matrix):
         empty = np.zeros(0)
         return Prediction(empty, empty, empty, empty)
-    raw = np.sort(np.column_stack([model.predict(matrix) for model in estimators.quantile]), axis=1)  # no crossing
+    outputs = [model.predict(matrix) for model in estimators.quantile]
+    raw = np.sort(np.column_stack(outputs), axis=1)  # no crossing
     if estimators.late is not None:
         probability = estimators.late.predict_proba(matrix)[:, 1]
     else:
         probability = np.full(len(matrix), estimators.late_share)
-    return Prediction(raw[:, 0], raw[:, 1], raw[:, 2], probability)
+    return Prediction(raw[:, 0], raw[:, 1], raw[:, 2], probability, outputs[1])
 
 
-def reasons_compute(estimators: Estimators, matrix: np.ndarray, *, top: int = 3, min_days: float = 1.0
-                    ) -> list[str]:
+def reasons_compute(estimators: Estimators, matrix: np.ndarray, *, top: int = 3, min_days: float = 1.0,
+                    median: np.ndarray | None = None) -> list[str]:
     """Per invoice, the features that move its P50 most: the P50 with the feature set to the training
     median, against the P50 as is (one batched prediction for all features). Each invoice's reasons
     come as JSON text: a list of {"feature", "days", "value"}, largest effect first, those of at least
-    `min_days` only."""
+    `min_days` only. `median`: the P50 regressor's own prediction for `matrix`, when already made
+    (Prediction.median_raw)."""
     if not len(matrix):
         return []
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=THREADS):
-        return _reasons(estimators, matrix, top, min_days)
+        return _reasons(estimators, matrix, top, min_days, median)
 
 
-def _reasons(estimators: Estimators, matrix: np.ndarray, top: int, min_days: float) -> list[str]:
+def _reasons(estimators: Estimators, matrix: np.ndarray, top: int, min_days: float,
+             median: np.ndarray | None) -> list[str]:
     model = estimators.quantile[1]
     n = len(matrix)
     columns = [FEATURES.index(name) for name in REASON_FEATURES]
-    base = model.predict(matrix)
+    base = model.predict(matrix) if median is None else median
     effect = np.zeros((len(columns), n))  # + : this feature makes the invoice later than usual
     for j, column in enumerate(columns):
         # Only rows whose value is not the median already can move (NaN counts as different).
@@ -257,21 +266,18 @@ def _reasons(estimators: Estimators, matrix: np.ndarray, top: int, min_days: flo
             moved = matrix[differs]
             moved[:, column] = estimators.reference[column]
             effect[j, differs] = base[differs] - model.predict(moved)
-    # The top features per invoice as JSON text, made column-wise: a dict and a json.dumps per invoice
-    # took seconds at 100,000 open invoices.
+    # The top features per invoice as JSON text, from plain lists: a dict and a json.dumps per invoice
+    # took seconds at 100,000 open invoices (and numpy's string operations one).
     order = np.argsort(-np.abs(effect), axis=0, kind="stable")[:top]  # (top, n)
-    rows = np.arange(n)
     days = np.round(np.take_along_axis(effect, order, axis=0), 1)
-    values = matrix[rows[None, :], np.asarray(columns)[order]]
-    shown = np.abs(days) >= min_days
-    names = np.asarray(REASON_FEATURES)[order]
-    slots = []
-    for k in range(order.shape[0]):
-        value_text = np.where(np.isnan(values[k]), "null", np.round(np.nan_to_num(values[k]), 4).astype(str))
-        text = np.char.add(np.char.add(np.char.add(np.char.add(np.char.add(
-            '{"feature": "', names[k]), '", "days": '), days[k].astype(str)), ', "value": '), value_text)
-        slots.append(np.where(shown[k], np.char.add(text, "}"), ""))
-    return [f"[{', '.join(part for part in parts if part)}]" for parts in zip(*slots, strict=True)]
+    values = np.round(matrix[np.arange(n)[None, :], np.asarray(columns)[order]], 4).tolist()
+    shown = (np.abs(days) >= min_days).tolist()
+    names, days = np.asarray(REASON_FEATURES)[order].tolist(), days.tolist()
+    slots = range(len(names))
+    return ["[" + ", ".join(
+        f'{{"feature": "{names[k][i]}", "days": {days[k][i]!r}, '
+        f'"value": {"null" if values[k][i] != values[k][i] else repr(values[k][i])}}}'  # NaN != NaN: null
+        for k in slots if shown[k][i]) + "]" for i in range(n)]
 
 
 def mae(predicted: np.ndarray, actual: np.ndarray) -> float:

@@ -203,17 +203,16 @@ def predictions_refresh(*, organization: Organization, as_of: dt.date, actor: Ac
     baseline) and replace the stored predictions. Returns how many were stored."""
     stored = payment_model_current(organization)
     ledger = ledger_load(organization)
-    matrix, baseline = pm.features_build(ledger)
     open_rows = np.flatnonzero(ledger.is_open)
+    features, baseline = pm.features_build(ledger, open_rows)  # the open invoices' rows only
     due = ledger.due_day[open_rows].astype(float)
-    features = matrix[open_rows]
-    base_delay = np.nan_to_num(baseline[open_rows])
+    base_delay = np.nan_to_num(baseline)
     if stored is not None and stored.method == ModelMethod.MODEL:
         estimators = pm.Estimators.loads(bytes(stored.artifact))
         predicted = pm.estimators_predict(estimators, features)
         delays = (predicted.p10, predicted.p50, predicted.p90)
         probability = predicted.probability_late
-        reasons = pm.reasons_compute(estimators, features)
+        reasons = pm.reasons_compute(estimators, features, median=predicted.median_raw)
         method = ModelMethod.MODEL
     else:
         spread = np.nan_to_num(features[:, pm.FEATURES.index("history_spread")]) * 1.2816
