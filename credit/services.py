@@ -315,7 +315,7 @@ def scores_run(*, organization: Organization, as_of: dt.date | None = None, cust
     covers = (cover_in_force(organization, [p.customer_id for p in profiles], as_of) if cover_provided()
               else None)
     now = timezone.now()
-    scores, drops = [], []
+    scores, drops, reviews_moved = [], [], []
     # What depends only on the grade (and whether the score is provisional), worked out once per run.
     recommendations: dict[tuple[str, bool], tuple[Decimal, int, str]] = {}
     review_dates: dict[str, dt.date] = {}
@@ -348,14 +348,17 @@ def scores_run(*, organization: Organization, as_of: dt.date | None = None, cust
         review_by = review_dates[card.grade]
         if profile.next_review_on is None or profile.next_review_on > review_by:
             profile.next_review_on = review_by
+            reviews_moved.append(profile)
     # COPY on PostgreSQL (objects_insert): bulk_create's INSERT ... VALUES cost more in Python than the
     # rows cost the database. Each score gets its id, so every file is then pointed at its new score
     # and its next review in one UPDATE (objects_update), whatever the number of customers.
     objects_insert(scores, batch_size=SCORE_BATCH)
     for profile, score in zip(profiles, scores, strict=True):
         profile.latest_score_id = score.pk
-    objects_update(CreditProfile.objects.filter(organization=organization), profiles,
-                   ["latest_score", "next_review_on"], batch_size=SCORE_BATCH)
+    files = CreditProfile.objects.filter(organization=organization)
+    objects_update(files, profiles, ["latest_score"], batch_size=SCORE_BATCH)
+    # Only the reviews this scoring brings forward: a date someone changed meanwhile stays theirs.
+    objects_update(files, reviews_moved, ["next_review_on"], batch_size=SCORE_BATCH)
     if drops:
         alerts_create(organization=organization, alerts=[(
             Customer(pk=profile.customer_id, organization=organization, name=profile.customer_name),

@@ -189,15 +189,18 @@ def dunning_candidates(organization: Organization, book: PolicyBook, today: dt.d
         last_sent = f"""
             SELECT reached.*, last.last_days, last.last_date FROM reached
             LEFT JOIN LATERAL (SELECT MAX(n.step_days) AS last_days, MAX(dr.run_date) AS last_date
-                               FROM {notices} n JOIN {runs} dr ON dr.id = n.run_id
+                               FROM {notices} n
+                               JOIN {runs} dr ON dr.id = n.run_id AND dr.organization_id = n.organization_id
                                WHERE n.organization_id = %(org)s AND n.invoice_id = reached.id) last ON TRUE
             WHERE reached.step_id IS NOT NULL"""  # noqa: S608
     else:
         last_sent = f"""
             SELECT reached.*,
-                   (SELECT MAX(n.step_days) FROM {notices} n WHERE n.invoice_id = reached.id) AS last_days,
-                   (SELECT MAX(dr.run_date) FROM {notices} n JOIN {runs} dr ON dr.id = n.run_id
-                    WHERE n.invoice_id = reached.id) AS last_date
+                   (SELECT MAX(n.step_days) FROM {notices} n
+                    WHERE n.organization_id = %(org)s AND n.invoice_id = reached.id) AS last_days,
+                   (SELECT MAX(dr.run_date) FROM {notices} n
+                    JOIN {runs} dr ON dr.id = n.run_id AND dr.organization_id = n.organization_id
+                    WHERE n.organization_id = %(org)s AND n.invoice_id = reached.id) AS last_date
             FROM reached WHERE reached.step_id IS NOT NULL"""  # noqa: S608
     promise_link = _table(PromiseToPay.invoices.through)
     plan_link = _table(PaymentPlan.invoices.through)

@@ -170,7 +170,9 @@ def _predictions_replace(organization: Organization, values: dict[str, Any], cou
     temporary table, then the stored rows of invoices no longer open are deleted, the others updated in
     place and the new invoices' rows inserted. Deleting and inserting every row made PostgreSQL check
     each row's foreign keys again (as long as storing the rows, at 133,694 predictions); an update
-    that keeps the invoice and the model checks none."""
+    that keeps the invoice and the model checks none. The shared table is not analyzed here: ANALYZE
+    holds a lock until commit that every other organization's refresh would wait for (autovacuum
+    keeps its statistics)."""
     table = connection.ops.quote_name(InvoicePrediction._meta.db_table)
     names = list(values)
     with connection.cursor() as cursor:
@@ -192,9 +194,6 @@ def _predictions_replace(organization: Organization, values: dict[str, Any], cou
                            WHERE NOT EXISTS (SELECT 1 FROM {table} p
                                              WHERE p.organization_id = %(org)s AND p.invoice_id = n.invoice_id)""",  # noqa: S608
                        params)
-        # Fresh statistics keep the forecast's join planned for the real row count (stale ones planned a
-        # spilling hash join at 133,694 predictions).
-        cursor.execute(f"ANALYZE {table}")
 
 
 @transaction.atomic

@@ -243,15 +243,18 @@ def query_columns(sql: str, params: dict[str, object], kinds: dict[str, str], *,
         select = ", ".join(cast(name, kind) for name, kind in kinds.items())
         buffer = io.StringIO()
         with connection.cursor() as cursor:
-            copy = f"COPY (SELECT {select} FROM ({sql}) q) TO STDOUT WITH (FORMAT csv)"  # noqa: S608 - the caller's SQL
+            # NULL as \N, so an empty text stays '' (a text that is literally \N reads as NULL).
+            copy = f"COPY (SELECT {select} FROM ({sql}) q) TO STDOUT WITH (FORMAT csv, NULL '\\N')"  # noqa: S608
             statement = cursor.cursor.mogrify(copy, params)
             cursor.cursor.copy_expert(statement, buffer)
         buffer.seek(0)
         dtypes = {name: {"bool": "float64", "int": "int64", "text": "object"}.get(kind, "float64")
                   for name, kind in kinds.items()}
         frame = pd.read_csv(buffer, header=None, names=names, dtype=dtypes, keep_default_na=False,
-                            na_values={name: [""] for name, kind in kinds.items() if kind != "text"})
-        return {name: (frame[name].fillna(0).to_numpy() > 0) if kind == "bool" else frame[name].to_numpy()
+                            na_values={name: ["\\N"] for name in names})
+        return {name: (frame[name].fillna(0).to_numpy() > 0) if kind == "bool"
+                else frame[name].astype(object).where(frame[name].notna(), None).to_numpy() if kind == "text"
+                else frame[name].to_numpy()
                 for name, kind in kinds.items()}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -143,8 +143,13 @@ def test_a_sample_keeps_every_row_when_there_are_few_and_draws_uniformly_otherwi
     assert (services._sample(rows, 4000) == drawn).all()
 
 
-def test_a_refresh_updates_the_stored_predictions_drops_the_settled_and_adds_the_new(history):
-    # given: predictions stored, then an invoice settled, a new one issued and a new model version
+def test_a_refresh_updates_the_stored_predictions_drops_the_settled_and_adds_the_new(history, other_organization):
+    # given: another organization's predictions, ours stored, then an invoice settled, a new one issued
+    # and a new model version
+    theirs = make_invoice(other_organization, CustomerFactory(organization=other_organization), amount="70.00",
+                          issue_date=D(2025, 12, 1), due_date=D(2025, 12, 31))
+    services.predictions_refresh(organization=other_organization, as_of=D(2026, 1, 1))
+    their_rows = list(InvoicePrediction.objects.filter(organization=other_organization).values())
     services.payment_model_train(organization=history)
     services.predictions_refresh(organization=history, as_of=D(2026, 1, 1))
     stored = {p.invoice_id: p for p in InvoicePrediction.objects.filter(organization=history)}
@@ -167,4 +172,6 @@ def test_a_refresh_updates_the_stored_predictions_drops_the_settled_and_adds_the
     assert after[kept].pk == stored[kept].pk
     assert after[kept].payment_model_id == second.pk != stored[kept].payment_model_id
     assert after[kept].p10_date >= D(2026, 1, 5) and after[kept].predicted_at > stored[kept].predicted_at
-    assert all(p.organization_id == history.pk for p in after.values())
+    # and the other organization's rows are untouched
+    assert [row["invoice_id"] for row in their_rows] == [theirs.pk]
+    assert list(InvoicePrediction.objects.filter(organization=other_organization).values()) == their_rows
