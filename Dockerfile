@@ -19,4 +19,5 @@ RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --no-input \
 USER inflow
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gunicorn.conf.py: sync workers, 2 x cores + 1 (WEB_CONCURRENCY to change), access log on stdout.
+CMD ["gunicorn", "config.wsgi:application", "-c", "gunicorn.conf.py", "--bind", "0.0.0.0:8000"]

@@ -1,17 +1,18 @@
 """Load while people work: the web app under gunicorn (the production command), driven by wrk on loopback.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/inflow_bench_load \\
-        .venv/bin/python -m bench.load [--orgs 1000] [--invoices 1000000] [--users 20] [--seconds 60] [--workers 3]
+        .venv/bin/python -m bench.load [--orgs 1000] [--invoices 1000000] [--users 20] [--seconds 60] [--workers N]
 
 1. Data: `--orgs` synthetic organizations (`load<invoices>-0001` ...) holding `--invoices` invoices in
    all, sizes skewed (a few organizations hold many invoices, most a few hundred; none more than a
    tenth), loaded with COPY (bench.generate's ledger), `--batch` organizations per transaction.
    Generated once and reused. For a sample of `--sample` organizations (the largest five and a
    random rest) a user (admin member) gets a fresh session row and an API key (read and write).
-2. Server: `gunicorn config.wsgi:application` as the Dockerfile and docker-compose.yml run it (sync
-   workers, `--workers 3` on the 2-core box), on 127.0.0.1 only, with the compose file's production
-   environment (DEBUG=0, Secure cookies, SSL redirect, behind one proxy): wrk sends the headers the
-   proxy (Caddy) would add (`X-Forwarded-Proto: https`, `X-Forwarded-For`).
+2. Server: `gunicorn config.wsgi:application -c gunicorn.conf.py` as the Dockerfile, docker-compose.yml
+   and the Procfile run it (its sync workers, 2 x cores + 1 unless `--workers` says otherwise), on
+   127.0.0.1 only, with the compose file's production environment (DEBUG=0, so the settings' production
+   CONN_MAX_AGE; Secure cookies, SSL redirect, behind one proxy): wrk sends the headers the proxy
+   (Caddy) would add (`X-Forwarded-Proto: https`, `X-Forwarded-For`).
 3. Load: one wrk pass per class of request, `--users` connections for `--seconds` each, after a short
    unrecorded warm-up: **pages** (dashboard, invoice list, customer list, an invoice page, a customer
    page, rotating over the sampled organizations' sessions), **API reads** (GET /api/v1/invoices/,
@@ -55,7 +56,8 @@ import numpy as np
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/inflow_bench_load"
 REDIS_URL = "redis://127.0.0.1:6379/13"
-PRODUCTION_WORKERS = 3  # Dockerfile CMD and docker-compose.yml: gunicorn ... --workers 3
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_CONF = ROOT / "gunicorn.conf.py"  # read by the production command (Dockerfile, compose, Procfile)
 TARGET_MS = {"pages": 300, "api_read": 150}
 HOST = "localhost"
 SEED = 18
@@ -221,7 +223,8 @@ def server_environment(*, secret_key: str, database_url: str, redis_url: str, ro
                        debug: bool = False, conn_max_age: int | None = None) -> dict[str, str]:
     """docker-compose.yml's web environment, pointed at loopback and this bench's database.
     `debug`: DEBUG on (no collected static files needed): for the toy-size test only. `conn_max_age`:
-    CONN_MAX_AGE for the server (production leaves it unset: 0, a new connection per request)."""
+    CONN_MAX_AGE for the server (None: unset, the settings' default, as production: 60 s with DEBUG=0;
+    0 to open a new connection per request as before)."""
     env = {key: value for key, value in os.environ.items() if key != "CONN_MAX_AGE"}
     if conn_max_age is not None:
         env["CONN_MAX_AGE"] = str(conn_max_age)
@@ -261,19 +264,40 @@ def proxy_headers(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {"Host": HOST, "X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1", **(extra or {})}
 
 
-class Server:
-    """`gunicorn config.wsgi:application --workers N` (the production command) on 127.0.0.1."""
+def production_workers(env: dict[str, str] | None = None) -> int:
+    """How many workers gunicorn.conf.py starts here (2 x cores + 1, or WEB_CONCURRENCY)."""
+    import runpy
 
-    def __init__(self, *, workers: int, env: dict[str, str], access_log: Path):
+    saved = os.environ.get("WEB_CONCURRENCY")
+    wanted = (env or os.environ).get("WEB_CONCURRENCY")
+    try:
+        if wanted is None:
+            os.environ.pop("WEB_CONCURRENCY", None)
+        else:
+            os.environ["WEB_CONCURRENCY"] = wanted
+        return int(runpy.run_path(str(GUNICORN_CONF))["workers"])
+    finally:
+        if saved is None:
+            os.environ.pop("WEB_CONCURRENCY", None)
+        else:
+            os.environ["WEB_CONCURRENCY"] = saved
+
+
+class Server:
+    """`gunicorn config.wsgi:application -c gunicorn.conf.py` (the production command) on 127.0.0.1;
+    `workers` overrides the file's count (None: the file's)."""
+
+    def __init__(self, *, workers: int | None, env: dict[str, str], access_log: Path):
         self.port = free_port()
         # Its own control socket (gunicorn 23+ opens one, by default in ~/.gunicorn, shared by every server).
         control = access_log.parent / "gunicorn.ctl"
         self.access_log = access_log
         self.process = subprocess.Popen(  # noqa: S603 - our own server command
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--access-logfile", str(access_log), "--access-logformat", ACCESS_LOG_FORMAT,
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-c", str(GUNICORN_CONF),
+             "--bind", f"127.0.0.1:{self.port}", *(["--workers", str(workers)] if workers else []),
+             "--access-logfile", str(access_log), "--access-logformat", ACCESS_LOG_FORMAT,
              "--control-socket", str(control)],
-            env=env, cwd=Path(__file__).resolve().parent.parent, start_new_session=True)
+            env=env, cwd=ROOT, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, timeout: float = 90) -> None:
@@ -605,11 +629,13 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=20, help="concurrent connections (wrk -c)")
     parser.add_argument("--seconds", type=float, default=60, help="recorded seconds per class of request")
     parser.add_argument("--warmup", type=float, default=5, help="unrecorded seconds per class first")
-    parser.add_argument("--workers", type=int, default=PRODUCTION_WORKERS, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers (default: gunicorn.conf.py's, as production: 2 x cores + 1)")
     parser.add_argument("--sample", type=int, default=50, help="organizations whose users and keys make the load")
     parser.add_argument("--classes", default=",".join(CLASSES), help="comma-separated: pages,api_read,api_write")
     parser.add_argument("--conn-max-age", type=int, default=None,
-                        help="CONN_MAX_AGE for gunicorn (default: unset, as docker-compose.yml: 0)")
+                        help="CONN_MAX_AGE for gunicorn (default: unset, the settings' production 60; 0: a "
+                             "new connection per request)")
     parser.add_argument("--batch", type=int, default=50, help="organizations per generating transaction")
     parser.add_argument("--quick", action="store_true", help="20 organizations, 20,000 invoices, 10 s per class")
     args = parser.parse_args(argv)
@@ -642,6 +668,7 @@ def main(argv: list[str] | None = None) -> int:
     static_collect(env)
     access_log = workdir / "access.log"
     server = Server(workers=args.workers, env=env, access_log=access_log)
+    args.workers = args.workers or production_workers(env)
     try:
         server.wait_ready()
         statuses = smoke(server.url, tenants, today=dt.date.today())

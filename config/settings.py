@@ -93,7 +93,11 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Production keeps each worker's connection for a minute: a new one per request costs PostgreSQL a new
+# backend with cold caches (20-30 ms of a 40-100 ms page, bench/README.md "Load test"). Checked before
+# reuse at the start of each request, so a connection the server dropped is replaced, not an error.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend with GROUP BY on every selected column: tenant primary keys are (id, organization_id).
     DATABASES["default"]["ENGINE"] = "tenancy.postgresql"

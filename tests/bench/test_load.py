@@ -5,6 +5,7 @@ test database. DEBUG is on here only so that no collected static files are neede
 with DEBUG=0 and collected files)."""
 
 import datetime as dt
+import os
 import shutil
 
 import pytest
@@ -71,3 +72,14 @@ def test_every_kind_answers_a_short_load_has_no_errors_and_a_dead_session_counts
                                     warmup=0, classes=("pages",))
     assert results[0].requests > 0
     assert results[0].errors == results[0].redirects == results[0].requests
+
+
+def test_every_production_command_and_the_bench_read_gunicorn_conf(monkeypatch):
+    # One place for the worker count and class: the bench measures what production runs.
+    root = load.ROOT
+    assert '"-c", "gunicorn.conf.py"' in (root / "Dockerfile").read_text()
+    assert "gunicorn config.wsgi:application -c gunicorn.conf.py" in (root / "docker-compose.yml").read_text()
+    assert "gunicorn config.wsgi:application -c gunicorn.conf.py" in (root / "Procfile").read_text()
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    assert load.production_workers() == 2 * len(os.sched_getaffinity(0)) + 1
+    assert load.production_workers({"WEB_CONCURRENCY": "2"}) == 2
