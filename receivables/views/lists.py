@@ -70,6 +70,10 @@ def ui_fields(filterset, auto_id: str = "id_%s") -> list:
     """The bound fields a page shows, in the FilterSet's UI_FIELDS order (`auto_id`: their HTML ids,
     for a page with another form holding fields of the same names)."""
     filterset.form.auto_id = auto_id
+    for name in filterset.UI_FIELDS:
+        field = filterset.form.fields[name]
+        if type(field.widget) is forms.Select:  # the currency filter's 150-odd codes: a template per option
+            field.widget = LongSelect(attrs=field.widget.attrs, choices=list(field.choices))
     return [filterset.form[name] for name in filterset.UI_FIELDS]
 
 
