@@ -104,6 +104,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Reports are short OLTP queries: JIT compilation costs more than it saves (bench/aging.py).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend whose tables check tenant foreign keys with the organization, as PostgreSQL's do.
+    DATABASES["default"]["ENGINE"] = "tenancy.sqlite3"
     # WAL and a busy timeout let the dev server and an in-process import share the file.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,

@@ -19,9 +19,8 @@ a ForeignKey), so the composite keys live in the database: tenant-to-tenant Fore
 declared with `db_constraint=False` (`tenancy.distribution.TenantForeignKey`) and `converge()` (run by
 the migration that adds a tenant table or a tenant foreign key) makes the primary key and the
 composite foreign keys. `violations()` is the check: tests/test_schema_distribution.py fails on any,
-`python -m bench.schema_check` lists them. PostgreSQL only: on the embedded SQLite default the
-tenant-to-tenant foreign keys are not enforced by the database (db_constraint=False and nothing in
-their place; docs/scaling.md)."""
+`python -m bench.schema_check` lists them. On the embedded SQLite default, the backend
+`tenancy.sqlite3` declares the same composite keys in each CREATE TABLE instead (docs/scaling.md)."""
 
 from __future__ import annotations
 
@@ -330,7 +329,8 @@ def converge(apps, schema_editor) -> None:
     (idempotent: a migration that adds a tenant table or a tenant foreign key runs it again):
     Django's single-column keys between tenant tables dropped, each tenant primary key made
     `(id, organization_id)`, a one-to-one's unique column widened with organization_id, and the
-    composite foreign key made for every tenant ForeignKey. Nothing on SQLite (docs/scaling.md)."""
+    composite foreign key made for every tenant ForeignKey. Nothing on SQLite, where tenancy.sqlite3's
+    schema editor declares the keys when it creates a table (docs/scaling.md)."""
     if schema_editor.connection.vendor != "postgresql":
         return
     models_ = models_all(apps)
