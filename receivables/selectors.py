@@ -472,22 +472,64 @@ def _grouped_by_month(qs, date_field: str, amount_field: str) -> dict[tuple[str,
     return {(c, m.date() if isinstance(m, dt.datetime) else m): s for c, m, s in rows}
 
 
-def _monthly_ledger(organization: Organization, until: dt.date) -> tuple[dict, dict, dict]:
-    """Per (currency, month) up to `until`: amounts invoiced, voided and applied (signed). Three queries."""
-    base = Invoice.objects.filter(organization=organization)
-    invoiced = _grouped_by_month(base.filter(issue_date__lte=until), "issue_date", "total_amount")
-    voided = _grouped_by_month(base.filter(voided_on__lte=until), "voided_on", "total_amount")
-    applied = _grouped_by_month(Allocation.objects.filter(organization=organization, applied_on__lte=until),
-                                "applied_on", "amount")
-    return invoiced, voided, applied
+@dataclass
+class _InvoiceLedger:
+    """What the DSO reads from the invoices, all from one scan of the organization's invoices
+    (`_invoice_ledger`): per (currency, month) up to `until`, the amounts invoiced, voided and sold
+    (issued and not voided by `until`); per day of the trailing window, the sales (`daily`: currency,
+    issue day, voided_on, amount); and the invoices voided after `voided_after` (`later_voids`:
+    currency, issue month, voided_on, amount)."""
+
+    invoiced: dict[tuple[str, dt.date], Decimal]
+    voided: dict[tuple[str, dt.date], Decimal]
+    sales: dict[tuple[str, dt.date], Decimal]
+    daily: list[tuple[str, dt.date, dt.date | None, Decimal]]
+    later_voids: list[tuple[str, dt.date, dt.date, Decimal]]
 
 
-def _monthly_sales(organization: Organization, until: dt.date) -> dict[tuple[str, dt.date], Decimal]:
+def _invoice_ledger(organization: Organization, until: dt.date, *, daily_from: dt.date,
+                    voided_after: dt.date) -> _InvoiceLedger:
+    """One query: the invoices issued or voided by `until`, summed per currency, issue day and
+    voided_on. The groups are few (a day's invoices are rarely voided, and then on few days), and each
+    figure of the DSO is a sum over some of them, so it is exactly what its own query summed. (That was
+    five scans of the same rows: 130 of the dashboard's 170 ms of SQL at 72,000 invoices.)"""
+    rows = (Invoice.objects.filter(organization=organization)
+            .filter(Q(issue_date__lte=until) | Q(voided_on__lte=until))
+            .values("currency", "issue_date", "voided_on").annotate(s=Sum("total_amount"))
+            .values_list("currency", "issue_date", "voided_on", "s"))
+    invoiced: dict[tuple[str, dt.date], Decimal] = defaultdict(lambda: ZERO)
+    voided: dict[tuple[str, dt.date], Decimal] = defaultdict(lambda: ZERO)
+    sales: dict[tuple[str, dt.date], Decimal] = defaultdict(lambda: ZERO)
+    daily: list[tuple[str, dt.date, dt.date | None, Decimal]] = []
+    later: dict[tuple[str, dt.date, dt.date], Decimal] = defaultdict(lambda: ZERO)
+    for currency, issued_on, voided_on, amount in rows:
+        month = issued_on.replace(day=1)
+        if issued_on <= until:
+            invoiced[currency, month] += amount
+            if voided_on is None or voided_on > until:
+                sales[currency, month] += amount
+            if issued_on >= daily_from:
+                daily.append((currency, issued_on, voided_on, amount))
+        if voided_on is not None and voided_on <= until:
+            voided[currency, voided_on.replace(day=1)] += amount
+            if voided_on > voided_after:
+                later[currency, month, voided_on] += amount
+    return _InvoiceLedger(dict(invoiced), dict(voided), dict(sales), daily,
+                          [(*key, amount) for key, amount in later.items()])
+
+
+def _monthly_applied(organization: Organization, until: dt.date) -> dict[tuple[str, dt.date], Decimal]:
+    """Per (currency, month) up to `until`: amounts applied to invoices (signed). One query."""
+    return _grouped_by_month(Allocation.objects.filter(organization=organization, applied_on__lte=until),
+                             "applied_on", "amount")
+
+
+def _monthly_sales(organization: Organization, until: dt.date,
+                   invoice_sales: dict[tuple[str, dt.date], Decimal]) -> dict[tuple[str, dt.date], Decimal]:
     """Credit sales per (currency, month) up to `until`: invoices issued that month and not voided by
-    `until` (a voided invoice was never a sale), less credit notes issued that month. Two queries."""
-    sales = _grouped_by_month(
-        Invoice.objects.filter(organization=organization, issue_date__lte=until)
-        .filter(Q(voided_on__isnull=True) | Q(voided_on__gt=until)), "issue_date", "total_amount")
+    `until` (`invoice_sales`: a voided invoice was never a sale), less credit notes issued that month.
+    Two queries."""
+    sales = invoice_sales
     credited = _grouped_by_month(CreditNote.objects.filter(organization=organization, issued_on__lte=until),
                                  "issued_on", "amount")
     # A credit note reversed later gives its sales back in the month of the reversal (history unchanged).
@@ -503,20 +545,16 @@ def _monthly_sales(organization: Organization, until: dt.date) -> dict[tuple[str
     return dict(net)
 
 
-def _daily_sales(organization: Organization, start: dt.date, until: dt.date) -> tuple[list, list]:
-    """Credit sales per day from `start` to `until`: invoices (currency, issue day, voided_on, amount)
-    and credit notes (currency, day, amount: + issued that day, - reversed that day). Three queries."""
-    invoices = list(
-        Invoice.objects.filter(organization=organization, issue_date__gte=start, issue_date__lte=until)
-        .values("currency", "issue_date", "voided_on").annotate(s=Sum("total_amount"))
-        .values_list("currency", "issue_date", "voided_on", "s"))
+def _daily_credits(organization: Organization, start: dt.date, until: dt.date) -> list:
+    """Credit notes per day from `start` to `until` (currency, day, amount: + issued that day, - reversed
+    that day). Two queries."""
     credits = list(
         CreditNote.objects.filter(organization=organization, issued_on__gte=start, issued_on__lte=until)
         .values("currency", "issued_on").annotate(s=Sum("amount")).values_list("currency", "issued_on", "s")
     ) + [(currency, day, -amount) for currency, day, amount in  # reversed: no longer a credit from that day
          CreditNote.objects.filter(organization=organization, reversed_on__gte=start, reversed_on__lte=until)
          .values("currency", "reversed_on").annotate(s=Sum("amount")).values_list("currency", "reversed_on", "s")]
-    return invoices, credits
+    return credits
 
 
 def dso_report(organization: Organization, as_of: dt.date, *, period_days: int = 90, months: int = 12) -> DsoReport:
@@ -527,11 +565,14 @@ def dso_report(organization: Organization, as_of: dt.date, *, period_days: int =
     Sales are net: voided invoices are not sales and credit notes reduce the month they are issued in.
     Amounts are converted at the rate in force at the end of their month (the last rate of the period);
     an amount with no rate at all by then is left out and named in `fx_gaps`, never an error."""
-    invoiced, voided, applied = _monthly_ledger(organization, as_of)
-    monthly_sales = _monthly_sales(organization, as_of)
     points = month_ends(as_of, months)
-    # Exact trailing-period sales for the headline figure and each trend point, by day.
-    daily_sales, daily_credits = _daily_sales(organization, points[0] - dt.timedelta(days=period_days - 1), as_of)
+    # Exact trailing-period sales for the headline figure and each trend point, by day; and the invoices
+    # voided after the first trend point (still sales at the points before their void).
+    daily_from = points[0] - dt.timedelta(days=period_days - 1)
+    ledger = _invoice_ledger(organization, as_of, daily_from=daily_from, voided_after=points[0])
+    invoiced, voided, applied = ledger.invoiced, ledger.voided, _monthly_applied(organization, as_of)
+    monthly_sales = _monthly_sales(organization, as_of, ledger.sales)
+    daily_sales, daily_credits = ledger.daily, _daily_credits(organization, daily_from, as_of)
     currencies = ({c for c, _m in invoiced} | {c for c, _m in monthly_sales} | {c for c, *_r in daily_sales}
                   | {c for c, *_r in daily_credits})
     fx = FxTable.load(organization, currencies, as_of, lenient=True)
@@ -564,10 +605,7 @@ def dso_report(organization: Organization, as_of: dt.date, *, period_days: int =
                                if m == month), ZERO)
 
     # An invoice voided after a trend point was still a sale at that point (as the report as of then says).
-    later_voids = list(
-        Invoice.objects.filter(organization=organization, voided_on__gt=points[0], voided_on__lte=as_of)
-        .annotate(month=TruncMonth("issue_date")).values("currency", "month", "voided_on")
-        .annotate(s=Sum("total_amount")).values_list("currency", "month", "voided_on", "s"))
+    later_voids = ledger.later_voids
 
     def countback(ar: Decimal, end: dt.date) -> Decimal | None:
         if ar <= 0:
