@@ -29,11 +29,14 @@ from django.utils.translation import gettext as _
 from receivables.selectors import AgingReport, AgingRow
 from tenancy.money import ZERO, quantize
 
+from .fonts import REPORT_FONT_FAMILY, report_font_face_css
 from .selectors import WeeklyReportData
 
 # Rows of the aging-by-customer table per page (fits A4 landscape at the template's row height).
 ROWS_PER_PAGE = 25
-SVG_FONT_FAMILY = "Noto Sans CJK SC"  # the stylesheet's first choice, so the PDF embeds one family
+# The stylesheet's first two choices (fonts.py: the report's reduced copy, then the full font), so
+# the chart embeds the faces the text does.
+SVG_FONT_FAMILY = f"'{REPORT_FONT_FAMILY}', 'Noto Sans CJK SC'"
 BUCKET_COLORS = ["#2e7d5b", "#e3b341", "#e08a2e", "#d0582c", "#a8322d", "#7a1f1f", "#5a1414", "#3d0d0d", "#2a0808"]
 
 
@@ -410,9 +413,10 @@ _renderers = threading.local()
 
 @dataclass(frozen=True)
 class PdfRenderer:
-    """What every render of a thread reuses: WeasyPrint's font configuration and the parsed stylesheet."""
+    """What every render of a thread reuses: WeasyPrint's font configuration and the parsed
+    stylesheets (the report's font faces, fonts.py, then the static stylesheet)."""
     font_config: Any
-    stylesheet: Any
+    stylesheets: list[Any]
 
 
 def pdf_renderer() -> PdfRenderer:
@@ -430,7 +434,10 @@ def pdf_renderer() -> PdfRenderer:
         if path is None:
             raise ImproperlyConfigured(f"static file {STYLESHEET} of the weekly report PDF not found")
         font_config = FontConfiguration()
-        renderer = PdfRenderer(font_config, CSS(filename=path, font_config=font_config))
+        stylesheets = [CSS(filename=path, font_config=font_config)]
+        if faces := report_font_face_css():
+            stylesheets.insert(0, CSS(string=faces, font_config=font_config))
+        renderer = PdfRenderer(font_config, stylesheets)
         _renderers.renderer = renderer
     return renderer
 
@@ -449,6 +456,7 @@ def pdf_renderer_warm_up() -> None:
     from weasyprint.text.fonts import FontConfiguration
 
     get_template(TEMPLATE)
+    report_font_face_css()  # made (once per machine) and read here, not by each child
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             _("Page %(page)s of %(pages)s")
@@ -479,7 +487,7 @@ def pdf_renderer_prepare() -> PdfRenderer:
             }
             html = render_to_string(TEMPLATE, context)
         HTML(string=html, base_url=None).write_pdf(font_config=renderer.font_config,
-                                                   stylesheets=[renderer.stylesheet])
+                                                   stylesheets=renderer.stylesheets)
     return renderer
 
 
@@ -499,7 +507,7 @@ def weekly_report_pdf(data: WeeklyReportData, language: str, *, generated_at: dt
         html = render_to_string(TEMPLATE, context)
     renderer = pdf_renderer()
     document = HTML(string=html, base_url=None).render(font_config=renderer.font_config,
-                                                       stylesheets=[renderer.stylesheet])
+                                                       stylesheets=renderer.stylesheets)
     aging_rows_draw(document, context["aging_pages"])
     pages = len(document.pages)
     content = document.write_pdf()

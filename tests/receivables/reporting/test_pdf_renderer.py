@@ -16,7 +16,7 @@ from .test_pdf import pdf_text
 
 
 def embedded_fonts(content: bytes) -> set[str]:
-    """Font names without their subset tag, e.g. "Noto-Sans-CJK-SC-Bold"."""
+    """Font names without their subset tag, e.g. "Inflow-Report-Sans-SC-Bold"."""
     names = set()
     for page in PdfReader(io.BytesIO(content)).pages:
         for font in page["/Resources"]["/Font"].values():
@@ -52,7 +52,7 @@ def test_reused_renderer_does_not_carry_one_language_into_the_next(organization,
 
 def test_the_report_embeds_one_family_regular_and_bold_chart_included(organization, customer, book):
     pdf = weekly_report_pdf(weekly_report_data(organization, AS_OF), "zh-hans")
-    assert embedded_fonts(pdf.content) == {"Noto-Sans-CJK-SC", "Noto-Sans-CJK-SC-Bold"}
+    assert embedded_fonts(pdf.content) == {"Inflow-Report-Sans-SC", "Inflow-Report-Sans-SC-Bold"}  # fonts.py
     assert "按账龄段" in pdf_text(pdf.content)  # the chart's heading; its bucket labels use the same face
 
 
@@ -96,6 +96,6 @@ def test_a_prepared_child_keeps_its_renderer_and_reports_come_out_the_same(organ
     kept, report = prepared[0]
     assert kept
     assert pdf_text(report.content) == pdf_text(plain[0].content)
-    assert embedded_fonts(report.content) == embedded_fonts(plain[0].content) == {"Noto-Sans-CJK-SC",
-                                                                                 "Noto-Sans-CJK-SC-Bold"}
+    assert embedded_fonts(report.content) == embedded_fonts(plain[0].content) == {"Inflow-Report-Sans-SC",
+                                                                                 "Inflow-Report-Sans-SC-Bold"}
     assert report.pages == plain[0].pages
