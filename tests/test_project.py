@@ -88,7 +88,7 @@ def test_with_no_environment_the_app_uses_the_embedded_default():
     result = _manage("shell", "--no-imports", "-c", code)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "tenancy.mail.OutboxEmailBackend",
+    assert result.stdout.split() == ["tenancy.sqlite3", "True", "tenancy.mail.OutboxEmailBackend",
                                      "django.core.cache.backends.locmem.LocMemCache"]
 
 
