@@ -159,8 +159,41 @@ class AgingPage:
     @property
     def height(self) -> str:
         """Room (pt) the rows take below the headings, reserved in the HTML for the drawing."""
-        rules = aging_rules(self.lines)
-        return f"{len(self.lines) * (ROW_LINE + 2 * ROW_PADDING) + sum(rules) - rules[0] / 2:.2f}"
+        return rows_height(len(self.lines), ROW_LINE, ROW_PADDING, aging_rules(self.lines))
+
+
+def rows_height(count: int, line: float, padding: float, rules: list[float]) -> str:
+    """Height (pt) of `count` drawn rows below the centre of the headings' rule: each row's padding
+    and line, the rules between and under them, half the headings' rule."""
+    return f"{count * (line + 2 * padding) + sum(rules) - rules[0] / 2:.2f}"
+
+
+# The top-10 overdue invoices are drawn too (TopRowPainter): 2.6pt padding around a 12.15pt line
+# (9pt at the body's 1.35), a 0.4pt rule under each row, the headings' 1pt rule above the first.
+TOP_PADDING = 2.6
+TOP_LINE = 12.15
+
+
+@dataclass(frozen=True)
+class TopRow:
+    number: str
+    customer: str
+    due_date: str
+    days: str
+    balance: str
+    currency: str
+    balance_base: str
+
+
+def top_rules(rows: list[TopRow]) -> list[float]:
+    return [HEADING_RULE] + [RULE] * len(rows)
+
+
+def top_rows(data: WeeklyReportData) -> list[TopRow]:
+    currency = data.currency
+    return [TopRow(item.number, item.customer_name, item.due_date.isoformat(), str(item.days_overdue),
+                   amount(item.balance, item.currency), item.currency, amount(item.balance_base, currency))
+            for item in data.top_overdue]
 
 
 def aging_chart_svg(aging: AgingReport) -> SafeString:
@@ -228,6 +261,7 @@ def weekly_report_context(data: WeeklyReportData, *, generated_at: dt.datetime |
     currency = data.currency
     changes = data.changes
     lines = aging_lines(data.aging)
+    top = top_rows(data)
     return {
         "organization": data.organization,
         "page_counter": page_counter_css(),
@@ -241,12 +275,8 @@ def weekly_report_context(data: WeeklyReportData, *, generated_at: dt.datetime |
         "bucket_labels": bucket_labels(data.aging),
         "customer_count": len(data.aging.rows),
         "aging_pages": [AgingPage(page) for page in pages_of(lines)],
-        "top_overdue": [
-            {"number": item.number, "customer": item.customer_name, "due_date": item.due_date.isoformat(),
-             "days": item.days_overdue, "balance": amount(item.balance, item.currency), "currency": item.currency,
-             "balance_base": amount(item.balance_base, currency)}
-            for item in data.top_overdue
-        ],
+        "top_overdue": top,
+        "top_height": rows_height(len(top), TOP_LINE, TOP_PADDING, top_rules(top)),
         "changes": [
             {"label": _("Newly overdue (still open)"), "count": changes.new_overdue.count,
              "amount": amount(changes.new_overdue.amount, currency)},
@@ -300,6 +330,8 @@ class AgingRowPainter:
     """Draws aging rows with two reused Pango layouts (regular, bold): setting a layout up is
     most of what a text box costs, setting its text is cheap."""
 
+    line, padding = ROW_LINE, ROW_PADDING  # pt
+
     def __init__(self, style: Any):
         from tinycss2.color5 import parse_color
         from weasyprint.draw import draw_stacking_context
@@ -321,25 +353,28 @@ class AgingRowPainter:
         line, _ = layout.get_first_line()
         _width, height = line_size(line, style)
         # Baseline below the line box's top, as WeasyPrint places it (half-leading + ascent).
-        self.baseline = (ROW_LINE * PX_PER_PT - height) / 2 + pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
+        self.baseline = (self.line * PX_PER_PT - height) / 2 + pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
 
     def page_draw(self, stream: Any, frame: AgingFrame) -> None:
         """Backgrounds, then rules over them, then text, as WeasyPrint paints a table."""
         if frame.borrowed:
             self._draw_box(stream, *frame.heading)
-        rules = [width * PX_PER_PT for width in aging_rules(frame.lines)]
-        row = (ROW_LINE + 2 * ROW_PADDING) * PX_PER_PT
+        rules = [width * PX_PER_PT for width in self.rules(frame.lines)]
+        row = (self.line + 2 * self.padding) * PX_PER_PT
         centres = [frame.top]  # centre of each rule, from the headings' one down
         for index in range(len(frame.lines)):
             centres.append(centres[-1] + rules[index] / 2 + row + rules[index + 1] / 2)
         for index, line in enumerate(frame.lines):
             self._background_draw(stream, frame, line, index, centres[index], centres[index + 1])
-        kinds = [line.kind for line in frame.lines[1:]] + [None]
+        kinds = [getattr(line, "kind", None) for line in frame.lines[1:]] + [None]
         for index, next_kind in enumerate(kinds):
             self._rule_draw(stream, frame, centres[index + 1], rules[index + 1], next_kind)
         for index, line in enumerate(frame.lines):
-            top = centres[index] + rules[index] / 2 + ROW_PADDING * PX_PER_PT
+            top = centres[index] + rules[index] / 2 + self.padding * PX_PER_PT
             self._cells_draw(stream, frame, line, top + self.baseline)
+
+    def rules(self, lines: list[Line]) -> list[float]:
+        return aging_rules(lines)
 
     def _background_draw(self, stream: Any, frame: AgingFrame, line: Line, index: int, top: float,
                          bottom: float) -> None:
@@ -373,6 +408,25 @@ class AgingRowPainter:
             self._text_draw(stream, cell, weight, self.colors["overdue"] if overdue else text_color, right, baseline,
                             right=True)
 
+    def _text_width(self, text: str, weight: str) -> float:
+        layout = self.layouts[weight]
+        layout.set_text(text)
+        line, _ = layout.get_first_line()
+        return self._line_size(line, layout.style)[0]
+
+    def _text_fit(self, text: str, weight: str, width: float) -> str:
+        """`text`, cut with an ellipsis where it would pass `width` (CSS px)."""
+        if self._text_width(text, weight) <= width:
+            return text
+        low, high = 0, len(text)  # longest prefix that fits with the ellipsis
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self._text_width(text[:middle].rstrip() + "…", weight) <= width:
+                low = middle
+            else:
+                high = middle - 1
+        return text[:low].rstrip() + "…"
+
     def _text_draw(self, stream: Any, text: str, weight: str, color: Any, x: float, baseline: float, *,
                    right: bool = False) -> None:
         layout = self.layouts[weight]
@@ -387,10 +441,63 @@ class AgingRowPainter:
         stream.end_text()
 
 
-def aging_rows_draw(document: Any, pages: list[AgingPage]) -> None:
-    """Have each aging page of the rendered `document` draw its rows after its laid-out content."""
-    painter, frame = None, None
+class TopRowPainter(AgingRowPainter):
+    """Draws the top-10 overdue invoices under their laid-out headings, as the HTML rows looked:
+    zebra rows, a light rule under each, amounts right-aligned with the currency code muted, and
+    the invoice number and customer cut with an ellipsis to their column."""
+
+    line, padding = TOP_LINE, TOP_PADDING
+
+    def rules(self, lines: list[TopRow]) -> list[float]:
+        return top_rules(lines)
+
+    def _background_draw(self, stream: Any, frame: AgingFrame, line: TopRow, index: int, top: float,
+                         bottom: float) -> None:
+        if index % 2:
+            self._rectangle_fill(stream, self.colors["zebra"], frame.left, top, frame.width, bottom - top)
+
+    def _rule_draw(self, stream: Any, frame: AgingFrame, centre: float, width: float, next_kind: str | None) -> None:
+        self._rectangle_fill(stream, self.colors["rule"], frame.left, centre - width / 2, frame.width, width)
+
+    def _cells_draw(self, stream: Any, frame: AgingFrame, line: TopRow, baseline: float) -> None:
+        number, customer, due, days, balance, base = frame.columns
+        text, muted = self.colors["text"], self.colors["rank"]
+        for value, (left, right) in ((line.number, number), (line.customer, customer)):
+            self._text_draw(stream, self._text_fit(value, "regular", right - left), "regular", text, left, baseline)
+        self._text_draw(stream, line.due_date, "regular", text, due[0], baseline)
+        self._text_draw(stream, line.days, "regular", text, days[1], baseline, right=True)
+        code_left = balance[1] - self._text_width(line.currency, "regular")
+        self._text_draw(stream, line.balance, "regular", text, code_left - self._text_width(" ", "regular"), baseline,
+                        right=True)
+        self._text_draw(stream, line.currency, "regular", muted, code_left, baseline)
+        self._text_draw(stream, line.balance_base, "regular", text, base[1], baseline, right=True)
+
+
+def _top_frame(page_box: Any, rows: list[TopRow]) -> AgingFrame | None:
+    """Where the top-10 rows go on the summary page: under the headings of `table.top`."""
+    holder, heading_row = None, None
+    for box in page_box.descendants():
+        tag = getattr(box, "element_tag", None)
+        if tag == "table" and box.element.get("class") == "top" and heading_row is None:
+            heading_row = next(child for child in box.descendants() if getattr(child, "element_tag", None) == "tr")
+        elif tag == "div" and box.element.get("class") == "top-rows":
+            holder = box
+    if holder is None or heading_row is None:
+        return None
+    columns = [(cell.content_box_x(), cell.content_box_x() + cell.width) for cell in heading_row.children]
+    return AgingFrame(lines=rows, top=heading_row.position_y + heading_row.height, left=heading_row.position_x,
+                      width=heading_row.width, columns=columns, style=holder.style, heading=(None, page_box))
+
+
+def aging_rows_draw(document: Any, pages: list[AgingPage], top: list[TopRow] | None = None) -> None:
+    """Have each page of the rendered `document` draw its drawn rows after its laid-out content:
+    the aging pages their aging rows, the summary page its top-10 overdue invoices."""
+    painter, frame, top_painter = None, None, None
     for page in document.pages:
+        if top and (top_frame := _top_frame(page._page_box, top)) is not None:  # the summary page
+            top_painter = top_painter or TopRowPainter(top_frame.style)
+            page.paint = _paint_with_rows(page.paint, top_painter, top_frame)
+            continue
         frame = _aging_frame(page._page_box, pages, frame)  # the laid-out boxes: no public API for them
         if frame is None:
             continue
@@ -473,15 +580,15 @@ def pdf_renderer_prepare() -> PdfRenderer:
     from weasyprint import HTML
 
     renderer = pdf_renderer()
-    row = {"number": "INV-1", "customer": "上海样例 Sample Ltd", "due_date": "2026-01-01", "days": 9,
-           "balance": "1,234.56", "currency": "CNY", "balance_base": "1,234.56"}
+    row = TopRow("INV-1", "上海样例 Sample Ltd", "2026-01-01", "9", "1,234.56", "CNY", "1,234.56")
     for language in ("zh-hans", "en"):
         with translation.override(language):
             context = {
                 "language": language, "organization": {"name": "Inflow 样例"}, "page_counter": page_counter_css(),
                 "as_of_long": "2026-01-01", "since_long": "2025-12-25", "currency": "CNY",
                 "kpis": [{"label": "应收 AR", "value": "1,234", "unit": "CNY", "note": "+1.0%", "alert": True}],
-                "top_overdue": [row, row], "changes": [{"label": "Collected 回款", "count": 1, "amount": "1.00"}],
+                "top_overdue": [row, row], "top_height": "40",
+                "changes": [{"label": "Collected 回款", "count": 1, "amount": "1.00"}],
                 "total_change": "+1.00", "overdue_change": "-1.00", "customer_count": 2,
                 "bucket_labels": ["0", "1-30"], "aging_pages": [AgingPage([])],
             }
@@ -508,7 +615,7 @@ def weekly_report_pdf(data: WeeklyReportData, language: str, *, generated_at: dt
     renderer = pdf_renderer()
     document = HTML(string=html, base_url=None).render(font_config=renderer.font_config,
                                                        stylesheets=renderer.stylesheets)
-    aging_rows_draw(document, context["aging_pages"])
+    aging_rows_draw(document, context["aging_pages"], context["top_overdue"])
     pages = len(document.pages)
     content = document.write_pdf()
     return RenderedPdf(content, pages)
