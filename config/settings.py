@@ -179,7 +179,7 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 # (forecasting.services.training_rows_max): the 1,000,000-invoice training stays under two minutes.
 FORECAST_TRAINING_ROWS = env.int("FORECAST_TRAINING_ROWS", default=300_000)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
-CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=1000)
 CELERY_TIMEZONE = "UTC"
 # The periodic work, in one place: `celery -A config beat` fires it into Redis; without Redis,
 # config/scheduler.py runs this same schedule in-process. Every task is safe to run twice.
