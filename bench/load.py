@@ -20,7 +20,9 @@
    wrk's latency distribution gives p50/p95/p99 per class (client side: queueing for a worker
    included). Errors: any response outside 2xx (counted in wrk's Lua `response()` hook: a 302 to the
    sign-in page is a failed page, not a success) plus wrk's socket errors and timeouts. The gunicorn
-   access log (request time, %(D)s) gives the server-side time and count per kind of page.
+   access log (request time, %(D)s) gives the server-side time and count per kind of page, and the
+   workers' CPU time over each pass (from /proc) divided by the requests served gives the CPU each
+   request costs the app: the figure other work on the machine moves least.
    Each connection sends its next request as soon as the previous answer arrives (a closed loop, no
    think time): 20 requests always in flight. Think time is not modelled on purpose: wrk would hold
    connections open and idle between requests, and a sync worker that accepts an idle connection
@@ -49,7 +51,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -314,6 +316,21 @@ class Server:
                 time.sleep(0.5)
         raise SystemExit("gunicorn did not answer in time")
 
+    def cpu_seconds(self) -> float:
+        """CPU (user + system) used so far by the workers alive now (children of the master)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # exited meanwhile
+            if int(fields[1]) == self.process.pid:  # ppid
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -496,6 +513,9 @@ class PassResult:
     non_2xx: int
     redirects: int
     socket_errors: int
+    # CPU the gunicorn workers used per request in the pass (ms): what the code costs, whatever else
+    # runs on the machine (PostgreSQL's share is not in it).
+    worker_cpu_ms: float | None = None
 
     @property
     def errors(self) -> int:
@@ -579,10 +599,14 @@ def load_run(*, server: Server, tenants: list[Tenant], workdir: Path, connection
             wrk_run(url, warm, connections=connections, seconds=warmup)
             server.wait_ready(timeout=120)
         _stats, offset = access_log_stats(access_log)
-        results.append(pass_result(klass, wrk_run(url, script, connections=connections, seconds=seconds)))
+        cpu_before = server.cpu_seconds()
+        result = pass_result(klass, wrk_run(url, script, connections=connections, seconds=seconds))
         server.wait_ready(timeout=120)
         time.sleep(0.5)  # gunicorn writes an access-log line after its response
+        cpu = server.cpu_seconds() - cpu_before
         stats, _end = access_log_stats(access_log, since_line=offset)
+        served = sum(s.count for s in stats)  # every request of the pass, the drain's too
+        results.append(replace(result, worker_cpu_ms=cpu * 1000 / served if served else None))
         kinds += [s for s in stats if s.kind in CLASSES[klass]]  # not the drain probes (/login/)
     return results, kinds
 
@@ -607,6 +631,9 @@ def table_print(results: list[PassResult], kinds: list[KindStats]) -> None:
           f"{'kind':<20} {'count':>7} {'not 2xx':>8} {'p50 ms':>8} {'p95 ms':>8}")
     for k in kinds:
         print(f"{k.kind:<20} {k.count:>7,} {k.not_2xx:>8} {k.p50_ms:>8.1f} {k.p95_ms:>8.1f}")
+    print("\nworker CPU per request (gunicorn workers' user + system time over the pass / requests served; "
+          "PostgreSQL not included): " + ", ".join(f"{r.klass} {r.worker_cpu_ms:.1f} ms" for r in results
+                                                   if r.worker_cpu_ms is not None))
 
 
 def results_record(results: list[PassResult], *, orgs: int, invoices: int, connections: int, workers: int) -> None:

@@ -64,6 +64,7 @@ def test_every_kind_answers_a_short_load_has_no_errors_and_a_dead_session_counts
                                    warmup=0)
     assert [r.klass for r in results] == ["pages", "api_read", "api_write"]
     assert all(r.requests > 0 and r.errors == 0 for r in results), results
+    assert all(r.worker_cpu_ms is not None and r.worker_cpu_ms > 0 for r in results), results  # read from /proc
     assert {k.kind for k in kinds} >= {"api_invoice_list", "api_invoice_create"}
     assert all(k.not_2xx == 0 for k in kinds)
 
