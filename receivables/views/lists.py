@@ -3,6 +3,7 @@ CSV/XLSX download of the filtered rows, and the selected rows a bulk action post
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 from django import forms
@@ -10,7 +11,7 @@ from django.contrib import messages
 from django.forms.utils import flatatt
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -93,11 +94,18 @@ class LongSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         selected = next(iter(self.format_value(value)), None)
-        options = format_html_join("\n", "<option value=\"{}\"{}>{}</option>", (
-            (choice, mark_safe(" selected") if str(choice) == selected else "", label)
-            for choice, label in ((("" if v is None else str(v)), label) for v, label in self.choices)))
+        # What format_html_join gave, with the standard library's escape (what Django's calls) straight
+        # on each string: format_html per option was 29 ms of the invoice list for 2,000 customers.
+        options = "\n".join(
+            f"<option value=\"{_escaped(choice)}\"{' selected' if choice == selected else ''}>{_escaped(label)}</option>"
+            for choice, label in ((("" if v is None else str(v)), label) for v, label in self.choices))
         return format_html("<select name=\"{}\"{}>\n{}\n</select>", name,
-                           flatatt(self.build_attrs(self.attrs, attrs)), options)
+                           flatatt(self.build_attrs(self.attrs, attrs)), mark_safe(options))  # noqa: S308 - escaped
+
+
+def _escaped(value) -> str:
+    """conditional_escape without its lazy-string wrapper: safe strings as they are, the rest escaped."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
 
 
 class OneOfSelect(forms.Select):
