@@ -5,7 +5,7 @@ WeasyPrint subsets every font it embeds, once per document, with HarfBuzz. For N
 text, and a report embeds two faces (regular and bold): a third of a small report's CPU time
 (docs/scaling.md, "Monday morning"). Subsetting a face of 8,000 glyphs costs a fraction of it.
 
-So each machine makes, once, a reduced copy of the SC regular and bold faces holding ASCII and
+So each machine (each container) makes, once, a reduced copy of the SC regular and bold faces holding ASCII and
 Latin, the punctuation, symbols and full-width forms a report prints, every character of the
 Chinese catalog, and the 6,763 hanzi of GB 2312 (the characters of nearly all company and
 person names). The glyphs are the font's own (same outlines, metrics and layout tables: HarfBuzz
@@ -119,7 +119,11 @@ def _hb():
     try:
         harfbuzz = ffi.dlopen("libharfbuzz.so.0")
         subsetter = ffi.dlopen("libharfbuzz-subset.so.0")
-    except OSError:
+        for name in ("hb_blob_create_from_file_or_fail", "hb_face_create", "hb_set_add"):
+            getattr(harfbuzz, name)  # an older HarfBuzz lacks some: AttributeError here, not mid-way
+        for name in ("hb_subset_input_create_or_fail", "hb_subset_input_unicode_set", "hb_subset_or_fail"):
+            getattr(subsetter, name)
+    except (OSError, AttributeError):
         return None
     return ffi, harfbuzz, subsetter
 
@@ -135,6 +139,12 @@ def subset_font(source: SourceFace, points: frozenset[int]) -> bytes | None:
         return None
     face = harfbuzz.hb_face_create(blob, source.index)
     subset_input = subsetter.hb_subset_input_create_or_fail()
+    if subset_input == ffi.NULL or harfbuzz.hb_face_get_glyph_count(face) == 0:  # no memory; no such face
+        if subset_input != ffi.NULL:
+            subsetter.hb_subset_input_destroy(subset_input)
+        harfbuzz.hb_face_destroy(face)
+        harfbuzz.hb_blob_destroy(blob)
+        return None
     try:
         unicodes = subsetter.hb_subset_input_unicode_set(subset_input)
         for point in sorted(points):
@@ -174,21 +184,34 @@ def report_font_file(weight: str, directory: Path | None = None) -> Path | None:
     source = source_face(weight)
     if source is None:
         return None
-    points = report_characters()
-    directory = Path(directory or report_fonts_dir())
-    path = directory / _file_name(source, weight, points)
-    if path.is_file():
-        return path
-    content = subset_font(source, points)
-    if content is None:
-        log.warning("weekly report font: could not subset %s; the full font is used", source.path)
+    try:
+        points = report_characters()
+        directory = Path(directory or report_fonts_dir()).resolve()
+        path = directory / _file_name(source, weight, points)
+        if path.is_file():
+            return path
+        content = subset_font(source, points)
+        if content is None:
+            log.warning("weekly report font: could not subset %s; the full font is used", source.path)
+            return None
+        directory.mkdir(parents=True, exist_ok=True)
+        _write_atomically(directory, path, content)
+    except (OSError, ValueError) as error:  # a folder not writable, a full disk: the full font still works
+        log.warning("weekly report font: %s; the full font is used", error)
         return None
-    directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=directory, suffix=".tmp", delete=False) as handle:
-        handle.write(content)
-    os.chmod(handle.name, 0o644)  # NamedTemporaryFile makes it private; web and worker may run as others
-    os.replace(handle.name, path)  # atomic: a concurrent maker ends with the same file
     return path
+
+
+def _write_atomically(directory: Path, path: Path, content: bytes) -> None:
+    with tempfile.NamedTemporaryFile(dir=directory, suffix=".tmp", delete=False) as handle:
+        temporary = handle.name
+    try:
+        Path(temporary).write_bytes(content)
+        os.chmod(temporary, 0o644)  # NamedTemporaryFile makes it private; web and worker may run as others
+        os.replace(temporary, path)  # atomic: a concurrent maker ends with the same file
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 @cache

@@ -185,6 +185,24 @@ class TopRow:
     balance_base: str
 
 
+# Widths (mm) of the top-10 columns other than the customer's: at least the headings' room, and enough
+# for the longest value drawn (9pt text: 1.9 mm per character is wider than any digit or capital
+# but W and M) plus the cell's 8pt of padding.
+TOP_MIN_WIDTHS = {"number": 25, "due": 21, "days": 24, "balance": 33, "base": 29}
+TOP_MM_PER_CHAR = 1.9
+TOP_PADDING_MM = 2.9
+
+
+def top_columns(rows: list[TopRow]) -> dict[str, str]:
+    """Column widths (mm, as CSS lengths) sized so no invoice number or amount is cut or overlaps."""
+    longest = {"number": max((len(row.number) for row in rows), default=0),
+               "due": 10, "days": max((len(row.days) for row in rows), default=0),
+               "balance": max((len(row.balance) + 1 + len(row.currency) for row in rows), default=0),
+               "base": max((len(row.balance_base) for row in rows), default=0)}
+    return {name: f"{max(TOP_MIN_WIDTHS[name], chars * TOP_MM_PER_CHAR + TOP_PADDING_MM):.1f}mm"
+            for name, chars in longest.items()}
+
+
 def top_rules(rows: list[TopRow]) -> list[float]:
     return [HEADING_RULE] + [RULE] * len(rows)
 
@@ -277,6 +295,7 @@ def weekly_report_context(data: WeeklyReportData, *, generated_at: dt.datetime |
         "aging_pages": [AgingPage(page) for page in pages_of(lines)],
         "top_overdue": top,
         "top_height": rows_height(len(top), TOP_LINE, TOP_PADDING, top_rules(top)),
+        "top_columns": top_columns(top),
         "changes": [
             {"label": _("Newly overdue (still open)"), "count": changes.new_overdue.count,
              "amount": amount(changes.new_overdue.amount, currency)},
@@ -462,8 +481,10 @@ class TopRowPainter(AgingRowPainter):
     def _cells_draw(self, stream: Any, frame: AgingFrame, line: TopRow, baseline: float) -> None:
         number, customer, due, days, balance, base = frame.columns
         text, muted = self.colors["text"], self.colors["rank"]
-        for value, (left, right) in ((line.number, number), (line.customer, customer)):
-            self._text_draw(stream, self._text_fit(value, "regular", right - left), "regular", text, left, baseline)
+        # The invoice number is never cut (its column is sized to the longest, top_columns); the name may be.
+        self._text_draw(stream, line.number, "regular", text, number[0], baseline)
+        self._text_draw(stream, self._text_fit(line.customer, "regular", customer[1] - customer[0]), "regular", text,
+                        customer[0], baseline)
         self._text_draw(stream, line.due_date, "regular", text, due[0], baseline)
         self._text_draw(stream, line.days, "regular", text, days[1], baseline, right=True)
         code_left = balance[1] - self._text_width(line.currency, "regular")
@@ -587,7 +608,7 @@ def pdf_renderer_prepare() -> PdfRenderer:
                 "language": language, "organization": {"name": "Inflow 样例"}, "page_counter": page_counter_css(),
                 "as_of_long": "2026-01-01", "since_long": "2025-12-25", "currency": "CNY",
                 "kpis": [{"label": "应收 AR", "value": "1,234", "unit": "CNY", "note": "+1.0%", "alert": True}],
-                "top_overdue": [row, row], "top_height": "40",
+                "top_overdue": [row, row], "top_height": "40", "top_columns": top_columns([row]),
                 "changes": [{"label": "Collected 回款", "count": 1, "amount": "1.00"}],
                 "total_change": "+1.00", "overdue_change": "-1.00", "customer_count": 2,
                 "bucket_labels": ["0", "1-30"], "aging_pages": [AgingPage([])],

@@ -84,3 +84,15 @@ def test_the_copy_makes_the_pdf_smaller_than_the_full_font_did(organization, cus
     assert pdf_text(full.content) == pdf_text(with_copy.content)
     assert len(with_copy.content) < len(full.content) / 2
     assert io.BytesIO(with_copy.content).read(5) == b"%PDF-"
+
+
+def test_a_folder_that_cannot_be_written_leaves_the_full_font_and_no_error(tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the folder should be")
+    assert fonts.report_font_file("normal", blocked / "fonts") is None
+    assert blocked.read_text() == "a file where the folder should be"
+
+
+def test_a_face_index_that_does_not_exist_is_refused_not_crashed():
+    source = fonts.source_face("normal")
+    assert fonts.subset_font(fonts.SourceFace(source.path, 999), frozenset({ord("A")})) is None
