@@ -192,3 +192,37 @@ def test_a_database_migrated_before_the_backend_gets_its_keys(database, tmp_path
             assert _rows(connection, "PRAGMA foreign_key_check") == []
         finally:
             _disconnect()
+
+
+STOCK_MIGRATE = """
+import sys
+import config.settings as project  # before django.setup(): its DATABASES are the ones read
+project.DATABASES["default"]["ENGINE"] = "django.db.backends.sqlite3"  # Django's own editor, no tenant keys
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", "tenancy", "0008", verbosity=0, skip_checks=True)
+"""
+
+
+def test_a_database_made_by_djangos_own_backend_migrates_on_to_the_keys(tmp_path, django_db_blocker):
+    """A demo database from before the backend (migrated by Django's SQLite editor up to tenancy/0008),
+    then `migrate` with tenancy.sqlite3: the part-5 migrations rebuild tables of it before tenancy/0010,
+    which must not point keys at parents without their unique key (SQLite: "foreign key mismatch")."""
+    old = tmp_path / "stock.sqlite3"
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"REDIS_URL", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env["DATABASE_URL"] = f"sqlite:///{old}"
+    result = subprocess.run([sys.executable, "-c", STOCK_MIGRATE], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    _migrate(old)
+    models = distribution.models_all()
+    with django_db_blocker.unblock():
+        try:
+            connection = _connect(old)
+            with connection.cursor() as cursor:
+                assert missing_keys(cursor, models) == []
+            assert _rows(connection, "PRAGMA foreign_key_check") == []
+        finally:
+            _disconnect()

@@ -20,11 +20,15 @@ def rebuild_unchecked(apps, schema_editor):
     if not isinstance(schema_editor, DatabaseSchemaEditor):
         return  # PostgreSQL (converge() made the keys), or SQLite through Django's own backend
     models = models_all(apps)
-    with schema_editor.connection.cursor() as cursor:
-        missing = {table for table, _what in missing_keys(cursor, models)}
-    for model in models:
-        if table_name(model) in missing:
-            schema_editor._remake_table(model)
+    # Two passes: first the tables without their UNIQUE (id, organization_id) (the editor leaves out a
+    # key to a parent that lacks it), then every table still missing a key, the parents now ready.
+    for parents_first in (True, False):
+        with schema_editor.connection.cursor() as cursor:
+            missing = {table for table, what in missing_keys(cursor, models)
+                       if not parents_first or what.startswith("no UNIQUE")}
+        for model in models:
+            if table_name(model) in missing:
+                schema_editor._remake_table(model)
 
 
 class Migration(migrations.Migration):
