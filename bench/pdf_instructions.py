@@ -40,7 +40,6 @@ def child(args: argparse.Namespace) -> None:
 
     if args.full_font:
         pdf.report_font_face_css = lambda: ""
-        pdf.SVG_FONT_FAMILY = "Noto Sans CJK SC"
     pdf.pdf_renderer_warm_up()
     pdf.pdf_renderer_prepare()
     organizations = list(Organization.objects.filter(slug__startswith="monday-").order_by("slug")[:args.reports])

@@ -77,7 +77,6 @@ def test_the_copy_makes_the_pdf_smaller_than_the_full_font_did(organization, cus
     with_copy = weekly_report_pdf(data, "en")
     # the same report with the full font only (a renderer of its own, as on a machine without the copy)
     monkeypatch.setattr(pdf_module, "report_font_face_css", lambda: "")
-    monkeypatch.setattr(pdf_module, "SVG_FONT_FAMILY", "Noto Sans CJK SC")
     monkeypatch.setattr(pdf_module._renderers, "renderer", None)
     full = weekly_report_pdf(data, "en")
     assert embedded_fonts(full.content) == {"Noto-Sans-CJK-SC", "Noto-Sans-CJK-SC-Bold"}
