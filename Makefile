@@ -66,10 +66,11 @@ lint: dev-deps
 	$(PY) manage.py makemigrations --check --dry-run
 
 ## Every benchmark on PostgreSQL, each on its own database, then one summary table (bench/README.md).
+## dev-deps: the Monday bench mails through aiosmtpd (requirements-dev.txt); bench.load needs wrk (Debian).
 ## SIZES=10000,1000000 is the full run; BENCH_ARGS="--quick" checks in minutes that every bench still runs.
 SIZES ?= 10000,1000000
 BENCH_ARGS ?=
-bench: deps
+bench: dev-deps
 	$(PY) -m bench.all --sizes $(SIZES) $(BENCH_ARGS)
 
 ## Refresh translations after changing UI strings.

@@ -2,8 +2,9 @@
 
 Layout: a summary page (header, KPIs, aging chart, top overdue invoices, changes since last
 week), then the aging by customer on pages of a fixed row count. WeasyPrint lays out those
-pages' frames (caption, column headings, margins, page numbers) from the template, but their
-rows are drawn straight into each page after layout (`aging_rows_draw`): through HTML every
+pages' frames (caption, column headings) from the template, but their rows are drawn straight
+into each page after layout (`aging_rows_draw`), as are the chart's labels, the top-10 rows and
+every page's running header and footer (`furniture_draw`): through HTML every
 cell costs about 2 ms of cascade, table and line layout and drawing, which held the report
 near 2 pages/s. The drawn rows keep the table's look: the column grid is read from the laid-out
 headings, text is shaped by Pango and embedded by WeasyPrint like any other text (one font
@@ -50,24 +51,25 @@ def long_date(day: dt.date) -> str:
     return formats.date_format(day, "DATE_FORMAT")
 
 
-def page_counter_css() -> SafeString:
-    """CSS `content` for the page number, from one translatable sentence, e.g.
-    "Page %(page)s of %(pages)s" -> "Page " counter(page) " of " counter(pages)."""
-    sentence = _("Page %(page)s of %(pages)s")
-    parts = []
-    rest = sentence
-    for name in ("page", "pages"):
-        before, _sep, rest = rest.partition(f"%({name})s")
-        parts.append(_css_string(before))
-        parts.append(f"counter({name})")
-    parts.append(_css_string(rest))
-    return mark_safe(" ".join(p for p in parts if p))  # noqa: S308 - strings escaped by _css_string
+@dataclass(frozen=True)
+class Furniture:
+    """The running header and footer of every page, in the report's language (drawn by
+    FurniturePainter): the organization and the currency at the top of every page but the first,
+    the report's name and date and the page number at the bottom."""
+    header_left: str
+    header_right: str
+    footer_left: str
+    page_sentence: str  # "Page %(page)s of %(pages)s", translated
+
+    def page_label(self, number: int, count: int) -> str:
+        return self.page_sentence % {"page": number, "pages": count}
 
 
-def _css_string(text: str) -> str:
-    if not text:
-        return ""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+def furniture(organization_name: str, currency: str, as_of: dt.date) -> Furniture:
+    """The texts of the running header and footer, in the active language."""
+    return Furniture(header_left=organization_name, header_right=f"{_('Amounts in')} {currency}",
+                     footer_left=f"Inflow · {organization_name} · {_('Weekly aging report')} · {as_of.isoformat()}",
+                     page_sentence=_("Page %(page)s of %(pages)s"))
 
 
 @dataclass(frozen=True)
@@ -295,7 +297,7 @@ def weekly_report_context(data: WeeklyReportData, *, generated_at: dt.datetime |
     top = top_rows(data)
     return {
         "organization": data.organization,
-        "page_counter": page_counter_css(),
+        "furniture": furniture(data.organization.name, currency, data.as_of),
         "as_of": data.as_of,
         "as_of_long": long_date(data.as_of),
         "since_long": long_date(changes.since),
@@ -583,6 +585,82 @@ class ChartLabelPainter:
             stream.end_text()
 
 
+# The page's margins (the template's @page rule), in pt: the running header and footer are centred
+# in the top and bottom ones, between the left and right ones; 8pt header, 7.5pt footer.
+PAGE_MARGIN_TOP, PAGE_MARGIN_SIDE = 18 * 72 / 25.4, 14 * 72 / 25.4
+HEADER_SIZE, FOOTER_SIZE = 8.0, 7.5
+FURNITURE_GAP = 12.0  # pt between the left text and the right one; a long left text is cut with "…"
+FURNITURE_COLORS = {"muted": "#7b8794", "page": "#52606d"}
+
+
+@dataclass(frozen=True)
+class FurnitureFrame:
+    width: float  # the page's, CSS px
+    height: float
+    number: int
+    count: int
+    furniture: Furniture
+
+
+class FurniturePainter(AgingRowPainter):
+    """Draws the running header and footer of a page where CSS margin boxes would put them: text
+    centred vertically in the top and bottom margins (line height 1.35, as the body's), the left
+    one at the left margin, the right one ending at the right margin. WeasyPrint lays every margin
+    box of every page out like a small page of its own (5% of a report's instructions for four)."""
+
+    def __init__(self, style: Any):
+        from tinycss2.color5 import parse_color
+        from weasyprint.draw.text import draw_first_line
+        from weasyprint.matrix import Matrix
+        from weasyprint.svg.text import TextBox
+        from weasyprint.text.ffi import FROM_UNITS, pango
+        from weasyprint.text.line_break import Layout, line_size
+
+        self.layouts, self.baselines = {}, {}
+        for name, size in (("header", HEADER_SIZE), ("footer", FOOTER_SIZE)):
+            sized = style.copy()
+            sized["font_size"], sized["font_weight"] = size * PX_PER_PT, 400
+            layout = self.layouts[name] = Layout(sized)
+            layout.set_text("0")
+            line, _ = layout.get_first_line()
+            _width, height = line_size(line, sized)
+            # the line box's top, then half-leading and ascent, as WeasyPrint places a line's baseline
+            top = (PAGE_MARGIN_TOP - size * 1.35) / 2 * PX_PER_PT
+            self.baselines[name] = (top + (size * 1.35 * PX_PER_PT - height) / 2
+                                    + pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS)
+        self.colors = {name: parse_color(value) for name, value in FURNITURE_COLORS.items()}
+        self._line_size, self._draw_first_line, self._matrix, self._text_box = line_size, draw_first_line, Matrix, TextBox
+
+    def page_draw(self, stream: Any, frame: FurnitureFrame) -> None:
+        left, right = PAGE_MARGIN_SIDE * PX_PER_PT, frame.width - PAGE_MARGIN_SIDE * PX_PER_PT
+        gap = FURNITURE_GAP * PX_PER_PT
+        text = frame.furniture
+        if frame.number > 1:
+            baseline = self.baselines["header"]
+            self._pair_draw(stream, "header", text.header_left, text.header_right, self.colors["muted"], left, right,
+                            gap, baseline)
+        bottom = frame.height - PAGE_MARGIN_TOP * PX_PER_PT
+        self._pair_draw(stream, "footer", text.footer_left, text.page_label(frame.number, frame.count),
+                        self.colors["page"], left, right, gap, bottom + self.baselines["footer"])
+
+    def _pair_draw(self, stream: Any, kind: str, left_text: str, right_text: str, right_color: Any, left: float,
+                   right: float, gap: float, baseline: float) -> None:
+        right_width = self._text_width(right_text, kind)
+        self._text_draw(stream, self._text_fit(left_text, kind, right - left - right_width - gap), kind,
+                        self.colors["muted"], left, baseline)
+        self._text_draw(stream, right_text, kind, right_color, right, baseline, right=True)
+
+
+def furniture_draw(document: Any, text: Furniture) -> None:
+    """Have every page of the rendered `document` draw its running header and footer."""
+    painter = None
+    count = len(document.pages)
+    for number, page in enumerate(document.pages, start=1):
+        painter = painter or FurniturePainter(page._page_box.children[0].style)  # the root element's
+        frame = FurnitureFrame(page.width, page.height, number, count, text)
+        page.paint = _paint_with_rows(page.paint, painter, frame)
+
+
 def aging_rows_draw(document: Any, pages: list[AgingPage], top: list[TopRow] | None = None,
                     chart: AgingChart | None = None) -> None:
     """Have each page of the rendered `document` draw its drawn parts after its laid-out content:
@@ -683,7 +761,7 @@ def pdf_renderer_prepare() -> PdfRenderer:
     for language in ("zh-hans", "en"):
         with translation.override(language):
             context = {
-                "language": language, "organization": {"name": "Inflow 样例"}, "page_counter": page_counter_css(),
+                "language": language, "organization": {"name": "Inflow 样例"},
                 "as_of_long": "2026-01-01", "since_long": "2025-12-25", "currency": "CNY",
                 "kpis": [{"label": "应收 AR", "value": "1,234", "unit": "CNY", "note": "+1.0%", "alert": True}],
                 "top_overdue": [row, row], "top_height": "40", "top_columns": top_columns([row]),
@@ -715,6 +793,7 @@ def weekly_report_pdf(data: WeeklyReportData, language: str, *, generated_at: dt
     document = HTML(string=html, base_url=None).render(font_config=renderer.font_config,
                                                        stylesheets=renderer.stylesheets)
     aging_rows_draw(document, context["aging_pages"], context["top_overdue"], context["chart"])
+    furniture_draw(document, context["furniture"])
     pages = len(document.pages)
     content = document.write_pdf()
     return RenderedPdf(content, pages)
