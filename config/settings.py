@@ -180,6 +180,10 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 FORECAST_TRAINING_ROWS = env.int("FORECAST_TRAINING_ROWS", default=300_000)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=1000)
+# A worker keeps its database connection across tasks, as a web process does between requests
+# (CONN_MAX_AGE, health checks; config/celery.py closes what is obsolete or broken around each task).
+# Celery's Django fix-up otherwise closes it after every task: each task paid a new PostgreSQL backend.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=CELERY_WORKER_MAX_TASKS_PER_CHILD)
 CELERY_TIMEZONE = "UTC"
 # The periodic work, in one place: `celery -A config beat` fires it into Redis; without Redis,
 # config/scheduler.py runs this same schedule in-process. Every task is safe to run twice.
