@@ -44,7 +44,9 @@ def benches(sizes: str, quick: bool) -> dict[str, list[str]]:
         "weekly_report": ["bench.weekly_report", "--customers", "100" if quick else "100,1000,10000"],
         "dunning_run": ["bench.dunning_run", "--sizes", small, "--repeat", "1" if quick else "3"],
         "credit_rescore": ["bench.credit_rescore", *(["--customers", "1000", "--invoices", "50000"] if quick else [])],
-        "monday": ["bench.monday", "--orgs", "20" if quick else "10000"],
+        # Every report, dunning run and due credit review of 10,000 organizations; stopped after 40 minutes
+        # (the target is 30) with what was sent by then and the projection to all 10,000.
+        "monday": ["bench.monday", "--orgs", "20" if quick else "10000", *([] if quick else ["--timeout", "2400"])],
         # The web app under gunicorn with wrk: 1,000 organizations, 1,000,000 invoices, 60 s per class.
         "load": ["bench.load", *(["--quick"] if quick else [])],
     }
