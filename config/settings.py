@@ -183,7 +183,8 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD",
 # A worker keeps its database connection across tasks, as a web process does between requests
 # (CONN_MAX_AGE, health checks; config/celery.py closes what is obsolete or broken around each task).
 # Celery's Django fix-up otherwise closes it after every task: each task paid a new PostgreSQL backend.
-CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=CELERY_WORKER_MAX_TASKS_PER_CHILD)
+# Its own default: 0 means "never recycle" to CELERY_WORKER_MAX_TASKS_PER_CHILD but "close after every task" here.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TIMEZONE = "UTC"
 # The periodic work, in one place: `celery -A config beat` fires it into Redis; without Redis,
 # config/scheduler.py runs this same schedule in-process. Every task is safe to run twice.

@@ -66,7 +66,9 @@ class Furniture:
 
 
 def furniture(organization_name: str, currency: str, as_of: dt.date) -> Furniture:
-    """The texts of the running header and footer, in the active language."""
+    """The texts of the running header and footer, in the active language (one line each: a name
+    holding a line break is drawn with a space, as a margin box collapsed it)."""
+    organization_name = " ".join(organization_name.split())
     return Furniture(header_left=organization_name, header_right=f"{_('Amounts in')} {currency}",
                      footer_left=f"Inflow · {organization_name} · {_('Weekly aging report')} · {as_of.isoformat()}",
                      page_sentence=_("Page %(page)s of %(pages)s"))
@@ -585,10 +587,11 @@ class ChartLabelPainter:
             stream.end_text()
 
 
-# The page's margins (the template's @page rule), in pt: the running header and footer are centred
-# in the top and bottom ones, between the left and right ones; 8pt header, 7.5pt footer.
-PAGE_MARGIN_TOP, PAGE_MARGIN_SIDE = 18 * 72 / 25.4, 14 * 72 / 25.4
+# The running header and footer are centred in the page's top and bottom margins (the template's
+# @page rule: 18mm, 14mm at the sides), between the left and right ones; 8pt header, 7.5pt footer.
+PAGE_MARGIN_SIDE = 14 * 72 / 25.4  # pt, for the tests
 HEADER_SIZE, FOOTER_SIZE = 8.0, 7.5
+FURNITURE_LINE = 1.35  # the body's line height
 FURNITURE_GAP = 12.0  # pt between the left text and the right one; a long left text is cut with "…"
 FURNITURE_COLORS = {"muted": "#7b8794", "page": "#52606d"}
 
@@ -597,6 +600,7 @@ FURNITURE_COLORS = {"muted": "#7b8794", "page": "#52606d"}
 class FurnitureFrame:
     width: float  # the page's, CSS px
     height: float
+    margins: tuple[float, float, float, float]  # top, right, bottom, left: the page box's, CSS px
     number: int
     count: int
     furniture: Furniture
@@ -624,24 +628,26 @@ class FurniturePainter(AgingRowPainter):
             layout.set_text("0")
             line, _ = layout.get_first_line()
             _width, height = line_size(line, sized)
-            # the line box's top, then half-leading and ascent, as WeasyPrint places a line's baseline
-            top = (PAGE_MARGIN_TOP - size * 1.35) / 2 * PX_PER_PT
-            self.baselines[name] = (top + (size * 1.35 * PX_PER_PT - height) / 2
-                                    + pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS)
+            # Below the top of a line box of the body's line height: half-leading and ascent, as WeasyPrint
+            # places a line's baseline; the line box is centred in its margin (page_draw).
+            line_height = size * FURNITURE_LINE * PX_PER_PT
+            self.baselines[name] = ((line_height - height) / 2
+                                    + pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS, line_height)
         self.colors = {name: parse_color(value) for name, value in FURNITURE_COLORS.items()}
         self._line_size, self._draw_first_line, self._matrix, self._text_box = line_size, draw_first_line, Matrix, TextBox
 
     def page_draw(self, stream: Any, frame: FurnitureFrame) -> None:
-        left, right = PAGE_MARGIN_SIDE * PX_PER_PT, frame.width - PAGE_MARGIN_SIDE * PX_PER_PT
+        top, right_margin, bottom, left_margin = frame.margins
+        left, right = left_margin, frame.width - right_margin
         gap = FURNITURE_GAP * PX_PER_PT
         text = frame.furniture
         if frame.number > 1:
-            baseline = self.baselines["header"]
+            offset, line = self.baselines["header"]
             self._pair_draw(stream, "header", text.header_left, text.header_right, self.colors["muted"], left, right,
-                            gap, baseline)
-        bottom = frame.height - PAGE_MARGIN_TOP * PX_PER_PT
+                            gap, (top - line) / 2 + offset)
+        offset, line = self.baselines["footer"]
         self._pair_draw(stream, "footer", text.footer_left, text.page_label(frame.number, frame.count),
-                        self.colors["page"], left, right, gap, bottom + self.baselines["footer"])
+                        self.colors["page"], left, right, gap, frame.height - bottom + (bottom - line) / 2 + offset)
 
     def _pair_draw(self, stream: Any, kind: str, left_text: str, right_text: str, right_color: Any, left: float,
                    right: float, gap: float, baseline: float) -> None:
@@ -657,7 +663,9 @@ def furniture_draw(document: Any, text: Furniture) -> None:
     count = len(document.pages)
     for number, page in enumerate(document.pages, start=1):
         painter = painter or FurniturePainter(page._page_box.children[0].style)  # the root element's
-        frame = FurnitureFrame(page.width, page.height, number, count, text)
+        box = page._page_box
+        frame = FurnitureFrame(page.width, page.height,
+                               (box.margin_top, box.margin_right, box.margin_bottom, box.margin_left), number, count, text)
         page.paint = _paint_with_rows(page.paint, painter, frame)
 
 
@@ -767,11 +775,21 @@ def pdf_renderer_prepare() -> PdfRenderer:
                 "top_overdue": [row, row], "top_height": "40", "top_columns": top_columns([row]),
                 "changes": [{"label": "Collected 回款", "count": 1, "amount": "1.00"}],
                 "total_change": "+1.00", "overdue_change": "-1.00", "customer_count": 2,
-                "bucket_labels": ["0", "1-30"], "aging_pages": [AgingPage([])],
+                "bucket_labels": ["0", "1-30"],
+                "aging_pages": [AgingPage([Line("row", "上海样例 Sample Ltd", ["1,234.56", "–"], "1,234.56", 1),
+                                           Line("total", "合计 Total", ["1,234.56", "0.00"], "1,234.56")])],
+                "chart": AgingChart(mark_safe(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {CHART_WIDTH} '  # noqa: S308
+                                              f'{CHART_HEIGHT}" width="100%"></svg>'),
+                                    [ChartLabel(100, 100, size, bold, "#1d2b3a", "1,234.56 天")
+                                     for size, bold in ((11, True), (9.5, False), (11, False), (9, False))]),
+                "furniture": furniture("Inflow 样例", "CNY", dt.date(2026, 1, 1)),
             }
             html = render_to_string(TEMPLATE, context)
-        HTML(string=html, base_url=None).write_pdf(font_config=renderer.font_config,
-                                                   stylesheets=renderer.stylesheets)
+        document = HTML(string=html, base_url=None).render(font_config=renderer.font_config,
+                                                           stylesheets=renderer.stylesheets)
+        aging_rows_draw(document, context["aging_pages"], context["top_overdue"], context["chart"])
+        furniture_draw(document, context["furniture"])
+        document.write_pdf()
     return renderer
 
 

@@ -31,18 +31,20 @@ def test_a_worker_reuses_its_connection_and_replaces_a_broken_one(tmp_path):
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     db = settings.DATABASES["default"]
-    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
            "REDIS_URL": settings.REDIS_URL, "CELERY_TASK_ALWAYS_EAGER": "false", "DEBUG": "false",
            "CONN_MAX_AGE": "60", "SECRET_KEY": "test-worker-connections", "ALLOWED_HOSTS": "127.0.0.1"}
     app.control.purge()
     log = tmp_path / "worker.log"
+    name = f"conn{os.getpid()}"  # this worker answers the ping, not another one on the same Redis
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-n", "conn@%h",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-n", f"{name}@%h",
          "--without-mingle", "--without-gossip", "-l", "info"],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
-        while not app.control.ping(timeout=0.5):
+        while not any(name in node for reply in app.control.ping(timeout=0.5) for node in reply):
             assert time.monotonic() < deadline, log.read_text()
         seen = []
         for _ in range(12):  # when: twelve tasks, one after the other
@@ -54,7 +56,7 @@ def test_a_worker_reuses_its_connection_and_replaces_a_broken_one(tmp_path):
         # when: that backend dies between two tasks (a database restart, a proxy timeout)
         (old,) = seen[-1]
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [old])
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [old])  # waits until it has exited
         # then: the next task still succeeds, on a new connection
         assert app.send_task(TASK).get(timeout=20) == []
         after = worker_backends()

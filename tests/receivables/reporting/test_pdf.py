@@ -84,3 +84,29 @@ def test_xlsx_has_the_same_figures(organization, customer, book):
     assert rows[0][0] == "Customer"
     assert rows[1][0] == "上海华东贸易有限公司"
     assert rows[-1][0] == "Total receivables" and rows[-1][-1] == pytest.approx(142100.50)
+
+
+def test_ten_digit_changes_stay_inside_their_cells(organization, customer, book):
+    """The changes table keeps content-sized columns: a week's invoiced and net change of over a
+    billion is laid out inside its cell, not past the table's right edge."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+    from weasyprint import HTML
+
+    from receivables.reporting.pdf import TEMPLATE, pdf_renderer, weekly_report_context
+
+    make_invoice(organization, customer, amount="1234567890.12", issue_date=AS_OF, due_date=AS_OF,
+                 number="INV-BILLION")
+    data = weekly_report_data(organization, AS_OF)
+    with translation.override("en"):
+        context = weekly_report_context(data)
+        context["language"] = "en"
+        html = render_to_string(TEMPLATE, context)
+    renderer = pdf_renderer()
+    document = HTML(string=html).render(font_config=renderer.font_config, stylesheets=renderer.stylesheets)
+    cells = [box for box in document.pages[0]._page_box.descendants()
+             if getattr(box, "element_tag", None) == "td" and "num" in (box.element.get("class") or "")]
+    texts = [(cell, text) for cell in cells for text in cell.descendants() if type(text).__name__ == "TextBox"]
+    assert any("1,234,567,890.12" in text.text for _cell, text in texts)  # the invoiced amount
+    for cell, text in texts:
+        assert text.position_x + text.width <= cell.content_box_x() + cell.width + 0.5, text.text

@@ -5,13 +5,14 @@ the amount above the share above the axis, the names on one baseline, left to ri
 
 import io
 import itertools
+import subprocess
 from decimal import Decimal
 
 import pytest
 from django.utils import translation
 from pypdf import PdfReader
 
-from receivables.reporting.pdf import CHART_WIDTH, aging_chart, amount, bucket_labels, weekly_report_pdf
+from receivables.reporting.pdf import BUCKET_COLORS, CHART_WIDTH, aging_chart, amount, bucket_labels, weekly_report_pdf
 from receivables.reporting.selectors import weekly_report_data
 from tests.receivables.reporting.test_pdf_renderer import embedded_fonts
 
@@ -69,3 +70,38 @@ def test_labels_are_drawn_centred_on_their_bars(organization, customer, book, la
 def test_the_chart_embeds_only_the_report_faces(organization, customer, book):
     report = weekly_report_pdf(weekly_report_data(organization, AS_OF), "zh-hans")
     assert embedded_fonts(report.content) == {"Inflow-Report-Sans-SC", "Inflow-Report-Sans-SC-Bold"}
+
+
+def test_labels_sit_centred_over_their_bars_on_the_rendered_page(organization, customer, book, tmp_path):
+    """Read off the page's pixels (pdftoppm), not the code's arithmetic: each bar is found by its fill
+    colour, then the ink just above it (amount and share) and under the axis (bucket name)."""
+    from PIL import Image, ImageChops
+
+    data = weekly_report_data(organization, AS_OF)
+    path = tmp_path / "report.pdf"
+    path.write_bytes(weekly_report_pdf(data, "en").content)
+    subprocess.run(["pdftoppm", "-r", "144", "-f", "1", "-l", "1", "-png", str(path), str(tmp_path / "page")],  # noqa: S607
+                   check=True)
+    page = Image.open(next(tmp_path.glob("page*.png"))).convert("RGB")
+
+    def ink(box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+        """Bounding box (page pixels) of the dark text inside `box`."""
+        dark = page.crop(box).convert("L").point(lambda value: 255 if value < 160 else 0)
+        found = dark.getbbox()
+        return found and (found[0] + box[0], found[1] + box[1], found[2] + box[0], found[3] + box[1])
+
+    bars = []
+    for colour in BUCKET_COLORS[:len(data.aging.totals)]:
+        solid = Image.new("RGB", page.size, colour)
+        mask = ImageChops.difference(page, solid).convert("L").point(lambda value: 255 if value < 6 else 0)
+        bars.append(mask.getbbox())
+    assert all(bars), bars  # every bucket has an amount in this book: every bar is drawn
+    axis = max(bar[3] for bar in bars)
+    slot = bars[1][0] - bars[0][0]
+    for left, top, right, _bottom in bars:
+        centre, half = (left + right) / 2, slot / 2
+        above = ink((int(centre - half), max(top - 45, 0), int(centre + half), top - 1))
+        below = ink((int(centre - half), axis + 2, int(centre + half), axis + 30))
+        assert above and below
+        for text in (above, below):
+            assert abs((text[0] + text[2]) / 2 - centre) <= 2.5, (text, centre)  # within 1.25 pt

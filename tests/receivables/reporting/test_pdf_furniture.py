@@ -64,3 +64,4 @@ def test_a_long_organization_name_is_cut_before_the_page_number(organization, cu
     assert footer[0].endswith("…") and full.startswith(footer[0][:-1]) and len(footer[0]) < len(full)
     page = next(run for run in runs if run[0] == "Page 1 of 2")
     assert footer[1] < page[1]
+
