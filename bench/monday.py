@@ -358,6 +358,9 @@ def main() -> None:
     os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{args.redis_db}"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # Every organization's dunning run is due whatever the hour: with the default 08:00 local, a run started
+    # before 08:00 in Shanghai (before 00:00 UTC) found none due and measured reports and credit only.
+    os.environ["DUNNING_RUN_HOUR"] = "0"
     sink = Sink()
     os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{sink.port}"
     storage = tempfile.mkdtemp(prefix="inflow-monday-")
